@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# RpcGen developer entry point. See README.md.
+#   ./build.sh broker start|stop|status   private RabbitMQ node for demos and tests
+#   ./build.sh demo                       broker start, then the Fibonacci sample end to end
+#   ./build.sh test                       broker start, then every test; last line "N passed, N failed"
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+# The private node. Override with the environment to run several side by side.
+: "${RPCGEN_NODE:=rpcgen@localhost}"
+: "${RPCGEN_PORT:=5672}"
+: "${RPCGEN_DIST_PORT:=$((RPCGEN_PORT + 20000))}"
+: "${RPCGEN_BROKER_DIR:=$ROOT/.broker/$RPCGEN_PORT}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '[build] %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ensure_rabbitmq_installed() {
+  if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's rabbitmq-server"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+    # The package may start its own node on 5672; ours is private, so stop that one.
+    (service rabbitmq-server stop || true) >/dev/null 2>&1
+    pkill -u rabbitmq -f beam >/dev/null 2>&1 || true
+  else
+    echo "RabbitMQ is not installed. Install it with: sudo apt-get install -y rabbitmq-server (or point RPCGEN_AMQP at a running broker)" >&2
+    exit 1
+  fi
+}
+
+ensure_pika_installed() {
+  if /usr/bin/python3 -c 'import pika' 2>/dev/null; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's python3-pika"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pika >/dev/null
+  else
+    echo "python3-pika is missing. Install it with: sudo apt-get install -y python3-pika" >&2
+    exit 1
+  fi
+}
+
+# Runs a RabbitMQ script with the private node's environment, as the rabbitmq user when we are root.
+rmq() {
+  local script="$1"; shift
+  local env=(RABBITMQ_NODENAME="$RPCGEN_NODE" RABBITMQ_NODE_PORT="$RPCGEN_PORT" RABBITMQ_DIST_PORT="$RPCGEN_DIST_PORT"
+             RABBITMQ_MNESIA_BASE="$RPCGEN_BROKER_DIR/mnesia" RABBITMQ_LOG_BASE="$RPCGEN_BROKER_DIR/log"
+             RABBITMQ_ENABLED_PLUGINS_FILE="$RPCGEN_BROKER_DIR/enabled_plugins"
+             RABBITMQ_CONFIG_FILE="$RPCGEN_BROKER_DIR/rabbitmq" RABBITMQ_PID_FILE="$RPCGEN_BROKER_DIR/pid"
+             RABBITMQ_ADVANCED_CONFIG_FILE="$RPCGEN_BROKER_DIR/advanced.config")
+  if [ "$(id -u)" = 0 ]; then
+    # runuser keeps no environment across the switch unless told; pass ours explicitly.
+    runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq "${env[@]}" "/usr/lib/rabbitmq/bin/$script" "$@"
+  else
+    env "${env[@]}" "/usr/lib/rabbitmq/bin/$script" "$@"
+  fi
+}
+
+broker_start() {
+  if port_open "$RPCGEN_PORT"; then log "a broker answers on port $RPCGEN_PORT; using it"; return 0; fi
+  ensure_rabbitmq_installed
+  mkdir -p "$RPCGEN_BROKER_DIR/mnesia" "$RPCGEN_BROKER_DIR/log"
+  [ -f "$RPCGEN_BROKER_DIR/enabled_plugins" ] || echo '[].' > "$RPCGEN_BROKER_DIR/enabled_plugins"
+  # A config file keeps our node's settings out of /etc/rabbitmq; extra lines may come from RPCGEN_BROKER_CONF.
+  {
+    echo "loopback_users = none"
+    echo "listeners.tcp.default = $RPCGEN_PORT"
+    [ -n "${RPCGEN_BROKER_CONF:-}" ] && printf '%s\n' "$RPCGEN_BROKER_CONF"
+  } > "$RPCGEN_BROKER_DIR/rabbitmq.conf"
+  if [ "$(id -u)" = 0 ]; then chown -R rabbitmq:rabbitmq "$RPCGEN_BROKER_DIR"; chmod o+x "$ROOT" "$ROOT/.broker" 2>/dev/null || true; fi
+  log "starting RabbitMQ node $RPCGEN_NODE on port $RPCGEN_PORT (data in $RPCGEN_BROKER_DIR)"
+  nohup bash -c "$(declare -f rmq); RPCGEN_NODE='$RPCGEN_NODE' RPCGEN_PORT='$RPCGEN_PORT' RPCGEN_DIST_PORT='$RPCGEN_DIST_PORT' RPCGEN_BROKER_DIR='$RPCGEN_BROKER_DIR'; rmq rabbitmq-server" \
+    > "$RPCGEN_BROKER_DIR/server.out" 2>&1 < /dev/null &
+  # await_startup fails at once while the Erlang VM is still coming up, so ask again until a deadline.
+  local deadline=$((SECONDS + 120)) ready=0
+  while [ $SECONDS -lt $deadline ]; do
+    if rmq rabbitmqctl -n "$RPCGEN_NODE" -q await_startup --timeout 30 >/dev/null 2>&1 && port_open "$RPCGEN_PORT"; then ready=1; break; fi
+    sleep 1
+  done
+  if [ $ready = 0 ]; then
+    echo "RabbitMQ node $RPCGEN_NODE did not start; see $RPCGEN_BROKER_DIR/server.out and $RPCGEN_BROKER_DIR/log" >&2
+    tail -20 "$RPCGEN_BROKER_DIR/server.out" >&2 || true
+    exit 1
+  fi
+  log "broker ready: amqp://guest:***@localhost:$RPCGEN_PORT/"
+}
+
+broker_stop() {
+  if [ -d "$RPCGEN_BROKER_DIR" ]; then rmq rabbitmqctl -n "$RPCGEN_NODE" -q stop >/dev/null 2>&1 || true; fi
+  log "broker $RPCGEN_NODE stopped"
+}
+
+broker_status() {
+  if port_open "$RPCGEN_PORT"; then echo "a broker answers on port $RPCGEN_PORT"; else echo "no broker on port $RPCGEN_PORT"; return 1; fi
+}
+
+export RPCGEN_AMQP="${RPCGEN_AMQP:-amqp://guest:guest@localhost:$RPCGEN_PORT/}"
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  broker)
+    case "${1:-}" in
+      start) broker_start ;; stop) broker_stop ;; status) broker_status ;;
+      *) echo "usage: ./build.sh broker start|stop|status" >&2; exit 2 ;;
+    esac ;;
+  demo)
+    broker_start
+    dotnet run --project src/Samples.Fibonacci -c Release -- "$@" ;;
+  test)
+    broker_start
+    ensure_pika_installed
+    exec bash eng/test.sh "$@" ;;
+  *)
+    echo "usage: ./build.sh broker start|stop|status | demo | test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,67 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace RpcGen.Generator.Diagnostics;
+
+/// <summary>Every diagnostic RpcGen reports. Each has a section in docs/diagnostics.md under its id.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "RpcGen";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnsupportedReturnType = Error("RPCGEN001",
+        "Unsupported return type",
+        "Method '{0}' returns '{1}': RPC methods must return Task, Task<T>, ValueTask or ValueTask<T>; change the return type");
+
+    public static readonly DiagnosticDescriptor GenericMethod = Error("RPCGEN002",
+        "Generic RPC method",
+        "Method '{0}' is generic: the wire format cannot carry type arguments; replace the type parameters with concrete types");
+
+    public static readonly DiagnosticDescriptor ByRefParameter = Error("RPCGEN003",
+        "ref, out or in parameter",
+        "Parameter '{0}' of method '{1}' is passed by reference ({2}): values cross the network by copy; remove the modifier and return results instead");
+
+    public static readonly DiagnosticDescriptor SeveralCancellationTokens = Error("RPCGEN004",
+        "More than one CancellationToken",
+        "Method '{0}' has more than one CancellationToken parameter: keep one");
+
+    public static readonly DiagnosticDescriptor GenericInterface = Error("RPCGEN005",
+        "Generic RPC service",
+        "Interface '{0}' is generic or nested in a generic type: an RPC service needs one concrete contract; remove the type parameters");
+
+    public static readonly DiagnosticDescriptor UnsupportedMember = Error("RPCGEN006",
+        "Property, event or indexer on an RPC service",
+        "'{0}' is a {1}: RPC services may only declare methods; replace it with a method such as 'Task<T> Get{0}Async()'");
+
+    public static readonly DiagnosticDescriptor DuplicateWireName = Error("RPCGEN007",
+        "Two methods with the same wire name",
+        "Methods '{0}' and '{1}' both use the wire name '{2}': give one of them a distinct name with [RpcMethod(\"name\")]");
+
+    public static readonly DiagnosticDescriptor InaccessibleInterface = Error("RPCGEN008",
+        "RPC service not accessible to generated code",
+        "Interface '{0}' is {1}: generated code lives beside the containing type and cannot see it; make it internal or public");
+
+    public static readonly DiagnosticDescriptor InvalidQueueName = Error("RPCGEN009",
+        "Invalid queue name",
+        "Queue name '{0}' is invalid: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidMethodName = Error("RPCGEN010",
+        "Invalid method wire name",
+        "Wire name '{0}' of method '{1}' is invalid: use 1 to 255 letters, digits, '.', '-' or '_'");
+
+    public static readonly DiagnosticDescriptor OneWayWithResult = Error("RPCGEN011",
+        "One-way method returns a value",
+        "Method '{0}' is marked OneWay but returns '{1}': a one-way call gets no reply; return Task or ValueTask, or remove OneWay");
+
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
+        UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
+        DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult);
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+}

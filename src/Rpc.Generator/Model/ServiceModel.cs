@@ -1,0 +1,46 @@
+namespace RpcGen.Generator.Model;
+
+/// <summary>Everything the emitters need to write one service; decided by the parser, plain data only.</summary>
+internal sealed record ServiceModel(
+    string? Namespace,
+    string InterfaceType,
+    string ServiceName,
+    string Queue,
+    string ClientName,
+    string DispatcherName,
+    string DescriptorName,
+    string Accessibility,
+    string HintName,
+    EquatableArray<MethodModel> Methods);
+
+internal enum ReturnKind
+{
+    Task,
+    TaskOfT,
+    ValueTask,
+    ValueTaskOfT,
+}
+
+/// <param name="Name">The C# method name.</param>
+/// <param name="ReturnType">The full return type as written in the generated signature.</param>
+/// <param name="ResultType">The T of Task&lt;T&gt; / ValueTask&lt;T&gt;, or null.</param>
+internal sealed record MethodModel(
+    string Name,
+    string WireName,
+    ReturnKind ReturnKind,
+    string ReturnType,
+    string? ResultType,
+    bool OneWay,
+    EquatableArray<ParameterModel> Parameters);
+
+/// <param name="Identifier">The C# identifier, escaped with @ where it is a keyword.</param>
+/// <param name="WireName">The JSON property name: the parameter name without @.</param>
+/// <param name="DefaultValue">The default value as a C# expression, or null when the parameter has none.</param>
+internal sealed record ParameterModel(
+    string Identifier,
+    string WireName,
+    string Type,
+    bool IsCancellationToken,
+    bool IsParams,
+    bool IsNotNull,
+    string? DefaultValue);

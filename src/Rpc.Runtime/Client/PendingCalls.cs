@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RpcGen.Client;
+
+/// <summary>
+/// The calls waiting for a reply, keyed by correlation id. This is where a correlation id is made, where a reply is
+/// matched to its call, where a timeout fires and where cancellation forgets a call. Whoever removes a call from the
+/// map completes it, so a reply racing a timeout completes the call exactly once.
+/// </summary>
+internal sealed class PendingCalls
+{
+    private readonly ConcurrentDictionary<string, PendingCall> _calls = new(StringComparer.Ordinal);
+    private readonly string _prefix = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant() + "-";
+    private long _sequence;
+    private int _activeTimers;
+
+    /// <summary>Calls waiting for a reply.</summary>
+    public int Count => _calls.Count;
+
+    /// <summary>Timeout timers not yet disposed; zero when nothing is pending.</summary>
+    public int ActiveTimers => Volatile.Read(ref _activeTimers);
+
+    /// <summary>A random per-connection prefix and a counter: unique without a GUID per call.</summary>
+    public string NextCorrelationId() =>
+        _prefix + Interlocked.Increment(ref _sequence).ToString("x", CultureInfo.InvariantCulture);
+
+    public void Add(PendingCall call, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!_calls.TryAdd(call.CorrelationId, call))
+        {
+            throw new InvalidOperationException($"Correlation id '{call.CorrelationId}' is already in use.");
+        }
+
+        // The timer is stored before it can fire, so Release always finds it and the counter stays exact.
+        var timer = new Timer(static state => ((PendingCall)state!).Owner.OnTimeout((PendingCall)state), call, Timeout.Infinite, Timeout.Infinite);
+        Interlocked.Increment(ref _activeTimers);
+        call.Timer = timer;
+        if (cancellationToken.CanBeCanceled)
+        {
+            call.CancellationRegistration = cancellationToken.UnsafeRegister(
+                static (state, token) => ((PendingCall)state!).Owner.OnCanceled((PendingCall)state, token), call);
+        }
+
+        try
+        {
+            timer.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Cancelled while being added: already released.
+        }
+    }
+
+    /// <summary>Matches a reply to its call. Returns false for a reply nobody waits for (timed out, cancelled, or foreign).</summary>
+    public bool TryComplete(string? correlationId, ReadOnlySpan<byte> body, bool isError)
+    {
+        if (correlationId is null || !_calls.TryRemove(correlationId, out var call)) return false;
+        Release(call);
+        call.SetReply(body, isError);
+        return true;
+    }
+
+    public void Fail(PendingCall call, Exception exception)
+    {
+        if (!_calls.TryRemove(new(call.CorrelationId, call))) return;
+        Release(call);
+        call.SetException(exception);
+    }
+
+    /// <summary>Fails every call in flight, e.g. when the connection is lost and no reply can come back.</summary>
+    public void FailAll(Func<PendingCall, Exception> exceptionFor)
+    {
+        foreach (var entry in _calls)
+        {
+            Fail(entry.Value, exceptionFor(entry.Value));
+        }
+    }
+
+    private void OnTimeout(PendingCall call) =>
+        Fail(call, new RpcTimeoutException(call.Method.Service.Name, call.Method.WireName, call.Method.Service.Queue, call.Timeout));
+
+    private void OnCanceled(PendingCall call, CancellationToken token)
+    {
+        if (!_calls.TryRemove(new(call.CorrelationId, call))) return;
+        Release(call);
+        call.SetCanceled(token);
+    }
+
+    private void Release(PendingCall call)
+    {
+        var timer = Interlocked.Exchange(ref call.Timer, null);
+        if (timer is not null)
+        {
+            timer.Dispose();
+            Interlocked.Decrement(ref _activeTimers);
+        }
+
+        call.CancellationRegistration.Unregister();
+    }
+
+    internal PendingCall<T> Create<T>(RpcMethodDescriptor method, TimeSpan timeout, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType) =>
+        new(this, NextCorrelationId(), method, timeout, resultType);
+}
+
+/// <summary>One call waiting for its reply.</summary>
+internal abstract class PendingCall
+{
+    public Timer? Timer;
+    public CancellationTokenRegistration CancellationRegistration;
+
+    protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, TimeSpan timeout)
+    {
+        Owner = owner;
+        CorrelationId = correlationId;
+        Method = method;
+        Timeout = timeout;
+    }
+
+    public PendingCalls Owner { get; }
+    public string CorrelationId { get; }
+    public RpcMethodDescriptor Method { get; }
+    public TimeSpan Timeout { get; }
+
+    public abstract void SetReply(ReadOnlySpan<byte> body, bool isError);
+    public abstract void SetException(Exception exception);
+    public abstract void SetCanceled(CancellationToken token);
+}
+
+/// <summary>A call whose result is a <typeparamref name="T"/>; deserialises the reply where it arrives, so its body is never copied.</summary>
+internal sealed class PendingCall<T> : PendingCall
+{
+    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? _resultType;
+
+    public PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, TimeSpan timeout,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType)
+        : base(owner, correlationId, method, timeout)
+    {
+        _resultType = resultType;
+    }
+
+    public Task<T> Task => _completion.Task;
+
+    public override void SetReply(ReadOnlySpan<byte> body, bool isError)
+    {
+        if (isError)
+        {
+            var (type, message, detail) = Wire.ErrorBody.Read(body);
+            _completion.TrySetException(new RpcRemoteException(Method.Service.Name, Method.WireName, type, message, detail));
+            return;
+        }
+
+        if (_resultType is null)
+        {
+            _completion.TrySetResult(default!);
+            return;
+        }
+
+        try
+        {
+            _completion.TrySetResult(System.Text.Json.JsonSerializer.Deserialize(body, _resultType)!);
+        }
+        catch (Exception e)
+        {
+            _completion.TrySetException(new RpcSerializationException(
+                $"RPC {Method.Service.Name}.{Method.WireName}: the reply is not a valid {typeof(T).Name}: {e.Message}",
+                Method.Service.Name, Method.WireName, e));
+        }
+    }
+
+    public override void SetException(Exception exception) => _completion.TrySetException(exception);
+
+    public override void SetCanceled(CancellationToken token) => _completion.TrySetCanceled(token);
+}

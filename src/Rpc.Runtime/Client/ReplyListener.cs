@@ -1,0 +1,34 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RpcGen.Wire;
+
+namespace RpcGen.Client;
+
+/// <summary>
+/// Consumes the direct reply-to pseudo-queue of the client channel and hands each reply to <see cref="PendingCalls"/>.
+/// A reply nobody waits for any more (timed out, cancelled) is dropped quietly.
+/// </summary>
+internal sealed class ReplyListener : AsyncDefaultBasicConsumer
+{
+    private readonly PendingCalls _pending;
+
+    public ReplyListener(IChannel channel, PendingCalls pending) : base(channel)
+    {
+        _pending = pending;
+    }
+
+    public long DroppedReplies;
+
+    public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
+        string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        if (!_pending.TryComplete(properties.CorrelationId, body.Span, WireContract.IsErrorReply(properties.Headers)))
+        {
+            Interlocked.Increment(ref DroppedReplies);
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using RpcGen.Client;
+using RpcGen.Server;
+using RpcGen.Transport;
+
+namespace RpcGen;
+
+/// <summary>
+/// A connection to RabbitMQ from which clients are created and services are served. Thread-safe; create one per
+/// process and share it. Disposing it stops its servers (draining calls in flight) and fails calls still waiting.
+/// </summary>
+public sealed class RpcConnection : IAsyncDisposable
+{
+    private readonly IConnection _connection;
+    private readonly ConcurrentDictionary<RpcServer, byte> _servers = new();
+    private int _disposed;
+
+    private RpcConnection(IConnection connection, RpcOptions options, RpcInvoker invoker)
+    {
+        _connection = connection;
+        Options = options;
+        Invoker = invoker;
+        _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
+    }
+
+    /// <summary>The options this connection was opened with.</summary>
+    public RpcOptions Options { get; }
+
+    /// <summary>The invoker generated clients call through.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RpcInvoker Invoker { get; }
+
+    /// <summary>Calls waiting for a reply on this connection.</summary>
+    public int PendingCallCount => Invoker.PendingCalls.Count;
+
+    /// <summary>Timeout timers alive on this connection; zero when no call is pending.</summary>
+    public int ActiveTimerCount => Invoker.PendingCalls.ActiveTimers;
+
+    /// <summary>Connects to the broker at <paramref name="uri"/> with default options.</summary>
+    /// <exception cref="RpcConnectionException">The broker cannot be reached; the message names the URI (password masked).</exception>
+    public static Task<RpcConnection> ConnectAsync(Uri uri, CancellationToken cancellationToken = default) =>
+        ConnectAsync(new RpcOptions { Uri = uri ?? throw new ArgumentNullException(nameof(uri)) }, cancellationToken);
+
+    /// <summary>Connects to the broker with <paramref name="options"/>.</summary>
+    /// <exception cref="RpcConnectionException">The broker cannot be reached; the message names the URI (password masked).</exception>
+    public static async Task<RpcConnection> ConnectAsync(RpcOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var connection = await AmqpConnector.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var invoker = await RpcInvoker.CreateAsync(connection, options, cancellationToken).ConfigureAwait(false);
+            return new RpcConnection(connection, options, invoker);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Creates a client for <typeparamref name="TService"/>: the generated <c>{Name}Client</c>.</summary>
+    /// <exception cref="InvalidOperationException">No client was generated for <typeparamref name="TService"/>.</exception>
+    public TService CreateClient<TService>() where TService : class
+    {
+        ThrowIfDisposed();
+        return RpcServiceRegistry.Get<TService>().CreateClient(this);
+    }
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> with <paramref name="implementation"/>: declares the service queue
+    /// (durable) and consumes it until the returned server is disposed.
+    /// </summary>
+    public Task<RpcServer> ServeAsync<TService>(TService implementation, CancellationToken cancellationToken = default) where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(implementation);
+        return ServeAsync<TService>(_ => implementation, cancellationToken);
+    }
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> with an implementation obtained per call from <paramref name="getImplementation"/>.
+    /// </summary>
+    public async Task<RpcServer> ServeAsync<TService>(Func<RpcContext, TService> getImplementation, CancellationToken cancellationToken = default)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(getImplementation);
+        ThrowIfDisposed();
+        var registration = RpcServiceRegistry.Get<TService>();
+        var dispatcher = registration.CreateDispatcher();
+        var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
+            call => dispatcher.InvokeAsync(getImplementation(call.Context), call), cancellationToken).ConfigureAwait(false);
+        _servers.TryAdd(server, 0);
+        return server;
+    }
+
+    private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs reason)
+    {
+        if (reason.Initiator == ShutdownInitiator.Application) return Task.CompletedTask;
+        // No reply can arrive on the lost channel, so waiting calls fail now instead of at their timeout.
+        Invoker.PendingCalls.FailAll(call => new RpcConnectionException(
+            $"RPC {call.Method.Service.Name}.{call.Method.WireName}: the connection to RabbitMQ was lost before a reply came ({reason.ReplyText}).",
+            call.Method.Service.Name, call.Method.WireName));
+        return Task.CompletedTask;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Stops this connection's servers (draining), fails calls still waiting, and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        foreach (var server in _servers.Keys) await server.DisposeAsync().ConfigureAwait(false);
+        await Invoker.CloseAsync().ConfigureAwait(false);
+        _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        try
+        {
+            await _connection.CloseAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Closing a connection that is already gone has nothing left to do.
+        }
+
+        _connection.Dispose();
+    }
+}

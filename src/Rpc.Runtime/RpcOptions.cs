@@ -1,0 +1,86 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+
+namespace RpcGen;
+
+/// <summary>Settings of an <see cref="RpcConnection"/>, for its clients and its servers.</summary>
+public sealed class RpcOptions
+{
+    /// <summary>The default broker address when none is given.</summary>
+    public static readonly Uri DefaultUri = new("amqp://guest:guest@localhost:5672/");
+
+    /// <summary>The broker URI (<c>amqp://</c> or <c>amqps://</c>). Defaults to <see cref="DefaultUri"/>.</summary>
+    public Uri Uri { get; set; } = DefaultUri;
+
+    /// <summary>
+    /// How long a client waits for a reply before throwing <see cref="RpcTimeoutException"/>. It is also sent as the
+    /// request's <c>expiration</c>, so a request nobody waits for any more dies in the queue. Defaults to 30 seconds.
+    /// </summary>
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many requests one server takes from its queue before acknowledging any (AMQP prefetch), which is also
+    /// how many it runs at once. Several servers on one queue share the work in proportion. Defaults to 32.
+    /// </summary>
+    public ushort Prefetch { get; set; } = 32;
+
+    /// <summary>
+    /// The serializer settings for arguments and results. Set a <see cref="JsonSerializerOptions"/> whose
+    /// <see cref="JsonSerializerOptions.TypeInfoResolver"/> is a source-generated <c>JsonSerializerContext</c> to run
+    /// without reflection (trimmed or AOT). Defaults to new options with System.Text.Json's defaults, which resolve
+    /// types by reflection where reflection is enabled.
+    /// </summary>
+    public JsonSerializerOptions JsonSerializerOptions { get; set; } = new();
+
+    /// <summary>
+    /// The largest request body a server accepts, checked before anything is deserialised. Larger requests get an
+    /// <c>rpc:too-large</c> error reply. Defaults to 4 MiB.
+    /// </summary>
+    public int MaxRequestBodySize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// When <see langword="true"/>, error replies carry the exception's full text (stack trace and inner exceptions) in
+    /// a <c>detail</c> field. Off by default so server internals stay on the server.
+    /// </summary>
+    public bool IncludeExceptionDetails { get; set; }
+
+    /// <summary>How long disposing a server waits for calls in flight to finish. Defaults to 30 seconds.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The connection name shown in the RabbitMQ management UI. Defaults to <c>RpcGen</c> and the process name.</summary>
+    public string? ConnectionName { get; set; }
+
+    internal RpcOptions Validate()
+    {
+        if (Uri is null) throw new ArgumentException("RpcOptions.Uri must be set.");
+        if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.DefaultTimeout must be positive.");
+        if (Prefetch == 0) throw new ArgumentException("RpcOptions.Prefetch must be at least 1.");
+        if (JsonSerializerOptions is null) throw new ArgumentException("RpcOptions.JsonSerializerOptions must be set.");
+        if (MaxRequestBodySize <= 0) throw new ArgumentException("RpcOptions.MaxRequestBodySize must be positive.");
+        PrepareJson(JsonSerializerOptions);
+        return this;
+    }
+
+    /// <summary>
+    /// Options without a resolver get System.Text.Json's default one now, once. Where reflection is disabled
+    /// (trimmed or AOT apps) this throws, telling the user to supply a JsonSerializerContext; with a resolver set,
+    /// no reflection path is taken at all.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Runs only when no TypeInfoResolver is set; trimmed apps disable reflection and get a clear error instead.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Runs only when no TypeInfoResolver is set; AOT apps disable reflection and get a clear error instead.")]
+    private static void PrepareJson(JsonSerializerOptions options)
+    {
+        if (options.IsReadOnly) return;
+        try
+        {
+            options.MakeReadOnly(populateMissingResolver: true);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException(
+                "RpcOptions.JsonSerializerOptions has no TypeInfoResolver and reflection-based serialisation is disabled in this app " +
+                "(trimmed or AOT). Set JsonSerializerOptions.TypeInfoResolver to your JsonSerializerContext.", e);
+        }
+    }
+}

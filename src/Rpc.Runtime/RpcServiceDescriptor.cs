@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+
+namespace RpcGen;
+
+/// <summary>What the generator knows about one service: its name, queue and methods. Built by generated code.</summary>
+public sealed class RpcServiceDescriptor
+{
+    private readonly Dictionary<string, RpcMethodDescriptor> _byWireName;
+
+    /// <summary>Creates a descriptor; generated code calls this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RpcServiceDescriptor(string name, string queue, params RpcMethodDescriptor[] methods)
+    {
+        Name = name ?? throw new ArgumentNullException(nameof(name));
+        Queue = queue ?? throw new ArgumentNullException(nameof(queue));
+        Methods = methods ?? throw new ArgumentNullException(nameof(methods));
+        _byWireName = new Dictionary<string, RpcMethodDescriptor>(methods.Length, StringComparer.Ordinal);
+        for (int i = 0; i < methods.Length; i++)
+        {
+            methods[i].Attach(this, i);
+            _byWireName.Add(methods[i].WireName, methods[i]);
+        }
+    }
+
+    /// <summary>The service name: the interface name without its leading <c>I</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The request queue.</summary>
+    public string Queue { get; }
+
+    /// <summary>The methods, in declaration order.</summary>
+    public IReadOnlyList<RpcMethodDescriptor> Methods { get; }
+
+    /// <summary>Finds a method by its wire name (the AMQP <c>type</c> property).</summary>
+    public RpcMethodDescriptor? FindMethod(string wireName) => _byWireName.TryGetValue(wireName, out var method) ? method : null;
+}
+
+/// <summary>One method of a service as it appears on the wire.</summary>
+public sealed class RpcMethodDescriptor
+{
+    private RpcServiceDescriptor? _service;
+
+    /// <summary>Creates a descriptor; generated code calls this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RpcMethodDescriptor(string wireName, RpcParameterDescriptor[] parameters, bool oneWay = false)
+    {
+        WireName = wireName ?? throw new ArgumentNullException(nameof(wireName));
+        Parameters = parameters ?? throw new ArgumentNullException(nameof(parameters));
+        OneWay = oneWay;
+    }
+
+    /// <summary>The wire name, sent as the AMQP <c>type</c> property.</summary>
+    public string WireName { get; }
+
+    /// <summary>The parameters sent in the body (a <see cref="System.Threading.CancellationToken"/> is never sent).</summary>
+    public IReadOnlyList<RpcParameterDescriptor> Parameters { get; }
+
+    /// <summary>Whether the call is fire-and-forget.</summary>
+    public bool OneWay { get; }
+
+    /// <summary>The position of this method in <see cref="RpcServiceDescriptor.Methods"/>.</summary>
+    public int Index { get; private set; }
+
+    /// <summary>The service this method belongs to.</summary>
+    public RpcServiceDescriptor Service => _service ?? throw new InvalidOperationException($"Method '{WireName}' is not part of an RpcServiceDescriptor.");
+
+    internal void Attach(RpcServiceDescriptor service, int index)
+    {
+        if (_service is not null) throw new InvalidOperationException($"Method '{WireName}' already belongs to service '{_service.Name}'.");
+        _service = service;
+        Index = index;
+    }
+}
+
+/// <summary>How a parameter is read from a request body.</summary>
+[Flags]
+public enum RpcParameterFlags
+{
+    /// <summary>Required, and may be JSON <c>null</c>.</summary>
+    None = 0,
+
+    /// <summary>May be left out of the request; the C# default value is used.</summary>
+    Optional = 1,
+
+    /// <summary>A JSON <c>null</c> is rejected (a non-nullable reference type).</summary>
+    NotNull = 2,
+}
+
+/// <summary>One parameter of a method as it appears on the wire.</summary>
+/// <param name="Name">The name used as the JSON property name when a method has two or more parameters.</param>
+/// <param name="Flags">How the parameter is read.</param>
+public sealed record RpcParameterDescriptor(string Name, RpcParameterFlags Flags = RpcParameterFlags.None);

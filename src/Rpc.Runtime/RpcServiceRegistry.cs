@@ -1,0 +1,41 @@
+using System;
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using RpcGen.Server;
+
+namespace RpcGen;
+
+/// <summary>
+/// Where generated code registers each service's client and dispatcher (from a module initializer), so that
+/// <see cref="RpcConnection.CreateClient{TService}"/> and <see cref="RpcConnection.ServeAsync{TService}(TService, System.Threading.CancellationToken)"/>
+/// find them without reflection.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class RpcServiceRegistry
+{
+    private static readonly ConcurrentDictionary<Type, object> s_services = new();
+
+    /// <summary>Registers a service; generated code calls this once per <see cref="RpcServiceAttribute"/> interface.</summary>
+    public static void Register<TService>(
+        RpcServiceDescriptor descriptor,
+        Func<RpcConnection, TService> createClient,
+        Func<RpcDispatcher<TService>> createDispatcher)
+        where TService : class
+    {
+        s_services[typeof(TService)] = new Registration<TService>(descriptor, createClient, createDispatcher);
+    }
+
+    internal static Registration<TService> Get<TService>() where TService : class
+    {
+        if (s_services.TryGetValue(typeof(TService), out var registration)) return (Registration<TService>)registration;
+        throw new InvalidOperationException(
+            $"{typeof(TService).FullName} has no generated RpcGen client or dispatcher. Mark the interface with [RpcGen.RpcService] " +
+            "and make sure the project references the RpcGen package (which runs the source generator).");
+    }
+
+    internal sealed record Registration<TService>(
+        RpcServiceDescriptor Descriptor,
+        Func<RpcConnection, TService> CreateClient,
+        Func<RpcDispatcher<TService>> CreateDispatcher)
+        where TService : class;
+}

@@ -1,0 +1,243 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+using RpcGen.Wire;
+
+namespace RpcGen.Server;
+
+/// <summary>
+/// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
+/// prefetch calls at once, publishes each reply and then acks. Every request is acked once answered, including
+/// those that cannot be read, so a poison message is never redelivered in a loop.
+/// </summary>
+public sealed class RpcServer : IAsyncDisposable
+{
+    private readonly IChannel _channel;
+    private readonly RpcOptions _options;
+    private readonly RpcServiceDescriptor _service;
+    private readonly Func<RpcServerCall, ValueTask> _invoke;
+    private readonly CancellationTokenSource _abort = new();
+    private string? _consumerTag;
+    private int _inFlight;
+    private volatile bool _stopping;
+    private int _disposed;
+    private long _served;
+
+    private RpcServer(IChannel channel, RpcOptions options, RpcServiceDescriptor service, Func<RpcServerCall, ValueTask> invoke)
+    {
+        _channel = channel;
+        _options = options;
+        _service = service;
+        _invoke = invoke;
+    }
+
+    /// <summary>The queue this server consumes.</summary>
+    public string Queue => _service.Queue;
+
+    /// <summary>Calls being served right now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
+    public long Served => Interlocked.Read(ref _served);
+
+    internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
+        Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
+    {
+        // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more.
+        var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+                consumerDispatchConcurrency: options.Prefetch),
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await channel.QueueDeclareAsync(service.Queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+            var server = new RpcServer(channel, options, service, invoke);
+            server._consumerTag = await channel.BasicConsumeAsync(service.Queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
+                .ConfigureAwait(false);
+            return server;
+        }
+        catch (OperationInterruptedException e)
+        {
+            channel.Dispose();
+            throw new RpcException($"Cannot serve {service.Name} on queue '{service.Queue}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
+        }
+    }
+
+    private async Task HandleAsync(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            if (_stopping)
+            {
+                // Arrived while stopping: give it back for another server.
+                await SafeAsync(() => _channel.BasicNackAsync(deliveryTag, multiple: false, requeue: true)).ConfigureAwait(false);
+                return;
+            }
+
+            var result = new ArrayBufferWriter<byte>(256);
+            RpcMethodDescriptor? method = null;
+            bool isError = false;
+            try
+            {
+                method = ResolveMethod(properties.Type);
+                if (body.Length > _options.MaxRequestBodySize)
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
+                        $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
+                }
+
+                if (!WireContract.IsAcceptedContentType(properties.ContentType))
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
+                        $"Content type '{properties.ContentType}' is not supported; send application/json.");
+                }
+
+                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered);
+                var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
+                RpcContext.Current = context;
+                try
+                {
+                    await _invoke(call).ConfigureAwait(false);
+                }
+                finally
+                {
+                    RpcContext.Current = null;
+                }
+            }
+            catch (Exception e)
+            {
+                isError = true;
+                result.Clear();
+                var (type, message) = Classify(e);
+                ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
+            }
+
+            if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
+            {
+                await SafeAsync(() => PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory)).ConfigureAwait(false);
+            }
+
+            await SafeAsync(() => _channel.BasicAckAsync(deliveryTag, multiple: false)).ConfigureAwait(false);
+            Interlocked.Increment(ref _served);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private RpcMethodDescriptor ResolveMethod(string? type)
+    {
+        if (string.IsNullOrEmpty(type))
+        {
+            if (_service.Methods.Count == 1) return _service.Methods[0];
+            throw new ErrorReply(WireContract.ErrorTypes.UnknownMethod,
+                $"The request has no 'type' property and service {_service.Name} has {_service.Methods.Count} methods ({MethodNames()}); set 'type' to one of them.");
+        }
+
+        return _service.FindMethod(type)
+            ?? throw new ErrorReply(WireContract.ErrorTypes.UnknownMethod, $"Service {_service.Name} has no method '{type}'; it has {MethodNames()}.");
+    }
+
+    private string MethodNames()
+    {
+        var names = new List<string>(_service.Methods.Count);
+        foreach (var m in _service.Methods) names.Add(m.WireName);
+        return string.Join(", ", names);
+    }
+
+    private static (string Type, string Message) Classify(Exception e) => e switch
+    {
+        ErrorReply reply => (reply.Type, reply.Message),
+        RpcBadRequestException bad => (WireContract.ErrorTypes.BadRequest, bad.Message),
+        RpcResultSerializationException failed => (WireContract.ErrorTypes.ServerError, failed.Message),
+        _ => (e.GetType().FullName ?? e.GetType().Name, e.Message),
+    };
+
+    private async Task PublishReplyAsync(string replyTo, string? correlationId, bool isError, ReadOnlyMemory<byte> body)
+    {
+        var properties = new BasicProperties
+        {
+            CorrelationId = correlationId,
+            ContentType = WireContract.JsonContentType,
+            Headers = new Dictionary<string, object?> { [WireContract.StatusHeader] = isError ? WireContract.StatusError : WireContract.StatusOk },
+        };
+        // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
+        await _channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
+    }
+
+    /// <summary>A failed reply or ack after a lost channel must not crash the consumer; the broker redelivers unacked requests.</summary>
+    private static async Task SafeAsync(Func<ValueTask> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private static async Task SafeAsync(Func<Task> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Stops taking requests, waits up to <see cref="RpcOptions.DrainTimeout"/> for calls in flight to be answered and
+    /// acked, then closes the channel; requests not yet started go back to the queue for other servers.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping = true;
+        if (_consumerTag is not null)
+        {
+            await SafeAsync(() => _channel.BasicCancelAsync(_consumerTag)).ConfigureAwait(false);
+        }
+
+        var deadline = DateTime.UtcNow + _options.DrainTimeout;
+        while (InFlight > 0 && DateTime.UtcNow < deadline) await Task.Delay(10).ConfigureAwait(false);
+        if (InFlight > 0)
+        {
+            _abort.Cancel();
+            var hardDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (InFlight > 0 && DateTime.UtcNow < hardDeadline) await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        await SafeAsync(() => _channel.CloseAsync()).ConfigureAwait(false);
+        _channel.Dispose();
+        _abort.Dispose();
+    }
+
+    /// <summary>An error reply the runtime itself decides on, with its documented type.</summary>
+    private sealed class ErrorReply : Exception
+    {
+        public ErrorReply(string type, string message) : base(message) => Type = type;
+        public string Type { get; }
+    }
+
+    private sealed class RequestConsumer : AsyncDefaultBasicConsumer
+    {
+        private readonly RpcServer _server;
+
+        public RequestConsumer(RpcServer server, IChannel channel) : base(channel) => _server = server;
+
+        public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
+            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+            _server.HandleAsync(deliveryTag, redelivered, properties, body);
+    }
+}

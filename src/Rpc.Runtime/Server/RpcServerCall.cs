@@ -1,0 +1,81 @@
+using System;
+using System.Buffers;
+using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Threading;
+using RpcGen.Wire;
+
+namespace RpcGen.Server;
+
+/// <summary>One request being served: generated dispatchers read arguments from it and store the result in it.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class RpcServerCall
+{
+    private readonly RequestBodyReader _body;
+    private readonly JsonSerializerOptions _json;
+    private readonly ArrayBufferWriter<byte> _result;
+
+    internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
+        ArrayBufferWriter<byte> result, RpcContext context, CancellationToken cancellationToken)
+    {
+        Method = method;
+        _body = new RequestBodyReader(method, body);
+        _json = json;
+        _result = result;
+        Context = context;
+        CancellationToken = cancellationToken;
+    }
+
+    /// <summary>The method being called.</summary>
+    public RpcMethodDescriptor Method { get; }
+
+    /// <summary>What the handler may know about the request (caller, correlation id, redelivery).</summary>
+    public RpcContext Context { get; }
+
+    /// <summary>Cancelled when the server stops and the call did not finish within the drain timeout.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>Reads a required argument.</summary>
+    public T ReadArgument<T>(int index) => _body.Read(index, GetTypeInfo<T>(), hasDefault: false, default!);
+
+    /// <summary>Reads an optional argument, using <paramref name="defaultValue"/> when the request leaves it out.</summary>
+    public T ReadArgument<T>(int index, T defaultValue) => _body.Read(index, GetTypeInfo<T>(), hasDefault: true, defaultValue);
+
+    /// <summary>Checks that a request to a method without parameters carries no arguments.</summary>
+    public void EnsureNoArguments() => _body.EnsureNoArguments();
+
+    /// <summary>Stores the handler's result; it is serialised now, so a failure is reported as a server error.</summary>
+    public void SetResult<T>(T value)
+    {
+        try
+        {
+            using var writer = new Utf8JsonWriter(_result);
+            JsonSerializer.Serialize(writer, value, GetTypeInfo<T>());
+        }
+        catch (Exception e)
+        {
+            throw new RpcResultSerializationException($"The result of method '{Method.WireName}' ({typeof(T).Name}) cannot be serialised: {e.Message}", e);
+        }
+    }
+
+    private JsonTypeInfo<T> GetTypeInfo<T>()
+    {
+        try
+        {
+            return (JsonTypeInfo<T>)_json.GetTypeInfo(typeof(T));
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException)
+        {
+            throw new RpcResultSerializationException($"Type {typeof(T).FullName} is not supported by the server's JsonSerializerOptions: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>The result could not be serialised; reported as <see cref="WireContract.ErrorTypes.ServerError"/>.</summary>
+internal sealed class RpcResultSerializationException : Exception
+{
+    public RpcResultSerializationException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}

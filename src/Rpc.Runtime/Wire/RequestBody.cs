@@ -1,0 +1,183 @@
+using System;
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace RpcGen.Wire;
+
+/// <summary>
+/// The request body rules: no parameters → empty body; one parameter → that argument's JSON value as is;
+/// two or more → a JSON object keyed by parameter name. This type writes them (client side).
+/// </summary>
+internal sealed class RequestBodyWriter
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly Utf8JsonWriter _writer;
+    private bool _objectStarted;
+
+    public RequestBodyWriter()
+    {
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    public void WriteValue<T>(T value, JsonTypeInfo<T> typeInfo) => JsonSerializer.Serialize(_writer, value, typeInfo);
+
+    public void WriteArgument<T>(string name, T value, JsonTypeInfo<T> typeInfo)
+    {
+        if (!_objectStarted)
+        {
+            _writer.WriteStartObject();
+            _objectStarted = true;
+        }
+
+        _writer.WritePropertyName(name);
+        JsonSerializer.Serialize(_writer, value, typeInfo);
+    }
+
+    public ReadOnlyMemory<byte> Complete()
+    {
+        if (_objectStarted)
+        {
+            _writer.WriteEndObject();
+            _objectStarted = false;
+        }
+
+        _writer.Flush();
+        return _buffer.WrittenMemory;
+    }
+}
+
+/// <summary>Reads a request body by the same rules (server side). Every failure is an <see cref="RpcBadRequestException"/>.</summary>
+internal sealed class RequestBodyReader
+{
+    private readonly ReadOnlyMemory<byte> _body;
+    private readonly RpcMethodDescriptor _method;
+    private (int Start, int Length)[]? _properties;
+
+    public RequestBodyReader(RpcMethodDescriptor method, ReadOnlyMemory<byte> body)
+    {
+        _method = method;
+        _body = body;
+    }
+
+    /// <summary>Checks the body of a method without parameters: empty, <c>null</c> or <c>{}</c>.</summary>
+    public void EnsureNoArguments()
+    {
+        var span = _body.Span.Trim(" \t\r\n"u8);
+        if (span.IsEmpty || span.SequenceEqual("null"u8) || span.SequenceEqual("{}"u8)) return;
+        throw new RpcBadRequestException($"Method '{_method.WireName}' takes no arguments, but the request body is not empty.");
+    }
+
+    public T Read<T>(int index, JsonTypeInfo<T> typeInfo, bool hasDefault, T defaultValue)
+    {
+        var parameter = _method.Parameters[index];
+        ReadOnlySpan<byte> json;
+        if (_method.Parameters.Count == 1)
+        {
+            json = _body.Span;
+            if (json.Trim(" \t\r\n"u8).IsEmpty) json = default;
+        }
+        else
+        {
+            _properties ??= ParseObject();
+            var (start, length) = _properties[index];
+            json = length == 0 ? default : _body.Span.Slice(start, length);
+        }
+
+        if (json.IsEmpty)
+        {
+            if (hasDefault || (parameter.Flags & RpcParameterFlags.Optional) != 0) return defaultValue;
+            throw new RpcBadRequestException($"Argument '{parameter.Name}' of method '{_method.WireName}' is missing.");
+        }
+
+        T? value;
+        try
+        {
+            value = JsonSerializer.Deserialize(json, typeInfo);
+        }
+        catch (JsonException e)
+        {
+            throw new RpcBadRequestException($"Argument '{parameter.Name}' of method '{_method.WireName}' is not a valid {typeof(T).Name}: {e.Message}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or ArgumentException or FormatException or OverflowException)
+        {
+            throw new RpcBadRequestException($"Argument '{parameter.Name}' of method '{_method.WireName}' could not be read: {e.Message}");
+        }
+
+        if (value is null && (parameter.Flags & RpcParameterFlags.NotNull) != 0)
+        {
+            throw new RpcBadRequestException($"Argument '{parameter.Name}' of method '{_method.WireName}' must not be null.");
+        }
+
+        return value!;
+    }
+
+    private (int Start, int Length)[] ParseObject()
+    {
+        var parameters = _method.Parameters;
+        var found = new (int Start, int Length)[parameters.Count];
+        var span = _body.Span;
+        if (span.Trim(" \t\r\n"u8).IsEmpty) return found;
+
+        try
+        {
+            var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new RpcBadRequestException(
+                    $"Method '{_method.WireName}' takes {parameters.Count} arguments: the body must be a JSON object with properties {Names()}.");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                int index = -1;
+                for (int i = 0; i < parameters.Count; i++)
+                {
+                    if (reader.ValueTextEquals(parameters[i].Name)) { index = i; break; }
+                }
+
+                if (index < 0)
+                {
+                    throw new RpcBadRequestException(
+                        $"Method '{_method.WireName}' has no parameter '{reader.GetString()}'; expected properties {Names()}.");
+                }
+
+                if (found[index].Length != 0)
+                {
+                    throw new RpcBadRequestException($"Argument '{parameters[index].Name}' of method '{_method.WireName}' appears twice.");
+                }
+
+                reader.Read();
+                int start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                found[index] = (start, (int)reader.BytesConsumed - start);
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                throw new RpcBadRequestException($"The body of method '{_method.WireName}' is not a single JSON object.");
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new RpcBadRequestException($"The body of method '{_method.WireName}' is not valid JSON: {e.Message}");
+        }
+
+        return found;
+    }
+
+    private string Names()
+    {
+        var names = new string[_method.Parameters.Count];
+        for (int i = 0; i < names.Length; i++) names[i] = "'" + _method.Parameters[i].Name + "'";
+        return string.Join(", ", names);
+    }
+}
+
+/// <summary>The request cannot be read; the server answers with <see cref="WireContract.ErrorTypes.BadRequest"/> and acks it.</summary>
+internal sealed class RpcBadRequestException : Exception
+{
+    public RpcBadRequestException(string message) : base(message)
+    {
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace RpcGen.Wire;
+
+/// <summary>
+/// Every name and value of the public wire contract (docs/wire-format.md) in one place. No other file spells them.
+/// </summary>
+internal static class WireContract
+{
+    /// <summary>Where the client asks for replies: RabbitMQ's direct reply-to pseudo-queue.</summary>
+    public const string DirectReplyTo = "amq.rabbitmq.reply-to";
+
+    /// <summary>Requests are published to the default exchange, routed by queue name.</summary>
+    public const string DefaultExchange = "";
+
+    public const string JsonContentType = "application/json";
+
+    /// <summary>Reply header telling success from failure; a reply without it counts as <see cref="StatusOk"/>.</summary>
+    public const string StatusHeader = "rpc-status";
+    public const string StatusOk = "ok";
+    public const string StatusError = "error";
+
+    /// <summary>Error body fields.</summary>
+    public const string ErrorTypeField = "type";
+    public const string ErrorMessageField = "message";
+    public const string ErrorDetailField = "detail";
+
+    /// <summary>Error types the runtime itself produces; handler exceptions use the exception's type name instead.</summary>
+    public static class ErrorTypes
+    {
+        /// <summary>The body could not be read as the method's arguments (bad JSON, wrong types, missing, extra or null values).</summary>
+        public const string BadRequest = "rpc:bad-request";
+
+        /// <summary>The <c>type</c> names no method of the service, or is missing on a service with several methods.</summary>
+        public const string UnknownMethod = "rpc:unknown-method";
+
+        /// <summary>The body is larger than the server's maximum request size.</summary>
+        public const string TooLarge = "rpc:too-large";
+
+        /// <summary>The <c>content_type</c> is set and is not <c>application/json</c>.</summary>
+        public const string UnsupportedContentType = "rpc:unsupported-content-type";
+
+        /// <summary>The handler ran but its result could not be serialised.</summary>
+        public const string ServerError = "rpc:server-error";
+    }
+
+    /// <summary>A reply is an error only when it says so; plain servers that set no header answer with success.</summary>
+    public static bool IsErrorReply(IDictionary<string, object?>? headers)
+    {
+        if (headers is null || !headers.TryGetValue(StatusHeader, out var value)) return false;
+        return value switch
+        {
+            byte[] bytes => bytes.AsSpan().SequenceEqual("error"u8),
+            string text => text == StatusError,
+            _ => false,
+        };
+    }
+
+    /// <summary>Accepts a missing content type (plain tutorial clients send none) and JSON with optional parameters.</summary>
+    public static bool IsAcceptedContentType(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType)) return true;
+        var semicolon = contentType.IndexOf(';');
+        var mediaType = (semicolon < 0 ? contentType : contentType.Substring(0, semicolon)).Trim();
+        return mediaType.Equals(JsonContentType, StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The expiration property: the call timeout in whole milliseconds, at least 1.</summary>
+    public static string ExpirationFor(TimeSpan timeout) =>
+        Math.Max(1L, (long)Math.Ceiling(Math.Min(timeout.TotalMilliseconds, int.MaxValue))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+}
