@@ -48,6 +48,14 @@ public sealed class RpcOptions
     /// <summary>How long disposing a server waits for calls in flight to finish. Defaults to 30 seconds.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Put before every service queue name, by clients and servers alike (e.g. <c>staging.</c>), so several
+    /// environments or test runs can share one broker. Defaults to empty.
+    /// </summary>
+    public string QueuePrefix { get; set; } = string.Empty;
+
+    internal string QueueFor(RpcServiceDescriptor service) => QueuePrefix.Length == 0 ? service.Queue : QueuePrefix + service.Queue;
+
     /// <summary>The connection name shown in the RabbitMQ management UI. Defaults to <c>RpcGen</c> and the process name.</summary>
     public string? ConnectionName { get; set; }
 
@@ -57,6 +65,7 @@ public sealed class RpcOptions
         if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.DefaultTimeout must be positive.");
         if (Prefetch == 0) throw new ArgumentException("RpcOptions.Prefetch must be at least 1.");
         if (JsonSerializerOptions is null) throw new ArgumentException("RpcOptions.JsonSerializerOptions must be set.");
+        if (QueuePrefix is null) throw new ArgumentException("RpcOptions.QueuePrefix must not be null.");
         if (MaxRequestBodySize <= 0) throw new ArgumentException("RpcOptions.MaxRequestBodySize must be positive.");
         PrepareJson(JsonSerializerOptions);
         return this;

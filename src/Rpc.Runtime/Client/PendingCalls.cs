@@ -82,7 +82,7 @@ internal sealed class PendingCalls
     }
 
     private void OnTimeout(PendingCall call) =>
-        Fail(call, new RpcTimeoutException(call.Method.Service.Name, call.Method.WireName, call.Method.Service.Queue, call.Timeout));
+        Fail(call, new RpcTimeoutException(call.Method.Service.Name, call.Method.WireName, call.Queue, call.Timeout));
 
     private void OnCanceled(PendingCall call, CancellationToken token)
     {
@@ -103,8 +103,9 @@ internal sealed class PendingCalls
         call.CancellationRegistration.Unregister();
     }
 
-    internal PendingCall<T> Create<T>(RpcMethodDescriptor method, TimeSpan timeout, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType) =>
-        new(this, NextCorrelationId(), method, timeout, resultType);
+    internal PendingCall<T> Create<T>(RpcMethodDescriptor method, string queue, TimeSpan timeout,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType) =>
+        new(this, NextCorrelationId(), method, queue, timeout, resultType);
 }
 
 /// <summary>One call waiting for its reply.</summary>
@@ -113,8 +114,9 @@ internal abstract class PendingCall
     public Timer? Timer;
     public CancellationTokenRegistration CancellationRegistration;
 
-    protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, TimeSpan timeout)
+    protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout)
     {
+        Queue = queue;
         Owner = owner;
         CorrelationId = correlationId;
         Method = method;
@@ -124,6 +126,7 @@ internal abstract class PendingCall
     public PendingCalls Owner { get; }
     public string CorrelationId { get; }
     public RpcMethodDescriptor Method { get; }
+    public string Queue { get; }
     public TimeSpan Timeout { get; }
 
     public abstract void SetReply(ReadOnlySpan<byte> body, bool isError);
@@ -137,9 +140,9 @@ internal sealed class PendingCall<T> : PendingCall
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? _resultType;
 
-    public PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, TimeSpan timeout,
+    public PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout,
         System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType)
-        : base(owner, correlationId, method, timeout)
+        : base(owner, correlationId, method, queue, timeout)
     {
         _resultType = resultType;
     }

@@ -93,7 +93,7 @@ public sealed class RpcInvoker
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
 
         var timeout = _options.DefaultTimeout;
-        var call = _pending.Create(request.Method, timeout, resultType);
+        var call = _pending.Create(request.Method, _options.QueueFor(request.Method.Service), timeout, resultType);
         _pending.Add(call, timeout, cancellationToken);
         _ = PublishRequestAsync(call, request);
         return call.Task;
@@ -120,15 +120,16 @@ public sealed class RpcInvoker
     private async Task<Exception?> PublishAsync(RpcMethodDescriptor method, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var service = method.Service;
+        var queue = _options.QueueFor(service);
         try
         {
-            await _channel.BasicPublishAsync(WireContract.DefaultExchange, service.Queue, mandatory: true, properties, body, cancellationToken)
+            await _channel.BasicPublishAsync(WireContract.DefaultExchange, queue, mandatory: true, properties, body, cancellationToken)
                 .ConfigureAwait(false);
             return null;
         }
         catch (PublishException e) when (e.IsReturn)
         {
-            return new RpcServiceUnavailableException(service.Name, method.WireName, service.Queue);
+            return new RpcServiceUnavailableException(service.Name, method.WireName, queue);
         }
         catch (PublishException e)
         {

@@ -5,9 +5,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Server;
 using RpcGen.Wire;
 
-namespace RpcGen.Server;
+namespace RpcGen;
 
 /// <summary>
 /// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
@@ -19,6 +20,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly IChannel _channel;
     private readonly RpcOptions _options;
     private readonly RpcServiceDescriptor _service;
+    private readonly string _queue;
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
     private string? _consumerTag;
@@ -32,11 +34,12 @@ public sealed class RpcServer : IAsyncDisposable
         _channel = channel;
         _options = options;
         _service = service;
+        _queue = options.QueueFor(service);
         _invoke = invoke;
     }
 
     /// <summary>The queue this server consumes.</summary>
-    public string Queue => _service.Queue;
+    public string Queue => _queue;
 
     /// <summary>Calls being served right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -54,18 +57,19 @@ public sealed class RpcServer : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
         try
         {
-            await channel.QueueDeclareAsync(service.Queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
+            var queue = options.QueueFor(service);
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
             var server = new RpcServer(channel, options, service, invoke);
-            server._consumerTag = await channel.BasicConsumeAsync(service.Queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
+            server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
                 .ConfigureAwait(false);
             return server;
         }
         catch (OperationInterruptedException e)
         {
             channel.Dispose();
-            throw new RpcException($"Cannot serve {service.Name} on queue '{service.Queue}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
+            throw new RpcException($"Cannot serve {service.Name} on queue '{options.QueueFor(service)}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
         }
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace RpcGen.Wire;
@@ -9,7 +10,8 @@ internal static class ErrorBody
 {
     public static void Write(IBufferWriter<byte> output, string type, string message, string? detail)
     {
-        using var writer = new Utf8JsonWriter(output);
+        // Error text is read by people and plain clients, not embedded in HTML: keep quotes and accents readable.
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
         writer.WriteString(WireContract.ErrorTypeField, type);
         writer.WriteString(WireContract.ErrorMessageField, message);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test of the solution and ends with the totals on a line of their own: "N passed, N failed, N skipped".
+# Called by ./build.sh test after the broker is up (RPCGEN_AMQP points at it).
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RESULTS="$ROOT/artifacts/test-results"
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+dotnet build RpcGen.sln -c Release -nologo -v quiet "$@"
+build_status=$?
+if [ $build_status -ne 0 ]; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test RpcGen.sln -c Release --no-build -nologo --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS" "$@"
+test_status=$?
+
+# Sum the counters of every TRX file: one per test project.
+read -r passed failed skipped total < <(
+  for f in "$RESULTS"/*.trx; do
+    [ -f "$f" ] || continue
+    grep -o '<Counters [^>]*>' "$f"
+  done | awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"|\/|>/, "", kv[2]); c[kv[1]] += kv[2] } }
+    END { printf "%d %d %d %d\n", c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["notExecuted"], c["total"] }')
+
+if [ "${total:-0}" -eq 0 ]; then
+  echo "no test ran"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if [ "$failed" -eq 0 ] && [ $test_status -ne 0 ]; then failed=1; fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,51 @@
+using RabbitMQ.Client;
+
+namespace RpcGen.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real broker the tests run against (started by ./build.sh test; RPCGEN_AMQP says where). Every test gets
+/// its own queue prefix, so tests never see each other's queues, and the queues it served are deleted afterwards.
+/// </summary>
+public sealed class TestBroker : IAsyncDisposable
+{
+    public static Uri Uri { get; } = new(Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } uri ? uri : "amqp://guest:guest@localhost:5672/");
+
+    private readonly List<RpcConnection> _connections = new();
+    private readonly List<string> _queues = new();
+
+    public string Prefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..12] + ".";
+
+    public RpcOptions Options(Action<RpcOptions>? configure = null)
+    {
+        var options = new RpcOptions { Uri = Uri, QueuePrefix = Prefix, ConnectionName = "RpcGen tests" };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public async Task<RpcConnection> ConnectAsync(Action<RpcOptions>? configure = null)
+    {
+        var connection = await RpcConnection.ConnectAsync(Options(configure));
+        lock (_connections) _connections.Add(connection);
+        return connection;
+    }
+
+    public async Task<RpcServer> ServeAsync<TService>(RpcConnection connection, TService implementation) where TService : class
+    {
+        var server = await connection.ServeAsync(implementation);
+        lock (_queues) _queues.Add(server.Queue);
+        return server;
+    }
+
+    /// <summary>The full queue name a service with <paramref name="queue"/> uses in this test.</summary>
+    public string QueueName(string queue) => Prefix + queue;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connection in _connections) await connection.DisposeAsync();
+        if (_queues.Count == 0) return;
+        var factory = new ConnectionFactory { Uri = Uri };
+        await using var amqp = await factory.CreateConnectionAsync();
+        await using var channel = await amqp.CreateChannelAsync();
+        foreach (var queue in _queues.Distinct()) await channel.QueueDeleteAsync(queue);
+    }
+}
