@@ -27,6 +27,7 @@ public sealed class RpcConnection : IAsyncDisposable
         Options = options;
         Invoker = invoker;
         _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
+        Diagnostics.ConnectionEvents.Attach(connection, options);
     }
 
     /// <summary>The options this connection was opened with.</summary>
@@ -96,6 +97,21 @@ public sealed class RpcConnection : IAsyncDisposable
         var dispatcher = registration.CreateDispatcher();
         var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
             call => dispatcher.InvokeAsync(getImplementation(call.Context), call), cancellationToken).ConfigureAwait(false);
+        _servers.TryAdd(server, 0);
+        return server;
+    }
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/>, handing each call to <paramref name="invoke"/> with the dispatcher, so
+    /// the caller decides where the implementation comes from and what happens around the call (a DI scope per call).
+    /// </summary>
+    internal async Task<RpcServer> ServePerCallAsync<TService>(Func<RpcDispatcher<TService>, RpcServerCall, ValueTask> invoke,
+        CancellationToken cancellationToken) where TService : class
+    {
+        ThrowIfDisposed();
+        var dispatcher = RpcServiceRegistry.Get<TService>().CreateDispatcher();
+        var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
+            call => invoke(dispatcher, call), cancellationToken).ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
     }

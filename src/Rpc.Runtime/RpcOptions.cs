@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace RpcGen;
 
@@ -58,6 +59,17 @@ public sealed class RpcOptions
 
     /// <summary>The connection name shown in the RabbitMQ management UI. Defaults to <c>RpcGen</c> and the process name.</summary>
     public string? ConnectionName { get; set; }
+
+    /// <summary>
+    /// Where the connection, its clients and its servers log (categories <c>RpcGen.Connection</c>, <c>RpcGen.Client</c>,
+    /// <c>RpcGen.Server</c>; event ids in docs/observability.md). <c>AddRpcGen</c> sets it from the container.
+    /// Defaults to <see langword="null"/>: no logging.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    internal Diagnostics.RpcLoggers Loggers => _loggers ??= new Diagnostics.RpcLoggers(LoggerFactory);
+
+    private Diagnostics.RpcLoggers? _loggers;
 
     internal RpcOptions Validate()
     {

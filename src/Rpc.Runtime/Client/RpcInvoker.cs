@@ -1,10 +1,12 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Diagnostics;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
@@ -74,14 +76,27 @@ public sealed class RpcInvoker
         if (request.Error is not null) throw request.Error;
         cancellationToken.ThrowIfCancellationRequested();
         var method = request.Method;
+        var telemetry = ClientCallTelemetry.Start(_options, method, _options.QueueFor(method.Service), correlationId: null, oneWay: true);
         var properties = new BasicProperties
         {
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(_options.DefaultTimeout),
+            Headers = telemetry?.Headers,
         };
 
-        Exception? failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken).ConfigureAwait(false);
+        Exception? failure;
+        try
+        {
+            failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            telemetry?.Complete(e);
+            throw;
+        }
+
+        telemetry?.Complete(failure);
         if (failure is not null) throw failure;
     }
 
@@ -94,12 +109,13 @@ public sealed class RpcInvoker
 
         var timeout = _options.DefaultTimeout;
         var call = _pending.Create(request.Method, _options.QueueFor(request.Method.Service), timeout, resultType);
+        var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
         _pending.Add(call, timeout, cancellationToken);
-        _ = PublishRequestAsync(call, request);
-        return call.Task;
+        _ = PublishRequestAsync(call, request, telemetry?.Headers);
+        return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
-    private async Task PublishRequestAsync(PendingCall call, RpcRequest request)
+    private async Task PublishRequestAsync(PendingCall call, RpcRequest request, IDictionary<string, object?>? headers)
     {
         var properties = new BasicProperties
         {
@@ -108,6 +124,7 @@ public sealed class RpcInvoker
             Type = call.Method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(call.Timeout),
+            Headers = headers,
         };
 
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled

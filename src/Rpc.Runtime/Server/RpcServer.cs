@@ -85,6 +85,7 @@ public sealed class RpcServer : IAsyncDisposable
                 return;
             }
 
+            var telemetry = new Diagnostics.ServerCallTelemetry(_options, _service, _queue, properties, redelivered, body.Length);
             var result = new ArrayBufferWriter<byte>(256);
             RpcMethodDescriptor? method = null;
             bool isError = false;
@@ -120,6 +121,7 @@ public sealed class RpcServer : IAsyncDisposable
                 isError = true;
                 result.Clear();
                 var (type, message) = Classify(e);
+                telemetry.Failed(e, type, rejected: e is ErrorReply or RpcBadRequestException);
                 ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
             }
 
@@ -129,6 +131,7 @@ public sealed class RpcServer : IAsyncDisposable
             }
 
             await SafeAsync(() => _channel.BasicAckAsync(deliveryTag, multiple: false)).ConfigureAwait(false);
+            telemetry.Stop();
             Interlocked.Increment(ref _served);
         }
         finally

@@ -22,6 +22,13 @@ internal static class WireContract
     public const string StatusOk = "ok";
     public const string StatusError = "error";
 
+    /// <summary>
+    /// W3C Trace Context of the caller's span, in the request headers: a server's span continues the caller's trace.
+    /// Optional; a request without it starts a new trace.
+    /// </summary>
+    public const string TraceParentHeader = "traceparent";
+    public const string TraceStateHeader = "tracestate";
+
     /// <summary>Error body fields.</summary>
     public const string ErrorTypeField = "type";
     public const string ErrorMessageField = "message";

@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace RpcGen.Diagnostics;
+
+/// <summary>
+/// The client span, metrics and failure log of one call. Created only when someone observes (a listener on the
+/// ActivitySource or Meter, an ambient trace to propagate, or a logger taking warnings), so an unobserved call pays
+/// one check.
+/// </summary>
+internal sealed class ClientCallTelemetry
+{
+    private readonly RpcOptions _options;
+    private readonly RpcMethodDescriptor _method;
+    private readonly string _queue;
+    private readonly string? _correlationId;
+    private readonly Activity? _activity;
+    private readonly Activity? _callerActivity;
+    private readonly bool _metrics;
+    private readonly bool _observesCompletion;
+    private readonly long _started;
+
+    private ClientCallTelemetry(RpcOptions options, RpcMethodDescriptor method, string queue, string? correlationId, bool oneWay,
+        Activity? callerActivity)
+    {
+        _options = options;
+        _method = method;
+        _queue = queue;
+        _correlationId = correlationId;
+        _callerActivity = callerActivity;
+        _metrics = RpcTelemetry.ClientMetricsEnabled;
+        _started = Stopwatch.GetTimestamp();
+
+        // Producer for one-way sends (messaging conventions), Client for request/reply (RPC conventions).
+        _activity = RpcTelemetry.Source.StartActivity(method.Service.Name + "/" + method.WireName,
+            oneWay ? ActivityKind.Producer : ActivityKind.Client);
+        if (_activity is { IsAllDataRequested: true })
+        {
+            _activity.SetTag(RpcTelemetry.RpcSystemTag, RpcTelemetry.RpcSystem);
+            _activity.SetTag(RpcTelemetry.RpcServiceTag, method.Service.Name);
+            _activity.SetTag(RpcTelemetry.RpcMethodTag, method.WireName);
+            _activity.SetTag(RpcTelemetry.MessagingSystemTag, RpcTelemetry.MessagingSystem);
+            _activity.SetTag(RpcTelemetry.MessagingOperationTypeTag, "send");
+            _activity.SetTag(RpcTelemetry.MessagingDestinationTag, queue);
+            _activity.SetTag(RpcTelemetry.RoutingKeyTag, queue);
+            if (correlationId is not null) _activity.SetTag(RpcTelemetry.ConversationIdTag, correlationId);
+            _activity.SetTag(RpcTelemetry.ServerAddressTag, options.Uri.Host);
+            _activity.SetTag(RpcTelemetry.ServerPortTag, options.Uri.IsDefaultPort ? 5672 : options.Uri.Port);
+        }
+
+        var propagated = _activity ?? callerActivity;
+        Headers = propagated is null ? null : RpcTelemetry.InjectTraceContext(propagated);
+        if (_metrics) RpcTelemetry.ClientActive.Add(1, MetricTags());
+        _observesCompletion = _activity is not null || _metrics || options.Loggers.Client.IsEnabled(LogLevel.Warning);
+    }
+
+    /// <summary>Request headers carrying the trace context, or <see langword="null"/> when there is no trace.</summary>
+    public Dictionary<string, object?>? Headers { get; }
+
+    /// <summary>
+    /// Starts observing a call, or returns <see langword="null"/> when nothing would see it. The client span stays
+    /// <see cref="Activity.Current"/> until <see cref="Track{T}"/> or <see cref="Complete"/>, so that the publish
+    /// (and RabbitMQ.Client's own span, if enabled) happens inside it.
+    /// </summary>
+    public static ClientCallTelemetry? Start(RpcOptions options, RpcMethodDescriptor method, string queue, string? correlationId, bool oneWay = false)
+    {
+        var caller = Activity.Current;
+        if (caller is null && !RpcTelemetry.Source.HasListeners() && !RpcTelemetry.ClientMetricsEnabled
+            && !options.Loggers.Client.IsEnabled(LogLevel.Warning))
+        {
+            return null;
+        }
+
+        return new ClientCallTelemetry(options, method, queue, correlationId, oneWay, caller);
+    }
+
+    /// <summary>The call's task, which completes after the span and metrics are recorded.</summary>
+    public Task<T> Track<T>(Task<T> call)
+    {
+        // The generated client method is not async: without this the span would stay current in the caller's flow.
+        Activity.Current = _callerActivity;
+        if (!_observesCompletion) return call;
+        if (call.IsCompletedSuccessfully)
+        {
+            Complete(null);
+            return call;
+        }
+
+        return TrackAsync(call);
+    }
+
+    private async Task<T> TrackAsync<T>(Task<T> call)
+    {
+        try
+        {
+            var result = await call.ConfigureAwait(false);
+            Complete(null);
+            return result;
+        }
+        catch (Exception e)
+        {
+            Complete(e);
+            throw;
+        }
+    }
+
+    /// <summary>Ends the span and records the call; <paramref name="failure"/> is <see langword="null"/> on success.</summary>
+    public void Complete(Exception? failure)
+    {
+        if (Activity.Current == _activity) Activity.Current = _callerActivity;
+        var cancelled = failure is OperationCanceledException;
+        string? errorType = failure is null || cancelled ? null : RpcTelemetry.ErrorType(failure);
+        if (_activity is not null)
+        {
+            if (errorType is not null)
+            {
+                _activity.SetStatus(ActivityStatusCode.Error, failure!.Message);
+                _activity.SetTag(RpcTelemetry.ErrorTypeTag, errorType);
+                _activity.SetTag(RpcTelemetry.RpcStatusTag, errorType);
+            }
+            else if (cancelled)
+            {
+                _activity.SetTag(RpcTelemetry.ErrorTypeTag, "cancelled");
+            }
+            else
+            {
+                _activity.SetTag(RpcTelemetry.RpcStatusTag, RpcTelemetry.StatusOk);
+            }
+
+            _activity.Stop();
+        }
+
+        if (_metrics)
+        {
+            var tags = MetricTags();
+            RpcTelemetry.ClientActive.Add(-1, tags);
+            if (failure is not null) tags.Add(RpcTelemetry.ErrorTypeTag, errorType ?? "cancelled");
+            RpcTelemetry.ClientDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
+            if (errorType is not null) RpcTelemetry.ClientErrors.Add(1, tags);
+        }
+
+        // The caller's own cancellation is not a failure worth a warning.
+        if (errorType is not null)
+        {
+            RpcLog.CallFailed(_options.Loggers.Client, _method.Service.Name, _method.WireName, _queue, _correlationId, errorType, failure!.Message);
+        }
+    }
+
+    private TagList MetricTags() => new()
+    {
+        { RpcTelemetry.RpcSystemTag, RpcTelemetry.RpcSystem },
+        { RpcTelemetry.RpcServiceTag, _method.Service.Name },
+        { RpcTelemetry.RpcMethodTag, _method.WireName },
+    };
+}

@@ -1,0 +1,42 @@
+namespace RpcGen.Diagnostics;
+
+/// <summary>
+/// The names RpcGen's traces, metrics and logs appear under, for OpenTelemetry and logging filters:
+/// <c>.AddSource(RpcDiagnostics.ActivitySourceName)</c>, <c>.AddMeter(RpcDiagnostics.MeterName)</c>.
+/// Everything is described in docs/observability.md.
+/// </summary>
+public static class RpcDiagnostics
+{
+    /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> of client and server spans: <c>RpcGen</c>.</summary>
+    public const string ActivitySourceName = "RpcGen";
+
+    /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> of call metrics: <c>RpcGen</c>.</summary>
+    public const string MeterName = "RpcGen";
+
+    /// <summary>Histogram of client call durations in seconds, from the call until its reply, failure or timeout.</summary>
+    public const string ClientCallDuration = "rpc.client.call.duration";
+
+    /// <summary>Histogram of server call durations in seconds, from delivery until the request is acked.</summary>
+    public const string ServerCallDuration = "rpc.server.call.duration";
+
+    /// <summary>Up-down counter of client calls waiting for their reply.</summary>
+    public const string ClientActiveCalls = "rpcgen.client.active_calls";
+
+    /// <summary>Up-down counter of requests a server is handling.</summary>
+    public const string ServerActiveCalls = "rpcgen.server.active_calls";
+
+    /// <summary>Counter of client calls that ended in an exception, tagged with <c>error.type</c>.</summary>
+    public const string ClientErrors = "rpcgen.client.errors";
+
+    /// <summary>Counter of requests a server answered with an error reply, tagged with <c>error.type</c>.</summary>
+    public const string ServerErrors = "rpcgen.server.errors";
+
+    /// <summary>Logger category of connection events (connected, reconnecting, recovered).</summary>
+    public const string ConnectionLogCategory = "RpcGen.Connection";
+
+    /// <summary>Logger category of client events (call failed).</summary>
+    public const string ClientLogCategory = "RpcGen.Client";
+
+    /// <summary>Logger category of server events (handler failed, poison message rejected, started, stopped).</summary>
+    public const string ServerLogCategory = "RpcGen.Server";
+}

@@ -1,0 +1,60 @@
+using System;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace RpcGen.Diagnostics;
+
+/// <summary>The loggers of one <see cref="RpcOptions"/>, created once; no-op loggers when no factory is set.</summary>
+internal sealed class RpcLoggers
+{
+    public RpcLoggers(ILoggerFactory? factory)
+    {
+        Connection = factory?.CreateLogger(RpcDiagnostics.ConnectionLogCategory) ?? NullLogger.Instance;
+        Client = factory?.CreateLogger(RpcDiagnostics.ClientLogCategory) ?? NullLogger.Instance;
+        Server = factory?.CreateLogger(RpcDiagnostics.ServerLogCategory) ?? NullLogger.Instance;
+    }
+
+    public ILogger Connection { get; }
+    public ILogger Client { get; }
+    public ILogger Server { get; }
+}
+
+/// <summary>Every log message RpcGen writes, source-generated (no boxing, no reflection, checked at compile time).</summary>
+internal static partial class RpcLog
+{
+    [LoggerMessage(EventId = RpcLogEvents.Connected, EventName = nameof(RpcLogEvents.Connected), Level = LogLevel.Information,
+        Message = "Connected to RabbitMQ at {Uri} as '{ConnectionName}'")]
+    public static partial void Connected(ILogger logger, string uri, string connectionName);
+
+    [LoggerMessage(EventId = RpcLogEvents.Reconnecting, EventName = nameof(RpcLogEvents.Reconnecting), Level = LogLevel.Warning,
+        Message = "Lost the connection to RabbitMQ at {Uri} ({Reason}); reconnecting. Calls waiting for a reply fail now with RpcConnectionException")]
+    public static partial void Reconnecting(ILogger logger, string uri, string reason);
+
+    [LoggerMessage(EventId = RpcLogEvents.Recovered, EventName = nameof(RpcLogEvents.Recovered), Level = LogLevel.Information,
+        Message = "Reconnected to RabbitMQ at {Uri}; channels and consumers recovered")]
+    public static partial void Recovered(ILogger logger, string uri);
+
+    [LoggerMessage(EventId = RpcLogEvents.RecoveryAttemptFailed, EventName = nameof(RpcLogEvents.RecoveryAttemptFailed), Level = LogLevel.Warning,
+        Message = "Reconnecting to RabbitMQ at {Uri} failed; trying again")]
+    public static partial void RecoveryAttemptFailed(ILogger logger, Exception exception, string uri);
+
+    [LoggerMessage(EventId = RpcLogEvents.CallFailed, EventName = nameof(RpcLogEvents.CallFailed), Level = LogLevel.Warning,
+        Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) failed: {ErrorType}: {ErrorMessage}")]
+    public static partial void CallFailed(ILogger logger, string service, string method, string queue, string? correlationId, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = RpcLogEvents.HandlerFailed, EventName = nameof(RpcLogEvents.HandlerFailed), Level = LogLevel.Error,
+        Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) failed in the server; the caller got error {ErrorType}")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string service, string method, string queue, string? correlationId, string errorType);
+
+    [LoggerMessage(EventId = RpcLogEvents.PoisonMessageRejected, EventName = nameof(RpcLogEvents.PoisonMessageRejected), Level = LogLevel.Warning,
+        Message = "Rejected a request to {Service} on queue '{Queue}' (type '{MethodType}', correlation id {CorrelationId}, {BodySize} bytes): {ErrorType}: {Reason}. It was answered with an error reply and acked, so it is not redelivered")]
+    public static partial void PoisonMessageRejected(ILogger logger, string service, string queue, string? methodType, string? correlationId, int bodySize, string errorType, string reason);
+
+    [LoggerMessage(EventId = RpcLogEvents.ServerStarted, EventName = nameof(RpcLogEvents.ServerStarted), Level = LogLevel.Information,
+        Message = "Serving {Service} on queue '{Queue}'")]
+    public static partial void ServerStarted(ILogger logger, string service, string queue);
+
+    [LoggerMessage(EventId = RpcLogEvents.ServerStopped, EventName = nameof(RpcLogEvents.ServerStopped), Level = LogLevel.Information,
+        Message = "Stopped serving {Service} on queue '{Queue}' after {Served} requests")]
+    public static partial void ServerStopped(ILogger logger, string service, string queue, long served);
+}

@@ -1,0 +1,41 @@
+namespace RpcGen.Diagnostics;
+
+/// <summary>
+/// The event ids RpcGen logs with. They are stable: filter or alert on them. No event is logged for a successful call
+/// above <c>Debug</c>.
+/// </summary>
+public static class RpcLogEvents
+{
+    /// <summary>Information: the connection to RabbitMQ is open (category <c>RpcGen.Connection</c>).</summary>
+    public const int Connected = 1001;
+
+    /// <summary>Warning: the connection was lost; RabbitMQ.Client's automatic recovery is reconnecting.</summary>
+    public const int Reconnecting = 1002;
+
+    /// <summary>Information: the connection, its channels and consumers were recovered after a loss.</summary>
+    public const int Recovered = 1003;
+
+    /// <summary>Warning: one reconnect attempt failed; recovery tries again.</summary>
+    public const int RecoveryAttemptFailed = 1004;
+
+    /// <summary>
+    /// Warning: a client call ended in an exception other than the caller's cancellation: timeout, error reply,
+    /// unroutable, connection lost (category <c>RpcGen.Client</c>).
+    /// </summary>
+    public const int CallFailed = 2001;
+
+    /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
+    public const int HandlerFailed = 3001;
+
+    /// <summary>
+    /// Warning: a request that can never succeed (unreadable body, unknown method, too large, unsupported content type)
+    /// was answered with an error reply and acked, so it is not redelivered.
+    /// </summary>
+    public const int PoisonMessageRejected = 3002;
+
+    /// <summary>Information: a hosted server started consuming its queue.</summary>
+    public const int ServerStarted = 3003;
+
+    /// <summary>Information: a hosted server stopped (calls in flight were drained).</summary>
+    public const int ServerStopped = 3004;
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using System.Text;
+using RpcGen.Wire;
+
+namespace RpcGen.Diagnostics;
+
+/// <summary>
+/// The process-wide ActivitySource and Meter, the instruments, and the tag names (OpenTelemetry's RPC and messaging
+/// conventions). Instruments cost nothing while nobody listens: callers check <see cref="ClientMetricsEnabled"/> and
+/// <see cref="ServerMetricsEnabled"/> first.
+/// </summary>
+internal static class RpcTelemetry
+{
+    private static readonly string? s_version = typeof(RpcTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+
+    public static readonly ActivitySource Source = new(RpcDiagnostics.ActivitySourceName, s_version);
+    public static readonly Meter Meter = new(RpcDiagnostics.MeterName, s_version);
+
+    public static readonly Histogram<double> ClientDuration = Meter.CreateHistogram<double>(RpcDiagnostics.ClientCallDuration, "s",
+        "Duration of RPC calls made by RpcGen clients, until the reply, failure or timeout.");
+    public static readonly Histogram<double> ServerDuration = Meter.CreateHistogram<double>(RpcDiagnostics.ServerCallDuration, "s",
+        "Duration of requests handled by RpcGen servers, from delivery until ack.");
+    public static readonly UpDownCounter<long> ClientActive = Meter.CreateUpDownCounter<long>(RpcDiagnostics.ClientActiveCalls, "{call}",
+        "RPC calls waiting for their reply.");
+    public static readonly UpDownCounter<long> ServerActive = Meter.CreateUpDownCounter<long>(RpcDiagnostics.ServerActiveCalls, "{call}",
+        "Requests being handled by RpcGen servers.");
+    public static readonly Counter<long> ClientErrors = Meter.CreateCounter<long>(RpcDiagnostics.ClientErrors, "{call}",
+        "RPC calls that ended in an exception.");
+    public static readonly Counter<long> ServerErrors = Meter.CreateCounter<long>(RpcDiagnostics.ServerErrors, "{call}",
+        "Requests answered with an error reply.");
+
+    /// <summary>The <c>rpc.system</c> value: RpcGen's own protocol over AMQP.</summary>
+    public const string RpcSystem = "rpcgen";
+
+    public const string RpcSystemTag = "rpc.system";
+    public const string RpcServiceTag = "rpc.service";
+    public const string RpcMethodTag = "rpc.method";
+    public const string RpcStatusTag = "rpc.response.status_code";
+    public const string ErrorTypeTag = "error.type";
+    public const string MessagingSystemTag = "messaging.system";
+    public const string MessagingSystem = "rabbitmq";
+    public const string MessagingOperationTypeTag = "messaging.operation.type";
+    public const string MessagingDestinationTag = "messaging.destination.name";
+    public const string RoutingKeyTag = "messaging.rabbitmq.destination.routing_key";
+    public const string ConversationIdTag = "messaging.message.conversation_id";
+    public const string BodySizeTag = "messaging.message.body.size";
+    public const string ServerAddressTag = "server.address";
+    public const string ServerPortTag = "server.port";
+    public const string RedeliveredTag = "rpcgen.redelivered";
+
+    /// <summary>The method name used for requests whose method is unknown, so a bad caller cannot blow up cardinality.</summary>
+    public const string OtherMethod = "_OTHER";
+
+    public const string StatusOk = "ok";
+
+    public static bool ClientMetricsEnabled => ClientDuration.Enabled || ClientActive.Enabled || ClientErrors.Enabled;
+    public static bool ServerMetricsEnabled => ServerDuration.Enabled || ServerActive.Enabled || ServerErrors.Enabled;
+
+    /// <summary>
+    /// What <c>error.type</c> says: the server's error type for an error reply (an exception type name or an
+    /// <c>rpc:</c> type), else the exception's type name.
+    /// </summary>
+    public static string ErrorType(Exception exception) => exception switch
+    {
+        RpcRemoteException remote => remote.RemoteType,
+        _ => exception.GetType().FullName ?? exception.GetType().Name,
+    };
+
+    /// <summary>Writes the span's W3C trace context into request headers, creating them when needed.</summary>
+    public static Dictionary<string, object?> InjectTraceContext(Activity activity, Dictionary<string, object?>? headers = null)
+    {
+        headers ??= new Dictionary<string, object?>(2, StringComparer.Ordinal);
+        if (activity.IdFormat != ActivityIdFormat.W3C || activity.Id is null) return headers;
+        headers[WireContract.TraceParentHeader] = activity.Id;
+        if (!string.IsNullOrEmpty(activity.TraceStateString)) headers[WireContract.TraceStateHeader] = activity.TraceStateString;
+        return headers;
+    }
+
+    /// <summary>Reads the caller's trace context from request headers; false when there is none or it is malformed.</summary>
+    public static bool TryExtractTraceContext(IDictionary<string, object?>? headers, out ActivityContext context)
+    {
+        context = default;
+        if (headers is null) return false;
+        var traceParent = HeaderText(headers, WireContract.TraceParentHeader);
+        if (traceParent is null) return false;
+        return ActivityContext.TryParse(traceParent, HeaderText(headers, WireContract.TraceStateHeader), isRemote: true, out context);
+    }
+
+    /// <summary>RabbitMQ.Client hands string headers back as UTF-8 bytes.</summary>
+    private static string? HeaderText(IDictionary<string, object?> headers, string name) =>
+        headers.TryGetValue(name, out var value)
+            ? value switch
+            {
+                byte[] bytes => Encoding.UTF8.GetString(bytes),
+                string text => text,
+                _ => null,
+            }
+            : null;
+}
