@@ -67,7 +67,8 @@ public sealed class RpcOptions
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
-    internal Diagnostics.RpcLoggers Loggers => _loggers ??= new Diagnostics.RpcLoggers(LoggerFactory);
+    internal Diagnostics.RpcLoggers Loggers =>
+        _loggers is { } loggers && loggers.Factory == LoggerFactory ? loggers : _loggers = new Diagnostics.RpcLoggers(LoggerFactory);
 
     private Diagnostics.RpcLoggers? _loggers;
 

@@ -9,11 +9,13 @@ internal sealed class RpcLoggers
 {
     public RpcLoggers(ILoggerFactory? factory)
     {
+        Factory = factory;
         Connection = factory?.CreateLogger(RpcDiagnostics.ConnectionLogCategory) ?? NullLogger.Instance;
         Client = factory?.CreateLogger(RpcDiagnostics.ClientLogCategory) ?? NullLogger.Instance;
         Server = factory?.CreateLogger(RpcDiagnostics.ServerLogCategory) ?? NullLogger.Instance;
     }
 
+    public ILoggerFactory? Factory { get; }
     public ILogger Connection { get; }
     public ILogger Client { get; }
     public ILogger Server { get; }

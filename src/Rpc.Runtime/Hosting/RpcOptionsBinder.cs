@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace RpcGen.Hosting;
+
+/// <summary>
+/// Binds the <c>RpcGen</c> configuration section onto <see cref="RpcOptions"/> without reflection, so it works trimmed
+/// and AOT. An unknown key or an unreadable value is an error naming the key: a typo never goes unnoticed.
+/// </summary>
+internal static class RpcOptionsBinder
+{
+    public const string SectionName = "RpcGen";
+
+    private static readonly Dictionary<string, Action<RpcOptions, IConfigurationSection>> s_setters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [nameof(RpcOptions.Uri)] = (options, value) => options.Uri = ReadUri(value),
+        [nameof(RpcOptions.DefaultTimeout)] = (options, value) => options.DefaultTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
+        [nameof(RpcOptions.Prefetch)] = (options, value) => options.Prefetch = Read<ushort>(value, "a whole number from 1 to 65535", ushort.TryParse),
+        [nameof(RpcOptions.MaxRequestBodySize)] = (options, value) => options.MaxRequestBodySize = Read<int>(value, "a number of bytes", int.TryParse),
+        [nameof(RpcOptions.IncludeExceptionDetails)] = (options, value) => options.IncludeExceptionDetails = ReadBool(value),
+        [nameof(RpcOptions.DrainTimeout)] = (options, value) => options.DrainTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
+        [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,
+        [nameof(RpcOptions.ConnectionName)] = (options, value) => options.ConnectionName = value.Value,
+    };
+
+    /// <summary>The keys the section may hold.</summary>
+    public static IReadOnlyCollection<string> Keys => s_setters.Keys;
+
+    public static void Bind(IConfiguration section, RpcOptions options)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (!s_setters.TryGetValue(child.Key, out var set))
+            {
+                throw new InvalidOperationException(
+                    $"Configuration key '{child.Path}' is not an RpcGen option. The '{SectionName}' section may hold: {string.Join(", ", s_setters.Keys)}.");
+            }
+
+            if (child.Value is null)
+            {
+                throw new InvalidOperationException($"Configuration key '{child.Path}' must be a single value, not a section.");
+            }
+
+            set(options, child);
+        }
+    }
+
+    private delegate bool Parser<T>(string text, IFormatProvider provider, out T value);
+
+    private static T Read<T>(IConfigurationSection entry, string expected, Parser<T> parse) =>
+        parse(entry.Value!.Trim(), CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new InvalidOperationException($"Configuration key '{entry.Path}' is '{entry.Value}'; expected {expected}.");
+
+    private static bool ReadBool(IConfigurationSection entry) =>
+        bool.TryParse(entry.Value!.Trim(), out var value)
+            ? value
+            : throw new InvalidOperationException($"Configuration key '{entry.Path}' is '{entry.Value}'; expected true or false.");
+
+    private static Uri ReadUri(IConfigurationSection entry)
+    {
+        if (Uri.TryCreate(entry.Value!.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == "amqp" || uri.Scheme == "amqps")) return uri;
+        // The value may hold a password: name the key, never echo the value.
+        throw new InvalidOperationException(
+            $"Configuration key '{entry.Path}' is not an absolute amqp:// or amqps:// URI (e.g. amqp://user:password@host:5672/vhost).");
+    }
+}
