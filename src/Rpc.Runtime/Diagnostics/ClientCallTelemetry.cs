@@ -145,7 +145,8 @@ internal sealed class ClientCallTelemetry
         // The caller's own cancellation is not a failure worth a warning.
         if (errorType is not null)
         {
-            RpcLog.CallFailed(_options.Loggers.Client, _method.Service.Name, _method.WireName, _queue, _correlationId, errorType, failure!.Message);
+            var message = failure is RpcRemoteException remote ? remote.RemoteMessage : failure!.Message;
+            RpcLog.CallFailed(_options.Loggers.Client, _method.Service.Name, _method.WireName, _queue, _correlationId, errorType, message);
         }
     }
 

@@ -1,0 +1,103 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
+using RpcGen.Diagnostics;
+using RpcGen.Ecosystem.Tests.Infrastructure;
+
+namespace RpcGen.Ecosystem.Tests;
+
+/// <summary>ILogger output: stable event ids for what an operator must see, and silence for calls that succeed.</summary>
+public sealed class LoggingTests : IAsyncLifetime
+{
+    private readonly TestBroker _broker = new();
+    private readonly CapturedLogs _logs = new();
+    private ILoggerFactory _loggerFactory = null!;
+
+    public Task InitializeAsync()
+    {
+        _loggerFactory = _logs.CreateFactory();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        _loggerFactory.Dispose();
+    }
+
+    [Fact]
+    public async Task Connected_call_failed_handler_failed_and_poison_message_rejected_have_their_event_ids()
+    {
+        await using var connection = await RpcConnection.ConnectAsync(_broker.Options(o => o.LoggerFactory = _loggerFactory));
+        var queue = _broker.Queue("calc");
+        await using var server = await connection.ServeAsync<IEcoCalculator>(new EcoCalculator());
+        var client = connection.CreateClient<IEcoCalculator>();
+
+        var connected = Assert.Single(_logs.WithEventId(RpcLogEvents.Connected));
+        Assert.Equal(LogLevel.Information, connected.Level);
+        Assert.Equal(RpcDiagnostics.ConnectionLogCategory, connected.Category);
+        Assert.Contains("RpcGen ecosystem tests", connected.Message);
+        Assert.DoesNotContain(":guest@", connected.Message); // the password is masked
+
+        await Assert.ThrowsAsync<RpcRemoteException>(() => client.FailAsync("out of stock"));
+        var handlerFailed = await _logs.WaitForAsync(RpcLogEvents.HandlerFailed, TimeSpan.FromSeconds(10));
+        Assert.Equal(LogLevel.Error, handlerFailed.Level);
+        Assert.Equal(RpcDiagnostics.ServerLogCategory, handlerFailed.Category);
+        Assert.IsType<InvalidOperationException>(handlerFailed.Exception);
+        Assert.Contains("EcoCalculator.Fail", handlerFailed.Message);
+        var callFailed = await _logs.WaitForAsync(RpcLogEvents.CallFailed, TimeSpan.FromSeconds(10));
+        Assert.Equal(LogLevel.Warning, callFailed.Level);
+        Assert.Equal(RpcDiagnostics.ClientLogCategory, callFailed.Category);
+        Assert.Contains("System.InvalidOperationException: out of stock", callFailed.Message);
+
+        // A plain AMQP client sends a body that can never be read as Add's arguments.
+        await using (var amqp = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync())
+        await using (var channel = await amqp.CreateChannelAsync())
+        {
+            await channel.BasicPublishAsync("", queue, mandatory: false, new BasicProperties { Type = "Add", CorrelationId = "poison-1" },
+                Encoding.UTF8.GetBytes("this is not json"));
+        }
+
+        var poison = await _logs.WaitForAsync(RpcLogEvents.PoisonMessageRejected, TimeSpan.FromSeconds(10));
+        Assert.Equal(LogLevel.Warning, poison.Level);
+        Assert.Contains("poison-1", poison.Message);
+        Assert.Contains("rpc:bad-request", poison.Message);
+        Assert.Contains("not redelivered", poison.Message);
+    }
+
+    [Fact]
+    public async Task Successful_calls_log_nothing_above_debug()
+    {
+        await using var connection = await RpcConnection.ConnectAsync(_broker.Options(o => o.LoggerFactory = _loggerFactory));
+        _broker.Queue("calc");
+        await using var server = await connection.ServeAsync<IEcoCalculator>(new EcoCalculator());
+        var client = connection.CreateClient<IEcoCalculator>();
+
+        for (int i = 0; i < 50; i++) Assert.Equal(i + 1, await client.AddAsync(i, 1));
+        await client.NotifyAsync("done");
+
+        var aboveDebug = _logs.Entries.Where(e => e.Level > LogLevel.Debug && e.EventId.Id != RpcLogEvents.Connected).ToList();
+        Assert.Empty(aboveDebug);
+    }
+
+    [Fact]
+    public async Task A_dropped_connection_logs_reconnecting_then_recovered()
+    {
+        await using var proxy = new TcpProxy(TestBroker.Uri);
+        await using var connection = await RpcConnection.ConnectAsync(_broker.Options(o =>
+        {
+            o.Uri = proxy.Through(TestBroker.Uri);
+            o.LoggerFactory = _loggerFactory;
+        }));
+        await _logs.WaitForAsync(RpcLogEvents.Connected, TimeSpan.FromSeconds(10));
+
+        proxy.DropConnections();
+
+        var reconnecting = await _logs.WaitForAsync(RpcLogEvents.Reconnecting, TimeSpan.FromSeconds(30));
+        Assert.Equal(LogLevel.Warning, reconnecting.Level);
+        Assert.Contains("127.0.0.1", reconnecting.Message);
+        var recovered = await _logs.WaitForAsync(RpcLogEvents.Recovered, TimeSpan.FromSeconds(30));
+        Assert.Equal(LogLevel.Information, recovered.Level);
+        Assert.True(_logs.Entries.ToList().IndexOf(reconnecting) < _logs.Entries.ToList().IndexOf(recovered));
+    }
+}
