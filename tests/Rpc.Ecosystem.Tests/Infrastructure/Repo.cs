@@ -23,6 +23,17 @@ public static class Repo
         throw new InvalidOperationException($"The repository root '{fromBuild}' recorded at build time has no RpcGen.sln.");
     }
 
+    /// <summary>
+    /// A fresh folder under the repository's artifacts/ (ignored by git), deleted by the caller. Builds go here rather
+    /// than to the temp folder so that their generated sources sit under the source root and get its path mapping.
+    /// </summary>
+    public static string NewArtifactsFolder(string name)
+    {
+        var path = Path.Combine(Root, "artifacts", "tests", name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
     /// <summary>A fresh folder under the system temp folder, deleted by the caller.</summary>
     public static string NewTempFolder(string name)
     {
