@@ -111,6 +111,8 @@ case "$cmd" in
   demo)
     broker_start
     dotnet run --project src/Samples.Fibonacci -c Release -- "$@" ;;
+  pack)
+    exec bash eng/pack.sh "$@" ;;
   test)
     broker_start
     ensure_pika_installed

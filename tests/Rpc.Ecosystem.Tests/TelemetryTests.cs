@@ -209,3 +209,36 @@ public sealed class TelemetryTests : IAsyncLifetime
         }
     }
 }
+
+/// <summary>An app that traces its own work but does not listen to RpcGen still gets its trace carried to the server.</summary>
+public sealed class TracePropagationWithoutRpcGenListenerTests
+{
+    private static readonly ActivitySource s_app = new("RpcGen.Ecosystem.Tests.App");
+
+    [Fact]
+    public async Task The_callers_own_span_is_sent_when_nobody_listens_to_RpcGen()
+    {
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "RpcGen.Ecosystem.Tests.App",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using (var probe = new ActivitySource(RpcDiagnostics.ActivitySourceName)) Assert.False(probe.HasListeners());
+
+        await using var broker = new TestBroker();
+        await using var amqp = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();
+        await using var channel = await amqp.CreateChannelAsync();
+        var target = broker.Queue("calc");
+        await channel.QueueDeclareAsync(target, durable: false, exclusive: false, autoDelete: false);
+        await using var connection = await RpcConnection.ConnectAsync(broker.Options());
+
+        using (var request = s_app.StartActivity("incoming request")!)
+        {
+            await connection.CreateClient<IEcoCalculator>().NotifyAsync("hello");
+            var message = await channel.BasicGetAsync(target, autoAck: true);
+            var traceparent = Encoding.UTF8.GetString((byte[])message!.BasicProperties.Headers!["traceparent"]!);
+            Assert.Equal(request.Id, traceparent);
+        }
+    }
+}
