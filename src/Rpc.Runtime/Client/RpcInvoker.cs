@@ -81,7 +81,18 @@ public sealed class RpcInvoker
             Expiration = WireContract.ExpirationFor(_options.DefaultTimeout),
         };
 
-        Exception? failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken).ConfigureAwait(false);
+        // A confirm that never comes (connection lost mid-publish) must not hang a one-way caller forever.
+        Exception? failure;
+        try
+        {
+            failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken)
+                .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            failure = new RpcTimeoutException(method.Service.Name, method.WireName, _options.QueueFor(method.Service), _options.DefaultTimeout);
+        }
+
         if (failure is not null) throw failure;
     }
 
@@ -142,13 +153,20 @@ public sealed class RpcInvoker
         catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
         {
             return new RpcConnectionException(
-                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({e.Message}).", service.Name, method.WireName, e);
+                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({ShutdownReason(e)}).", service.Name, method.WireName, e);
         }
         catch (Exception e)
         {
             return new RpcException($"RPC {service.Name}.{method.WireName}: publishing the request failed: {e.Message}", service.Name, method.WireName, e);
         }
     }
+
+    /// <summary>The broker's or library's one-line reason; the exceptions' own messages carry whole stack traces.</summary>
+    private static string ShutdownReason(Exception e) => e switch
+    {
+        OperationInterruptedException { ShutdownReason: { } reason } => reason.ReplyText,
+        _ => e.Message,
+    };
 
     internal async ValueTask CloseAsync()
     {
