@@ -20,8 +20,12 @@ public sealed class RpcInvoker
     private readonly PendingCalls _pending;
     private readonly RpcOptions _options;
 
+    // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
+    private readonly string _userId;
+
     private RpcInvoker(IChannel channel, PendingCalls pending, RpcOptions options)
     {
+        _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
         _channel = channel;
         _pending = pending;
         _options = options;
@@ -79,6 +83,7 @@ public sealed class RpcInvoker
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(_options.DefaultTimeout),
+            UserId = _userId,
         };
 
         // A confirm that never comes (connection lost mid-publish) must not hang a one-way caller forever.
@@ -119,6 +124,7 @@ public sealed class RpcInvoker
             Type = call.Method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(call.Timeout),
+            UserId = _userId,
         };
 
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled
