@@ -126,6 +126,11 @@ case "$cmd" in
     broker_start
     ensure_pika_installed
     exec bash eng/test.sh "$@" ;;
+  reliability)
+    # The fault, load and poison-input scenarios at full size (CI runs them scaled down); figures in docs/reliability.md.
+    broker_start
+    RPCGEN_FULL=1 dotnet test tests/Rpc.IntegrationTests -c Release --filter "FullyQualifiedName~Reliability|FullyQualifiedName~Security" \
+      --logger "console;verbosity=detailed" "$@" ;;
   *)
-    echo "usage: ./build.sh broker start|stop|status | demo | test" >&2; exit 2 ;;
+    echo "usage: ./build.sh broker start|stop|status|kill|ctl | demo | test | reliability" >&2; exit 2 ;;
 esac

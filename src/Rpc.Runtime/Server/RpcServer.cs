@@ -90,12 +90,13 @@ public sealed class RpcServer : IAsyncDisposable
             bool isError = false;
             try
             {
-                method = ResolveMethod(properties.Type);
                 if (body.Length > _options.MaxRequestBodySize)
                 {
                     throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
                         $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
                 }
+
+                method = ResolveMethod(properties.Type);
 
                 if (!WireContract.IsAcceptedContentType(properties.ContentType))
                 {
