@@ -47,6 +47,13 @@ public sealed class RpcOptions
     /// </summary>
     public bool IncludeExceptionDetails { get; set; }
 
+    /// <summary>
+    /// How far the server's clock may run ahead of a caller's before a request that arrives after its caller's
+    /// deadline is refused unrun (<c>rpc:deadline-exceeded</c>). Requests within the tolerance run; a caller that has
+    /// given up then drops the reply. Defaults to 1 second; set it to zero when clients and servers share a clock.
+    /// </summary>
+    public TimeSpan ClockSkewTolerance { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long disposing a server waits for calls in flight to finish. Defaults to 30 seconds.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
@@ -125,6 +126,7 @@ public sealed class RpcInvoker
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(call.Timeout),
             UserId = _userId,
+            Headers = new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline },
         };
 
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled

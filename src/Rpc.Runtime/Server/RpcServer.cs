@@ -97,6 +97,12 @@ public sealed class RpcServer : IAsyncDisposable
                 }
 
                 method = ResolveMethod(properties.Type);
+                if (WireContract.ReadDeadline(properties.Headers) is long deadline
+                    && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > deadline + (long)_options.ClockSkewTolerance.TotalMilliseconds)
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
+                        $"The request arrived {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline} ms after its caller's deadline; it was not run.");
+                }
 
                 if (!WireContract.IsAcceptedContentType(properties.ContentType))
                 {
