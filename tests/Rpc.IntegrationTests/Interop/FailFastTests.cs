@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using RpcGen.IntegrationTests.Infrastructure;
+using Xunit;
+
+namespace RpcGen.IntegrationTests.Interop;
+
+/// <summary>
+/// Requests are published mandatory with publisher confirms: a queue nobody declared makes the broker return the
+/// message, and the call fails at once instead of waiting for its timeout (docs/wire-format.md, "Unroutable requests").
+/// </summary>
+public sealed class FailFastTests
+{
+    [Fact]
+    public async Task A_call_to_a_missing_queue_fails_in_well_under_a_second_naming_the_queue()
+    {
+        await using var broker = new TestBroker();
+        var rpc = await broker.ConnectAsync(); // default 30 s timeout: only the broker's return can end the call early
+        var audit = rpc.CreateClient<IAuditTrail>();
+
+        var watch = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<RpcServiceUnavailableException>(() => audit.CountAsync());
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"failed only after {watch.Elapsed}");
+        Assert.Equal(broker.QueueName("audit"), e.Queue);
+        Assert.Contains($"'{broker.QueueName("audit")}'", e.Message);
+        Assert.Equal("AuditTrail", e.Service);
+        Assert.Equal("Count", e.Method);
+        Assert.Equal(0, rpc.PendingCallCount);
+        Assert.Equal(0, rpc.ActiveTimerCount);
+    }
+
+    [Fact]
+    public async Task A_one_way_call_to_a_missing_queue_fails_in_well_under_a_second_naming_the_queue()
+    {
+        await using var broker = new TestBroker();
+        var rpc = await broker.ConnectAsync();
+        var audit = rpc.CreateClient<IAuditTrail>();
+
+        var watch = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<RpcServiceUnavailableException>(() => audit.RecordAsync("nobody listens"));
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"failed only after {watch.Elapsed}");
+        Assert.Equal(broker.QueueName("audit"), e.Queue);
+        Assert.Contains($"'{broker.QueueName("audit")}'", e.Message);
+        Assert.Equal("Record", e.Method);
+    }
+
+    [Fact]
+    public async Task Once_the_queue_exists_the_same_calls_and_one_way_calls_are_delivered()
+    {
+        await using var broker = new TestBroker();
+        var rpc = await broker.ConnectAsync();
+        var audit = rpc.CreateClient<IAuditTrail>();
+        await Assert.ThrowsAsync<RpcServiceUnavailableException>(() => audit.RecordAsync("too early"));
+        var trail = new AuditTrail();
+        await broker.ServeAsync<IAuditTrail>(rpc, trail);
+
+        await audit.RecordAsync("first");
+        await audit.RecordAsync("second");
+        await Wait.UntilAsync(() => trail.Entries.Count == 2, $"{trail.Entries.Count} of 2 one-way calls arrived");
+
+        Assert.Equal(new[] { "first", "second" }, trail.Entries);
+        Assert.Equal(2, await audit.CountAsync());
+    }
+}
