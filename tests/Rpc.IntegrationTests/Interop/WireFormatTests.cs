@@ -44,6 +44,7 @@ public sealed class WireFormatTests
             Assert.Equal("application/json", request.Properties.ContentType);
             Assert.Equal("7500", request.Properties.Expiration);
             Assert.False(request.Properties.Persistent);
+            Assert.Equal(TestBroker.Uri.UserInfo.Split(':')[0], request.Properties.UserId);
         }
 
         Assert.Equal(4, requests.Where(r => r.Properties.ReplyTo is not null).Select(r => r.Properties.CorrelationId).Distinct().Count());
@@ -57,6 +58,7 @@ public sealed class WireFormatTests
         Assert.Null(oneWay.Properties.ReplyTo);
         Assert.Null(oneWay.Properties.CorrelationId);
         Assert.Equal("7500", oneWay.Properties.Expiration);
+        Assert.Equal("application/json", oneWay.Properties.ContentType);
         Assert.Equal("\"one way\"", oneWay.Text);
 
         // Replies with nothing but the correlation id count as success (a plain server needs no header).
