@@ -83,10 +83,12 @@ public sealed class PikaClientTests
             "Divide", """{"a": 40, "b": 2}""",
             "-", """{"a": 40, "b": 2}""",
             "Add", """{"a": 40, "b": 2}""");
+        // The json_client.py example of docs/wire-format.md, between bodies without a type.
         var toFibonacci = await RunJsonClientAsync(fibonacci.Queue,
             "-", "not a number",
-            "-", "\"9\"",
-            "-", "100",
+            "Fib", "10",
+            "Fib", "\"ten\"",
+            "Fib", "100",
             "-", "9");
 
         Assert.Equal("rpc:bad-request", Error(toCalculator[0]).Type);
@@ -102,17 +104,19 @@ public sealed class PikaClientTests
         Assert.Equal(42, Result(toCalculator[5]).GetInt32());
 
         Assert.Equal("rpc:bad-request", Error(toFibonacci[0]).Type);
-        Assert.Equal("rpc:bad-request", Error(toFibonacci[1]).Type);
-        Assert.Equal("System.ArgumentOutOfRangeException", Error(toFibonacci[2]).Type);
-        Assert.Contains("92", Error(toFibonacci[2]).Message);
-        Assert.Equal(34, Result(toFibonacci[3]).GetInt64());
+        Assert.Equal("""{"ok": true, "result": 55}""", toFibonacci[1].GetRawText());
+        Assert.Equal("rpc:bad-request", Error(toFibonacci[2]).Type);
+        Assert.StartsWith("Argument 'n' of method 'Fib' is not a valid Int32: ", Error(toFibonacci[2]).Message);
+        Assert.Equal("System.ArgumentOutOfRangeException", Error(toFibonacci[3]).Type);
+        Assert.StartsWith("n must be between 0 and 92 ", Error(toFibonacci[3]).Message);
+        Assert.Equal(34, Result(toFibonacci[4]).GetInt64());
 
         // Every request was answered and acked once: nothing went back to the queue.
-        await Wait.UntilAsync(() => calculator.Served == 6 && fibonacci.Served == 4 && calculator.InFlight == 0,
+        await Wait.UntilAsync(() => calculator.Served == 6 && fibonacci.Served == 5 && calculator.InFlight == 0,
             $"served {calculator.Served} and {fibonacci.Served}");
         await Task.Delay(200);
         Assert.Equal(6, calculator.Served);
-        Assert.Equal(4, fibonacci.Served);
+        Assert.Equal(5, fibonacci.Served);
     }
 
     private static async Task<IReadOnlyList<JsonElement>> RunJsonClientAsync(string queue, params string[] calls)
