@@ -10,32 +10,31 @@ namespace RpcGen.IntegrationTests.Interop;
 /// </summary>
 public sealed class CallerGoneTests
 {
-    private const int SlowMilliseconds = 1500;
+    private const int SlowArgument = 1234;
 
     [Fact]
     public async Task A_pika_caller_on_direct_reply_to_that_gave_up_and_left_does_not_harm_the_server()
     {
         await using var broker = new TestBroker();
-        var implementation = new Calculator();
+        var implementation = new GatedCalculator();
         var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), implementation);
 
-        // Waits 0.3 s for a call that takes 1.5 s, then closes its connection and exits.
+        // Waits 0.3 s for a reply that cannot come before the gate opens, then closes its connection and exits.
         await using (var caller = PythonScript.Start("json_client.py", "--amqp", TestBroker.Uri.ToString(), "--timeout", "0.3",
-                         server.Queue, "Slow", SlowMilliseconds.ToString()))
+                         server.Queue, "Slow", SlowArgument.ToString()))
         {
             Assert.Equal(1, await caller.WaitForExitAsync(TimeSpan.FromSeconds(30)));
             Assert.Contains("no reply to 'Slow'", caller.Errors);
         }
 
-        Assert.Empty(implementation.SlowCallsFinished); // the caller was gone before the server replied
-        await AssertServerAnsweredAndServesOnAsync(broker, server, implementation);
+        await AssertServerAnswersTheGoneCallerAndServesOnAsync(broker, server, implementation);
     }
 
     [Fact]
     public async Task A_caller_whose_exclusive_callback_queue_is_gone_does_not_harm_the_server()
     {
         await using var broker = new TestBroker();
-        var implementation = new Calculator();
+        var implementation = new GatedCalculator();
         var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), implementation);
 
         await using (var connection = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync())
@@ -43,38 +42,41 @@ public sealed class CallerGoneTests
         {
             var callbackQueue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
             var properties = new BasicProperties { ReplyTo = callbackQueue, CorrelationId = "gone-1", Type = "Slow" };
-            await channel.BasicPublishAsync("", server.Queue, mandatory: false, properties, System.Text.Encoding.UTF8.GetBytes(SlowMilliseconds.ToString()));
-            await Wait.UntilAsync(() => server.InFlight == 1, "the server did not take the request");
+            await channel.BasicPublishAsync("", server.Queue, mandatory: false, properties, System.Text.Encoding.UTF8.GetBytes(SlowArgument.ToString()));
+            await implementation.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
             await connection.CloseAsync(); // the exclusive queue is deleted with the connection
         }
 
-        Assert.Empty(implementation.SlowCallsFinished);
-        await AssertServerAnsweredAndServesOnAsync(broker, server, implementation);
+        await AssertServerAnswersTheGoneCallerAndServesOnAsync(broker, server, implementation);
     }
 
     [Fact]
     public async Task An_RpcGen_caller_that_disconnected_mid_call_does_not_harm_the_server()
     {
         await using var broker = new TestBroker();
-        var implementation = new Calculator();
+        var implementation = new GatedCalculator();
         var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), implementation);
         var caller = await RpcConnection.ConnectAsync(broker.Options());
 
-        var call = caller.CreateClient<ICalculator>().SlowAsync(SlowMilliseconds);
-        await Wait.UntilAsync(() => server.InFlight == 1, "the server did not take the request");
+        var call = caller.CreateClient<ICalculator>().SlowAsync(SlowArgument);
+        await implementation.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await caller.DisposeAsync();
 
         await Assert.ThrowsAsync<RpcConnectionException>(() => call);
-        Assert.Empty(implementation.SlowCallsFinished);
-        await AssertServerAnsweredAndServesOnAsync(broker, server, implementation);
+        await AssertServerAnswersTheGoneCallerAndServesOnAsync(broker, server, implementation);
     }
 
-    private static async Task AssertServerAnsweredAndServesOnAsync(TestBroker broker, RpcServer server, Calculator implementation)
+    /// <summary>Opens the gate once the caller is gone, so the server's reply is certain to find no one.</summary>
+    private static async Task AssertServerAnswersTheGoneCallerAndServesOnAsync(TestBroker broker, RpcServer server, GatedCalculator implementation)
     {
+        await implementation.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, server.Served);
+        Assert.Equal(1, server.InFlight);
+        implementation.Gate.SetResult();
+
         // The handler finishes, the reply goes nowhere, and the request is acked: nothing blocks.
         await Wait.UntilAsync(() => server.Served == 1 && server.InFlight == 0,
             $"served {server.Served}, in flight {server.InFlight} after the caller left");
-        Assert.Equal(new[] { SlowMilliseconds }, implementation.SlowCallsFinished);
 
         // The same server (same channel) answers the next callers, and the abandoned request never comes back.
         var rpc = await broker.ConnectAsync();
@@ -83,7 +85,7 @@ public sealed class CallerGoneTests
             server.Queue, "Add", """{"a": 1, "b": 2}""");
         Assert.Equal(new[] { """{"ok": true, "result": 3}""" }, lines);
         await Wait.UntilAsync(() => server.Served == 3, $"served {server.Served} of 3");
-        Assert.Single(implementation.SlowCallsFinished);
+        Assert.Equal(1, implementation.SlowCalls);
         Assert.Equal(0u, await MessageCountAsync(server.Queue));
     }
 
@@ -92,5 +94,33 @@ public sealed class CallerGoneTests
         await using var connection = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+    }
+
+    /// <summary>A calculator whose Slow call waits until the test opens the gate (at most 30 s, so nothing hangs).</summary>
+    private sealed class GatedCalculator : ICalculator
+    {
+        private readonly Calculator _inner = new();
+        private int _slowCalls;
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int SlowCalls => Volatile.Read(ref _slowCalls);
+
+        public async Task<int> SlowAsync(int milliseconds, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _slowCalls);
+            Entered.TrySetResult();
+            await Gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+            return milliseconds;
+        }
+
+        public Task<int> AddAsync(int a, int b) => _inner.AddAsync(a, b);
+        public ValueTask<double> SumAsync(double[] values) => _inner.SumAsync(values);
+        public Task ResetAsync() => _inner.ResetAsync();
+        public ValueTask PingAsync() => _inner.PingAsync();
+        public Task<string?> EchoAsync(string? text) => _inner.EchoAsync(text);
+        public Task<Point> MoveAsync(Point point, int dx, int dy) => _inner.MoveAsync(point, dx, dy);
+        public Task FailAsync(string message) => _inner.FailAsync(message);
+        public Task<int> CountResetsAsync() => _inner.CountResetsAsync();
     }
 }
