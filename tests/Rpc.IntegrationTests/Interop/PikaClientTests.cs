@@ -52,20 +52,23 @@ public sealed class PikaClientTests
             "sum", "[1.5, 2, 3]",                                      // one parameter: its JSON value as is; [RpcMethod] name
             "Echo", "\"héllo \\\"wörld\\\"\"",                         // a JSON string
             "Move", """{"point": {"X": 1, "Y": 2}, "dx": 10, "dy": 16}""", // nested object: C# property names by default
+            "Move", """{"point": {"x": 1, "y": 2}, "dx": 10, "dy": 16}""", // ... matched case-sensitively: x and y are ignored
             "Reset", "",                                               // no parameters: empty body, empty result
             "CountResets", "",
             "Fail", "\"the disk is full\"");                          // handler exception: error reply with the .NET type
 
-        Assert.Equal(8, replies.Count);
+        Assert.Equal(9, replies.Count);
         Assert.Equal(42, Result(replies[0]).GetInt32());
         Assert.Equal(42, Result(replies[1]).GetInt32());
         Assert.Equal(6.5, Result(replies[2]).GetDouble());
         Assert.Equal("héllo \"wörld\"", Result(replies[3]).GetString());
         Assert.Equal(11, Result(replies[4]).GetProperty("X").GetInt32());
         Assert.Equal(18, Result(replies[4]).GetProperty("Y").GetInt32());
-        Assert.Equal(JsonValueKind.Null, Result(replies[5]).ValueKind);
-        Assert.Equal(1, Result(replies[6]).GetInt32());
-        Assert.Equal(("System.InvalidOperationException", "the disk is full"), Error(replies[7]));
+        Assert.Equal(10, Result(replies[5]).GetProperty("X").GetInt32());
+        Assert.Equal(16, Result(replies[5]).GetProperty("Y").GetInt32());
+        Assert.Equal(JsonValueKind.Null, Result(replies[6]).ValueKind);
+        Assert.Equal(1, Result(replies[7]).GetInt32());
+        Assert.Equal(("System.InvalidOperationException", "the disk is full"), Error(replies[8]));
     }
 
     [Fact]
