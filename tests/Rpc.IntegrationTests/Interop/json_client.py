@@ -34,14 +34,18 @@ class RpcClient:
         self.connection = pika.BlockingConnection(pika.URLParameters(url))
         self.channel = self.connection.channel()
         self.channel.basic_consume(queue="amq.rabbitmq.reply-to", on_message_callback=self.on_reply, auto_ack=True)
+        self.waiting = set()
         self.replies = {}
 
     def on_reply(self, channel, method, properties, body):
-        self.replies[properties.correlation_id] = (properties, body)
+        # A late reply to a call that timed out is dropped: nobody waits for it any more.
+        if properties.correlation_id in self.waiting:
+            self.replies[properties.correlation_id] = (properties, body)
 
     def call(self, method, body, timeout=10.0):
         """Sends one request and returns the result's JSON value (None for a method without a result)."""
         correlation_id = str(uuid.uuid4())
+        self.waiting.add(correlation_id)
         self.channel.basic_publish(
             exchange="",
             routing_key=self.queue,
@@ -54,11 +58,14 @@ class RpcClient:
                 expiration=str(int(timeout * 1000))),
             body=body)
         deadline = time.monotonic() + timeout
-        while correlation_id not in self.replies:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no reply to '{method}' from queue '{self.queue}' within {timeout} s")
-            self.connection.process_data_events(time_limit=remaining)
+        try:
+            while correlation_id not in self.replies:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no reply to '{method}' from queue '{self.queue}' within {timeout} s")
+                self.connection.process_data_events(time_limit=remaining)
+        finally:
+            self.waiting.discard(correlation_id)
         properties, reply = self.replies.pop(correlation_id)
         if (properties.headers or {}).get("rpc-status") == "error":
             error = json.loads(reply)
