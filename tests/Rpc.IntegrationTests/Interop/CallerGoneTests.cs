@@ -19,8 +19,8 @@ public sealed class CallerGoneTests
         var implementation = new GatedCalculator();
         var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), implementation);
 
-        // Waits 0.3 s for a reply that cannot come before the gate opens, then closes its connection and exits.
-        await using (var caller = PythonScript.Start("json_client.py", "--amqp", TestBroker.Uri.ToString(), "--timeout", "0.3",
+        // Waits 2 s for a reply that cannot come before the gate opens, then closes its connection and exits.
+        await using (var caller = PythonScript.Start("json_client.py", "--amqp", TestBroker.Uri.ToString(), "--timeout", "2",
                          server.Queue, "Slow", SlowArgument.ToString()))
         {
             Assert.Equal(1, await caller.WaitForExitAsync(TimeSpan.FromSeconds(30)));

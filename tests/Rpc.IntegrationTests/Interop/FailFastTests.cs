@@ -68,7 +68,7 @@ public sealed class FailFastTests
         await audit.RecordAsync("second");
         await Wait.UntilAsync(() => trail.Entries.Count == 2, $"{trail.Entries.Count} of 2 one-way calls arrived");
 
-        Assert.Equal(new[] { "first", "second" }, trail.Entries);
+        Assert.Equal(new[] { "first", "second" }, trail.Entries.Order()); // a server runs up to prefetch requests at once: any order
         Assert.Equal(2, await audit.CountAsync());
     }
 }

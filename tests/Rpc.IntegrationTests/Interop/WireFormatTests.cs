@@ -25,11 +25,13 @@ public sealed class WireFormatTests
         var rpc = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(7.5));
         var calc = rpc.CreateClient<ICalculator>();
 
+        long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var add = calc.AddAsync(40, 2);
         var sum = calc.SumAsync(new[] { 1.5, 2 }).AsTask();
         var reset = calc.ResetAsync();
         var echo = calc.EchoAsync(null);
         await rpc.CreateClient<IAuditTrail>().RecordAsync("one way");
+        long after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         await Wait.UntilAsync(() => requests.Count == 5, $"{requests.Count} of 5 requests arrived");
         var byType = requests.ToDictionary(r => r.Properties.Type!);
@@ -45,6 +47,8 @@ public sealed class WireFormatTests
             Assert.Equal("7500", request.Properties.Expiration);
             Assert.False(request.Properties.Persistent);
             Assert.Equal(TestBroker.Uri.UserInfo.Split(':')[0], request.Properties.UserId);
+            var deadline = Assert.IsType<long>(Assert.Single(request.Properties.Headers!, h => h.Key == "rpc-deadline").Value);
+            Assert.InRange(deadline, before + 7500, after + 7500);
         }
 
         Assert.Equal(4, requests.Where(r => r.Properties.ReplyTo is not null).Select(r => r.Properties.CorrelationId).Distinct().Count());
@@ -59,6 +63,7 @@ public sealed class WireFormatTests
         Assert.Null(oneWay.Properties.CorrelationId);
         Assert.Equal("7500", oneWay.Properties.Expiration);
         Assert.Equal("application/json", oneWay.Properties.ContentType);
+        Assert.False(oneWay.Properties.Headers?.ContainsKey("rpc-deadline") ?? false);
         Assert.Equal("\"one way\"", oneWay.Text);
 
         // Replies with nothing but the correlation id count as success (a plain server needs no header).
@@ -78,6 +83,36 @@ public sealed class WireFormatTests
         var e = await Assert.ThrowsAsync<RpcRemoteException>(() => failing);
         Assert.Equal("python:ValueError", e.RemoteType);
         Assert.Equal("no adding today", e.RemoteMessage);
+    }
+
+    [Fact]
+    public async Task The_pika_json_client_sends_what_the_document_says_a_client_sends()
+    {
+        await using var broker = new TestBroker();
+        await using var peer = await WirePeer.ConnectAsync();
+        var queue = broker.QueueName("captured");
+        var requests = await peer.CaptureAsync(queue);
+
+        long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await using (var client = PythonScript.Start("json_client.py", "--amqp", TestBroker.Uri.ToString(), "--timeout", "1.5",
+                         queue, "Add", """{"a": 40, "b": 2}"""))
+        {
+            Assert.Equal(1, await client.WaitForExitAsync(TimeSpan.FromSeconds(30))); // nobody answers the captured request
+        }
+
+        long after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var request = Assert.Single(requests);
+        Assert.Equal("", request.Exchange);
+        Assert.Equal(queue, request.RoutingKey);
+        Assert.Equal("Add", request.Properties.Type);
+        Assert.Equal("application/json", request.Properties.ContentType);
+        Assert.Equal("1500", request.Properties.Expiration);
+        Assert.StartsWith("amq.rabbitmq.reply-to.", request.Properties.ReplyTo);
+        Assert.False(string.IsNullOrEmpty(request.Properties.CorrelationId));
+        // Python's int travels as a 64-bit integer, the type an RpcGen server reads as a deadline.
+        var deadline = Assert.IsType<long>(request.Properties.Headers!["rpc-deadline"]);
+        Assert.InRange(deadline, before + 1500, after + 1500);
+        Assert.Equal("""{"a": 40, "b": 2}""", request.Text);
     }
 
     [Fact]
@@ -106,6 +141,8 @@ public sealed class WireFormatTests
         await AssertErrorAsync(peer.CallAsync(calc.Queue, "sum", "[" + string.Join(",", Enumerable.Repeat("1", 60)) + "]"), "rpc:too-large");
         await AssertErrorAsync(peer.CallAsync(calc.Queue, "Add", "<a>1</a><b>2</b>", "application/xml"), "rpc:unsupported-content-type");
         await AssertErrorAsync(peer.CallAsync(errors.Queue, "Unwritable", ""), "rpc:server-error");
+        long oneMinuteAgo = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds();
+        await AssertErrorAsync(peer.CallAsync(errors.Queue, "Throw", "\"never run\"", deadline: oneMinuteAgo), "rpc:deadline-exceeded");
         var thrown = await AssertErrorAsync(peer.CallAsync(errors.Queue, "Throw", "\"no such key\""), "System.Collections.Generic.KeyNotFoundException");
         Assert.Equal("no such key", thrown.GetProperty("message").GetString());
     }
@@ -218,15 +255,16 @@ public sealed class WireFormatTests
             await _channel.BasicPublishAsync("", request.Properties.ReplyTo!, mandatory: false, properties, Encoding.UTF8.GetBytes(body));
         }
 
-        public Task<Delivery> CallAsync(string queue, string? type, string body, string? contentType = null) =>
-            CallAsync(queue, type, Encoding.UTF8.GetBytes(body), contentType);
+        public Task<Delivery> CallAsync(string queue, string? type, string body, string? contentType = null, long? deadline = null) =>
+            CallAsync(queue, type, Encoding.UTF8.GetBytes(body), contentType, deadline);
 
-        public async Task<Delivery> CallAsync(string queue, string? type, byte[] body, string? contentType = null)
+        public async Task<Delivery> CallAsync(string queue, string? type, byte[] body, string? contentType = null, long? deadline = null)
         {
             var correlationId = Guid.NewGuid().ToString();
             var reply = new TaskCompletionSource<Delivery>(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_waiting) _waiting[correlationId] = reply;
             var properties = new BasicProperties { CorrelationId = correlationId, ReplyTo = "amq.rabbitmq.reply-to", Type = type, ContentType = contentType };
+            if (deadline is not null) properties.Headers = new Dictionary<string, object?> { ["rpc-deadline"] = deadline.Value };
             await _channel.BasicPublishAsync("", queue, mandatory: false, properties, body);
             var delivery = await reply.Task.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(correlationId, delivery.Properties.CorrelationId);

@@ -54,8 +54,10 @@ class RpcClient:
                 correlation_id=correlation_id,
                 type=method,
                 content_type="application/json",
-                # A request nobody waits for any more dies in the queue instead of being served late.
-                expiration=str(int(timeout * 1000))),
+                # A request nobody waits for any more dies in the queue instead of being served late,
+                expiration=str(int(timeout * 1000)),
+                # and one that reaches a server after this moment (Unix ms, an integer) is refused unrun.
+                headers={"rpc-deadline": int((time.time() + timeout) * 1000)}),
             body=body)
         deadline = time.monotonic() + timeout
         try:
