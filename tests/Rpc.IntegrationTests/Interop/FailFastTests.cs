@@ -20,6 +20,7 @@ public sealed class FailFastTests
     {
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync(); // default 30 s timeout: only the broker's return can end the call early
+        await WarmUpAsync(rpc, broker);
         var audit = rpc.CreateClient<IAuditTrail>();
 
         var watch = Stopwatch.StartNew();
@@ -41,6 +42,7 @@ public sealed class FailFastTests
     {
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync();
+        await WarmUpAsync(rpc, broker);
         var audit = rpc.CreateClient<IAuditTrail>();
 
         var watch = Stopwatch.StartNew();
@@ -52,6 +54,20 @@ public sealed class FailFastTests
         Assert.Equal(broker.QueueName("audit"), e.Queue);
         Assert.Contains($"'{broker.QueueName("audit")}'", e.Message);
         Assert.Equal("Record", e.Method);
+    }
+
+    /// <summary>
+    /// The first call in a process pays a one-time start-up cost (JIT compilation, type loading, serializer metadata:
+    /// 0.1 to 1.1 s on a loaded 2-core machine, against 2 ms for the same call on a second connection in the same
+    /// process), which has nothing to do with the broker. One unroutable call to another missing queue pays it first,
+    /// so the measured call shows how fast the broker's return fails a call; the cold figure is printed too.
+    /// </summary>
+    private async Task WarmUpAsync(RpcConnection rpc, TestBroker broker)
+    {
+        var watch = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<RpcServiceUnavailableException>(() => rpc.CreateClient<ICalculator>().AddAsync(1, 2));
+        _output.WriteLine($"warm-up (first unroutable call of this connection, to '{e.Queue}'): {watch.Elapsed.TotalMilliseconds:0.0} ms");
+        Assert.Equal(broker.QueueName("calc"), e.Queue);
     }
 
     [Fact]
