@@ -26,7 +26,7 @@ public sealed class LoggingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Connected_call_failed_handler_failed_and_poison_message_rejected_have_their_event_ids()
+    public async Task Connected_call_failed_handler_failed_poison_rejected_and_request_expired_have_their_event_ids()
     {
         await using var connection = await RpcConnection.ConnectAsync(_broker.Options(o => o.LoggerFactory = _loggerFactory));
         var queue = _broker.Queue("calc");
@@ -51,11 +51,19 @@ public sealed class LoggingTests : IAsyncLifetime
         Assert.Contains("System.InvalidOperationException: out of stock", callFailed.Message);
 
         // A plain AMQP client sends a body that can never be read as Add's arguments.
+        // And one whose caller gave up a minute ago.
         await using (var amqp = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync())
         await using (var channel = await amqp.CreateChannelAsync())
         {
             await channel.BasicPublishAsync("", queue, mandatory: false, new BasicProperties { Type = "Add", CorrelationId = "poison-1" },
                 Encoding.UTF8.GetBytes("this is not json"));
+            var late = new BasicProperties
+            {
+                Type = "Add",
+                CorrelationId = "late-1",
+                Headers = new Dictionary<string, object?> { ["rpc-deadline"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds() },
+            };
+            await channel.BasicPublishAsync("", queue, mandatory: false, late, Encoding.UTF8.GetBytes("""{"a": 1, "b": 2}"""));
         }
 
         var poison = await _logs.WaitForAsync(RpcLogEvents.PoisonMessageRejected, TimeSpan.FromSeconds(10));
@@ -63,6 +71,10 @@ public sealed class LoggingTests : IAsyncLifetime
         Assert.Contains("poison-1", poison.Message);
         Assert.Contains("rpc:bad-request", poison.Message);
         Assert.Contains("not redelivered", poison.Message);
+        var expired = await _logs.WaitForAsync(RpcLogEvents.RequestExpired, TimeSpan.FromSeconds(10));
+        Assert.Equal(LogLevel.Warning, expired.Level);
+        Assert.Contains("late-1", expired.Message);
+        Assert.DoesNotContain(_logs.WithEventId(RpcLogEvents.PoisonMessageRejected), e => e.Message.Contains("late-1"));
     }
 
     [Fact]

@@ -22,8 +22,12 @@ public sealed class RpcInvoker
     private readonly PendingCalls _pending;
     private readonly RpcOptions _options;
 
+    // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
+    private readonly string _userId;
+
     private RpcInvoker(IChannel channel, PendingCalls pending, RpcOptions options)
     {
+        _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
         _channel = channel;
         _pending = pending;
         _options = options;
@@ -82,13 +86,20 @@ public sealed class RpcInvoker
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(_options.DefaultTimeout),
-            Headers = telemetry?.Headers,
+            UserId = _userId,
         };
+        telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
 
+        // A confirm that never comes (connection lost mid-publish) must not hang a one-way caller forever.
         Exception? failure;
         try
         {
-            failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken).ConfigureAwait(false);
+            failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken)
+                .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            failure = new RpcTimeoutException(method.Service.Name, method.WireName, _options.QueueFor(method.Service), _options.DefaultTimeout);
         }
         catch (Exception e)
         {
@@ -111,11 +122,11 @@ public sealed class RpcInvoker
         var call = _pending.Create(request.Method, _options.QueueFor(request.Method.Service), timeout, resultType);
         var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
         _pending.Add(call, timeout, cancellationToken);
-        _ = PublishRequestAsync(call, request, telemetry?.Headers);
+        _ = PublishRequestAsync(call, request, telemetry);
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
-    private async Task PublishRequestAsync(PendingCall call, RpcRequest request, IDictionary<string, object?>? headers)
+    private async Task PublishRequestAsync(PendingCall call, RpcRequest request, ClientCallTelemetry? telemetry)
     {
         var properties = new BasicProperties
         {
@@ -124,8 +135,10 @@ public sealed class RpcInvoker
             Type = call.Method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(call.Timeout),
-            Headers = headers,
+            UserId = _userId,
+            Headers = new Dictionary<string, object?>(3) { [WireContract.DeadlineHeader] = call.Deadline },
         };
+        telemetry?.InjectTraceContext(properties.Headers);
 
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled
         // half way, which would leave the channel in an unknown state.
@@ -159,13 +172,20 @@ public sealed class RpcInvoker
         catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
         {
             return new RpcConnectionException(
-                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({e.Message}).", service.Name, method.WireName, e);
+                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({ShutdownReason(e)}).", service.Name, method.WireName, e);
         }
         catch (Exception e)
         {
             return new RpcException($"RPC {service.Name}.{method.WireName}: publishing the request failed: {e.Message}", service.Name, method.WireName, e);
         }
     }
+
+    /// <summary>The broker's or library's one-line reason; the exceptions' own messages carry whole stack traces.</summary>
+    private static string ShutdownReason(Exception e) => e switch
+    {
+        OperationInterruptedException { ShutdownReason: { } reason } => reason.ReplyText,
+        _ => e.Message,
+    };
 
     internal async ValueTask CloseAsync()
     {

@@ -19,6 +19,7 @@ internal sealed class ClientCallTelemetry
     private readonly string? _correlationId;
     private readonly Activity? _activity;
     private readonly Activity? _callerActivity;
+    private readonly Activity? _propagated;
     private readonly bool _metrics;
     private readonly bool _observesCompletion;
     private readonly long _started;
@@ -51,14 +52,16 @@ internal sealed class ClientCallTelemetry
             _activity.SetTag(RpcTelemetry.ServerPortTag, options.Uri.IsDefaultPort ? 5672 : options.Uri.Port);
         }
 
-        var propagated = _activity ?? callerActivity;
-        Headers = propagated is null ? null : RpcTelemetry.InjectTraceContext(propagated);
+        _propagated = _activity ?? callerActivity;
         if (_metrics) RpcTelemetry.ClientActive.Add(1, MetricTags());
         _observesCompletion = _activity is not null || _metrics || options.Loggers.Client.IsEnabled(LogLevel.Warning);
     }
 
-    /// <summary>Request headers carrying the trace context, or <see langword="null"/> when there is no trace.</summary>
-    public Dictionary<string, object?>? Headers { get; }
+    /// <summary>Writes the trace context (the client span's, else the caller's) into the request headers.</summary>
+    public void InjectTraceContext(IDictionary<string, object?> headers)
+    {
+        if (_propagated is not null) RpcTelemetry.InjectTraceContext(_propagated, headers);
+    }
 
     /// <summary>
     /// Starts observing a call, or returns <see langword="null"/> when nothing would see it. The client span stays

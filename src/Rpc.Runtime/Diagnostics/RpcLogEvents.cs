@@ -33,6 +33,12 @@ public static class RpcLogEvents
     /// </summary>
     public const int PoisonMessageRejected = 3002;
 
+    /// <summary>
+    /// Warning: a request arrived after its caller's deadline (<c>rpc-deadline</c>) and was answered with
+    /// <c>rpc:deadline-exceeded</c> without running: the server is behind, or a publish was held up.
+    /// </summary>
+    public const int RequestExpired = 3005;
+
     /// <summary>Information: a hosted server started consuming its queue.</summary>
     public const int ServerStarted = 3003;
 

@@ -70,14 +70,12 @@ internal static class RpcTelemetry
         _ => exception.GetType().FullName ?? exception.GetType().Name,
     };
 
-    /// <summary>Writes the span's W3C trace context into request headers, creating them when needed.</summary>
-    public static Dictionary<string, object?> InjectTraceContext(Activity activity, Dictionary<string, object?>? headers = null)
+    /// <summary>Writes the span's W3C trace context into request headers.</summary>
+    public static void InjectTraceContext(Activity activity, IDictionary<string, object?> headers)
     {
-        headers ??= new Dictionary<string, object?>(2, StringComparer.Ordinal);
-        if (activity.IdFormat != ActivityIdFormat.W3C || activity.Id is null) return headers;
+        if (activity.IdFormat != ActivityIdFormat.W3C || activity.Id is null) return;
         headers[WireContract.TraceParentHeader] = activity.Id;
         if (!string.IsNullOrEmpty(activity.TraceStateString)) headers[WireContract.TraceStateHeader] = activity.TraceStateString;
-        return headers;
     }
 
     /// <summary>Reads the caller's trace context from request headers; false when there is none or it is malformed.</summary>

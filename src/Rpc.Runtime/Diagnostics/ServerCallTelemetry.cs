@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
+using RpcGen.Wire;
 
 namespace RpcGen.Diagnostics;
 
@@ -76,7 +77,12 @@ internal sealed class ServerCallTelemetry
         }
 
         var logger = _options.Loggers.Server;
-        if (rejected)
+        if (errorType == WireContract.ErrorTypes.DeadlineExceeded)
+        {
+            // Late, not malformed: the caller has given up, which says the server is behind rather than the request is bad.
+            RpcLog.RequestExpired(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, exception.Message);
+        }
+        else if (rejected)
         {
             RpcLog.PoisonMessageRejected(logger, _service.Name, _queue, _properties.Type, _properties.CorrelationId, _bodySize, errorType, exception.Message);
         }
