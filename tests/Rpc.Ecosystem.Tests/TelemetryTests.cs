@@ -100,6 +100,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         }
 
         Assert.Equal(TestBroker.Uri.Host, clientSpan.GetTagItem("server.address"));
+        Assert.Equal(TestBroker.Uri.Port > 0 ? TestBroker.Uri.Port : 5672, clientSpan.GetTagItem("server.port"));
         Assert.NotNull(clientSpan.GetTagItem("messaging.message.conversation_id"));
         Assert.Equal(clientSpan.GetTagItem("messaging.message.conversation_id"), serverSpan.GetTagItem("messaging.message.conversation_id"));
     }

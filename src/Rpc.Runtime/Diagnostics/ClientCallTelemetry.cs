@@ -49,7 +49,7 @@ internal sealed class ClientCallTelemetry
             _activity.SetTag(RpcTelemetry.RoutingKeyTag, queue);
             if (correlationId is not null) _activity.SetTag(RpcTelemetry.ConversationIdTag, correlationId);
             _activity.SetTag(RpcTelemetry.ServerAddressTag, options.Uri.Host);
-            _activity.SetTag(RpcTelemetry.ServerPortTag, options.Uri.IsDefaultPort ? 5672 : options.Uri.Port);
+            _activity.SetTag(RpcTelemetry.ServerPortTag, options.Uri.Port > 0 ? options.Uri.Port : options.Uri.Scheme == "amqps" ? 5671 : 5672);
         }
 
         _propagated = _activity ?? callerActivity;

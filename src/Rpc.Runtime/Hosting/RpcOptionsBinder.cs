@@ -20,6 +20,7 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.Prefetch)] = (options, value) => options.Prefetch = Read<ushort>(value, "a whole number from 1 to 65535", ushort.TryParse),
         [nameof(RpcOptions.MaxRequestBodySize)] = (options, value) => options.MaxRequestBodySize = Read<int>(value, "a number of bytes", int.TryParse),
         [nameof(RpcOptions.IncludeExceptionDetails)] = (options, value) => options.IncludeExceptionDetails = ReadBool(value),
+        [nameof(RpcOptions.ClockSkewTolerance)] = (options, value) => options.ClockSkewTolerance = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
         [nameof(RpcOptions.DrainTimeout)] = (options, value) => options.DrainTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
         [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,
         [nameof(RpcOptions.ConnectionName)] = (options, value) => options.ConnectionName = value.Value,
