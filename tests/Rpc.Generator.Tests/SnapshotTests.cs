@@ -20,7 +20,10 @@ public sealed class SnapshotTests
     public void Same_named_interfaces_in_two_namespaces() => Verify("SameName", "SameNameTwoNamespaces.cs");
 
     [Fact]
-    public void Inherited_methods_and_a_diamond() => Verify("Inheritance", "Inheritance.cs");
+    public void Inherited_methods_a_diamond_a_generic_base_and_shared_signatures() => Verify("Inheritance", "Inheritance.cs");
+
+    [Fact]
+    public void Method_names_a_client_cannot_declare_as_is() => Verify("MethodNames", "MethodNames.cs");
 
     [Fact]
     public void Parameter_names_that_are_keywords_or_clash_with_generated_names() => Verify("ParameterNames", "ParameterNames.cs");

@@ -101,8 +101,8 @@ public static class LineDiff
         while (x < a.Length || y < b.Length)
         {
             if (x < a.Length && y < b.Length && a[x] == b[y]) { lines.Add((' ', y + 1, b[y])); x++; y++; }
-            else if (y < b.Length && (x == a.Length || lcs[x, y + 1] >= lcs[x + 1, y])) { lines.Add(('+', y + 1, b[y])); y++; }
-            else { lines.Add(('-', x + 1, a[x])); x++; }
+            else if (x < a.Length && (y == b.Length || lcs[x + 1, y] >= lcs[x, y + 1])) { lines.Add(('-', x + 1, a[x])); x++; }
+            else { lines.Add(('+', y + 1, b[y])); y++; }
         }
 
         var output = new StringBuilder();

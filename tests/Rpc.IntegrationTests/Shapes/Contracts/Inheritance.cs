@@ -1,4 +1,6 @@
-// Shape: methods of base interfaces belong to the service (bases need no [RpcService]); a diamond counts each method once.
+// Shape: methods of base interfaces belong to the service (bases need no [RpcService]); a diamond counts each method
+// once; a generic base; the same C# signature from two bases, and a base method hidden with 'new', kept apart by
+// [RpcMethod] names.
 using System.Threading.Tasks;
 
 namespace RpcGen.IntegrationTests.Shapes.Inheritance;
@@ -30,4 +32,37 @@ internal interface IKeyValueStore : IReader, IWriter
 internal interface IAuditedStore : IKeyValueStore
 {
     Task<string[]> HistoryAsync();
+}
+
+internal sealed record Item(int Id, string Name);
+
+internal interface IRepository<T>
+{
+    Task<T?> FindAsync(int id);
+
+    Task AddAsync(T item);
+}
+
+internal interface ILegacyVersion
+{
+    Task<int> VersionAsync();
+}
+
+internal interface IModernVersion
+{
+    [RpcMethod("version-text")]
+    Task<string> VersionAsync();
+}
+
+internal interface ISized
+{
+    Task<int> SizeAsync();
+}
+
+/// <summary>A generic base, one signature from two bases, and a hidden base method.</summary>
+[RpcService]
+internal interface IItemCatalog : IRepository<Item>, ILegacyVersion, IModernVersion, ISized
+{
+    [RpcMethod("size-long")]
+    new Task<long> SizeAsync();
 }
