@@ -34,7 +34,7 @@ internal static class DiagnosticDescriptors
         "Interface '{0}' is generic or nested in a generic type: an RPC service needs one concrete contract; remove the type parameters");
 
     public static readonly DiagnosticDescriptor UnsupportedMember = Error("RPCGEN006",
-        "Property, event or indexer on an RPC service",
+        "Property, event, indexer or static abstract member",
         "'{0}' is {1}: RPC services may only declare instance methods; {2}");
 
     public static readonly DiagnosticDescriptor DuplicateWireName = Error("RPCGEN007",
