@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using RpcGen.Generator.Diagnostics;
 using RpcGen.Generator.Model;
 
@@ -171,7 +172,9 @@ internal static class ServiceParser
 
         var wireName = DefaultWireName(method.Name);
         bool oneWay = false;
-        var methodAttribute = method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == MethodAttributeName);
+        var methodAttribute = MayHaveAttributes(method)
+            ? method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == MethodAttributeName)
+            : null;
         if (methodAttribute is not null)
         {
             if (methodAttribute.ConstructorArguments.Length == 1 && methodAttribute.ConstructorArguments[0].Value is string explicitName)
@@ -313,6 +316,22 @@ internal static class ServiceParser
         var first = symbol.GetAttributes()
             .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == ServiceAttributeName)?.ApplicationSyntaxReference;
         return first is null || (first.SyntaxTree == context.TargetNode.SyntaxTree && context.TargetNode.Span.Contains(first.Span));
+    }
+
+    /// <summary>
+    /// Binding attributes is a large share of parsing, which reruns for every service on every edit; a method declared
+    /// in source without an attribute list has none to bind.
+    /// </summary>
+    private static bool MayHaveAttributes(IMethodSymbol method)
+    {
+        var declarations = method.DeclaringSyntaxReferences;
+        if (declarations.Length == 0) return true;
+        foreach (var declaration in declarations)
+        {
+            if (declaration.GetSyntax() is not MethodDeclarationSyntax { AttributeLists.Count: 0 }) return true;
+        }
+
+        return false;
     }
 
     /// <summary>Why a value of this type cannot be an argument of a generated call, or null when it can.</summary>
