@@ -131,6 +131,14 @@ public sealed class DiagnosticTests
         "RPCGEN008",
         "Interface 'IHidden' is nested in a private type: generated code lives beside the containing type and cannot see it; make it internal or public");
 
+    [Fact]
+    public void RPCGEN008_file_local_interface() => AssertSingle(
+        """
+        [RpcService] file interface [|IHidden|] { Task<int> CountAsync(); }
+        """,
+        "RPCGEN008",
+        "Interface 'IHidden' is file-local: generated code lives beside the containing type and cannot see it; make it internal or public");
+
     [Theory]
     [InlineData("", "Queue name '' is invalid: it is empty; give the service a queue name or leave Queue unset")]
     [InlineData("   ", "Queue name '   ' is invalid: it is empty; give the service a queue name or leave Queue unset")]

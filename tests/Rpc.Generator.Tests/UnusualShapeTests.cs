@@ -23,6 +23,7 @@ public sealed class UnusualShapeTests
         { "non-ASCII identifiers with an explicit wire name", "[RpcService(Queue = \"café\")] internal interface IÜber { [RpcMethod(\"gruss\")] Task<string> GrüßAsync(string straße); }" },
         { "interface name without the I prefix", "[RpcService] internal interface Calculator { Task<int> AddAsync(int a, int b); }" },
         { "nested in a struct, a record and a static class", "internal struct S { [RpcService] public interface IA { Task<int> AAsync(); } }\ninternal record R { [RpcService] public interface IB { Task<int> BAsync(); } }\ninternal static class C { [RpcService] internal interface IC { Task<int> CAsync(); } }" },
+        { "nested in another interface", "internal interface IOuter { [RpcService] interface IInner { Task<int> GetAsync(); } }" },
         { "protected internal nested interface", "internal class Host { [RpcService] protected internal interface IApi { Task<int> GetAsync(); } }" },
         { "tuple, object and dynamic parameters", "[RpcService] internal interface IAny { Task<(int Count, string Name)> PairAsync((int, string) pair); Task<object?> BoxAsync(object? value); Task<dynamic> DynAsync(dynamic value); }" },
         { "method and parameter both named like generated locals", "[RpcService] internal interface IShadow { Task<int> RequestAsync(int request, int request_, CancellationToken cancellationToken); }" },

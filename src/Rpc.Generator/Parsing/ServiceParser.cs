@@ -386,6 +386,12 @@ internal static class ServiceParser
         hiddenBy = string.Empty;
         for (var type = symbol; type is not null; type = type.ContainingType)
         {
+            if (type.IsFileLocal)
+            {
+                hiddenBy = SymbolEqualityComparer.Default.Equals(type, symbol) ? "file-local" : "nested in a file-local type";
+                return null;
+            }
+
             switch (type.DeclaredAccessibility)
             {
                 case Accessibility.Public:
