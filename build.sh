@@ -95,6 +95,16 @@ broker_stop() {
   log "broker $RPCGEN_NODE stopped"
 }
 
+# Kills the node's Erlang VM without a clean shutdown, as a crash or power loss would.
+broker_kill() {
+  local pid
+  pid=$(cat "$RPCGEN_BROKER_DIR/pid" 2>/dev/null || true)
+  if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi
+  local deadline=$((SECONDS + 20))
+  while port_open "$RPCGEN_PORT" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  log "broker $RPCGEN_NODE killed"
+}
+
 broker_status() {
   if port_open "$RPCGEN_PORT"; then echo "a broker answers on port $RPCGEN_PORT"; else echo "no broker on port $RPCGEN_PORT"; return 1; fi
 }
@@ -105,8 +115,9 @@ cmd="${1:-}"; shift || true
 case "$cmd" in
   broker)
     case "${1:-}" in
-      start) broker_start ;; stop) broker_stop ;; status) broker_status ;;
-      *) echo "usage: ./build.sh broker start|stop|status" >&2; exit 2 ;;
+      start) broker_start ;; stop) broker_stop ;; status) broker_status ;; kill) broker_kill ;;
+      ctl) shift; rmq rabbitmqctl -n "$RPCGEN_NODE" "$@" ;;
+      *) echo "usage: ./build.sh broker start|stop|status|kill|ctl ARGS..." >&2; exit 2 ;;
     esac ;;
   demo)
     broker_start
@@ -115,6 +126,11 @@ case "$cmd" in
     broker_start
     ensure_pika_installed
     exec bash eng/test.sh "$@" ;;
+  reliability)
+    # The fault, load and poison-input scenarios at full size (CI runs them scaled down); figures in docs/reliability.md.
+    broker_start
+    RPCGEN_FULL=1 dotnet test tests/Rpc.IntegrationTests -c Release --filter "FullyQualifiedName~Reliability|FullyQualifiedName~Security" \
+      --logger "console;verbosity=detailed" "$@" ;;
   *)
-    echo "usage: ./build.sh broker start|stop|status | demo | test" >&2; exit 2 ;;
+    echo "usage: ./build.sh broker start|stop|status|kill|ctl | demo | test | reliability" >&2; exit 2 ;;
 esac

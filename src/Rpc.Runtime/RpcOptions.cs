@@ -1,5 +1,7 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
 namespace RpcGen;
@@ -45,6 +47,13 @@ public sealed class RpcOptions
     /// </summary>
     public bool IncludeExceptionDetails { get; set; }
 
+    /// <summary>
+    /// How far the server's clock may run ahead of a caller's before a request that arrives after its caller's
+    /// deadline is refused unrun (<c>rpc:deadline-exceeded</c>). Requests within the tolerance run; a caller that has
+    /// given up then drops the reply. Defaults to 1 second; set it to zero when clients and servers share a clock.
+    /// </summary>
+    public TimeSpan ClockSkewTolerance { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long disposing a server waits for calls in flight to finish. Defaults to 30 seconds.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -55,6 +64,17 @@ public sealed class RpcOptions
     public string QueuePrefix { get; set; } = string.Empty;
 
     internal string QueueFor(RpcServiceDescriptor service) => QueuePrefix.Length == 0 ? service.Queue : QueuePrefix + service.Queue;
+
+    /// <summary>
+    /// For <c>amqps://</c> URIs: decides whether the broker's certificate is trusted. When <see langword="null"/>
+    /// (the default) the platform validates it: the certificate must chain to a trusted root and match the URI's host.
+    /// Set it to trust a private CA (check the chain against it); never return <see langword="true"/> unconditionally
+    /// outside tests.
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
+
+    /// <summary>For <c>amqps://</c> URIs: client certificates to present, when the broker asks for one (mutual TLS).</summary>
+    public X509CertificateCollection? ClientCertificates { get; set; }
 
     /// <summary>The connection name shown in the RabbitMQ management UI. Defaults to <c>RpcGen</c> and the process name.</summary>
     public string? ConnectionName { get; set; }

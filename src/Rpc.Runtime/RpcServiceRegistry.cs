@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using RpcGen.Server;
 
 namespace RpcGen;
@@ -28,6 +29,11 @@ public static class RpcServiceRegistry
     internal static Registration<TService> Get<TService>() where TService : class
     {
         if (s_services.TryGetValue(typeof(TService), out var registration)) return (Registration<TService>)registration;
+
+        // A module initializer runs before the first method or static field of its module is used, not when a type
+        // is merely named: a contracts assembly touched only through typeof(TService) may not have registered yet.
+        RuntimeHelpers.RunModuleConstructor(typeof(TService).Module.ModuleHandle);
+        if (s_services.TryGetValue(typeof(TService), out registration)) return (Registration<TService>)registration;
         throw new InvalidOperationException(
             $"{typeof(TService).FullName} has no generated RpcGen client or dispatcher. Mark the interface with [RpcGen.RpcService] " +
             "and make sure the project references the RpcGen package (which runs the source generator).");

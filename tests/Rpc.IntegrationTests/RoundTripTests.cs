@@ -197,6 +197,23 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task A_request_past_its_deadline_is_refused_unrun_and_one_within_it_runs()
+    {
+        await using var broker = new TestBroker();
+        var implementation = new Calculator();
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.ClockSkewTolerance = TimeSpan.FromMilliseconds(500)), implementation);
+        await using var raw = await RawAmqp.ConnectAsync();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        var late = await raw.CallAsync(broker.QueueName("calc"), "", type: "Reset", headers: new() { ["rpc-deadline"] = now - 2000 });
+        var withinTolerance = await raw.CallAsync(broker.QueueName("calc"), "", type: "Reset", headers: new() { ["rpc-deadline"] = now - 100 });
+
+        Assert.Equal("rpc:deadline-exceeded", late.ErrorType);
+        Assert.Equal("ok", withinTolerance.Status);
+        Assert.Equal(1, await implementation.CountResetsAsync());
+    }
+
+    [Fact]
     public async Task Two_servers_on_one_queue_share_the_load()
     {
         await using var broker = new TestBroker();

@@ -117,6 +117,7 @@ internal abstract class PendingCall
     protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout)
     {
         Queue = queue;
+        Deadline = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)timeout.TotalMilliseconds;
         Owner = owner;
         CorrelationId = correlationId;
         Method = method;
@@ -127,6 +128,9 @@ internal abstract class PendingCall
     public string CorrelationId { get; }
     public RpcMethodDescriptor Method { get; }
     public string Queue { get; }
+
+    /// <summary>When the caller stops waiting, in Unix milliseconds; sent so a late request is not run.</summary>
+    public long Deadline { get; }
     public TimeSpan Timeout { get; }
 
     public abstract void SetReply(ReadOnlySpan<byte> body, bool isError);

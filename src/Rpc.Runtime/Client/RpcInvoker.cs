@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
@@ -20,8 +21,12 @@ public sealed class RpcInvoker
     private readonly PendingCalls _pending;
     private readonly RpcOptions _options;
 
+    // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
+    private readonly string _userId;
+
     private RpcInvoker(IChannel channel, PendingCalls pending, RpcOptions options)
     {
+        _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
         _channel = channel;
         _pending = pending;
         _options = options;
@@ -79,9 +84,21 @@ public sealed class RpcInvoker
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(_options.DefaultTimeout),
+            UserId = _userId,
         };
 
-        Exception? failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken).ConfigureAwait(false);
+        // A confirm that never comes (connection lost mid-publish) must not hang a one-way caller forever.
+        Exception? failure;
+        try
+        {
+            failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken)
+                .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            failure = new RpcTimeoutException(method.Service.Name, method.WireName, _options.QueueFor(method.Service), _options.DefaultTimeout);
+        }
+
         if (failure is not null) throw failure;
     }
 
@@ -108,6 +125,8 @@ public sealed class RpcInvoker
             Type = call.Method.WireName,
             ContentType = WireContract.JsonContentType,
             Expiration = WireContract.ExpirationFor(call.Timeout),
+            UserId = _userId,
+            Headers = new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline },
         };
 
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled
@@ -142,13 +161,20 @@ public sealed class RpcInvoker
         catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
         {
             return new RpcConnectionException(
-                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({e.Message}).", service.Name, method.WireName, e);
+                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({ShutdownReason(e)}).", service.Name, method.WireName, e);
         }
         catch (Exception e)
         {
             return new RpcException($"RPC {service.Name}.{method.WireName}: publishing the request failed: {e.Message}", service.Name, method.WireName, e);
         }
     }
+
+    /// <summary>The broker's or library's one-line reason; the exceptions' own messages carry whole stack traces.</summary>
+    private static string ShutdownReason(Exception e) => e switch
+    {
+        OperationInterruptedException { ShutdownReason: { } reason } => reason.ReplyText,
+        _ => e.Message,
+    };
 
     internal async ValueTask CloseAsync()
     {

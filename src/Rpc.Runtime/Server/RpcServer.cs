@@ -90,11 +90,18 @@ public sealed class RpcServer : IAsyncDisposable
             bool isError = false;
             try
             {
-                method = ResolveMethod(properties.Type);
                 if (body.Length > _options.MaxRequestBodySize)
                 {
                     throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
                         $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
+                }
+
+                method = ResolveMethod(properties.Type);
+                if (WireContract.ReadDeadline(properties.Headers) is long deadline
+                    && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > deadline + (long)_options.ClockSkewTolerance.TotalMilliseconds)
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
+                        $"The request arrived {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline} ms after its caller's deadline; it was not run.");
                 }
 
                 if (!WireContract.IsAcceptedContentType(properties.ContentType))

@@ -22,6 +22,13 @@ internal static class AmqpConnector
             ClientProvidedName = options.ConnectionName ?? "RpcGen " + Process.GetCurrentProcess().ProcessName,
         };
 
+        // An amqps:// URI already turns TLS on with the URI's host as the expected server name.
+        if (factory.Ssl.Enabled)
+        {
+            if (options.ServerCertificateValidation is not null) factory.Ssl.CertificateValidationCallback = options.ServerCertificateValidation;
+            if (options.ClientCertificates is not null) factory.Ssl.Certs = options.ClientCertificates;
+        }
+
         try
         {
             return await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -35,6 +42,9 @@ internal static class AmqpConnector
             throw new RpcConnectionException($"Cannot connect to RabbitMQ at {MaskPassword(options.Uri)}: {Describe(e)}", innerException: e);
         }
     }
+
+    /// <summary>The user the connection authenticates as, exactly as RabbitMQ.Client reads it from the URI (guest when none).</summary>
+    public static string UserNameOf(Uri uri) => new ConnectionFactory { Uri = uri }.UserName;
 
     /// <summary>Prints a broker URI with its password replaced by <c>***</c>, for messages and logs.</summary>
     public static string MaskPassword(Uri uri)

@@ -22,6 +22,12 @@ internal static class WireContract
     public const string StatusOk = "ok";
     public const string StatusError = "error";
 
+    /// <summary>
+    /// Request header: when the caller stops waiting, in Unix milliseconds. The broker's expiration covers the time a
+    /// request waits in the queue; this covers the time before it got there (a publish held up on a busy channel).
+    /// </summary>
+    public const string DeadlineHeader = "rpc-deadline";
+
     /// <summary>Error body fields.</summary>
     public const string ErrorTypeField = "type";
     public const string ErrorMessageField = "message";
@@ -41,6 +47,9 @@ internal static class WireContract
 
         /// <summary>The <c>content_type</c> is set and is not <c>application/json</c>.</summary>
         public const string UnsupportedContentType = "rpc:unsupported-content-type";
+
+        /// <summary>The request arrived after its caller's deadline; it was not run.</summary>
+        public const string DeadlineExceeded = "rpc:deadline-exceeded";
 
         /// <summary>The handler ran but its result could not be serialised.</summary>
         public const string ServerError = "rpc:server-error";
@@ -71,6 +80,12 @@ internal static class WireContract
     /// <summary>The expiration property: the call timeout in whole milliseconds, at least 1.</summary>
     public static string ExpirationFor(TimeSpan timeout) =>
         Math.Max(1L, (long)Math.Ceiling(Math.Min(timeout.TotalMilliseconds, int.MaxValue))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Reads the deadline header; absent or unreadable means no deadline (plain clients send none).</summary>
+    public static long? ReadDeadline(IDictionary<string, object?>? headers) =>
+        headers is not null && headers.TryGetValue(DeadlineHeader, out var value)
+            ? value switch { long l => l, int i => i, _ => null }
+            : null;
 
     public static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

@@ -46,18 +46,20 @@ public sealed class RawAmqp : IAsyncDisposable
     }
 
     /// <summary>Publishes a request with reply_to = direct reply-to and waits (up to 10 s) for its reply.</summary>
-    public async Task<RawReply> CallAsync(string queue, byte[] body, string? type = null, string? contentType = null)
+    public async Task<RawReply> CallAsync(string queue, byte[] body, string? type = null, string? contentType = null,
+        Dictionary<string, object?>? headers = null)
     {
         var correlationId = Guid.NewGuid().ToString();
         var reply = new TaskCompletionSource<RawReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_waiting) _waiting[correlationId] = reply;
-        var properties = new BasicProperties { CorrelationId = correlationId, ReplyTo = "amq.rabbitmq.reply-to", Type = type, ContentType = contentType };
+        var properties = new BasicProperties { CorrelationId = correlationId, ReplyTo = "amq.rabbitmq.reply-to", Type = type, ContentType = contentType, Headers = headers };
         await _channel.BasicPublishAsync("", queue, mandatory: false, properties, body);
         return await reply.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    public Task<RawReply> CallAsync(string queue, string body, string? type = null, string? contentType = null) =>
-        CallAsync(queue, Encoding.UTF8.GetBytes(body), type, contentType);
+    public Task<RawReply> CallAsync(string queue, string body, string? type = null, string? contentType = null,
+        Dictionary<string, object?>? headers = null) =>
+        CallAsync(queue, Encoding.UTF8.GetBytes(body), type, contentType, headers);
 
     public async ValueTask DisposeAsync()
     {
