@@ -34,8 +34,8 @@ internal static class DiagnosticDescriptors
         "Interface '{0}' is generic or nested in a generic type: an RPC service needs one concrete contract; remove the type parameters");
 
     public static readonly DiagnosticDescriptor UnsupportedMember = Error("RPCGEN006",
-        "Property, event or indexer on an RPC service",
-        "'{0}' is a {1}: RPC services may only declare methods; replace it with a method such as 'Task<T> Get{0}Async()'");
+        "Property, event, indexer or static abstract member",
+        "'{0}' is {1}: RPC services may only declare instance methods; {2}");
 
     public static readonly DiagnosticDescriptor DuplicateWireName = Error("RPCGEN007",
         "Two methods with the same wire name",
@@ -51,15 +51,24 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidMethodName = Error("RPCGEN010",
         "Invalid method wire name",
-        "Wire name '{0}' of method '{1}' is invalid: use 1 to 255 letters, digits, '.', '-' or '_'");
+        "Wire name '{0}' of method '{1}' is invalid: name it with [RpcMethod(\"name\")] using 1 to 255 ASCII letters, digits, '.', '-' or '_'");
 
     public static readonly DiagnosticDescriptor OneWayWithResult = Error("RPCGEN011",
         "One-way method returns a value",
         "Method '{0}' is marked OneWay but returns '{1}': a one-way call gets no reply; return Task or ValueTask, or remove OneWay");
 
+    public static readonly DiagnosticDescriptor UnsupportedParameterType = Error("RPCGEN012",
+        "Parameter type cannot be sent",
+        "Parameter '{0}' of method '{1}' has type '{2}': {3}");
+
+    public static readonly DiagnosticDescriptor GeneratedNameClash = Error("RPCGEN013",
+        "Generated type name clashes with another type",
+        "The generated type '{0}' would clash with {1} in the same namespace: rename the interface or that type");
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
-        DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult);
+        DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult, UnsupportedParameterType,
+        GeneratedNameClash);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
 

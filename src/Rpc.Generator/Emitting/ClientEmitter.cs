@@ -32,9 +32,13 @@ internal static class ClientEmitter
 
     private static void EmitMethod(SourceWriter writer, MethodModel method, string methodDescriptor)
     {
-        var signature = string.Join(", ", method.Parameters.Select(Declaration));
+        // An explicit implementation takes no default values (CS1066): callers see the interface's.
+        bool isExplicit = method.ExplicitInterface is not null;
+        var signature = string.Join(", ", method.Parameters.Select(p => Declaration(p, withDefault: !isExplicit)));
         writer.Line("/// <inheritdoc/>");
-        writer.Open("public " + method.ReturnType + " " + method.Name + "(" + signature + ")");
+        writer.Open(isExplicit
+            ? method.ReturnType + " " + method.ExplicitInterface + "." + method.Name + "(" + signature + ")"
+            : "public " + method.ReturnType + " " + method.Name + "(" + signature + ")");
 
         // Locals must not shadow the user's parameter names, whatever they are.
         var taken = new HashSet<string>(method.Parameters.Select(p => p.WireName));
@@ -69,9 +73,9 @@ internal static class ClientEmitter
         writer.Close();
     }
 
-    private static string Declaration(ParameterModel parameter) =>
-        (parameter.IsParams ? "params " : string.Empty) + parameter.Type + " " + parameter.Identifier +
-        (parameter.DefaultValue is null ? string.Empty : " = " + parameter.DefaultValue);
+    private static string Declaration(ParameterModel parameter, bool withDefault) =>
+        (parameter.IsParams && withDefault ? "params " : string.Empty) + parameter.Type + " " + parameter.Identifier +
+        (parameter.DefaultValue is null || !withDefault ? string.Empty : " = " + parameter.DefaultValue);
 
     private static string Unique(string name, HashSet<string> taken)
     {

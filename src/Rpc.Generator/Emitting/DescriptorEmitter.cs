@@ -13,16 +13,11 @@ internal static class DescriptorEmitter
         writer.Open("internal static class " + service.DescriptorName);
         for (int i = 0; i < service.Methods.Count; i++)
         {
-            var method = service.Methods[i];
-            var parameters = method.Parameters.Where(p => !p.IsCancellationToken)
-                .Select(p => "new global::RpcGen.RpcParameterDescriptor(" + ServiceEmitter.Literal(p.WireName) + ", " + Flags(p) + ")");
-            writer.Line("internal static readonly global::RpcGen.RpcMethodDescriptor Method" + i + " = new global::RpcGen.RpcMethodDescriptor(" +
-                ServiceEmitter.Literal(method.WireName) + ", new global::RpcGen.RpcParameterDescriptor[] { " + string.Join(", ", parameters) + " }" +
-                (method.OneWay ? ", oneWay: true" : string.Empty) + ");");
+            EmitMethod(writer, service.Methods[i], i);
         }
 
         var methodFields = string.Concat(Enumerable.Range(0, service.Methods.Count).Select(i => ", Method" + i));
-        writer.Line("internal static readonly global::RpcGen.RpcServiceDescriptor Service = new global::RpcGen.RpcServiceDescriptor(" +
+        writer.Line("internal static readonly global::RpcGen.RpcServiceDescriptor Service = new(" +
             ServiceEmitter.Literal(service.ServiceName) + ", " + ServiceEmitter.Literal(service.Queue) + methodFields + ");");
         writer.Line();
         writer.Line("#pragma warning disable CA2255 // Registering from a module initializer is what lets CreateClient<T> work without reflection.");
@@ -37,7 +32,29 @@ internal static class DescriptorEmitter
         writer.Close();
     }
 
-    private static string Flags(ParameterModel parameter)
+    private static void EmitMethod(SourceWriter writer, MethodModel method, int index)
+    {
+        var field = "internal static readonly global::RpcGen.RpcMethodDescriptor Method" + index + " = new(" + ServiceEmitter.Literal(method.WireName) + ", ";
+        var end = (method.OneWay ? ", oneWay: true" : string.Empty) + ");";
+        var sent = method.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        if (sent.Count == 0)
+        {
+            writer.Line(field + "global::System.Array.Empty<global::RpcGen.RpcParameterDescriptor>()" + end);
+            return;
+        }
+
+        writer.Line(field + "new global::RpcGen.RpcParameterDescriptor[]");
+        writer.Line("{");
+        foreach (var parameter in sent)
+        {
+            var flags = Flags(parameter);
+            writer.Line("    new(" + ServiceEmitter.Literal(parameter.WireName) + (flags is null ? string.Empty : ", " + flags) + "),");
+        }
+
+        writer.Line("}" + end);
+    }
+
+    private static string? Flags(ParameterModel parameter)
     {
         var optional = parameter.DefaultValue is not null || parameter.IsParams;
         return (optional, parameter.IsNotNull) switch
@@ -45,7 +62,7 @@ internal static class DescriptorEmitter
             (true, true) => "global::RpcGen.RpcParameterFlags.Optional | global::RpcGen.RpcParameterFlags.NotNull",
             (true, false) => "global::RpcGen.RpcParameterFlags.Optional",
             (false, true) => "global::RpcGen.RpcParameterFlags.NotNull",
-            _ => "global::RpcGen.RpcParameterFlags.None",
+            _ => null,
         };
     }
 }

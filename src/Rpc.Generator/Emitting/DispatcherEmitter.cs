@@ -15,7 +15,17 @@ internal static class DispatcherEmitter
         writer.Line("public " + service.DispatcherName + "() : base(" + ServiceEmitter.Qualified(service, service.DescriptorName) + ".Service) { }");
         writer.Line();
         writer.Line("/// <inheritdoc/>");
-        writer.Open("public override async global::System.Threading.Tasks.ValueTask InvokeAsync(" + service.InterfaceType + " service, global::RpcGen.Server.RpcServerCall call)");
+        var signature = "global::System.Threading.Tasks.ValueTask InvokeAsync(" + service.InterfaceType + " service, global::RpcGen.Server.RpcServerCall call)";
+        var unknownMethod = "throw new global::System.InvalidOperationException(\"Method index \" + call.Method.Index + \" is not part of " + service.ServiceName + ".\");";
+        if (service.Methods.Count == 0)
+        {
+            // Nothing to await: an async method would warn (CS1998).
+            writer.Line("public override " + signature + " => " + unknownMethod);
+            writer.Close();
+            return;
+        }
+
+        writer.Open("public override async " + signature);
         writer.Open("switch (call.Method.Index)");
         for (int i = 0; i < service.Methods.Count; i++)
         {
@@ -23,7 +33,7 @@ internal static class DispatcherEmitter
         }
 
         writer.Line("default:");
-        writer.Line("    throw new global::System.InvalidOperationException(\"Method index \" + call.Method.Index + \" is not part of " + service.ServiceName + ".\");");
+        writer.Line("    " + unknownMethod);
         writer.Close();
         writer.Close();
         writer.Close();
@@ -45,7 +55,7 @@ internal static class DispatcherEmitter
 
             var local = "arg" + i;
             arguments[i] = local;
-            var fallback = parameter.DefaultValue ?? (parameter.IsParams ? "global::System.Array.Empty<" + ElementType(parameter.Type) + ">()" : null);
+            var fallback = parameter.DefaultValue ?? parameter.EmptyParamsValue;
             writer.Line(parameter.Type + " " + local + " = call.ReadArgument<" + parameter.Type + ">(" + wireIndex +
                 (fallback is null ? string.Empty : ", " + fallback) + ");");
             wireIndex++;
@@ -53,11 +63,10 @@ internal static class DispatcherEmitter
 
         if (wireIndex == 0) writer.Line("call.EnsureNoArguments();");
 
-        var invocation = "await service." + method.Name + "(" + string.Join(", ", arguments) + ").ConfigureAwait(false)";
+        var target = method.CallThrough is null ? "service" : "((" + method.CallThrough + ")service)";
+        var invocation = "await " + target + "." + method.Name + "(" + string.Join(", ", arguments) + ").ConfigureAwait(false)";
         writer.Line(method.ResultType is null ? invocation + ";" : "call.SetResult<" + method.ResultType + ">(" + invocation + ");");
         writer.Line("return;");
         writer.Close();
     }
-
-    private static string ElementType(string arrayType) => arrayType.EndsWith("[]") ? arrayType.Substring(0, arrayType.Length - 2) : arrayType;
 }

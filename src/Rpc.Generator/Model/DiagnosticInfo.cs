@@ -21,4 +21,8 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
 internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> MessageArgs);
 
 /// <summary>What parsing one [RpcService] interface produced: a model when code can be generated, and diagnostics.</summary>
-internal sealed record ParseResult(ServiceModel? Service, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record ParseResult(ServiceModel? Service, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>Neither code nor diagnostics: the interface is handled by another of its declarations.</summary>
+    public static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
+}

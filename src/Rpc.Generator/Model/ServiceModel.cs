@@ -21,9 +21,11 @@ internal enum ReturnKind
     ValueTaskOfT,
 }
 
-/// <param name="Name">The C# method name.</param>
+/// <param name="Name">The C# method name, escaped with @ where it is a keyword.</param>
 /// <param name="ReturnType">The full return type as written in the generated signature.</param>
 /// <param name="ResultType">The T of Task&lt;T&gt; / ValueTask&lt;T&gt;, or null.</param>
+/// <param name="ExplicitInterface">The interface to implement the method explicitly for, when a public method of that name would not compile.</param>
+/// <param name="CallThrough">The interface the dispatcher calls the method through, when calling it on the service would be ambiguous.</param>
 internal sealed record MethodModel(
     string Name,
     string WireName,
@@ -31,11 +33,14 @@ internal sealed record MethodModel(
     string ReturnType,
     string? ResultType,
     bool OneWay,
-    EquatableArray<ParameterModel> Parameters);
+    EquatableArray<ParameterModel> Parameters,
+    string? ExplicitInterface,
+    string? CallThrough);
 
 /// <param name="Identifier">The C# identifier, escaped with @ where it is a keyword.</param>
 /// <param name="WireName">The JSON property name: the parameter name without @.</param>
 /// <param name="DefaultValue">The default value as a C# expression, or null when the parameter has none.</param>
+/// <param name="EmptyParamsValue">For a params parameter, the empty array or collection used when a request leaves it out.</param>
 internal sealed record ParameterModel(
     string Identifier,
     string WireName,
@@ -43,4 +48,5 @@ internal sealed record ParameterModel(
     bool IsCancellationToken,
     bool IsParams,
     bool IsNotNull,
-    string? DefaultValue);
+    string? DefaultValue,
+    string? EmptyParamsValue);

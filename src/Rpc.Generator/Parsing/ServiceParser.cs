@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using RpcGen.Generator.Diagnostics;
 using RpcGen.Generator.Model;
 
@@ -27,6 +28,11 @@ internal static class ServiceParser
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
+
+        // [RpcService] on two parts of a partial interface (already error CS0579) reaches here once per part;
+        // answering for the first part only keeps one generated file per interface.
+        if (!IsFirstMarkedPart(context, symbol)) return ParseResult.Nothing;
+
         var diagnostics = new List<DiagnosticInfo>();
         var interfaceLocation = LocationInfo.From(symbol.Locations.FirstOrDefault());
 
@@ -60,9 +66,18 @@ internal static class ServiceParser
             Report(DiagnosticDescriptors.InvalidQueueName, location, queue, queueProblem);
         }
 
+        var typeName = GeneratedTypeBaseName(symbol);
+        var clientName = typeName + "Client";
+        var dispatcherName = typeName + "Dispatcher";
+        var descriptorName = typeName + "RpcDescriptor";
+        foreach (var (generated, clash) in GeneratedNameClashes(symbol, typeName, clientName, dispatcherName, descriptorName))
+        {
+            Report(DiagnosticDescriptors.GeneratedNameClash, symbol.Locations.FirstOrDefault(), generated, clash);
+        }
+
         var compilation = context.SemanticModel.Compilation;
         var known = new KnownTypes(compilation);
-        var methods = new List<MethodModel>();
+        var methods = new List<(IMethodSymbol Symbol, MethodModel Model)>();
         var wireNames = new Dictionary<string, string>(StringComparer.Ordinal);
 
         foreach (var member in ServiceMembers(symbol))
@@ -70,6 +85,10 @@ internal static class ServiceParser
             cancellationToken.ThrowIfCancellationRequested();
             switch (member)
             {
+                case { IsStatic: true }:
+                    Report(DiagnosticDescriptors.UnsupportedMember, member.Locations.FirstOrDefault(), member.Name, "a static abstract member",
+                        "remove it, or give it a body (static virtual) so the interface can still be used as a type argument");
+                    break;
                 case IMethodSymbol { MethodKind: MethodKind.Ordinary } method:
                     var model = ParseMethod(method, known, Report);
                     if (model is null) break;
@@ -80,14 +99,19 @@ internal static class ServiceParser
                     }
 
                     wireNames.Add(model.WireName, method.Name);
-                    methods.Add(model);
+                    methods.Add((method, model));
+                    break;
+                case IPropertySymbol { IsIndexer: true } indexer:
+                    Report(DiagnosticDescriptors.UnsupportedMember, indexer.Locations.FirstOrDefault(), "this[]", "an indexer",
+                        "replace it with a method such as 'Task<T> GetAsync(TKey key)'");
                     break;
                 case IPropertySymbol property:
-                    Report(DiagnosticDescriptors.UnsupportedMember, property.Locations.FirstOrDefault(),
-                        property.IsIndexer ? "this[]" : property.Name, property.IsIndexer ? "indexer" : "property");
+                    Report(DiagnosticDescriptors.UnsupportedMember, property.Locations.FirstOrDefault(), property.Name, "a property",
+                        "replace it with a method such as 'Task<T> Get" + property.Name + "Async()'");
                     break;
                 case IEventSymbol @event:
-                    Report(DiagnosticDescriptors.UnsupportedMember, @event.Locations.FirstOrDefault(), @event.Name, "event");
+                    Report(DiagnosticDescriptors.UnsupportedMember, @event.Locations.FirstOrDefault(), @event.Name, "an event",
+                        "remove it; to notify the other side, call a one-way method ([RpcMethod(OneWay = true)]) of a service it serves");
                     break;
             }
         }
@@ -98,19 +122,17 @@ internal static class ServiceParser
             return new ParseResult(null, result);
         }
 
-        var typeName = GeneratedTypeBaseName(symbol);
-        var ns = symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString();
         var service = new ServiceModel(
-            Namespace: ns,
+            Namespace: NamespaceOf(symbol),
             InterfaceType: symbol.ToDisplayString(s_typeFormat),
             ServiceName: serviceName,
             Queue: queue,
-            ClientName: typeName + "Client",
-            DispatcherName: typeName + "Dispatcher",
-            DescriptorName: typeName + "RpcDescriptor",
+            ClientName: clientName,
+            DispatcherName: dispatcherName,
+            DescriptorName: descriptorName,
             Accessibility: accessibility,
             HintName: HintNameOf(symbol),
-            Methods: methods.ToEquatableArray());
+            Methods: ResolveMemberNameClashes(symbol, clientName, methods).ToEquatableArray());
         return new ParseResult(service, result);
     }
 
@@ -150,7 +172,9 @@ internal static class ServiceParser
 
         var wireName = DefaultWireName(method.Name);
         bool oneWay = false;
-        var methodAttribute = method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == MethodAttributeName);
+        var methodAttribute = MayHaveAttributes(method)
+            ? method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == MethodAttributeName)
+            : null;
         if (methodAttribute is not null)
         {
             if (methodAttribute.ConstructorArguments.Length == 1 && methodAttribute.ConstructorArguments[0].Value is string explicitName)
@@ -180,10 +204,18 @@ internal static class ServiceParser
         int cancellationTokens = 0;
         foreach (var parameter in method.Parameters)
         {
+            var parameterLocation = parameter.Locations.FirstOrDefault() ?? location;
             if (parameter.RefKind != RefKind.None)
             {
-                report(DiagnosticDescriptors.ByRefParameter, parameter.Locations.FirstOrDefault() ?? location,
-                    new[] { parameter.Name, method.Name, RefKindText(parameter.RefKind) });
+                report(DiagnosticDescriptors.ByRefParameter, parameterLocation, new[] { parameter.Name, method.Name, RefKindText(parameter.RefKind) });
+                valid = false;
+                continue;
+            }
+
+            if (UnsendableTypeReason(parameter.Type) is { } reason)
+            {
+                report(DiagnosticDescriptors.UnsupportedParameterType, parameterLocation,
+                    new[] { parameter.Name, method.Name, parameter.Type.ToDisplayString(), reason });
                 valid = false;
                 continue;
             }
@@ -191,7 +223,7 @@ internal static class ServiceParser
             bool isToken = SymbolEqualityComparer.Default.Equals(parameter.Type, known.CancellationToken);
             if (isToken && ++cancellationTokens == 2)
             {
-                report(DiagnosticDescriptors.SeveralCancellationTokens, parameter.Locations.FirstOrDefault() ?? location, new[] { method.Name });
+                report(DiagnosticDescriptors.SeveralCancellationTokens, parameterLocation, new[] { method.Name });
                 valid = false;
             }
 
@@ -202,14 +234,124 @@ internal static class ServiceParser
                 IsCancellationToken: isToken,
                 IsParams: parameter.IsParams,
                 IsNotNull: parameter.Type.IsReferenceType && parameter.NullableAnnotation == NullableAnnotation.NotAnnotated,
-                DefaultValue: parameter.HasExplicitDefaultValue ? DefaultValueLiteral(parameter) : null));
+                DefaultValue: parameter.HasExplicitDefaultValue ? DefaultValueLiteral(parameter) : null,
+                EmptyParamsValue: parameter.IsParams ? EmptyCollection(parameter.Type) : null));
         }
 
         if (!valid) return null;
 
-        return new MethodModel(method.Name, wireName, kind, returnType.ToDisplayString(s_typeFormat), resultType, oneWay,
-            parameters.ToEquatableArray());
+        return new MethodModel(
+            Name: EscapeIdentifier(method.Name),
+            WireName: wireName,
+            ReturnKind: kind,
+            ReturnType: returnType.ToDisplayString(s_typeFormat),
+            ResultType: resultType,
+            OneWay: oneWay,
+            Parameters: parameters.ToEquatableArray(),
+            ExplicitInterface: null,
+            CallThrough: null);
     }
+
+    /// <summary>
+    /// Implementing every method as a public member of the client fails to compile when two methods share a C#
+    /// signature (inherited from two bases, or hidden with 'new'), or when a name is taken by the client itself or by
+    /// object (Equals, ToString...). Those methods are implemented explicitly instead, and the dispatcher calls
+    /// methods that share a signature through their declaring interface so the call is not ambiguous.
+    /// </summary>
+    private static IEnumerable<MethodModel> ResolveMemberNameClashes(INamedTypeSymbol service, string clientName, List<(IMethodSymbol Symbol, MethodModel Model)> methods)
+    {
+        var bySignature = methods.GroupBy(m => SignatureKey(m.Symbol)).ToDictionary(g => g.Key, g => g.Count());
+        var implicitSignatures = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (symbol, model) in methods)
+        {
+            var declaring = symbol.ContainingType.ToDisplayString(s_typeFormat);
+            var key = SignatureKey(symbol);
+            bool reservedName = s_clientReservedNames.Contains(symbol.Name) || symbol.Name == clientName;
+            bool explicitImplementation = reservedName || !implicitSignatures.Add(key);
+            bool shared = bySignature[key] > 1 && !SymbolEqualityComparer.Default.Equals(symbol.ContainingType, service);
+            yield return model with
+            {
+                ExplicitInterface = explicitImplementation ? declaring : null,
+                CallThrough = shared ? declaring : null,
+            };
+        }
+    }
+
+    /// <summary>Names a client class cannot give a public method: its field, and object's members (which it would hide).</summary>
+    private static readonly HashSet<string> s_clientReservedNames = new(StringComparer.Ordinal)
+    {
+        "_invoker", "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
+    };
+
+    private static string SignatureKey(IMethodSymbol method) =>
+        method.Name + "(" + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))) + ")";
+
+    private static IEnumerable<(string Generated, string Clash)> GeneratedNameClashes(
+        INamedTypeSymbol symbol, string typeName, params string[] generatedNames)
+    {
+        var ns = symbol.ContainingNamespace;
+        foreach (var name in generatedNames)
+        {
+            foreach (var existing in ns.GetTypeMembers(name))
+            {
+                yield return (name, "the existing type '" + existing.ToDisplayString() + "'");
+            }
+        }
+
+        // A nested Outer.IFoo and a top-level IOuterFoo both generate OuterFooClient; the nested one gives way.
+        if (symbol.ContainingType is null) yield break;
+        foreach (var other in ns.GetTypeMembers("I" + typeName).Concat(ns.GetTypeMembers(typeName)))
+        {
+            if (other.TypeKind == TypeKind.Interface && ServiceNameOf(other.Name) == typeName
+                && other.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ServiceAttributeName))
+            {
+                yield return (generatedNames[0], "the client generated for interface '" + other.ToDisplayString() + "'");
+            }
+        }
+    }
+
+    private static bool IsFirstMarkedPart(GeneratorAttributeSyntaxContext context, INamedTypeSymbol symbol)
+    {
+        if (symbol.DeclaringSyntaxReferences.Length < 2) return true;
+        var first = symbol.GetAttributes()
+            .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == ServiceAttributeName)?.ApplicationSyntaxReference;
+        return first is null || (first.SyntaxTree == context.TargetNode.SyntaxTree && context.TargetNode.Span.Contains(first.Span));
+    }
+
+    /// <summary>
+    /// Binding attributes is a large share of parsing, which reruns for every service on every edit; a method declared
+    /// in source without an attribute list has none to bind.
+    /// </summary>
+    private static bool MayHaveAttributes(IMethodSymbol method)
+    {
+        var declarations = method.DeclaringSyntaxReferences;
+        if (declarations.Length == 0) return true;
+        foreach (var declaration in declarations)
+        {
+            if (declaration.GetSyntax() is not MethodDeclarationSyntax { AttributeLists.Count: 0 }) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Why a value of this type cannot be an argument of a generated call, or null when it can.</summary>
+    private static string? UnsendableTypeReason(ITypeSymbol type) => type switch
+    {
+        { IsRefLikeType: true } => "it is a ref struct, which cannot be serialised or kept across an await; use an array or List<T>",
+        { TypeKind: TypeKind.Pointer or TypeKind.FunctionPointer } => "pointers have no meaning in another process; send the data they point to",
+        _ => null,
+    };
+
+    /// <summary>What a params parameter gets when the request leaves it out: an empty array or collection.</summary>
+    private static string EmptyCollection(ITypeSymbol type) =>
+        type is IArrayTypeSymbol array
+            ? "global::System.Array.Empty<" + array.ElementType.ToDisplayString(s_typeFormat) + ">()"
+            : "[]";
+
+    private static string? NamespaceOf(INamedTypeSymbol symbol) =>
+        symbol.ContainingNamespace.IsGlobalNamespace
+            ? null
+            : symbol.ContainingNamespace.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Substring("global::".Length);
 
     /// <summary>Own members first, then those of every base interface; a diamond yields each method once.</summary>
     private static IEnumerable<ISymbol> ServiceMembers(INamedTypeSymbol service)
@@ -219,9 +361,9 @@ internal static class ServiceParser
         {
             foreach (var member in type.GetMembers())
             {
-                // Static members and default implementations are not part of the wire contract.
-                if (member.IsStatic || !member.IsAbstract) continue;
-                if (member is IMethodSymbol { MethodKind: not MethodKind.Ordinary }) continue;
+                // Default implementations are not part of the wire contract; static abstract members are reported.
+                if (!member.IsAbstract) continue;
+                if (member is IMethodSymbol { AssociatedSymbol: not null }) continue;
                 if (seen.Add(member)) yield return member;
             }
         }
@@ -244,6 +386,12 @@ internal static class ServiceParser
         hiddenBy = string.Empty;
         for (var type = symbol; type is not null; type = type.ContainingType)
         {
+            if (type.IsFileLocal)
+            {
+                hiddenBy = SymbolEqualityComparer.Default.Equals(type, symbol) ? "file-local" : "nested in a file-local type";
+                return null;
+            }
+
             switch (type.DeclaredAccessibility)
             {
                 case Accessibility.Public:
