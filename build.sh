@@ -134,5 +134,5 @@ case "$cmd" in
     RPCGEN_FULL=1 dotnet test tests/Rpc.IntegrationTests -c Release --filter "FullyQualifiedName~Reliability|FullyQualifiedName~Security" \
       --logger "console;verbosity=detailed" "$@" ;;
   *)
-    echo "usage: ./build.sh broker start|stop|status|kill|ctl | demo | test | reliability" >&2; exit 2 ;;
+    echo "usage: ./build.sh broker start|stop|status|kill|ctl | demo | test | reliability | pack | bench" >&2; exit 2 ;;
 esac
