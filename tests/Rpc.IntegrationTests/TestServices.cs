@@ -34,36 +34,37 @@ public interface ICalculatorV2
     Task<int> MultiplyAsync(int a, int b);
 }
 
-public sealed class Calculator : ICalculator
+/// <summary>The test implementation; tests that count or hold one method override just that one.</summary>
+public class Calculator : ICalculator
 {
     private int _resets;
 
     public ConcurrentBag<int> SlowCallsFinished { get; } = new();
 
-    public Task<int> AddAsync(int a, int b) => Task.FromResult(a + b);
+    public virtual Task<int> AddAsync(int a, int b) => Task.FromResult(a + b);
 
-    public ValueTask<double> SumAsync(double[] values) => new(values.Sum());
+    public virtual ValueTask<double> SumAsync(double[] values) => new(values.Sum());
 
-    public Task ResetAsync()
+    public virtual Task ResetAsync()
     {
         Interlocked.Increment(ref _resets);
         return Task.CompletedTask;
     }
 
-    public ValueTask PingAsync() => ValueTask.CompletedTask;
+    public virtual ValueTask PingAsync() => ValueTask.CompletedTask;
 
-    public Task<string?> EchoAsync(string? text) => Task.FromResult(text);
+    public virtual Task<string?> EchoAsync(string? text) => Task.FromResult(text);
 
-    public Task<Point> MoveAsync(Point point, int dx, int dy) => Task.FromResult(new Point(point.X + dx, point.Y + dy));
+    public virtual Task<Point> MoveAsync(Point point, int dx, int dy) => Task.FromResult(new Point(point.X + dx, point.Y + dy));
 
-    public async Task<int> SlowAsync(int milliseconds, CancellationToken cancellationToken = default)
+    public virtual async Task<int> SlowAsync(int milliseconds, CancellationToken cancellationToken = default)
     {
         await Task.Delay(milliseconds, CancellationToken.None);
         SlowCallsFinished.Add(milliseconds);
         return milliseconds;
     }
 
-    public Task FailAsync(string message) => throw new InvalidOperationException(message);
+    public virtual Task FailAsync(string message) => throw new InvalidOperationException(message);
 
-    public Task<int> CountResetsAsync() => Task.FromResult(Volatile.Read(ref _resets));
+    public virtual Task<int> CountResetsAsync() => Task.FromResult(Volatile.Read(ref _resets));
 }
