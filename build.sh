@@ -122,6 +122,9 @@ case "$cmd" in
   demo)
     broker_start
     dotnet run --project src/Samples.Fibonacci -c Release -- "$@" ;;
+  bench)
+    broker_start
+    dotnet run -c Release --project bench/Rpc.Benchmarks -- "$@" ;;
   test)
     broker_start
     ensure_pika_installed
