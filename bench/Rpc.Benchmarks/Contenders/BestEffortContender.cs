@@ -168,6 +168,7 @@ public sealed class BestEffortContender : IContender
             // The publish almost always completes synchronously: then no state machine is allocated.
             if (publish.IsCompletedSuccessfully)
             {
+                publish.GetAwaiter().GetResult();
                 body.Return();
                 return;
             }
