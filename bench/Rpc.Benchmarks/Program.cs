@@ -68,7 +68,7 @@ try
                         () => server.CpuTime);
                     report.Add(payloadKind, contender, inFlight, result);
                     Console.Error.WriteLine(Invariant(
-                        $"bench: {Payloads.Label(payloadKind),-13} round {round + 1}/{options.Rounds} {inFlight,3} in flight  {contender.Name,-40} {result.CallsPerSecond,8:0} calls/s  {result.BytesPerCall,8:0} B/call"));
+                        $"bench: {Payloads.Label(payloadKind),-13} round {round + 1}/{options.Rounds} {inFlight,3} in flight  {contender.Name,-40} {result.CallsPerSecond,8:0} calls/s  {result.BytesPerCall,8:0} B/call{Floor(result)}"));
                 }
             }
         }
@@ -84,6 +84,12 @@ finally
 }
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+// The fastest call of a latency window: what the path costs when nothing else is in the way, the least noisy figure
+// on a shared machine.
+static string Floor(WindowResult result) => result.LatencyTicks.Length == 0
+    ? string.Empty
+    : Invariant($"  fastest {result.LatencyTicks.Min() * 1_000_000.0 / Stopwatch.Frequency,6:0} µs");
 
 static string LoadAverage()
 {

@@ -63,8 +63,8 @@ public sealed class BenchOptions
         if (options.Quick)
         {
             if (!roundsSet) options.Rounds = 1;
-            if (!windowSet) options.Window = TimeSpan.FromSeconds(1);
-            options.Warmup = TimeSpan.FromSeconds(0.3);
+            if (!windowSet) options.Window = TimeSpan.FromSeconds(0.8);
+            options.Warmup = TimeSpan.FromSeconds(0.25);
         }
 
         foreach (var contender in options.Contenders) _ = ContenderCatalog.Create(contender);

@@ -77,7 +77,7 @@ public sealed class Report
     }
 
     private static string Ratio(double value, double baseline) =>
-        double.IsNaN(value) || double.IsNaN(baseline) || baseline == 0 ? "–" : (value / baseline).ToString("0.00", Invariant) + "×";
+        double.IsNaN(value) || double.IsNaN(baseline) || baseline == 0 || value == 0 ? "–" : (value / baseline).ToString("0.00", Invariant) + "×";
 
     private static string Number(double value, string format) => double.IsNaN(value) ? "–" : value.ToString(format, Invariant);
 
@@ -136,25 +136,28 @@ public sealed class Report
             text.AppendLine();
         }
 
-        text.AppendLine("### Client side, per call: bytes allocated and CPU time (medians over rounds)");
+        text.AppendLine("### Per call: client bytes allocated, client and server CPU time (medians over rounds)");
         text.AppendLine();
-        text.AppendLine("Bytes: GC.GetTotalAllocatedBytes(precise) over the window in the client process (servers run in another process). " +
-            "CPU: process CPU time over the window ÷ calls, client process and server process.");
+        text.AppendLine("Bytes: GC.GetTotalAllocatedBytes(precise: true) over the window in the client process; the servers run in another " +
+            "process, so this is the client side alone. CPU: each process's CPU time over the window ÷ calls, shown where calls keep " +
+            "the processes busy (with one call in flight it is mostly idle thread-pool spinning, not work).");
         text.AppendLine();
         text.Append("| payload | contender |");
-        foreach (var n in _inFlight) text.Append(Invariant, $" bytes @{n} | client CPU µs @{n} | server CPU µs @{n} |");
+        foreach (var n in _inFlight) text.Append(Invariant, $" bytes @{n} |");
+        foreach (var n in throughputLevels) text.Append(Invariant, $" client µs @{n} | server µs @{n} |");
         text.AppendLine();
         text.Append("|---|---|");
-        foreach (var _ in _inFlight) text.Append("---:|---:|---:|");
+        foreach (var _ in _inFlight) text.Append("---:|");
+        foreach (var _ in throughputLevels) text.Append("---:|---:|");
         text.AppendLine();
         foreach (var payload in _payloads)
         {
             foreach (var contender in _contenders)
             {
                 text.Append(Invariant, $"| {Payloads.Label(payload)} | {contender.Name} |");
-                foreach (var n in _inFlight)
+                foreach (var n in _inFlight) text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.BytesPerCall), "0")} |");
+                foreach (var n in throughputLevels)
                 {
-                    text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.BytesPerCall), "0")} |");
                     text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.ClientCpuMicrosPerCall), "0")} |");
                     text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.ServerCpuMicrosPerCall), "0")} |");
                 }
@@ -186,7 +189,8 @@ public sealed class Report
         {
             void Row(string target, double value, double limit, bool atLeast)
             {
-                if (double.IsNaN(value)) return;
+                // A contender that finished no call in a window gives no ratio to judge by.
+                if (double.IsNaN(value) || double.IsInfinity(value) || value == 0) return;
                 bool met = atLeast ? value >= limit : value <= limit;
                 text.AppendLine(Invariant, $"| {Payloads.Label(payload)} | {target} | {value:0.00}× | {(met ? "yes" : "**no**")} |");
             }
