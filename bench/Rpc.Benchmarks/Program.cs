@@ -54,6 +54,9 @@ try
 
     Console.Error.WriteLine(Invariant($"bench: {contenders.Count} contenders connected and answering correctly ({total.Elapsed.TotalSeconds:0} s)."));
     var report = new Report(contenders, options.Payloads, options.InFlight, options.Rounds);
+    using var sampler = options.Allocations ? new AllocationSampler() : null;
+    var broker = BrokerProcess.Find(options.Amqp.IsDefaultPort ? 5672 : options.Amqp.Port);
+    Console.Error.WriteLine(broker is null ? "bench: broker process not found on this host; broker CPU not measured." : $"bench: broker process {broker.Pid}.");
     foreach (var payloadKind in options.Payloads)
     {
         for (int round = 0; round < options.Rounds; round++)
@@ -65,10 +68,11 @@ try
                 {
                     var contender = contenders[(i + round) % contenders.Count];
                     var result = await Runner.MeasureAsync(clients[contender], payloadKind, payloads[payloadKind], inFlight, options.Warmup, options.Window,
-                        () => server.CpuTime);
+                        () => server.CpuTime, () => broker?.CpuTime ?? TimeSpan.Zero, sampler);
                     report.Add(payloadKind, contender, inFlight, result);
                     Console.Error.WriteLine(Invariant(
                         $"bench: {Payloads.Label(payloadKind),-13} round {round + 1}/{options.Rounds} {inFlight,3} in flight  {contender.Name,-40} {result.CallsPerSecond,8:0} calls/s  {result.BytesPerCall,8:0} B/call{Floor(result)}"));
+                    if (sampler is not null) Console.Error.WriteLine(sampler.Render(result.Calls));
                 }
             }
         }

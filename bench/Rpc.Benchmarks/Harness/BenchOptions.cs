@@ -17,6 +17,7 @@ public sealed class BenchOptions
           --in-flight a,b         1 measures latency, more measure throughput (default: 1,16,256)
           --prefetch N            server prefetch of RpcGen and the best-effort server (default: their defaults)
           --prefetch-sweep a,b    measure RpcGen and best effort with each server prefetch instead of the contest
+          --allocations           after each window, print where the client's bytes went, by type (GC AllocationTick samples)
           --amqp URI              broker (default: RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/)
         """;
 
@@ -29,6 +30,7 @@ public sealed class BenchOptions
     public PayloadKind[] Payloads { get; private set; } = { PayloadKind.Int, PayloadKind.Object4K, PayloadKind.Object256K };
     public int[] InFlight { get; private set; } = { 1, 16, 256 };
     public ushort? Prefetch { get; private set; }
+    public bool Allocations { get; private set; }
     public ushort[]? PrefetchSweep { get; private set; }
     public Uri Amqp { get; private set; } = new(Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } uri ? uri : "amqp://guest:guest@localhost:5672/");
 
@@ -54,6 +56,7 @@ public sealed class BenchOptions
                 case "--prefetch": options.Prefetch = ushort.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--prefetch-sweep": options.PrefetchSweep = List(Next()).Select(s => ushort.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--amqp": options.Amqp = new Uri(Next()); break;
+                case "--allocations": options.Allocations = true; break;
                 case "--prefix": options.Prefix = Next(); break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.\n{Usage}");

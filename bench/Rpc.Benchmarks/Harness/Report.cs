@@ -115,7 +115,7 @@ public sealed class Report
             foreach (var n in throughputLevels) text.Append(Invariant, $" {n} in flight | × best effort |");
             text.AppendLine();
             text.Append("|---|---|");
-            foreach (var _ in throughputLevels) text.Append("---:|---:|");
+            foreach (var _ in throughputLevels) text.Append("---:|---:|---:|");
             text.AppendLine();
             foreach (var payload in _payloads)
             {
@@ -140,15 +140,16 @@ public sealed class Report
         text.AppendLine();
         text.AppendLine("Bytes: GC.GetTotalAllocatedBytes(precise: true) over the window in the client process; the servers run in another " +
             "process, so this is the client side alone. CPU: each process's CPU time over the window ÷ calls, shown where calls keep " +
-            "the processes busy (with one call in flight it is mostly idle thread-pool spinning, not work).");
+            "the processes busy (with one call in flight it is mostly idle thread-pool spinning, not work). Broker: the RabbitMQ " +
+            "node's CPU time (/proc), which also serves anything else using the shared broker at the time.");
         text.AppendLine();
         text.Append("| payload | contender |");
         foreach (var n in _inFlight) text.Append(Invariant, $" bytes @{n} |");
-        foreach (var n in throughputLevels) text.Append(Invariant, $" client µs @{n} | server µs @{n} |");
+        foreach (var n in throughputLevels) text.Append(Invariant, $" client µs @{n} | server µs @{n} | broker µs @{n} |");
         text.AppendLine();
         text.Append("|---|---|");
         foreach (var _ in _inFlight) text.Append("---:|");
-        foreach (var _ in throughputLevels) text.Append("---:|---:|");
+        foreach (var _ in throughputLevels) text.Append("---:|---:|---:|");
         text.AppendLine();
         foreach (var payload in _payloads)
         {
@@ -160,6 +161,7 @@ public sealed class Report
                 {
                     text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.ClientCpuMicrosPerCall), "0")} |");
                     text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.ServerCpuMicrosPerCall), "0")} |");
+                    text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.BrokerCpuMicrosPerCall), "0")} |");
                 }
 
                 text.AppendLine();

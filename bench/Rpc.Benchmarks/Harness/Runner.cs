@@ -11,12 +11,14 @@ public sealed record WindowResult(
     long AllocatedBytes,
     TimeSpan ClientCpu,
     TimeSpan ServerCpu,
+    TimeSpan BrokerCpu,
     long[] LatencyTicks)
 {
     public double CallsPerSecond => Calls / Seconds;
     public double BytesPerCall => Calls == 0 ? 0 : (double)AllocatedBytes / Calls;
     public double ClientCpuMicrosPerCall => Calls == 0 ? 0 : ClientCpu.TotalMicroseconds / Calls;
     public double ServerCpuMicrosPerCall => Calls == 0 ? 0 : ServerCpu.TotalMicroseconds / Calls;
+    public double BrokerCpuMicrosPerCall => Calls == 0 ? 0 : BrokerCpu.TotalMicroseconds / Calls;
 }
 
 /// <summary>
@@ -37,7 +39,7 @@ public static class Runner
     }
 
     public static async Task<WindowResult> MeasureAsync(IContenderClient client, PayloadKind kind, Payload? payload, int inFlight,
-        TimeSpan warmup, TimeSpan window, Func<TimeSpan> serverCpu)
+        TimeSpan warmup, TimeSpan window, Func<TimeSpan> serverCpu, Func<TimeSpan> brokerCpu, AllocationSampler? sampler = null)
     {
         // Room for every latency at up to 50,000 calls/s; more than any contender manages here.
         var state = new LoopState(inFlight == 1 ? (int)Math.Min(2_000_000, window.TotalSeconds * 50_000 + 1000) : 0);
@@ -50,18 +52,22 @@ public static class Runner
         long bytes0 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu0 = self.TotalProcessorTime;
         var serverCpu0 = serverCpu();
+        var brokerCpu0 = brokerCpu();
         long t0 = Stopwatch.GetTimestamp();
         state.Recording = true;
+        sampler?.Start();
 
         await Task.Delay(window);
 
         state.Recording = false;
+        sampler?.Stop();
         long t1 = Stopwatch.GetTimestamp();
         long calls1 = Interlocked.Read(ref state.Completed);
         long bytes1 = GC.GetTotalAllocatedBytes(precise: true);
         self.Refresh();
         var cpu1 = self.TotalProcessorTime;
         var serverCpu1 = serverCpu();
+        var brokerCpu1 = brokerCpu();
         state.Stop = true;
 
         // Calls in flight finish on their own; a contender that loses calls must not hang the run.
@@ -76,7 +82,7 @@ public static class Runner
 
         var latencies = state.Latencies.AsSpan(0, Math.Min(state.LatencyCount, state.Latencies.Length)).ToArray();
         return new WindowResult(calls1 - calls0, Stopwatch.GetElapsedTime(t0, t1).TotalSeconds, bytes1 - bytes0, cpu1 - cpu0,
-            serverCpu1 - serverCpu0, latencies);
+            serverCpu1 - serverCpu0, brokerCpu1 - brokerCpu0, latencies);
     }
 
     private static async Task WorkerAsync(IBenchClient client, PayloadKind kind, Payload? payload, LoopState state, int worker)

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -49,10 +50,12 @@ public sealed class RpcServer : IAsyncDisposable
     internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
     {
-        // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more.
+        // One dispatch loop, which only hands each request to the thread pool (see Dispatch): prefetch still bounds
+        // how many run at once. RabbitMQ.Client's own concurrent dispatch wakes every idle loop for each delivery,
+        // which cost more CPU and latency than the handlers themselves (docs/performance.md).
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                consumerDispatchConcurrency: options.Prefetch),
+                consumerDispatchConcurrency: 1),
             cancellationToken).ConfigureAwait(false);
         try
         {
@@ -72,9 +75,20 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    private async Task HandleAsync(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// Takes a delivery off the dispatch loop: counts it as in flight at once (so disposing waits for it), copies the
+    /// body (the library reuses its buffer when this returns) and queues the call to the thread pool. Preferring the
+    /// local queue means the loop's own thread usually runs it next, with no thread switch; idle threads steal the rest.
+    /// </summary>
+    private void Dispatch(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         Interlocked.Increment(ref _inFlight);
+        ThreadPool.UnsafeQueueUserWorkItem(new Delivery(this, deliveryTag, redelivered, properties, body), preferLocal: true);
+    }
+
+    private async Task HandleAsync(Delivery delivery)
+    {
+        var (deliveryTag, redelivered, properties, body) = (delivery.Tag, delivery.Redelivered, delivery.Properties, delivery.Body);
         try
         {
             if (_stopping)
@@ -90,10 +104,10 @@ public sealed class RpcServer : IAsyncDisposable
             bool isError = false;
             try
             {
-                if (body.Length > _options.MaxRequestBodySize)
+                if (delivery.Length > _options.MaxRequestBodySize)
                 {
                     throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                        $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
+                        $"The request body is {delivery.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
                 }
 
                 method = ResolveMethod(properties.Type);
@@ -132,7 +146,46 @@ public sealed class RpcServer : IAsyncDisposable
         }
         finally
         {
+            delivery.Dispose();
             Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>One request between the dispatch loop and its handler, with its own pooled copy of the body.</summary>
+    private sealed class Delivery : IThreadPoolWorkItem, IDisposable
+    {
+        private readonly RpcServer _server;
+        private byte[] _body;
+        private readonly int _length;
+
+        public Delivery(RpcServer server, ulong tag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+        {
+            _server = server;
+            Tag = tag;
+            Redelivered = redelivered;
+            Properties = properties;
+            Length = body.Length;
+            // A body the server will refuse as too large is not copied: only its length is needed.
+            _length = body.Length <= server._options.MaxRequestBodySize ? body.Length : 0;
+            _body = _length == 0 ? Array.Empty<byte>() : ArrayPool<byte>.Shared.Rent(_length);
+            body.Span.Slice(0, _length).CopyTo(_body);
+        }
+
+        /// <summary>The body's length as delivered.</summary>
+        public int Length { get; }
+
+        public ulong Tag { get; }
+        public bool Redelivered { get; }
+        public IReadOnlyBasicProperties Properties { get; }
+        public ReadOnlyMemory<byte> Body => _body.AsMemory(0, _length);
+
+        public void Execute() => _ = _server.HandleAsync(this);
+
+        public void Dispose()
+        {
+            var body = _body;
+            _body = Array.Empty<byte>();
+            if (body.Length > 0) ArrayPool<byte>.Shared.Return(body);
         }
     }
 
@@ -271,7 +324,10 @@ public sealed class RpcServer : IAsyncDisposable
         public RequestConsumer(RpcServer server, IChannel channel) : base(channel) => _server = server;
 
         public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
-            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-            _server.HandleAsync(deliveryTag, redelivered, properties, body);
+            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+        {
+            _server.Dispatch(deliveryTag, redelivered, properties, body);
+            return Task.CompletedTask;
+        }
     }
 }
