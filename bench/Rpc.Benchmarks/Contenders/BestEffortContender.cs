@@ -17,6 +17,45 @@ namespace RpcGen.Benchmarks.Contenders;
 /// </summary>
 public sealed class BestEffortContender : IContender
 {
+    /// <summary>
+    /// RpcGen's wire features, which a variant of this contender can send too (contender names like
+    /// <c>best-effort+expiration+deadline</c>): they show what each costs on the wire and in the broker, apart from
+    /// what a library costs. The plain contender sends none of them.
+    /// </summary>
+    [Flags]
+    public enum WireFeatures
+    {
+        None = 0,
+        Expiration = 1,      // expiration property (per-message TTL)
+        Deadline = 2,        // rpc-deadline header on requests
+        Status = 4,          // rpc-status header and content type on replies
+        UserId = 8,          // user_id property (checked by the broker)
+        Mandatory = 16,      // mandatory publish (unroutable requests come back)
+        ContentType = 32,    // content type and type name on requests
+        All = Expiration | Deadline | Status | UserId | Mandatory | ContentType,
+    }
+
+    public static WireFeatures ParseFeatures(IEnumerable<string> names)
+    {
+        var features = WireFeatures.None;
+        foreach (var name in names)
+        {
+            features |= name switch
+            {
+                "expiration" => WireFeatures.Expiration,
+                "deadline" => WireFeatures.Deadline,
+                "status" => WireFeatures.Status,
+                "user" => WireFeatures.UserId,
+                "mandatory" => WireFeatures.Mandatory,
+                "content-type" => WireFeatures.ContentType,
+                "all" => WireFeatures.All,
+                _ => throw new ArgumentException($"Unknown wire feature '{name}'; use expiration, deadline, status, user, mandatory, content-type or all."),
+            };
+        }
+
+        return features;
+    }
+
     /// <summary>The server prefetch (and handler concurrency) when none is given.</summary>
     public const ushort DefaultPrefetch = 32;
 
@@ -25,12 +64,18 @@ public sealed class BestEffortContender : IContender
     private const string DirectReplyTo = "amq.rabbitmq.reply-to";
 
     private readonly ushort _prefetch;
+    private readonly WireFeatures _features;
 
-    public BestEffortContender(ushort prefetch) => _prefetch = prefetch;
+    public BestEffortContender(ushort prefetch, WireFeatures features = WireFeatures.None)
+    {
+        _prefetch = prefetch;
+        _features = features;
+    }
 
-    public string Name => _prefetch == DefaultPrefetch ? "Hand-written, best effort" : $"Hand-written, best effort (prefetch {_prefetch})";
+    public string Name => (_prefetch == DefaultPrefetch ? "Hand-written, best effort" : $"Hand-written, best effort (prefetch {_prefetch})")
+        + (_features == WireFeatures.None ? string.Empty : " + " + _features.ToString().Replace(", ", "+", StringComparison.Ordinal));
 
-    private string QueueName(BenchEnvironment environment) => environment.Prefix + "best-effort.p" + _prefetch;
+    private string QueueName(BenchEnvironment environment) => environment.Prefix + "best-effort.p" + _prefetch + "." + (int)_features;
 
     public async Task<IAsyncDisposable> ServeAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
@@ -41,7 +86,7 @@ public sealed class BestEffortContender : IContender
             cancellationToken);
         await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false, arguments: null, cancellationToken: cancellationToken);
         await channel.BasicQosAsync(0, _prefetch, global: false, cancellationToken);
-        await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(channel), cancellationToken);
+        await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(channel, _features), cancellationToken);
         return new Serving(environment, connection, queue);
     }
 
@@ -49,7 +94,7 @@ public sealed class BestEffortContender : IContender
     {
         var connection = await environment.ConnectionFactory("best-effort client").CreateConnectionAsync(cancellationToken);
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-        var client = new Client(connection, channel, QueueName(environment));
+        var client = new Client(connection, channel, QueueName(environment), _features, new ConnectionFactory { Uri = environment.Amqp }.UserName);
         // Direct reply-to: the consumer must be on the publishing channel, with auto-ack.
         await channel.BasicConsumeAsync(DirectReplyTo, autoAck: true, new ReplyConsumer(channel, client.Pending), cancellationToken);
         return client;
@@ -65,7 +110,7 @@ public sealed class BestEffortContender : IContender
         }
     }
 
-    private sealed class RequestConsumer(IChannel channel) : AsyncDefaultBasicConsumer(channel)
+    private sealed class RequestConsumer(IChannel channel, WireFeatures features) : AsyncDefaultBasicConsumer(channel)
     {
         public override async Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
@@ -78,8 +123,14 @@ public sealed class BestEffortContender : IContender
             };
             try
             {
-                await Channel.BasicPublishAsync(string.Empty, properties.ReplyTo!, mandatory: false,
-                    new BasicProperties { CorrelationId = properties.CorrelationId }, reply.Memory, CancellationToken.None);
+                var replyProperties = new BasicProperties { CorrelationId = properties.CorrelationId };
+                if ((features & WireFeatures.Status) != 0)
+                {
+                    replyProperties.ContentType = "application/json";
+                    replyProperties.Headers = new Dictionary<string, object?>(1) { ["rpc-status"] = "ok" };
+                }
+
+                await Channel.BasicPublishAsync(string.Empty, properties.ReplyTo!, mandatory: false, replyProperties, reply.Memory, CancellationToken.None);
             }
             finally
             {
@@ -125,7 +176,7 @@ public sealed class BestEffortContender : IContender
         }
     }
 
-    private sealed class Client(IConnection connection, IChannel channel, string queue) : IContenderClient, IBenchClient
+    private sealed class Client(IConnection connection, IChannel channel, string queue, WireFeatures features, string userName) : IContenderClient, IBenchClient
     {
         private long _sequence;
 
@@ -152,10 +203,11 @@ public sealed class BestEffortContender : IContender
             var id = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
             Pending[id] = call;
             var properties = new BasicProperties { CorrelationId = id, ReplyTo = DirectReplyTo, Type = type };
+            if (features != WireFeatures.None) AddFeatures(properties);
             ValueTask publish;
             try
             {
-                publish = channel.BasicPublishAsync(string.Empty, queue, mandatory: false, properties, body.Memory, CancellationToken.None);
+                publish = channel.BasicPublishAsync(string.Empty, queue, mandatory: (features & WireFeatures.Mandatory) != 0, properties, body.Memory, CancellationToken.None);
             }
             catch (Exception e)
             {
@@ -174,6 +226,17 @@ public sealed class BestEffortContender : IContender
             }
 
             _ = AwaitPublishAsync(publish, body, id, call);
+        }
+
+        private void AddFeatures(BasicProperties properties)
+        {
+            if ((features & WireFeatures.Expiration) != 0) properties.Expiration = "30000";
+            if ((features & WireFeatures.UserId) != 0) properties.UserId = userName;
+            if ((features & WireFeatures.ContentType) != 0) properties.ContentType = "application/json";
+            if ((features & WireFeatures.Deadline) != 0)
+            {
+                properties.Headers = new Dictionary<string, object?>(1) { ["rpc-deadline"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 30_000 };
+            }
         }
 
         private async Task AwaitPublishAsync<T>(ValueTask publish, PooledJson.Rented body, string id, PendingReply<T> call)

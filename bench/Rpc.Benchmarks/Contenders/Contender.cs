@@ -56,12 +56,18 @@ public static class ContenderCatalog
 
     public static readonly string[] All = { RpcGen, Tutorial, BestEffort, MassTransit };
 
-    /// <summary>Creates a contender; <paramref name="prefetch"/> sets the server prefetch of RpcGen and the best-effort server (null: their defaults).</summary>
+    /// <summary>
+    /// Creates a contender; <paramref name="prefetch"/> sets the server prefetch of RpcGen and the best-effort server (null: their defaults).
+    /// <c>best-effort+feature+…</c> is the best-effort contender sending some of RpcGen's wire features (see
+    /// <see cref="BestEffortContender.WireFeatures"/>); it is not part of the default contest.
+    /// </summary>
     public static IContender Create(string key, ushort? prefetch = null) => key switch
     {
         RpcGen => new RpcGenContender(prefetch),
         Tutorial => new TutorialContender(),
         BestEffort => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch),
+        _ when key.StartsWith(BestEffort + "+", StringComparison.Ordinal) => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch,
+            BestEffortContender.ParseFeatures(key.Split('+').Skip(1))),
         MassTransit => new MassTransitContender(),
         _ => throw new ArgumentException($"Unknown contender '{key}'; use one of {string.Join(", ", All)}."),
     };
