@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -50,12 +49,10 @@ public sealed class RpcServer : IAsyncDisposable
     internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
     {
-        // One dispatch loop, which only hands each request to the thread pool (see Dispatch): prefetch still bounds
-        // how many run at once. RabbitMQ.Client's own concurrent dispatch wakes every idle loop for each delivery,
-        // which cost more CPU and latency than the handlers themselves (docs/performance.md).
+        // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more.
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                consumerDispatchConcurrency: 1),
+                consumerDispatchConcurrency: options.Prefetch),
             cancellationToken).ConfigureAwait(false);
         try
         {
@@ -75,20 +72,9 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Takes a delivery off the dispatch loop: counts it as in flight at once (so disposing waits for it), copies the
-    /// body (the library reuses its buffer when this returns) and queues the call to the thread pool. Preferring the
-    /// local queue means the loop's own thread usually runs it next, with no thread switch; idle threads steal the rest.
-    /// </summary>
-    private void Dispatch(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    private async Task HandleAsync(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         Interlocked.Increment(ref _inFlight);
-        ThreadPool.UnsafeQueueUserWorkItem(new Delivery(this, deliveryTag, redelivered, properties, body), preferLocal: true);
-    }
-
-    private async Task HandleAsync(Delivery delivery)
-    {
-        var (deliveryTag, redelivered, properties, body) = (delivery.Tag, delivery.Redelivered, delivery.Properties, delivery.Body);
         try
         {
             if (_stopping)
@@ -104,10 +90,10 @@ public sealed class RpcServer : IAsyncDisposable
             bool isError = false;
             try
             {
-                if (delivery.Length > _options.MaxRequestBodySize)
+                if (body.Length > _options.MaxRequestBodySize)
                 {
                     throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                        $"The request body is {delivery.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
+                        $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
                 }
 
                 method = ResolveMethod(properties.Type);
@@ -146,46 +132,7 @@ public sealed class RpcServer : IAsyncDisposable
         }
         finally
         {
-            delivery.Dispose();
             Interlocked.Decrement(ref _inFlight);
-        }
-    }
-
-    /// <summary>One request between the dispatch loop and its handler, with its own pooled copy of the body.</summary>
-    private sealed class Delivery : IThreadPoolWorkItem, IDisposable
-    {
-        private readonly RpcServer _server;
-        private byte[] _body;
-        private readonly int _length;
-
-        public Delivery(RpcServer server, ulong tag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
-        {
-            _server = server;
-            Tag = tag;
-            Redelivered = redelivered;
-            Properties = properties;
-            Length = body.Length;
-            // A body the server will refuse as too large is not copied: only its length is needed.
-            _length = body.Length <= server._options.MaxRequestBodySize ? body.Length : 0;
-            _body = _length == 0 ? Array.Empty<byte>() : ArrayPool<byte>.Shared.Rent(_length);
-            body.Span.Slice(0, _length).CopyTo(_body);
-        }
-
-        /// <summary>The body's length as delivered.</summary>
-        public int Length { get; }
-
-        public ulong Tag { get; }
-        public bool Redelivered { get; }
-        public IReadOnlyBasicProperties Properties { get; }
-        public ReadOnlyMemory<byte> Body => _body.AsMemory(0, _length);
-
-        public void Execute() => _ = _server.HandleAsync(this);
-
-        public void Dispose()
-        {
-            var body = _body;
-            _body = Array.Empty<byte>();
-            if (body.Length > 0) ArrayPool<byte>.Shared.Return(body);
         }
     }
 
@@ -324,10 +271,7 @@ public sealed class RpcServer : IAsyncDisposable
         public RequestConsumer(RpcServer server, IChannel channel) : base(channel) => _server = server;
 
         public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
-            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
-        {
-            _server.Dispatch(deliveryTag, redelivered, properties, body);
-            return Task.CompletedTask;
-        }
+            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+            _server.HandleAsync(deliveryTag, redelivered, properties, body);
     }
 }
