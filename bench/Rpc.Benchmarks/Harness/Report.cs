@@ -115,7 +115,7 @@ public sealed class Report
             foreach (var n in throughputLevels) text.Append(Invariant, $" {n} in flight | × best effort |");
             text.AppendLine();
             text.Append("|---|---|");
-            foreach (var _ in throughputLevels) text.Append("---:|---:|---:|");
+            foreach (var _ in throughputLevels) text.Append("---:|---:|");
             text.AppendLine();
             foreach (var payload in _payloads)
             {
