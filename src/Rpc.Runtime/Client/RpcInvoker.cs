@@ -27,7 +27,7 @@ public sealed class RpcInvoker
     private readonly PendingCalls _pending;
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
-    private volatile Expiration _expiration = new(TimeSpan.Zero, string.Empty);
+    private volatile Expiration? _expiration;
 
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
     private readonly string _userId;
@@ -269,7 +269,7 @@ public sealed class RpcInvoker
     private string ExpirationFor(TimeSpan timeout)
     {
         var cached = _expiration;
-        if (cached.Timeout == timeout) return cached.Text;
+        if (cached is not null && cached.Timeout == timeout) return cached.Text;
         var text = WireContract.ExpirationFor(timeout);
         _expiration = new Expiration(timeout, text);
         return text;
