@@ -57,6 +57,19 @@ try
     using var sampler = options.Allocations ? new AllocationSampler() : null;
     var broker = BrokerProcess.Find(options.Amqp.IsDefaultPort ? 5672 : options.Amqp.Port);
     Console.Error.WriteLine(broker is null ? "bench: broker process not found on this host; broker CPU not measured." : $"bench: broker process {broker.Pid}.");
+    // A warm-up pass over every contender and payload before anything is timed: the JIT's tiering (tier-0 code first,
+    // optimised code after some calls, compiled in the background) would otherwise slow whichever contender runs first.
+    foreach (var payloadKind in options.Payloads)
+    {
+        foreach (var contender in contenders)
+        {
+            // 16 in flight runs the same code as 1 in flight, more of it per second.
+            await Runner.MeasureAsync(clients[contender], payloadKind, payloads[payloadKind], 16, options.Warmup, options.Warmup,
+                () => TimeSpan.Zero, () => TimeSpan.Zero);
+        }
+    }
+
+    Console.Error.WriteLine(Invariant($"bench: warmed up ({total.Elapsed.TotalSeconds:0} s)."));
     foreach (var payloadKind in options.Payloads)
     {
         for (int round = 0; round < options.Rounds; round++)
