@@ -124,6 +124,9 @@ case "$cmd" in
     dotnet run --project src/Samples.Fibonacci -c Release -- "$@" ;;
   pack)
     exec bash eng/pack.sh "$@" ;;
+  bench)
+    broker_start
+    dotnet run -c Release --project bench/Rpc.Benchmarks -- "$@" ;;
   test)
     broker_start
     ensure_pika_installed

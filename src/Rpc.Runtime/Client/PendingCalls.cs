@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
@@ -25,9 +27,17 @@ internal sealed class PendingCalls
     /// <summary>Timeout timers not yet disposed; zero when nothing is pending.</summary>
     public int ActiveTimers => Volatile.Read(ref _activeTimers);
 
-    /// <summary>A random per-connection prefix and a counter: unique without a GUID per call.</summary>
-    public string NextCorrelationId() =>
-        _prefix + Interlocked.Increment(ref _sequence).ToString("x", CultureInfo.InvariantCulture);
+    /// <summary>A random per-connection prefix and a counter: unique without a GUID per call, one string allocated.</summary>
+    public string NextCorrelationId()
+    {
+        ulong sequence = (ulong)Interlocked.Increment(ref _sequence);
+        int digits = (64 - BitOperations.LeadingZeroCount(sequence | 1) + 3) / 4;
+        return string.Create(_prefix.Length + digits, (_prefix, sequence), static (span, state) =>
+        {
+            state._prefix.AsSpan().CopyTo(span);
+            state.sequence.TryFormat(span.Slice(state._prefix.Length), out _, "x", CultureInfo.InvariantCulture);
+        });
+    }
 
     public void Add(PendingCall call, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -64,6 +74,9 @@ internal sealed class PendingCalls
         call.SetReply(body, isError);
         return true;
     }
+
+    /// <summary>Finds a call still waiting, e.g. the one whose request the broker returned as unroutable.</summary>
+    public bool TryGet(string correlationId, [NotNullWhen(true)] out PendingCall? call) => _calls.TryGetValue(correlationId, out call);
 
     public void Fail(PendingCall call, Exception exception)
     {

@@ -1,10 +1,12 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Diagnostics;
 using RpcGen.Wire;
@@ -12,23 +14,30 @@ using RpcGen.Wire;
 namespace RpcGen.Client;
 
 /// <summary>
-/// The narrow API generated clients call: create a request, write its arguments, then call or send it. Owns the client
-/// channel, on which requests are published (mandatory, with publisher confirms) and replies consumed.
+/// The narrow API generated clients call: create a request, write its arguments, then call or send it. Owns the call
+/// channel, on which requests are published (mandatory) and replies consumed, and the send channel, on which one-way
+/// requests are published with publisher confirms.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RpcInvoker
 {
+    private static readonly CachedString s_defaultExchange = new(WireContract.DefaultExchange);
+
     private readonly IChannel _channel;
+    private readonly IChannel _sendChannel;
     private readonly PendingCalls _pending;
     private readonly RpcOptions _options;
+    private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
+    private volatile Expiration? _expiration;
 
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
     private readonly string _userId;
 
-    private RpcInvoker(IChannel channel, PendingCalls pending, RpcOptions options)
+    private RpcInvoker(IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options)
     {
         _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
         _channel = channel;
+        _sendChannel = sendChannel;
         _pending = pending;
         _options = options;
     }
@@ -37,17 +46,36 @@ public sealed class RpcInvoker
 
     internal static async Task<RpcInvoker> CreateAsync(IConnection connection, RpcOptions options, CancellationToken cancellationToken)
     {
-        // Confirms with tracking turn a basic.return of a mandatory publish into a PublishException: an unroutable
-        // call fails in milliseconds instead of waiting for its timeout. No rate limiter: the caller bounds concurrency.
+        // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
+        // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails
+        // in milliseconds: it is published mandatory, and the broker's basic.return fails it by its correlation id.
         var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
+            cancellationToken).ConfigureAwait(false);
+        // A one-way request has no reply, so only a confirm (or a return, as a PublishException) tells its sender
+        // that the broker took it. No rate limiter: the caller bounds concurrency.
+        var sendChannel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
                 outstandingPublisherConfirmationsRateLimiter: null),
             cancellationToken).ConfigureAwait(false);
         var pending = new PendingCalls();
+        var invoker = new RpcInvoker(channel, sendChannel, pending, options);
+        channel.BasicReturnAsync += invoker.OnReturnAsync;
         var listener = new ReplyListener(channel, pending);
         // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
         await channel.BasicConsumeAsync(WireContract.DirectReplyTo, autoAck: true, listener, cancellationToken).ConfigureAwait(false);
-        return new RpcInvoker(channel, pending, options);
+        return invoker;
+    }
+
+    /// <summary>A mandatory request that no queue took comes back: its call fails now instead of at its timeout.</summary>
+    private Task OnReturnAsync(object sender, BasicReturnEventArgs returned)
+    {
+        if (returned.BasicProperties.CorrelationId is { } correlationId && _pending.TryGet(correlationId, out var call))
+        {
+            _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue));
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Starts a request to <paramref name="method"/>.</summary>
@@ -77,15 +105,25 @@ public sealed class RpcInvoker
     /// <summary>Sends a one-way request: completes when the broker has confirmed it, with no reply.</summary>
     public async Task SendAsync(RpcRequest request, CancellationToken cancellationToken)
     {
-        if (request.Error is not null) throw request.Error;
-        cancellationToken.ThrowIfCancellationRequested();
+        if (request.Error is { } error)
+        {
+            request.Release();
+            throw error;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            request.Release();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         var method = request.Method;
         var telemetry = ClientCallTelemetry.Start(_options, method, _options.QueueFor(method.Service), correlationId: null, oneWay: true);
         var properties = new BasicProperties
         {
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
-            Expiration = WireContract.ExpirationFor(_options.DefaultTimeout),
+            Expiration = ExpirationFor(_options.DefaultTimeout),
             UserId = _userId,
         };
         telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
@@ -94,7 +132,7 @@ public sealed class RpcInvoker
         Exception? failure;
         try
         {
-            failure = await PublishAsync(method, properties, request.CompleteBody(), cancellationToken)
+            failure = await PublishSendAsync(method, properties, request, cancellationToken)
                 .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -111,22 +149,32 @@ public sealed class RpcInvoker
         if (failure is not null) throw failure;
     }
 
-    internal JsonTypeInfo<T> GetTypeInfo<T>() => (JsonTypeInfo<T>)_options.JsonSerializerOptions.GetTypeInfo(typeof(T));
+    internal JsonTypeInfo<T> GetTypeInfo<T>() => JsonTypeInfoCache<T>.Get(_options.JsonSerializerOptions);
 
     private Task<T> Start<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken)
     {
-        if (request.Error is not null) return Task.FromException<T>(request.Error);
-        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
+        if (request.Error is { } error)
+        {
+            request.Release();
+            return Task.FromException<T>(error);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            request.Release();
+            return Task.FromCanceled<T>(cancellationToken);
+        }
 
         var timeout = _options.DefaultTimeout;
-        var call = _pending.Create(request.Method, _options.QueueFor(request.Method.Service), timeout, resultType);
+        var queue = QueueOf(request.Method.Service);
+        var call = _pending.Create(request.Method, queue.Value, timeout, resultType);
         var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
         _pending.Add(call, timeout, cancellationToken);
-        _ = PublishRequestAsync(call, request, telemetry);
+        PublishRequest(call, request, queue, telemetry);
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
-    private async Task PublishRequestAsync(PendingCall call, RpcRequest request, ClientCallTelemetry? telemetry)
+    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry)
     {
         var properties = new BasicProperties
         {
@@ -134,7 +182,7 @@ public sealed class RpcInvoker
             ReplyTo = WireContract.DirectReplyTo,
             Type = call.Method.WireName,
             ContentType = WireContract.JsonContentType,
-            Expiration = WireContract.ExpirationFor(call.Timeout),
+            Expiration = ExpirationFor(call.Timeout),
             UserId = _userId,
             Headers = new Dictionary<string, object?>(3) { [WireContract.DeadlineHeader] = call.Deadline },
         };
@@ -142,43 +190,105 @@ public sealed class RpcInvoker
 
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled
         // half way, which would leave the channel in an unknown state.
-        var failure = await PublishAsync(call.Method, properties, request.CompleteBody(), CancellationToken.None).ConfigureAwait(false);
-        if (failure is not null) _pending.Fail(call, failure);
-    }
-
-    /// <summary>Publishes mandatory to the service queue; returns the failure as an RpcException instead of throwing.</summary>
-    private async Task<Exception?> PublishAsync(RpcMethodDescriptor method, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
-    {
-        var service = method.Service;
-        var queue = _options.QueueFor(service);
+        ValueTask publish;
         try
         {
-            await _channel.BasicPublishAsync(WireContract.DefaultExchange, queue, mandatory: true, properties, body, cancellationToken)
+            publish = _channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            request.Release();
+            _pending.Fail(call, PublishFailure(call.Method, queue.Value, e));
+            return;
+        }
+
+        // Nearly always the frame is queued for the socket at once: then there is no state machine and no await.
+        if (publish.IsCompletedSuccessfully)
+        {
+            publish.GetAwaiter().GetResult();
+            request.Release();
+            return;
+        }
+
+        _ = AwaitPublishAsync(publish, call, request, queue.Value);
+    }
+
+    private async Task AwaitPublishAsync(ValueTask publish, PendingCall call, RpcRequest request, string queue)
+    {
+        try
+        {
+            await publish.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _pending.Fail(call, PublishFailure(call.Method, queue, e));
+        }
+        finally
+        {
+            request.Release();
+        }
+    }
+
+    /// <summary>Publishes a one-way request mandatory, with a confirm; returns the failure as an RpcException instead of throwing.</summary>
+    private async Task<Exception?> PublishSendAsync(RpcMethodDescriptor method, BasicProperties properties, RpcRequest request, CancellationToken cancellationToken)
+    {
+        var queue = QueueOf(method.Service);
+        try
+        {
+            await _sendChannel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)
                 .ConfigureAwait(false);
             return null;
-        }
-        catch (PublishException e) when (e.IsReturn)
-        {
-            return new RpcServiceUnavailableException(service.Name, method.WireName, queue);
-        }
-        catch (PublishException e)
-        {
-            return new RpcException($"RPC {service.Name}.{method.WireName}: the broker refused the request (nack).", service.Name, method.WireName, e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
-        {
-            return new RpcConnectionException(
-                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({ShutdownReason(e)}).", service.Name, method.WireName, e);
-        }
         catch (Exception e)
         {
-            return new RpcException($"RPC {service.Name}.{method.WireName}: publishing the request failed: {e.Message}", service.Name, method.WireName, e);
+            return PublishFailure(method, queue.Value, e);
+        }
+        finally
+        {
+            request.Release();
         }
     }
+
+    private static RpcException PublishFailure(RpcMethodDescriptor method, string queue, Exception e)
+    {
+        var service = method.Service;
+        return e switch
+        {
+            PublishException { IsReturn: true } => new RpcServiceUnavailableException(service.Name, method.WireName, queue),
+            PublishException => new RpcException($"RPC {service.Name}.{method.WireName}: the broker refused the request (nack).", service.Name, method.WireName, e),
+            AlreadyClosedException or OperationInterruptedException or ObjectDisposedException => new RpcConnectionException(
+                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({ShutdownReason(e)}).", service.Name, method.WireName, e),
+            _ => new RpcException($"RPC {service.Name}.{method.WireName}: publishing the request failed: {e.Message}", service.Name, method.WireName, e),
+        };
+    }
+
+    /// <summary>The service's queue name, encoded once for every publish; recomputed if the options' prefix changes.</summary>
+    private CachedString QueueOf(RpcServiceDescriptor service)
+    {
+        var prefix = _options.QueuePrefix;
+        if (_queues.TryGetValue(service, out var queue) && ReferenceEquals(queue.Prefix, prefix)) return queue.Name;
+        queue = new QueueName(prefix, new CachedString(_options.QueueFor(service)));
+        _queues[service] = queue;
+        return queue.Name;
+    }
+
+    /// <summary>The expiration property for a timeout, formatted once rather than per call.</summary>
+    private string ExpirationFor(TimeSpan timeout)
+    {
+        var cached = _expiration;
+        if (cached is not null && cached.Timeout == timeout) return cached.Text;
+        var text = WireContract.ExpirationFor(timeout);
+        _expiration = new Expiration(timeout, text);
+        return text;
+    }
+
+    private sealed record QueueName(string Prefix, CachedString Name);
+
+    private sealed record Expiration(TimeSpan Timeout, string Text);
 
     /// <summary>The broker's or library's one-line reason; the exceptions' own messages carry whole stack traces.</summary>
     private static string ShutdownReason(Exception e) => e switch
@@ -192,14 +302,17 @@ public sealed class RpcInvoker
         _pending.FailAll(call => new RpcConnectionException(
             $"RPC {call.Method.Service.Name}.{call.Method.WireName}: the RpcConnection was disposed before a reply came.",
             call.Method.Service.Name, call.Method.WireName));
-        try
+        foreach (var channel in new[] { _channel, _sendChannel })
         {
-            await _channel.CloseAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
-        {
-        }
+            try
+            {
+                await channel.CloseAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+            {
+            }
 
-        _channel.Dispose();
+            channel.Dispose();
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Threading;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
@@ -7,12 +8,13 @@ namespace RpcGen.Client;
 /// <summary>
 /// One request being built by a generated client: the arguments are written in order, then the request is passed to
 /// <see cref="RpcInvoker"/>. A serialisation failure is kept and reported by the invoker as a faulted task, so a
-/// generated method never throws synchronously.
+/// generated method never throws synchronously. The body is written into a pooled writer that the invoker gives back
+/// once the broker has the request.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RpcRequest
 {
-    private readonly RequestBodyWriter _body = new();
+    private RequestBodyWriter? _body = RequestBodyWriter.Rent();
     private readonly RpcInvoker _invoker;
     private Exception? _error;
 
@@ -33,7 +35,7 @@ public sealed class RpcRequest
         if (_error is not null) return;
         try
         {
-            _body.WriteValue(value, _invoker.GetTypeInfo<T>());
+            Body.WriteValue(value, _invoker.GetTypeInfo<T>());
         }
         catch (Exception e)
         {
@@ -47,7 +49,7 @@ public sealed class RpcRequest
         if (_error is not null) return;
         try
         {
-            _body.WriteArgument(name, value, _invoker.GetTypeInfo<T>());
+            Body.WriteArgument(name, value, _invoker.GetTypeInfo<T>());
         }
         catch (Exception e)
         {
@@ -55,7 +57,12 @@ public sealed class RpcRequest
         }
     }
 
-    internal ReadOnlyMemory<byte> CompleteBody() => _body.Complete();
+    private RequestBodyWriter Body => _body ?? throw new InvalidOperationException($"This request to {Method.WireName} was already sent.");
+
+    internal ReadOnlyMemory<byte> CompleteBody() => Body.Complete();
+
+    /// <summary>Gives the body writer back for reuse; called once the publish no longer reads the body. Safe to call twice.</summary>
+    internal void Release() => Interlocked.Exchange(ref _body, null)?.Return();
 
     private RpcSerializationException ArgumentFailure(string name, Type type, Exception e) =>
         new($"RPC {Method.Service.Name}.{Method.WireName}: argument '{name}' of type {type.Name} cannot be serialised: {e.Message}",

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -86,7 +85,8 @@ public sealed class RpcServer : IAsyncDisposable
             }
 
             var telemetry = new Diagnostics.ServerCallTelemetry(_options, _service, _queue, properties, redelivered, body.Length);
-            var result = new ArrayBufferWriter<byte>(256);
+            // Pooled: the reply body is written, published and given back without a buffer allocated per call.
+            using var result = new PooledBufferWriter();
             RpcMethodDescriptor? method = null;
             bool isError = false;
             try
@@ -113,15 +113,7 @@ public sealed class RpcServer : IAsyncDisposable
 
                 var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered);
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
-                RpcContext.Current = context;
-                try
-                {
-                    await _invoke(call).ConfigureAwait(false);
-                }
-                finally
-                {
-                    RpcContext.Current = null;
-                }
+                await InvokeAsync(call).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -134,10 +126,10 @@ public sealed class RpcServer : IAsyncDisposable
 
             if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
             {
-                await SafeAsync(() => PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory)).ConfigureAwait(false);
+                await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory).ConfigureAwait(false);
             }
 
-            await SafeAsync(() => _channel.BasicAckAsync(deliveryTag, multiple: false)).ConfigureAwait(false);
+            await AckAsync(deliveryTag).ConfigureAwait(false);
             telemetry.Stop();
             Interlocked.Increment(ref _served);
         }
@@ -175,17 +167,48 @@ public sealed class RpcServer : IAsyncDisposable
         _ => (e.GetType().FullName ?? e.GetType().Name, e.Message),
     };
 
-    private async Task PublishReplyAsync(string replyTo, string? correlationId, bool isError, ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// Sets <see cref="RpcContext.Current"/> for the handler only. The change lives in this method's execution
+    /// context, which ends with it: the caller never sees it, so nothing has to set it back.
+    /// </summary>
+    private async ValueTask InvokeAsync(RpcServerCall call)
+    {
+        RpcContext.Current = call.Context;
+        await _invoke(call).ConfigureAwait(false);
+    }
+
+    private async ValueTask PublishReplyAsync(string replyTo, string? correlationId, bool isError, ReadOnlyMemory<byte> body)
     {
         var properties = new BasicProperties
         {
             CorrelationId = correlationId,
             ContentType = WireContract.JsonContentType,
-            Headers = new Dictionary<string, object?> { [WireContract.StatusHeader] = isError ? WireContract.StatusError : WireContract.StatusOk },
+            Headers = new Dictionary<string, object?>(1) { [WireContract.StatusHeader] = isError ? WireContract.StatusError : WireContract.StatusOk },
         };
-        // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
-        await _channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
+        try
+        {
+            // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
+            await _channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsChannelGone(e))
+        {
+            // The request stays unacked, so the broker redelivers it.
+        }
     }
+
+    private async ValueTask AckAsync(ulong deliveryTag)
+    {
+        try
+        {
+            await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsChannelGone(e))
+        {
+            // Unacked on a lost channel: the broker redelivers it.
+        }
+    }
+
+    private static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
 
     /// <summary>A failed reply or ack after a lost channel must not crash the consumer; the broker redelivers unacked requests.</summary>
     private static async Task SafeAsync(Func<ValueTask> action)

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -12,12 +11,16 @@ namespace RpcGen.Server;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RpcServerCall
 {
-    private readonly RequestBodyReader _body;
+    // One writer per thread, pointed at each call's buffer in turn: serialising a result allocates no writer.
+    [ThreadStatic] private static Utf8JsonWriter? t_resultWriter;
+
+    // A mutable struct: not readonly, so reading arguments can keep what it parsed.
+    private RequestBodyReader _body;
     private readonly JsonSerializerOptions _json;
-    private readonly ArrayBufferWriter<byte> _result;
+    private readonly PooledBufferWriter _result;
 
     internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
-        ArrayBufferWriter<byte> result, RpcContext context, CancellationToken cancellationToken)
+        PooledBufferWriter result, RpcContext context, CancellationToken cancellationToken)
     {
         Method = method;
         _body = new RequestBodyReader(method, body);
@@ -50,8 +53,11 @@ public sealed class RpcServerCall
     {
         try
         {
-            using var writer = new Utf8JsonWriter(_result);
+            var writer = t_resultWriter;
+            if (writer is null) t_resultWriter = writer = new Utf8JsonWriter(_result);
+            else writer.Reset(_result);
             JsonSerializer.Serialize(writer, value, GetTypeInfo<T>());
+            writer.Flush();
         }
         catch (Exception e)
         {
@@ -63,7 +69,7 @@ public sealed class RpcServerCall
     {
         try
         {
-            return (JsonTypeInfo<T>)_json.GetTypeInfo(typeof(T));
+            return JsonTypeInfoCache<T>.Get(_json);
         }
         catch (Exception e) when (e is NotSupportedException or InvalidOperationException)
         {

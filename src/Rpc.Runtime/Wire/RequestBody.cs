@@ -7,17 +7,38 @@ namespace RpcGen.Wire;
 
 /// <summary>
 /// The request body rules: no parameters → empty body; one parameter → that argument's JSON value as is;
-/// two or more → a JSON object keyed by parameter name. This type writes them (client side).
+/// two or more → a JSON object keyed by parameter name. This type writes them (client side). Writers are reused:
+/// <see cref="Rent"/> takes this thread's spare one, <see cref="Return"/> keeps it for the next request, so a call
+/// allocates neither a buffer nor a <see cref="Utf8JsonWriter"/>.
 /// </summary>
 internal sealed class RequestBodyWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    [ThreadStatic] private static RequestBodyWriter? t_spare;
+
+    private readonly PooledBufferWriter _buffer = new();
     private readonly Utf8JsonWriter _writer;
     private bool _objectStarted;
 
-    public RequestBodyWriter()
+    private RequestBodyWriter()
     {
         _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    public static RequestBodyWriter Rent()
+    {
+        var spare = t_spare;
+        if (spare is null) return new RequestBodyWriter();
+        t_spare = null;
+        return spare;
+    }
+
+    /// <summary>Clears the writer and keeps it for this thread's next request. Its body must not be read afterwards.</summary>
+    public void Return()
+    {
+        _writer.Reset();
+        _buffer.Reset();
+        _objectStarted = false;
+        t_spare = this;
     }
 
     public void WriteValue<T>(T value, JsonTypeInfo<T> typeInfo) => JsonSerializer.Serialize(_writer, value, typeInfo);
@@ -47,8 +68,11 @@ internal sealed class RequestBodyWriter
     }
 }
 
-/// <summary>Reads a request body by the same rules (server side). Every failure is an <see cref="RpcBadRequestException"/>.</summary>
-internal sealed class RequestBodyReader
+/// <summary>
+/// Reads a request body by the same rules (server side). Every failure is an <see cref="RpcBadRequestException"/>.
+/// A struct held inside <see cref="Server.RpcServerCall"/>, so reading a request allocates no reader.
+/// </summary>
+internal struct RequestBodyReader
 {
     private readonly ReadOnlyMemory<byte> _body;
     private readonly RpcMethodDescriptor _method;

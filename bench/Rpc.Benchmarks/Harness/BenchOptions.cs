@@ -1,0 +1,129 @@
+using System.Globalization;
+using RpcGen.Benchmarks.Contenders;
+using RpcGen.Benchmarks.Contracts;
+
+namespace RpcGen.Benchmarks.Harness;
+
+/// <summary>The command line of the benchmark; see <see cref="Usage"/>.</summary>
+public sealed class BenchOptions
+{
+    public const string Usage = """
+        usage: Rpc.Benchmarks [--quick] [options]
+          --quick                 one short round of everything (< 2 minutes with the build)
+          --rounds N              rounds per scenario; medians are taken over rounds (full: 5)
+          --seconds S             measured window per scenario and round (full: 2)
+          --contenders a,b        of: rpcgen, tutorial, best-effort, masstransit (default: all)
+          --payloads a,b          of: int, 4k, 256k (default: all)
+          --in-flight a,b         1 measures latency, more measure throughput (default: 1,16,256)
+          --prefetch N            server prefetch of RpcGen and the best-effort server (default: their defaults)
+          --prefetch-sweep a,b    measure RpcGen and best effort with each server prefetch instead of the contest
+          --allocations           after each window, print where the client's bytes went, by type (GC AllocationTick samples)
+          --amqp URI              broker (default: RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/)
+        """;
+
+    public bool Serve { get; private set; }
+    public bool Quick { get; private set; }
+    public int Rounds { get; private set; } = 5;
+    public TimeSpan Window { get; private set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(0.5);
+    public string[] Contenders { get; private set; } = ContenderCatalog.All;
+    public PayloadKind[] Payloads { get; private set; } = { PayloadKind.Int, PayloadKind.Object4K, PayloadKind.Object256K };
+    public int[] InFlight { get; private set; } = { 1, 16, 256 };
+    public ushort? Prefetch { get; private set; }
+    public bool Allocations { get; private set; }
+    public ushort[]? PrefetchSweep { get; private set; }
+    public Uri Amqp { get; private set; } = new(Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } uri ? uri : "amqp://guest:guest@localhost:5672/");
+
+    /// <summary>Set by the harness for its server process.</summary>
+    public string? Prefix { get; private set; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        bool roundsSet = false, windowSet = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
+            switch (args[i])
+            {
+                case "serve": options.Serve = true; break;
+                case "--quick": options.Quick = true; break;
+                case "--rounds": options.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture); roundsSet = true; break;
+                case "--seconds": options.Window = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); windowSet = true; break;
+                case "--contenders": options.Contenders = List(Next()); break;
+                case "--payloads": options.Payloads = List(Next()).Select(ParsePayload).ToArray(); break;
+                case "--in-flight": options.InFlight = List(Next()).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--prefetch": options.Prefetch = ushort.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--prefetch-sweep": options.PrefetchSweep = List(Next()).Select(s => ushort.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--amqp": options.Amqp = new Uri(Next()); break;
+                case "--allocations": options.Allocations = true; break;
+                case "--prefix": options.Prefix = Next(); break;
+                case "-h" or "--help": throw new ArgumentException(Usage);
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'.\n{Usage}");
+            }
+        }
+
+        if (options.Quick)
+        {
+            if (!roundsSet) options.Rounds = 1;
+            if (!windowSet) options.Window = TimeSpan.FromSeconds(0.8);
+            options.Warmup = TimeSpan.FromSeconds(0.25);
+        }
+
+        foreach (var contender in options.Contenders) _ = ContenderCatalog.Create(contender);
+        if (options.Rounds < 1) throw new ArgumentException("--rounds must be at least 1.");
+        if (options.InFlight.Any(n => n < 1)) throw new ArgumentException("--in-flight values must be at least 1.");
+        return options;
+    }
+
+    /// <summary>The contenders this run measures, built the same way in the harness and in its server process.</summary>
+    public IReadOnlyList<IContender> CreateContenders()
+    {
+        if (PrefetchSweep is { } sweep)
+        {
+            var list = new List<IContender>();
+            foreach (var prefetch in sweep)
+            {
+                if (Contenders.Contains(ContenderCatalog.BestEffort)) list.Add(new BestEffortContender(prefetch));
+                if (Contenders.Contains(ContenderCatalog.RpcGen)) list.Add(new RpcGenContender(prefetch));
+            }
+
+            return list;
+        }
+
+        return Contenders.Select(c => ContenderCatalog.Create(c, Prefetch)).ToArray();
+    }
+
+    /// <summary>The arguments that make the server process serve what this run measures.</summary>
+    public IEnumerable<string> ServerArguments(string prefix)
+    {
+        yield return "serve";
+        yield return "--amqp";
+        yield return Amqp.ToString();
+        yield return "--prefix";
+        yield return prefix;
+        yield return "--contenders";
+        yield return string.Join(",", Contenders);
+        if (Prefetch is { } prefetch)
+        {
+            yield return "--prefetch";
+            yield return prefetch.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (PrefetchSweep is { } sweep)
+        {
+            yield return "--prefetch-sweep";
+            yield return string.Join(",", sweep);
+        }
+    }
+
+    private static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static PayloadKind ParsePayload(string value) => value.ToLowerInvariant() switch
+    {
+        "int" => PayloadKind.Int,
+        "4k" or "4kb" => PayloadKind.Object4K,
+        "256k" or "256kb" => PayloadKind.Object256K,
+        _ => throw new ArgumentException($"Unknown payload '{value}'; use int, 4k or 256k."),
+    };
+}

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using RpcGen.Benchmarks.Contenders;
+using RpcGen.Benchmarks.Contracts;
+
+namespace RpcGen.Benchmarks.Harness;
+
+/// <summary>Every window measured in a run, and the Markdown tables made from them.</summary>
+public sealed class Report
+{
+    private readonly Dictionary<(PayloadKind Payload, IContender Contender, int InFlight), List<WindowResult>> _results = new();
+    private readonly IReadOnlyList<IContender> _contenders;
+    private readonly IReadOnlyList<PayloadKind> _payloads;
+    private readonly IReadOnlyList<int> _inFlight;
+    private readonly int _rounds;
+
+    public Report(IReadOnlyList<IContender> contenders, IReadOnlyList<PayloadKind> payloads, IReadOnlyList<int> inFlight, int rounds)
+    {
+        _contenders = contenders;
+        _payloads = payloads;
+        _inFlight = inFlight;
+        _rounds = rounds;
+    }
+
+    public void Add(PayloadKind payload, IContender contender, int inFlight, WindowResult result)
+    {
+        if (!_results.TryGetValue((payload, contender, inFlight), out var list)) _results[(payload, contender, inFlight)] = list = new();
+        list.Add(result);
+    }
+
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private List<WindowResult>? Results(PayloadKind payload, IContender contender, int inFlight) =>
+        _results.TryGetValue((payload, contender, inFlight), out var list) ? list : null;
+
+    public double Throughput(PayloadKind payload, IContender contender, int inFlight) =>
+        Results(payload, contender, inFlight) is { } list ? Median(list.Select(r => r.CallsPerSecond)) : double.NaN;
+
+    /// <summary>Latency percentile in microseconds over every call of every round.</summary>
+    public double LatencyMicros(PayloadKind payload, IContender contender, double percentile)
+    {
+        if (Results(payload, contender, 1) is not { } list) return double.NaN;
+        var all = list.SelectMany(r => r.LatencyTicks).ToArray();
+        if (all.Length == 0) return double.NaN;
+        Array.Sort(all);
+        int index = (int)Math.Ceiling(percentile / 100.0 * all.Length) - 1;
+        return all[Math.Clamp(index, 0, all.Length - 1)] * 1_000_000.0 / Stopwatch.Frequency;
+    }
+
+    private int LatencySamples(PayloadKind payload, IContender contender) =>
+        Results(payload, contender, 1)?.Sum(r => r.LatencyTicks.Length) ?? 0;
+
+    private double MedianOf(PayloadKind payload, IContender contender, int inFlight, Func<WindowResult, double> select) =>
+        Results(payload, contender, inFlight) is { } list ? Median(list.Select(select)) : double.NaN;
+
+    /// <summary>The ceiling a figure is compared with: the best of the best-effort contenders (one, unless sweeping prefetch).</summary>
+    private IContender? Baseline(Func<IContender, double> score, bool higherIsBetter)
+    {
+        IContender? best = null;
+        double bestScore = double.NaN;
+        foreach (var contender in _contenders.Where(c => c is BestEffortContender))
+        {
+            var value = score(contender);
+            if (double.IsNaN(value)) continue;
+            if (best is null || (higherIsBetter ? value > bestScore : value < bestScore)) (best, bestScore) = (contender, value);
+        }
+
+        return best;
+    }
+
+    private static string Ratio(double value, double baseline) =>
+        double.IsNaN(value) || double.IsNaN(baseline) || baseline == 0 || value == 0 ? "–" : (value / baseline).ToString("0.00", Invariant) + "×";
+
+    private static string Number(double value, string format) => double.IsNaN(value) ? "–" : value.ToString(format, Invariant);
+
+    public string Render()
+    {
+        var text = new StringBuilder();
+        var throughputLevels = _inFlight.Where(n => n > 1).ToArray();
+
+        if (_inFlight.Contains(1))
+        {
+            text.AppendLine("### Latency, 1 call in flight (µs; percentiles over every call of every round)");
+            text.AppendLine();
+            text.AppendLine("| payload | contender | p50 | p99 | p99.9 | p50 ÷ best effort | calls |");
+            text.AppendLine("|---|---|---:|---:|---:|---:|---:|");
+            foreach (var payload in _payloads)
+            {
+                var baseline = Baseline(c => LatencyMicros(payload, c, 50), higherIsBetter: false);
+                double baseP50 = baseline is null ? double.NaN : LatencyMicros(payload, baseline, 50);
+                foreach (var contender in _contenders)
+                {
+                    var p50 = LatencyMicros(payload, contender, 50);
+                    text.AppendLine(Invariant, $"| {Payloads.Label(payload)} | {contender.Name} | {Number(p50, "0")} | {Number(LatencyMicros(payload, contender, 99), "0")} | " +
+                        $"{Number(LatencyMicros(payload, contender, 99.9), "0")} | {Ratio(p50, baseP50)} | {LatencySamples(payload, contender)} |");
+                }
+            }
+
+            text.AppendLine();
+        }
+
+        if (throughputLevels.Length > 0)
+        {
+            text.AppendLine(Invariant, $"### Throughput (calls/s, median of {_rounds} round{(_rounds == 1 ? "" : "s")}; ratio to best effort)");
+            text.AppendLine();
+            text.Append("| payload | contender |");
+            foreach (var n in throughputLevels) text.Append(Invariant, $" {n} in flight | × best effort |");
+            text.AppendLine();
+            text.Append("|---|---|");
+            foreach (var _ in throughputLevels) text.Append("---:|---:|");
+            text.AppendLine();
+            foreach (var payload in _payloads)
+            {
+                foreach (var contender in _contenders)
+                {
+                    text.Append(Invariant, $"| {Payloads.Label(payload)} | {contender.Name} |");
+                    foreach (var n in throughputLevels)
+                    {
+                        var baseline = Baseline(c => Throughput(payload, c, n), higherIsBetter: true);
+                        var value = Throughput(payload, contender, n);
+                        text.Append(Invariant, $" {Number(value, "0")} | {Ratio(value, baseline is null ? double.NaN : Throughput(payload, baseline, n))} |");
+                    }
+
+                    text.AppendLine();
+                }
+            }
+
+            text.AppendLine();
+        }
+
+        text.AppendLine("### Per call: client bytes allocated, client and server CPU time (medians over rounds)");
+        text.AppendLine();
+        text.AppendLine("Bytes: GC.GetTotalAllocatedBytes(precise: true) over the window in the client process; the servers run in another " +
+            "process, so this is the client side alone. CPU: each process's CPU time over the window ÷ calls, shown where calls keep " +
+            "the processes busy (with one call in flight it is mostly idle thread-pool spinning, not work). Broker: the RabbitMQ " +
+            "node's CPU time (/proc), which also serves anything else using the shared broker at the time.");
+        text.AppendLine();
+        text.Append("| payload | contender |");
+        foreach (var n in _inFlight) text.Append(Invariant, $" bytes @{n} |");
+        foreach (var n in throughputLevels) text.Append(Invariant, $" client µs @{n} | server µs @{n} | broker µs @{n} |");
+        text.AppendLine();
+        text.Append("|---|---|");
+        foreach (var _ in _inFlight) text.Append("---:|");
+        foreach (var _ in throughputLevels) text.Append("---:|---:|---:|");
+        text.AppendLine();
+        foreach (var payload in _payloads)
+        {
+            foreach (var contender in _contenders)
+            {
+                text.Append(Invariant, $"| {Payloads.Label(payload)} | {contender.Name} |");
+                foreach (var n in _inFlight) text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.BytesPerCall), "0")} |");
+                foreach (var n in throughputLevels)
+                {
+                    text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.ClientCpuMicrosPerCall), "0")} |");
+                    text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.ServerCpuMicrosPerCall), "0")} |");
+                    text.Append(Invariant, $" {Number(MedianOf(payload, contender, n, r => r.BrokerCpuMicrosPerCall), "0")} |");
+                }
+
+                text.AppendLine();
+            }
+        }
+
+        text.AppendLine();
+        var targets = RenderTargets();
+        if (targets.Length > 0) text.Append(targets);
+        return text.ToString();
+    }
+
+    /// <summary>The issue's targets for RpcGen, checked against this run's figures.</summary>
+    private string RenderTargets()
+    {
+        var rpcGen = _contenders.FirstOrDefault(c => c is RpcGenContender);
+        var bestEffort = _contenders.FirstOrDefault(c => c is BestEffortContender);
+        var massTransit = _contenders.FirstOrDefault(c => c is MassTransitContender);
+        if (rpcGen is null || bestEffort is null) return string.Empty;
+
+        var text = new StringBuilder();
+        text.AppendLine("### Targets (RpcGen)");
+        text.AppendLine();
+        text.AppendLine("| payload | target | measured | met |");
+        text.AppendLine("|---|---|---:|:---:|");
+        foreach (var payload in _payloads)
+        {
+            void Row(string target, double value, double limit, bool atLeast)
+            {
+                // A contender that finished no call in a window gives no ratio to judge by.
+                if (double.IsNaN(value) || double.IsInfinity(value) || value == 0) return;
+                bool met = atLeast ? value >= limit : value <= limit;
+                text.AppendLine(Invariant, $"| {Payloads.Label(payload)} | {target} | {value:0.00}× | {(met ? "yes" : "**no**")} |");
+            }
+
+            if (_inFlight.Contains(1))
+            {
+                Row("p50 latency ≤ 1.10× best effort", LatencyMicros(payload, rpcGen, 50) / LatencyMicros(payload, bestEffort, 50), 1.10, atLeast: false);
+            }
+
+            foreach (var n in _inFlight.Where(n => n > 1))
+            {
+                Row($"throughput @{n} ≥ 0.95× best effort", Throughput(payload, rpcGen, n) / Throughput(payload, bestEffort, n), 0.95, atLeast: true);
+                if (massTransit is not null)
+                {
+                    Row($"throughput @{n} ≥ 4× MassTransit", Throughput(payload, rpcGen, n) / Throughput(payload, massTransit, n), 4, atLeast: true);
+                }
+            }
+        }
+
+        text.AppendLine();
+        return text.ToString();
+    }
+}
