@@ -118,7 +118,8 @@ public sealed class RpcInvoker
         }
 
         var method = request.Method;
-        var telemetry = ClientCallTelemetry.Start(_options, method, _options.QueueFor(method.Service), correlationId: null, oneWay: true);
+        var queue = QueueOf(method.Service);
+        var telemetry = ClientCallTelemetry.Start(_options, method, queue.Value, correlationId: null, oneWay: true);
         var properties = new BasicProperties
         {
             Type = method.WireName,
@@ -132,12 +133,12 @@ public sealed class RpcInvoker
         Exception? failure;
         try
         {
-            failure = await PublishSendAsync(method, properties, request, cancellationToken)
+            failure = await PublishSendAsync(method, queue, properties, request, cancellationToken)
                 .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            failure = new RpcTimeoutException(method.Service.Name, method.WireName, _options.QueueFor(method.Service), _options.DefaultTimeout);
+            failure = new RpcTimeoutException(method.Service.Name, method.WireName, queue.Value, _options.DefaultTimeout);
         }
         catch (Exception e)
         {
@@ -230,9 +231,9 @@ public sealed class RpcInvoker
     }
 
     /// <summary>Publishes a one-way request mandatory, with a confirm; returns the failure as an RpcException instead of throwing.</summary>
-    private async Task<Exception?> PublishSendAsync(RpcMethodDescriptor method, BasicProperties properties, RpcRequest request, CancellationToken cancellationToken)
+    private async Task<Exception?> PublishSendAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties, RpcRequest request,
+        CancellationToken cancellationToken)
     {
-        var queue = QueueOf(method.Service);
         try
         {
             await _sendChannel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)

@@ -28,12 +28,12 @@ public sealed class RpcServer : IAsyncDisposable
     private int _disposed;
     private long _served;
 
-    private RpcServer(IChannel channel, RpcOptions options, RpcServiceDescriptor service, Func<RpcServerCall, ValueTask> invoke)
+    private RpcServer(IChannel channel, RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke)
     {
         _channel = channel;
         _options = options;
         _service = service;
-        _queue = options.QueueFor(service);
+        _queue = queue;
         _invoke = invoke;
     }
 
@@ -54,13 +54,13 @@ public sealed class RpcServer : IAsyncDisposable
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
                 consumerDispatchConcurrency: options.Prefetch),
             cancellationToken).ConfigureAwait(false);
+        var queue = options.QueueFor(service);
         try
         {
-            var queue = options.QueueFor(service);
             await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
-            var server = new RpcServer(channel, options, service, invoke);
+            var server = new RpcServer(channel, options, service, queue, invoke);
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
                 .ConfigureAwait(false);
             return server;
@@ -68,7 +68,7 @@ public sealed class RpcServer : IAsyncDisposable
         catch (OperationInterruptedException e)
         {
             channel.Dispose();
-            throw new RpcException($"Cannot serve {service.Name} on queue '{options.QueueFor(service)}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
+            throw new RpcException($"Cannot serve {service.Name} on queue '{queue}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
         }
     }
 
@@ -98,11 +98,14 @@ public sealed class RpcServer : IAsyncDisposable
                 }
 
                 method = ResolveMethod(properties.Type);
-                if (WireContract.ReadDeadline(properties.Headers) is long deadline
-                    && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > deadline + (long)_options.ClockSkewTolerance.TotalMilliseconds)
+                if (WireContract.ReadDeadline(properties.Headers) is long deadline)
                 {
-                    throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
-                        $"The request arrived {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline} ms after its caller's deadline; it was not run.");
+                    long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
+                    if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
+                    {
+                        throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
+                            $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
+                    }
                 }
 
                 if (!WireContract.IsAcceptedContentType(properties.ContentType))
@@ -217,7 +220,7 @@ public sealed class RpcServer : IAsyncDisposable
         {
             await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+        catch (Exception e) when (IsChannelGone(e))
         {
         }
     }
@@ -228,7 +231,7 @@ public sealed class RpcServer : IAsyncDisposable
         {
             await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+        catch (Exception e) when (IsChannelGone(e))
         {
         }
     }
