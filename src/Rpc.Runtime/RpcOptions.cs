@@ -29,6 +29,12 @@ public sealed class RpcOptions
     public ushort Prefetch { get; set; } = 32;
 
     /// <summary>
+    /// Whether a server acks requests that finish close together with one multiple ack (the default). False acks each
+    /// request on its own, right after its reply; the benchmark sets it to compare the two.
+    /// </summary>
+    internal bool CoalesceAcks { get; set; } = true;
+
+    /// <summary>
     /// The serializer settings for arguments and results. Set a <see cref="JsonSerializerOptions"/> whose
     /// <see cref="JsonSerializerOptions.TypeInfoResolver"/> is a source-generated <c>JsonSerializerContext</c> to run
     /// without reflection (trimmed or AOT). Defaults to new options with System.Text.Json's defaults, which resolve

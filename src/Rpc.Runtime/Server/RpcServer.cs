@@ -22,6 +22,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly string _queue;
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
+    private readonly Acknowledgements _acks;
     private string? _consumerTag;
     private int _inFlight;
     private volatile bool _stopping;
@@ -35,6 +36,7 @@ public sealed class RpcServer : IAsyncDisposable
         _service = service;
         _queue = queue;
         _invoke = invoke;
+        _acks = new Acknowledgements(channel, options.CoalesceAcks);
     }
 
     /// <summary>The queue this server consumes.</summary>
@@ -45,6 +47,12 @@ public sealed class RpcServer : IAsyncDisposable
 
     /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
     public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>Ack and nack frames written, a multiple ack counted once; fewer than the requests settled when acks are coalesced.</summary>
+    internal long SettlementFrames => _acks.FramesSent;
+
+    /// <summary>Deliveries acked or requeued so far.</summary>
+    internal long Settled => _acks.Settled;
 
     internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
@@ -80,7 +88,7 @@ public sealed class RpcServer : IAsyncDisposable
             if (_stopping)
             {
                 // Arrived while stopping: give it back for another server.
-                await SafeAsync(() => _channel.BasicNackAsync(deliveryTag, multiple: false, requeue: true)).ConfigureAwait(false);
+                await _acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
                 return;
             }
 
@@ -132,7 +140,7 @@ public sealed class RpcServer : IAsyncDisposable
                 await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory).ConfigureAwait(false);
             }
 
-            await AckAsync(deliveryTag).ConfigureAwait(false);
+            await _acks.AckAsync(deliveryTag).ConfigureAwait(false);
             telemetry.Stop();
             Interlocked.Increment(ref _served);
         }
@@ -186,8 +194,10 @@ public sealed class RpcServer : IAsyncDisposable
         {
             CorrelationId = correlationId,
             ContentType = WireContract.JsonContentType,
-            Headers = new Dictionary<string, object?>(1) { [WireContract.StatusHeader] = isError ? WireContract.StatusError : WireContract.StatusOk },
         };
+        // Only an error says so: a reply without the header is a success (as from a plain server), and a success
+        // without a header table is less for this server, the broker and the caller to encode and decode.
+        if (isError) properties.Headers = new Dictionary<string, object?>(1) { [WireContract.StatusHeader] = WireContract.StatusError };
         try
         {
             // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
@@ -199,32 +209,9 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    private async ValueTask AckAsync(ulong deliveryTag)
-    {
-        try
-        {
-            await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsChannelGone(e))
-        {
-            // Unacked on a lost channel: the broker redelivers it.
-        }
-    }
-
     private static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
 
     /// <summary>A failed reply or ack after a lost channel must not crash the consumer; the broker redelivers unacked requests.</summary>
-    private static async Task SafeAsync(Func<ValueTask> action)
-    {
-        try
-        {
-            await action().ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsChannelGone(e))
-        {
-        }
-    }
-
     private static async Task SafeAsync(Func<Task> action)
     {
         try
@@ -258,6 +245,8 @@ public sealed class RpcServer : IAsyncDisposable
             while (InFlight > 0 && DateTime.UtcNow < hardDeadline) await Task.Delay(10).ConfigureAwait(false);
         }
 
+        // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
+        await _acks.WhenSentAsync().ConfigureAwait(false);
         await SafeAsync(() => _channel.CloseAsync()).ConfigureAwait(false);
         _channel.Dispose();
         _abort.Dispose();

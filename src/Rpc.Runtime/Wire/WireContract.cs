@@ -17,9 +17,11 @@ internal static class WireContract
 
     public const string JsonContentType = "application/json";
 
-    /// <summary>Reply header telling success from failure; a reply without it counts as <see cref="StatusOk"/>.</summary>
+    /// <summary>
+    /// Reply header marking an error reply (value <see cref="StatusError"/>). RpcGen servers send it on error replies
+    /// only; a reply without it, or with any other value (older servers sent <c>ok</c>), is a success.
+    /// </summary>
     public const string StatusHeader = "rpc-status";
-    public const string StatusOk = "ok";
     public const string StatusError = "error";
 
     /// <summary>
