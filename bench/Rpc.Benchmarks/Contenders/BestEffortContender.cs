@@ -72,6 +72,9 @@ public sealed class BestEffortContender : IContender
         _features = features;
     }
 
+    /// <summary>The ceiling itself: default prefetch, no wire features.</summary>
+    public bool IsPlain => _prefetch == DefaultPrefetch && _features == WireFeatures.None;
+
     public string Name => (_prefetch == DefaultPrefetch ? "Hand-written, best effort" : $"Hand-written, best effort (prefetch {_prefetch})")
         + (_features == WireFeatures.None ? string.Empty : " + " + _features.ToString().Replace(", ", "+", StringComparison.Ordinal));
 

@@ -64,6 +64,7 @@ public static class ContenderCatalog
     public static IContender Create(string key, ushort? prefetch = null) => key switch
     {
         RpcGen => new RpcGenContender(prefetch),
+        RpcGen + "+single-acks" => new RpcGenContender(prefetch, coalesceAcks: false),
         Tutorial => new TutorialContender(),
         BestEffort => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch),
         _ when key.StartsWith(BestEffort + "+", StringComparison.Ordinal) => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch,

@@ -6,11 +6,17 @@ namespace RpcGen.Benchmarks.Contenders;
 public sealed class RpcGenContender : IContender
 {
     private readonly ushort? _prefetch;
+    private readonly bool _coalesceAcks;
 
     /// <param name="prefetch">The server's prefetch; null keeps <see cref="RpcOptions.Prefetch"/>'s default.</param>
-    public RpcGenContender(ushort? prefetch = null) => _prefetch = prefetch;
+    /// <param name="coalesceAcks">False: the server acks every request on its own (the variant <c>rpcgen+single-acks</c>).</param>
+    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true)
+    {
+        _prefetch = prefetch;
+        _coalesceAcks = coalesceAcks;
+    }
 
-    public string Name => _prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})";
+    public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks");
 
     private RpcOptions Options(BenchEnvironment environment, string role)
     {
@@ -18,11 +24,12 @@ public sealed class RpcGenContender : IContender
         {
             Uri = environment.Amqp,
             // A prefix per prefetch value lets one server process serve several settings side by side.
-            QueuePrefix = environment.Prefix + (_prefetch is null ? string.Empty : "p" + _prefetch + "."),
+            QueuePrefix = environment.Prefix + (_prefetch is null ? string.Empty : "p" + _prefetch + ".") + (_coalesceAcks ? string.Empty : "single-acks."),
             JsonSerializerOptions = BenchJson.SharedOptions,
             ConnectionName = "RpcGen bench " + role,
         };
         if (_prefetch is { } prefetch) options.Prefetch = prefetch;
+        options.CoalesceAcks = _coalesceAcks;
         return options;
     }
 
@@ -31,7 +38,7 @@ public sealed class RpcGenContender : IContender
         var options = Options(environment, "server");
         var connection = await RpcConnection.ConnectAsync(options, cancellationToken);
         var server = await connection.ServeAsync<IBenchService>(new BenchService(), cancellationToken);
-        return new Serving(environment, connection, server.Queue);
+        return new Serving(environment, connection, server);
     }
 
     public async Task<IContenderClient> ConnectAsync(BenchEnvironment environment, int maxInFlight, CancellationToken cancellationToken)
@@ -40,13 +47,16 @@ public sealed class RpcGenContender : IContender
         return new Client(connection, connection.CreateClient<IBenchService>());
     }
 
-    private sealed class Serving(BenchEnvironment environment, RpcConnection connection, string queue) : IAsyncDisposable
+    private sealed class Serving(BenchEnvironment environment, RpcConnection connection, RpcServer server) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await connection.DisposeAsync();
+            // How well the server coalesced its acks over the run (Server/Acknowledgements.cs).
+            Console.WriteLine($"{server.Queue}: {server.Settled} requests settled with {server.SettlementFrames} ack frames "
+                + $"({(server.Settled == 0 ? 0 : (double)server.SettlementFrames / server.Settled):0.00} per request).");
             // RpcGen declares its service queues durable; this run's queue must not outlive it.
-            await AmqpCleanup.DeleteQueuesAsync(environment, queue);
+            await AmqpCleanup.DeleteQueuesAsync(environment, server.Queue);
         }
     }
 

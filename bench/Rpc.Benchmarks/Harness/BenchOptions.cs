@@ -10,9 +10,10 @@ public sealed class BenchOptions
     public const string Usage = """
         usage: Rpc.Benchmarks [--quick] [options]
           --quick                 one short round of everything (< 2 minutes with the build)
-          --rounds N              rounds per scenario; medians are taken over rounds (full: 5)
-          --seconds S             measured window per scenario and round (full: 2)
-          --contenders a,b        of: rpcgen, tutorial, best-effort, masstransit (default: all)
+          --rounds N              rounds per scenario; medians are taken over rounds (full: 11)
+          --seconds S             measured window per scenario and round (full: 1)
+          --contenders a,b        of: rpcgen, tutorial, best-effort, masstransit (default: all); variants:
+                                  rpcgen+single-acks, best-effort+expiration+deadline+status+user+mandatory+content-type (or +all)
           --payloads a,b          of: int, 4k, 256k (default: all)
           --in-flight a,b         1 measures latency, more measure throughput (default: 1,16,256)
           --prefetch N            server prefetch of RpcGen and the best-effort server (default: their defaults)
@@ -23,9 +24,9 @@ public sealed class BenchOptions
 
     public bool Serve { get; private set; }
     public bool Quick { get; private set; }
-    public int Rounds { get; private set; } = 5;
-    public TimeSpan Window { get; private set; } = TimeSpan.FromSeconds(2);
-    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(0.5);
+    public int Rounds { get; private set; } = 11;
+    public TimeSpan Window { get; private set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(0.3);
     public string[] Contenders { get; private set; } = ContenderCatalog.All;
     public PayloadKind[] Payloads { get; private set; } = { PayloadKind.Int, PayloadKind.Object4K, PayloadKind.Object256K };
     public int[] InFlight { get; private set; } = { 1, 16, 256 };
