@@ -24,9 +24,9 @@ public sealed class RpcOptions
 
     /// <summary>
     /// How many requests one server takes from its queue before acknowledging any (AMQP prefetch), which is also
-    /// how many it runs at once. Several servers on one queue share the work in proportion. Defaults to 32.
+    /// how many it runs at once. Several servers on one queue share the work in proportion. Defaults to 64 (why: docs/performance.md).
     /// </summary>
-    public ushort Prefetch { get; set; } = 32;
+    public ushort Prefetch { get; set; } = 64;
 
     /// <summary>
     /// Whether a server acks requests that finish close together with one multiple ack (the default). False acks each

@@ -56,8 +56,8 @@ public sealed class BestEffortContender : IContender
         return features;
     }
 
-    /// <summary>The server prefetch (and handler concurrency) when none is given.</summary>
-    public const ushort DefaultPrefetch = 32;
+    /// <summary>The server prefetch (and handler concurrency) when none is given: RpcGen's default, for a like-for-like comparison.</summary>
+    public static readonly ushort DefaultPrefetch = new RpcOptions().Prefetch;
 
     private const string IncrementType = "increment";
     private const string EchoType = "echo";
