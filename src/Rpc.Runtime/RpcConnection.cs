@@ -40,7 +40,7 @@ public sealed class RpcConnection : IAsyncDisposable
     /// <summary>Calls waiting for a reply on this connection.</summary>
     public int PendingCallCount => Invoker.PendingCalls.Count;
 
-    /// <summary>Timeout timers alive on this connection; zero when no call is pending.</summary>
+    /// <summary>Calls on this connection whose timeout is still armed; zero when no call is pending.</summary>
     public int ActiveTimerCount => Invoker.PendingCalls.ActiveTimers;
 
     /// <summary>Connects to the broker at <paramref name="uri"/> with default options.</summary>

@@ -14,18 +14,34 @@ namespace RpcGen.Client;
 /// matched to its call, where a timeout fires and where cancellation forgets a call. Whoever removes a call from the
 /// map completes it, so a reply racing a timeout completes the call exactly once.
 /// </summary>
+/// <remarks>
+/// Timeouts are fired by one sweep timer per connection, not a timer per call: each call only records when it is
+/// due, and the sweep fails the calls past due. A timer per call cost about 170 bytes and two locks on the runtime's
+/// timer queue per call (docs/performance.md). A call times out up to one sweep period late: a tenth of its timeout,
+/// between 1 and 100 ms (100 ms for the default 30 s). The sweep stops after a second with nothing pending, so an
+/// idle client does not wake up.
+/// </remarks>
 internal sealed class PendingCalls
 {
+    private const int IdleSweepsBeforeStop = 10;
+
     private readonly ConcurrentDictionary<string, PendingCall> _calls = new(StringComparer.Ordinal);
     private readonly string _prefix = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant() + "-";
+    private readonly object _sweepGate = new();
+    private Timer? _sweeper;
+    private int _sweepPeriodMs; // 0 while the sweeper is stopped
+    private int _idleSweeps;
     private long _sequence;
-    private int _activeTimers;
+    private int _armedTimeouts;
 
     /// <summary>Calls waiting for a reply.</summary>
     public int Count => _calls.Count;
 
-    /// <summary>Timeout timers not yet disposed; zero when nothing is pending.</summary>
-    public int ActiveTimers => Volatile.Read(ref _activeTimers);
+    /// <summary>Whether the timeout sweep is running; it stops a second after the last call left.</summary>
+    internal bool IsSweeping => Volatile.Read(ref _sweepPeriodMs) != 0;
+
+    /// <summary>Calls whose timeout is still armed; zero when nothing is pending (a call that left without disarming it would show here).</summary>
+    public int ActiveTimers => Volatile.Read(ref _armedTimeouts);
 
     /// <summary>A random per-connection prefix and a counter: unique without a GUID per call, one string allocated.</summary>
     public string NextCorrelationId()
@@ -46,23 +62,67 @@ internal sealed class PendingCalls
             throw new InvalidOperationException($"Correlation id '{call.CorrelationId}' is already in use.");
         }
 
-        // The timer is stored before it can fire, so Release always finds it and the counter stays exact.
-        var timer = new Timer(static state => ((PendingCall)state!).Owner.OnTimeout((PendingCall)state), call, Timeout.Infinite, Timeout.Infinite);
-        Interlocked.Increment(ref _activeTimers);
-        call.Timer = timer;
+        // Armed before anything can release the call, so Release always disarms it and the counter stays exact.
+        call.DueAt = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        call.TimeoutArmed = 1;
+        Interlocked.Increment(ref _armedTimeouts);
+        EnsureSweeping(timeout);
         if (cancellationToken.CanBeCanceled)
         {
             call.CancellationRegistration = cancellationToken.UnsafeRegister(
                 static (state, token) => ((PendingCall)state!).Owner.OnCanceled((PendingCall)state, token), call);
         }
+    }
 
-        try
+    /// <summary>Starts the sweep, or makes it run often enough for <paramref name="timeout"/>.</summary>
+    private void EnsureSweeping(TimeSpan timeout)
+    {
+        int period = (int)Math.Clamp(timeout.TotalMilliseconds / 10, 1, 100);
+        // A full fence after the call went into the map: either this sees the sweeper running, or the sweeper,
+        // stopping, sees the call and keeps going (see Sweep).
+        int current = Interlocked.CompareExchange(ref _sweepPeriodMs, 0, 0);
+        if (current != 0 && current <= period) return;
+        lock (_sweepGate)
         {
-            timer.Change(timeout, Timeout.InfiniteTimeSpan);
+            if (_sweepPeriodMs != 0 && _sweepPeriodMs <= period) return;
+            _sweeper ??= new Timer(static state => ((PendingCalls)state!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
+            Volatile.Write(ref _idleSweeps, 0);
+            _sweeper.Change(period, period);
+            Volatile.Write(ref _sweepPeriodMs, period);
         }
-        catch (ObjectDisposedException)
+    }
+
+    private void Sweep()
+    {
+        long now = Environment.TickCount64;
+        bool any = false;
+        foreach (var entry in _calls)
         {
-            // Cancelled while being added: already released.
+            any = true;
+            if (entry.Value.DueAt <= now) OnTimeout(entry.Value);
+        }
+
+        if (any)
+        {
+            Volatile.Write(ref _idleSweeps, 0);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _idleSweeps) < IdleSweepsBeforeStop) return;
+        lock (_sweepGate)
+        {
+            if (_sweepPeriodMs == 0) return;
+            // A full fence before looking at the map: a call added from here on sees 0 and starts the sweep again.
+            int period = Interlocked.Exchange(ref _sweepPeriodMs, 0);
+            if (!_calls.IsEmpty)
+            {
+                // A call came in meanwhile and may have seen the sweep running: keep it running.
+                Volatile.Write(ref _idleSweeps, 0);
+                Volatile.Write(ref _sweepPeriodMs, period);
+                return;
+            }
+
+            _sweeper!.Change(Timeout.Infinite, Timeout.Infinite);
         }
     }
 
@@ -106,13 +166,7 @@ internal sealed class PendingCalls
 
     private void Release(PendingCall call)
     {
-        var timer = Interlocked.Exchange(ref call.Timer, null);
-        if (timer is not null)
-        {
-            timer.Dispose();
-            Interlocked.Decrement(ref _activeTimers);
-        }
-
+        if (Interlocked.Exchange(ref call.TimeoutArmed, 0) == 1) Interlocked.Decrement(ref _armedTimeouts);
         call.CancellationRegistration.Unregister();
     }
 
@@ -124,7 +178,11 @@ internal sealed class PendingCalls
 /// <summary>One call waiting for its reply.</summary>
 internal abstract class PendingCall
 {
-    public Timer? Timer;
+    /// <summary>When the call times out, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    public long DueAt;
+
+    /// <summary>1 from Add until Release; counted by <see cref="PendingCalls.ActiveTimers"/>.</summary>
+    public int TimeoutArmed;
     public CancellationTokenRegistration CancellationRegistration;
 
     protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout)
