@@ -57,15 +57,17 @@ internal sealed class PendingCalls
 
     public void Add(PendingCall call, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!_calls.TryAdd(call.CorrelationId, call))
-        {
-            throw new InvalidOperationException($"Correlation id '{call.CorrelationId}' is already in use.");
-        }
-
-        // Armed before anything can release the call, so Release always disarms it and the counter stays exact.
+        // Due time and arming come before the call is in the map: a sweep running meanwhile must not see a call due at
+        // time 0 (and time it out at once), and Release, reachable only through the map, must find the call armed.
         call.DueAt = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         call.TimeoutArmed = 1;
         Interlocked.Increment(ref _armedTimeouts);
+        if (!_calls.TryAdd(call.CorrelationId, call))
+        {
+            Interlocked.Decrement(ref _armedTimeouts);
+            throw new InvalidOperationException($"Correlation id '{call.CorrelationId}' is already in use.");
+        }
+
         EnsureSweeping(timeout);
         if (cancellationToken.CanBeCanceled)
         {
@@ -99,7 +101,8 @@ internal sealed class PendingCalls
         foreach (var entry in _calls)
         {
             any = true;
-            if (entry.Value.DueAt <= now) OnTimeout(entry.Value);
+            long due = Volatile.Read(ref entry.Value.DueAt);
+            if (due != 0 && due <= now) OnTimeout(entry.Value);
         }
 
         if (any)
