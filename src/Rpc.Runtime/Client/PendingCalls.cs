@@ -16,7 +16,7 @@ namespace RpcGen.Client;
 /// </summary>
 /// <remarks>
 /// Timeouts are fired by one sweep timer per connection, not a timer per call: each call only records when it is
-/// due, and the sweep fails the calls past due. A timer per call cost about 170 bytes and two locks on the runtime's
+/// due, and the sweep fails the calls past due. A timer per call cost about 150 bytes and two locks on the runtime's
 /// timer queue per call (docs/performance.md). A call times out up to one sweep period late: a tenth of its timeout,
 /// between 1 and 100 ms (100 ms for the default 30 s). The sweep stops after a second with nothing pending, so an
 /// idle client does not wake up.

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Exceptions;
 
 namespace RpcGen.Server;
 
@@ -11,7 +10,8 @@ namespace RpcGen.Server;
 /// Settles a server channel's deliveries: where a request is acked, or given back, once it is done with. Requests that
 /// finish close together are acked with one <c>basic.ack</c> (multiple) instead of one each, which saves the broker
 /// (the busiest process of an RPC) a frame and a queue operation per call. Nothing waits on an ack but the prefetch
-/// window and a redelivery after a crash, so acks are sent from a work item of their own, after the reply.
+/// window and a redelivery after a crash, so while requests overlap an ack waits a moment, after its reply, for others
+/// to join it.
 /// </summary>
 /// <remarks>
 /// A multiple ack settles every unsettled delivery up to its tag, so it may only reach across tags known to be
@@ -93,7 +93,7 @@ internal sealed class Acknowledgements
             else await _channel.BasicAckAsync(settlement.DeliveryTag, multiple: false).ConfigureAwait(false);
             Count(1);
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+        catch (Exception e) when (RpcServer.IsChannelGone(e))
         {
             // Unsettled on a lost channel: the broker redelivers it.
         }
