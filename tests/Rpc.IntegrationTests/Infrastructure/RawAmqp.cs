@@ -22,6 +22,13 @@ public sealed class RawAmqp : IAsyncDisposable
 
     public IChannel Channel => _channel;
 
+    /// <summary>Messages ready in <paramref name="queue"/> (not counting those delivered and unacked).</summary>
+    public static async Task<uint> ReadyMessagesAsync(string queue)
+    {
+        await using var raw = await ConnectAsync();
+        return (await raw.Channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+    }
+
     public static async Task<RawAmqp> ConnectAsync()
     {
         var connection = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();

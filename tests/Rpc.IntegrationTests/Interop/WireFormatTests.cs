@@ -164,19 +164,12 @@ public sealed class WireFormatTests
         var calc = client.CreateClient<ICalculator>();
         await Assert.ThrowsAsync<RpcTimeoutException>(() => calc.AddAsync(1, 2));
         // Without the expiration property the request would wait in the queue forever.
-        await Wait.UntilAsync(async () => await MessageCountAsync(queue) == 0, "the expired request is still in the queue");
+        await Wait.UntilAsync(async () => await RawAmqp.ReadyMessagesAsync(queue) == 0, "the expired request is still in the queue");
 
         var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), new Calculator());
         Assert.Equal(42, await (await broker.ConnectAsync()).CreateClient<ICalculator>().AddAsync(40, 2));
         await Wait.UntilAsync(() => server.Served >= 1, "the server answered nothing");
         Assert.Equal(1, server.Served);
-    }
-
-    private static async Task<uint> MessageCountAsync(string queue)
-    {
-        await using var connection = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
     }
 
     private static async Task<JsonElement> AssertErrorAsync(Task<Delivery> call, string type)

@@ -1,4 +1,3 @@
-using RabbitMQ.Client;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
 using Xunit;
@@ -44,7 +43,7 @@ public sealed class AcknowledgementTests
 
         // Nothing was left unacked: once the server is gone, no request goes back to its queue.
         await server.DisposeAsync();
-        Assert.Equal(0u, await MessageCountAsync(server.Queue));
+        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(server.Queue));
     }
 
     [Fact]
@@ -83,7 +82,7 @@ public sealed class AcknowledgementTests
         Assert.Equal(9, await client.AddAsync(4, 5));
 
         await server.DisposeAsync();
-        Assert.Equal(0u, await MessageCountAsync(server.Queue));
+        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(server.Queue));
     }
 
     private sealed class HeldCalculator : Calculator
@@ -98,12 +97,5 @@ public sealed class AcknowledgementTests
             await Release.Task;
             return milliseconds;
         }
-    }
-
-    private static async Task<uint> MessageCountAsync(string queue)
-    {
-        await using var connection = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
     }
 }

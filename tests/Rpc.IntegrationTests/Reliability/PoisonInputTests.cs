@@ -61,7 +61,7 @@ public sealed class PoisonInputTests
         // Every request was taken once and acked; none is waiting or redelivered; the server still answers.
         for (int i = 0; i < 100 && server.Served < count; i++) await Task.Delay(20);
         Assert.Equal(count, server.Served);
-        Assert.Equal(0u, await ServerFaultTests.ReadyMessagesAsync(queue));
+        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(queue));
         var calc = (await broker.ConnectAsync()).CreateClient<ICalculator>();
         Assert.Equal(5, await calc.AddAsync(2, 3));
         Assert.Equal(count + 1, server.Served);

@@ -53,7 +53,7 @@ public sealed class ServerFaultTests
         Assert.Equal(4, answeredByFirst.Count);
         Assert.All(answeredByFirst, r => Assert.Equal("first", r.Server));
         Assert.Equal(4, first.Started); // took nothing new while stopping
-        Assert.Equal(6u, await ReadyMessagesAsync(broker.QueueName("work")));
+        Assert.Equal(6u, await RawAmqp.ReadyMessagesAsync(broker.QueueName("work")));
 
         var second = new WorkService("second");
         await broker.ServeAsync<IWorkService>(await broker.ConnectAsync(), second);
@@ -61,7 +61,7 @@ public sealed class ServerFaultTests
 
         Assert.Equal(Enumerable.Range(0, 10), all.Select(r => r.Id));
         Assert.Equal(6, all.Count(r => r.Server == "second"));
-        Assert.Equal(0u, await ReadyMessagesAsync(broker.QueueName("work")));
+        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(broker.QueueName("work")));
     }
 
     [Fact]
@@ -193,12 +193,6 @@ public sealed class ServerFaultTests
     {
         await using var raw = await RawAmqp.ConnectAsync();
         await raw.Channel.QueueDeleteAsync(queue);
-    }
-
-    internal static async Task<uint> ReadyMessagesAsync(string queue)
-    {
-        await using var raw = await RawAmqp.ConnectAsync();
-        return (await raw.Channel.QueueDeclarePassiveAsync(queue)).MessageCount;
     }
 
     private sealed class CountingAdds : Calculator
