@@ -9,8 +9,9 @@ namespace RpcGen.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class FaultBroker : IAsyncLifetime
 {
-    public const int Port = 5691;
-    public const string Node = "rpcgen-fault@localhost";
+    /// <summary>5691, moved by RPCGEN_TEST_PORT_OFFSET so two checkouts can run their fault tests side by side.</summary>
+    public static int Port { get; } = TestPorts.Offset + 5691;
+    public static string Node { get; } = $"rpcgen-fault{TestPorts.Suffix}@localhost";
 
     public Uri Uri { get; } = new($"amqp://guest:guest@localhost:{Port}/");
 
@@ -39,6 +40,17 @@ public sealed class FaultBroker : IAsyncLifetime
 public sealed class FaultBrokerCollection : ICollectionFixture<FaultBroker>
 {
     public const string Name = "fault broker";
+}
+
+/// <summary>
+/// The private nodes' ports are fixed numbers plus RPCGEN_TEST_PORT_OFFSET (default 0), and their node names carry the
+/// offset, so test runs of two checkouts on one machine do not share a node.
+/// </summary>
+public static class TestPorts
+{
+    public static int Offset { get; } = int.TryParse(System.Environment.GetEnvironmentVariable("RPCGEN_TEST_PORT_OFFSET"), out var offset) ? offset : 0;
+
+    public static string Suffix => Offset == 0 ? "" : "-" + Offset;
 }
 
 /// <summary>Runs ./build.sh from the repository root.</summary>

@@ -13,8 +13,8 @@ namespace RpcGen.IntegrationTests.Security;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class TlsBroker : IAsyncLifetime
 {
-    public const int Port = 5692;
-    public const int TlsPort = 5693;
+    public static int Port { get; } = TestPorts.Offset + 5692;
+    public static int TlsPort { get; } = TestPorts.Offset + 5693;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "rpcgen-tls-" + Guid.NewGuid().ToString("N")[..8]);
 
     public Uri Uri { get; } = new($"amqps://guest:guest@localhost:{TlsPort}/");
@@ -46,7 +46,7 @@ public sealed class TlsBroker : IAsyncLifetime
     private Dictionary<string, string> Environment() => new()
     {
         ["RPCGEN_PORT"] = Port.ToString(),
-        ["RPCGEN_NODE"] = "rpcgen-tls@localhost",
+        ["RPCGEN_NODE"] = $"rpcgen-tls{TestPorts.Suffix}@localhost",
         ["RPCGEN_BROKER_CONF"] = string.Join('\n',
             $"listeners.ssl.default = {TlsPort}",
             $"ssl_options.cacertfile = {_dir}/ca.pem",
@@ -95,7 +95,7 @@ public sealed class TlsTests : IClassFixture<TlsBroker>
     {
         var e = await Assert.ThrowsAsync<RpcConnectionException>(() => RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri }));
 
-        Assert.Contains("amqps://guest:***@localhost:5693/", e.Message);
+        Assert.Contains($"amqps://guest:***@localhost:{TlsBroker.TlsPort}/", e.Message);
         Assert.DoesNotContain("guest:guest", e.Message);
     }
 
