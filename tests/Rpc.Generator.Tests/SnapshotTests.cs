@@ -46,6 +46,9 @@ public sealed class SnapshotTests
     [Fact]
     public void One_way_methods() => Verify("OneWay", "OneWay.cs");
 
+    [Fact]
+    public void Durable_work_time_to_live_and_ordered_services() => Verify("DurableWork", "DurableWork.cs");
+
     private static void Verify(string family, params string[] contractFiles)
     {
         var run = GeneratorHarness.Run(contractFiles.Select(name => Contract(name)).ToArray());

@@ -67,7 +67,10 @@ internal static class ServiceParser
             DescriptorName: descriptorName,
             Accessibility: accessibility,
             HintName: Names.HintNameOf(symbol),
-            Methods: NameClashes.ResolveMemberNames(symbol, clientName, methods).ToEquatableArray());
+            Methods: NameClashes.ResolveMemberNames(symbol, clientName, methods)
+                .Select(m => m.OneWay && m.TimeToLiveMilliseconds == 0 ? m with { TimeToLiveMilliseconds = ReadInt(context, "TimeToLiveMilliseconds") } : m)
+                .ToEquatableArray(),
+            Ordered: ReadBool(context, "Ordered"));
         return new ParseResult(service, result);
     }
 
@@ -92,6 +95,12 @@ internal static class ServiceParser
 
         return queue;
     }
+
+    private static int ReadInt(GeneratorAttributeSyntaxContext context, string name) =>
+        context.Attributes.FirstOrDefault()?.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is int value ? Math.Max(0, value) : 0;
+
+    private static bool ReadBool(GeneratorAttributeSyntaxContext context, string name) =>
+        context.Attributes.FirstOrDefault()?.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is true;
 
     /// <summary>The methods that can be generated, in declaration order; every other member is reported.</summary>
     private static List<(IMethodSymbol Symbol, MethodModel Model)> ParseMembers(

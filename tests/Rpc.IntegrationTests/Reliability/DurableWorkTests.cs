@@ -212,3 +212,82 @@ public sealed class DurableWorkRestartTests
         }
     }
 }
+
+/// <summary>Time-to-live and ordered processing, both opt-in per service or method.</summary>
+public sealed class DurableWorkOptionsTests
+{
+    [Fact]
+    public async Task A_time_to_live_set_on_the_service_or_the_method_becomes_the_expiration_and_nothing_else_expires()
+    {
+        await using var broker = new TestBroker();
+        var rpc = await broker.ConnectAsync();
+        var queue = broker.QueueName("expiring");
+        broker.Track(queue);
+        var client = rpc.CreateClient<RpcGen.IntegrationTests.Shapes.DurableWork.IExpiringJobs>();
+
+        await client.StaleAsync(1);
+        await client.SoonAsync(2);
+
+        await using var raw = await RawAmqp.ConnectAsync();
+        var stale = await raw.Channel.BasicGetAsync(queue, autoAck: true);
+        var soon = await raw.Channel.BasicGetAsync(queue, autoAck: true);
+        Assert.Equal("60000", stale!.BasicProperties.Expiration);
+        Assert.Equal("1500", soon!.BasicProperties.Expiration);
+        Assert.True(stale.BasicProperties.Persistent && soon.BasicProperties.Persistent);
+    }
+
+    [Fact]
+    public async Task An_ordered_service_handles_work_one_at_a_time_in_queue_order_with_one_active_server_and_retries_in_place()
+    {
+        const int count = 300;
+        await using var broker = new TestBroker();
+        var sender = await broker.ConnectAsync();
+        var client = sender.CreateClient<RpcGen.IntegrationTests.Shapes.DurableWork.ILedger>();
+        // Awaited one by one: each is confirmed, so the queue holds them in this order.
+        for (int i = 0; i < count; i++) await client.AppendAsync(i);
+
+        var first = new Ledger(failOnceAt: 100);
+        var second = new Ledger(failOnceAt: -1);
+        var servers = new[]
+        {
+            await broker.ServeAsync<RpcGen.IntegrationTests.Shapes.DurableWork.ILedger>(await broker.ConnectAsync(), first),
+            await broker.ServeAsync<RpcGen.IntegrationTests.Shapes.DurableWork.ILedger>(await broker.ConnectAsync(), second),
+        };
+
+        await Wait.UntilAsync(() => first.Entries.Count + second.Entries.Count >= count, "all entries appended", seconds: 60);
+        // Single active consumer: the first server to subscribe takes the queue, the other stands by.
+        var active = first.Entries.Count > 0 ? first : second;
+        Assert.Empty((active == first ? second : first).Entries);
+        Assert.Equal(Enumerable.Range(0, count), active.Entries);
+        Assert.Equal(1, active.MaxConcurrent);
+        Assert.Equal(active == first ? 1 : 0, active.Failures);
+        Assert.All(servers, s => Assert.Equal(0, s.DeadLettered));
+    }
+
+    /// <summary>Appends with a little jitter, so concurrent handling would show up as disorder.</summary>
+    private sealed class Ledger(int failOnceAt) : RpcGen.IntegrationTests.Shapes.DurableWork.ILedger
+    {
+        private int _running;
+        private int _failedOnce;
+
+        public List<int> Entries { get; } = new();
+        public int MaxConcurrent { get; private set; }
+        public int Failures => _failedOnce;
+
+        public async Task AppendAsync(int entry)
+        {
+            int running = Interlocked.Increment(ref _running);
+            lock (Entries) MaxConcurrent = Math.Max(MaxConcurrent, running);
+            try
+            {
+                await Task.Delay(entry % 3);
+                if (entry == failOnceAt && Interlocked.Exchange(ref _failedOnce, 1) == 0) throw new InvalidOperationException("fails once");
+                lock (Entries) Entries.Add(entry);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
+        }
+    }
+}
