@@ -186,6 +186,8 @@ public sealed class DurableWorkRestartTests
             if (fault == "kill") await _broker.KillAsync();
             else await _broker.StopAsync();
             await _broker.StartAsync();
+            uint waiting = await QueueDepthAsync(prefix + "jobs");
+            Assert.True(waiting == count, $"after the {fault} the queue holds {waiting} of the {count} confirmed requests");
 
             var jobs = new JobRecorder();
             var handling = Stopwatch.StartNew();
@@ -210,6 +212,13 @@ public sealed class DurableWorkRestartTests
             await using var channel = await amqp.CreateChannelAsync();
             await channel.QueueDeleteAsync(prefix + "jobs");
         }
+    }
+
+    private async Task<uint> QueueDepthAsync(string queue)
+    {
+        await using var amqp = await new ConnectionFactory { Uri = _broker.Uri }.CreateConnectionAsync();
+        await using var channel = await amqp.CreateChannelAsync();
+        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
     }
 }
 
