@@ -61,7 +61,7 @@ public sealed class RpcInvoker
                 outstandingPublisherConfirmationsRateLimiter: null),
             cancellationToken).ConfigureAwait(false);
         var pending = new PendingCalls();
-        var invoker = new RpcInvoker(channel, sendChannel, pending, new WorkQueues(connection), options);
+        var invoker = new RpcInvoker(channel, sendChannel, pending, new WorkQueues(connection, options), options);
         channel.BasicReturnAsync += invoker.OnReturnAsync;
         var listener = new ReplyListener(channel, pending);
         // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.

@@ -19,9 +19,14 @@ internal sealed class WorkQueues
     private const ushort PreconditionFailed = 406;
 
     private readonly IConnection _connection;
+    private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
 
-    public WorkQueues(IConnection connection) => _connection = connection;
+    public WorkQueues(IConnection connection, RpcOptions options)
+    {
+        _connection = connection;
+        _options = options;
+    }
 
     public Task EnsureAsync(RpcServiceDescriptor service, string queue, CancellationToken cancellationToken)
     {
@@ -54,10 +59,12 @@ internal sealed class WorkQueues
         var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
         try
         {
-            await DurableTopology.DeclareServiceQueueAsync(channel, service, queue, CancellationToken.None).ConfigureAwait(false);
+            await QueueDeclarations.DeclareDurableAsync(channel, _options, queue, service.Name, CancellationToken.None,
+                singleActiveConsumer: service.Ordered).ConfigureAwait(false);
             await channel.CloseAsync().ConfigureAwait(false);
         }
-        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode is PreconditionFailed or ResourceLocked or AccessRefused)
+        catch (RpcException e) when (e.InnerException is OperationInterruptedException inner &&
+            inner.ShutdownReason?.ReplyCode is PreconditionFailed or ResourceLocked or AccessRefused)
         {
             // Exists in another shape, or the user may publish but not declare: the mandatory publish tells whether it routes.
         }

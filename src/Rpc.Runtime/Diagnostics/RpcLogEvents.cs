@@ -47,7 +47,7 @@ public static class RpcLogEvents
 
     /// <summary>
     /// Error: a one-way request or event was given up (its retries used up, or input that can never succeed) and
-    /// moved to <c>{queue}.dead</c> with the error in its headers. Someone has to look at it.
+    /// moved to <c>{queue}.dead-letter</c> with the error in its headers. Someone has to look at it.
     /// </summary>
     public const int WorkDeadLettered = 3007;
 

@@ -11,7 +11,7 @@ namespace RpcGen.Server;
 
 /// <summary>
 /// Where one-way work and events go when their handler fails: back to the end of their queue with the
-/// <c>rpc-retries</c> header one higher, until <see cref="RpcOptions.RetryLimit"/>, then to <c>{queue}.dead</c> with
+/// <c>rpc-retries</c> header one higher, until <see cref="RpcOptions.RetryLimit"/>, then to <c>{queue}.dead-letter</c> with
 /// the error in its headers. Input that can never succeed (unreadable, unknown method) is dead-lettered at once.
 /// Each copy is publisher-confirmed before the original is acked, so a crash in between repeats work rather than
 /// losing it, and since the original is acked rather than requeued the broker never loops it.
@@ -27,13 +27,13 @@ internal sealed class FailedWork
     private IChannel? _channel;
     private bool _deadLetterQueueDeclared;
 
-    public FailedWork(IConnection connection, RpcOptions options, string service, string queue, string deadLetterQueue)
+    public FailedWork(IConnection connection, RpcOptions options, string service, string queue)
     {
         _connection = connection;
         _options = options;
         _service = service;
         _queue = queue;
-        DeadLetterQueue = deadLetterQueue;
+        DeadLetterQueue = queue + QueueDeclarations.DeadLetterSuffix;
         _userId = AmqpConnector.UserNameOf(options.Uri);
     }
 
@@ -124,7 +124,7 @@ internal sealed class FailedWork
 
             if (declareDeadLetterQueue && !_deadLetterQueueDeclared)
             {
-                await DurableTopology.DeclareDeadLetterQueueAsync(_channel, DeadLetterQueue, CancellationToken.None).ConfigureAwait(false);
+                await QueueDeclarations.DeclareDeadLetterAsync(_channel, _options, _queue, CancellationToken.None).ConfigureAwait(false);
                 _deadLetterQueueDeclared = true;
             }
 

@@ -58,7 +58,7 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>Deliveries acked or requeued so far.</summary>
     internal long Settled => _acks.Settled;
 
-    /// <summary>Where one-way requests whose handler kept failing, or that can never succeed, are moved: <c>{queue}.dead</c>.</summary>
+    /// <summary>Where one-way requests whose handler kept failing, or that can never succeed, are moved: <c>{queue}.dead-letter</c>.</summary>
     public string DeadLetterQueue => _failedWork.DeadLetterQueue;
 
     /// <summary>One-way requests put back in the queue for another try since the server started.</summary>
@@ -80,13 +80,19 @@ public sealed class RpcServer : IAsyncDisposable
         var queue = options.QueueFor(service);
         try
         {
-            await Transport.DurableTopology.DeclareServiceQueueAsync(channel, service, queue, cancellationToken).ConfigureAwait(false);
+            await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken,
+                singleActiveConsumer: service.Ordered).ConfigureAwait(false);
             await channel.BasicQosAsync(0, prefetch, global: false, cancellationToken).ConfigureAwait(false);
-            var failedWork = new FailedWork(connection, options, service.Name, queue, Transport.DurableTopology.DeadLetterQueueFor(queue));
+            var failedWork = new FailedWork(connection, options, service.Name, queue);
             var server = new RpcServer(channel, options, service, queue, invoke, failedWork);
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
                 .ConfigureAwait(false);
             return server;
+        }
+        catch (RpcException)
+        {
+            channel.Dispose();
+            throw;
         }
         catch (OperationInterruptedException e)
         {

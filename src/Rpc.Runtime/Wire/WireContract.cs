@@ -56,12 +56,6 @@ internal static class WireContract
     public const string ExchangeHeader = "rpc-exchange";
     public const string RoutingKeyHeader = "rpc-routing-key";
 
-    /// <summary>Where a queue's messages go when they are given up: <c>{queue}.dead</c>.</summary>
-    public const string DeadLetterSuffix = ".dead";
-
-    /// <summary>Queue argument that lets one consumer at a time take a queue's messages (ordered services).</summary>
-    public const string SingleActiveConsumerArgument = "x-single-active-consumer";
-
     /// <summary>Error body fields.</summary>
     public const string ErrorTypeField = "type";
     public const string ErrorMessageField = "message";

@@ -36,7 +36,7 @@ public sealed class TestBroker : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Deletes <paramref name="queue"/> (and its <c>.dead</c> queue) at the end of the test, though no server of this test declared it.</summary>
+    /// <summary>Deletes <paramref name="queue"/> (and its <c>.dead-letter</c> queue) at the end of the test, though no server of this test declared it.</summary>
     public void Track(string queue)
     {
         lock (_queues) _queues.Add(queue);
@@ -56,7 +56,7 @@ public sealed class TestBroker : IAsyncDisposable
         foreach (var queue in _queues.Distinct())
         {
             await channel.QueueDeleteAsync(queue);
-            await channel.QueueDeleteAsync(queue + ".dead");
+            await channel.QueueDeleteAsync(queue + ".dead-letter");
         }
     }
 }

@@ -78,7 +78,7 @@ public sealed class DurableWorkTests
         // 1 attempt + 2 retries; the first is a first delivery, the retries say so.
         Assert.Equal(new[] { (42, false), (42, true), (42, true) }, jobs.Failures.ToArray());
         Assert.Equal(2, server.Retried);
-        Assert.Equal(broker.QueueName("jobs") + ".dead", server.DeadLetterQueue);
+        Assert.Equal(broker.QueueName("jobs") + ".dead-letter", server.DeadLetterQueue);
 
         await using var raw = await RawAmqp.ConnectAsync();
         var dead = await raw.Channel.BasicGetAsync(server.DeadLetterQueue, autoAck: true);
