@@ -9,6 +9,8 @@ using RpcGen.Benchmarks.Harness;
 
 // The benchmark: RpcGen beside hand-written RabbitMQ.Client RPC and MassTransit, on one broker, in one run.
 // Run it with ./build.sh bench [--quick]; see BenchOptions.Usage for the options.
+if (args is ["cluster-scale", .. var scaleArgs]) return await ClusterScale.RunAsync(scaleArgs);
+
 BenchOptions options;
 try
 {
