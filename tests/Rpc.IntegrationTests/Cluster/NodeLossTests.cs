@@ -96,7 +96,7 @@ public sealed class NodeLossTests
             var slowestInFlight = inFlight.Select(c => c.End - faultDone).DefaultIfEmpty().Max();
             _output.WriteLine($"{fault} {lost}: {calls.Count} calls, {calls.Count(c => c.Ok)} ok; cluster start took {_cluster.StartTime.TotalSeconds:0.0} s");
             _output.WriteLine($"  fault command took {(faultDone - faultAt).TotalMilliseconds:0} ms");
-            _output.WriteLine($"  in flight at the fault: {inFlight.Length}, {inFlightFailed.Length} failed, the last ended {slowestInFlight.TotalMilliseconds:0} ms after the fault command returned; " +
+            _output.WriteLine($"  in flight at the fault: {inFlight.Length}, {inFlightFailed.Length} failed, the last ended {(slowestInFlight + (faultDone - faultAt)).TotalMilliseconds:0} ms after the fault command started; " +
                               string.Join(", ", inFlightFailed.GroupBy(c => c.Error).Select(g => $"{g.Count()}x {g.Key}")));
             _output.WriteLine($"  calls started after the fault that failed: {failedAfter.Length}: " +
                               string.Join(", ", failedAfter.GroupBy(c => c.Error).Select(g => $"{g.Count()}x {g.Key}")));
