@@ -28,14 +28,16 @@ public sealed class RpcServiceAnalyzer : DiagnosticAnalyzer
         {
             var serviceAttribute = start.Compilation.GetTypeByMetadataName(AttributeNames.RpcService);
             if (serviceAttribute is null) return;
-            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, serviceAttribute), SymbolKind.NamedType);
+            var eventsAttribute = start.Compilation.GetTypeByMetadataName(AttributeNames.RpcEvents);
+            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, serviceAttribute, eventsAttribute), SymbolKind.NamedType);
         });
     }
 
-    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol serviceAttribute)
+    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol serviceAttribute, INamedTypeSymbol? eventsAttribute)
     {
         if (context.Symbol is not INamedTypeSymbol { TypeKind: TypeKind.Interface } symbol) return;
-        var attribute = symbol.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, serviceAttribute));
+        var attribute = symbol.GetAttributes().FirstOrDefault(a =>
+            SymbolEqualityComparer.Default.Equals(a.AttributeClass, serviceAttribute) || SymbolEqualityComparer.Default.Equals(a.AttributeClass, eventsAttribute));
         if (attribute is null) return;
 
         var diagnostics = new DiagnosticBag(symbol.Locations.FirstOrDefault());

@@ -75,7 +75,56 @@ public sealed class RpcConnection : IAsyncDisposable
     public TService CreateClient<TService>() where TService : class
     {
         ThrowIfDisposed();
-        return RpcServiceRegistry.Get<TService>().CreateClient(this);
+        var registration = RpcServiceRegistry.Get<TService>();
+        if (registration.Descriptor.Exchange is not null)
+        {
+            throw new InvalidOperationException($"{typeof(TService).FullName} is an [RpcEvents] interface: publish its events with CreatePublisher<{typeof(TService).Name}>().");
+        }
+
+        return registration.CreateClient(this);
+    }
+
+    /// <summary>
+    /// Creates a publisher for the <see cref="RpcEventsAttribute"/> interface <typeparamref name="TEvents"/>: the
+    /// generated <c>{Name}Publisher</c>. Each call publishes one event, persistent, to the interface's exchange
+    /// (declared durable before the first one) and completes when the broker has confirmed it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No publisher was generated for <typeparamref name="TEvents"/>, or it is an [RpcService].</exception>
+    public TEvents CreatePublisher<TEvents>() where TEvents : class
+    {
+        ThrowIfDisposed();
+        return EventsRegistration<TEvents>().CreateClient(this);
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to the events of <typeparamref name="TEvents"/>: declares the exchange and
+    /// the subscription's queue, binds it, and consumes it until the returned subscriber is disposed. A handler that
+    /// throws gets the event again (up to <see cref="RpcOptions.RetryLimit"/> retries), then it is dead-lettered.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No dispatcher was generated for <typeparamref name="TEvents"/>, or it is an [RpcService].</exception>
+    /// <exception cref="RpcException">The broker refused the exchange, queue or bindings (e.g. an exchange of another type exists).</exception>
+    public async Task<RpcSubscriber> SubscribeAsync<TEvents>(TEvents handler, RpcSubscription subscription, CancellationToken cancellationToken = default)
+        where TEvents : class
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(subscription);
+        ThrowIfDisposed();
+        var dispatcher = EventsRegistration<TEvents>().CreateDispatcher();
+        var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor, call => dispatcher.InvokeAsync(handler, call),
+            cancellationToken, subscription).ConfigureAwait(false);
+        _servers.TryAdd(server, 0);
+        return new RpcSubscriber(server, stopped => _servers.TryRemove(stopped, out _));
+    }
+
+    private static RpcServiceRegistry.Registration<TEvents> EventsRegistration<TEvents>() where TEvents : class
+    {
+        var registration = RpcServiceRegistry.Get<TEvents>();
+        if (registration.Descriptor.Exchange is null)
+        {
+            throw new InvalidOperationException($"{typeof(TEvents).FullName} is an [RpcService] interface, not [RpcEvents]: call it with CreateClient and serve it with ServeAsync.");
+        }
+
+        return registration;
     }
 
     /// <summary>
@@ -97,6 +146,11 @@ public sealed class RpcConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(getImplementation);
         ThrowIfDisposed();
         var registration = RpcServiceRegistry.Get<TService>();
+        if (registration.Descriptor.Exchange is not null)
+        {
+            throw new InvalidOperationException($"{typeof(TService).FullName} is an [RpcEvents] interface: receive its events with SubscribeAsync.");
+        }
+
         var dispatcher = registration.CreateDispatcher();
         var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
             call => dispatcher.InvokeAsync(getImplementation(call.Context), call), cancellationToken).ConfigureAwait(false);

@@ -87,6 +87,27 @@ public sealed class RpcServiceUnavailableException : RpcException
     public string Queue { get; }
 }
 
+/// <summary>
+/// An event no queue is bound for: the broker dropped it. Thrown only when <see cref="RpcOptions.FailUnroutableEvents"/>
+/// is set; otherwise it is logged and counted.
+/// </summary>
+public sealed class RpcUnroutableEventException : RpcException
+{
+    /// <summary>Creates the exception.</summary>
+    public RpcUnroutableEventException(string events, string method, string exchange, string routingKey)
+        : base($"Event {events}.{method} reached no queue: nothing is bound to exchange '{exchange}' for routing key '{routingKey}' (is a subscriber running?).", events, method)
+    {
+        Exchange = exchange;
+        RoutingKey = routingKey;
+    }
+
+    /// <summary>The exchange the event was published to.</summary>
+    public string Exchange { get; }
+
+    /// <summary>The routing key no binding matched.</summary>
+    public string RoutingKey { get; }
+}
+
 /// <summary>The broker could not be reached, or the connection was lost while the call was in flight.</summary>
 public sealed class RpcConnectionException : RpcException
 {

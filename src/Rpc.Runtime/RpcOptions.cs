@@ -113,6 +113,15 @@ public sealed class RpcOptions
     /// </summary>
     public string QueuePrefix { get; set; } = string.Empty;
 
+    internal string ExchangeFor(RpcServiceDescriptor events) => QueuePrefix + events.Exchange;
+
+    /// <summary>
+    /// When <see langword="true"/>, publishing an event that no queue is bound for (nobody subscribed) throws
+    /// <see cref="RpcUnroutableEventException"/>. By AMQP's rules that is not an error, and by default it is not one
+    /// here either: the event is dropped by the broker, logged (event 2002) and counted (<c>rpcgen.events.unroutable</c>).
+    /// </summary>
+    public bool FailUnroutableEvents { get; set; }
+
     internal string QueueFor(RpcServiceDescriptor service) => QueuePrefix.Length == 0 ? service.Queue : QueuePrefix + service.Queue;
 
     /// <summary>

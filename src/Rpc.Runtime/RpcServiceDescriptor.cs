@@ -33,6 +33,12 @@ public sealed class RpcServiceDescriptor
     /// <summary>The methods, in declaration order.</summary>
     public IReadOnlyList<RpcMethodDescriptor> Methods { get; }
 
+    /// <summary>For an <see cref="RpcEventsAttribute"/> interface: the exchange its events are published to (without the prefix); null for a service.</summary>
+    public string? Exchange { get; init; }
+
+    /// <summary>For an <see cref="RpcEventsAttribute"/> interface: how its exchange routes.</summary>
+    public RpcExchangeType ExchangeType { get; init; }
+
     /// <summary>Whether requests are handled one at a time in queue order (<see cref="RpcServiceAttribute.Ordered"/>).</summary>
     public bool Ordered { get; init; }
 

@@ -195,6 +195,48 @@ public sealed class DiagnosticTests
         "RPCGEN012",
         $"Parameter 'values' of method 'SumAsync' has type '{shown}': {reason}");
 
+    [Theory]
+    [InlineData("Task<int>", "System.Threading.Tasks.Task<int>")]
+    [InlineData("ValueTask<string>", "System.Threading.Tasks.ValueTask<string>")]
+    public Task RPCGEN020_event_that_returns_a_value(string returnType, string shown) => AssertSingle(
+        $$"""
+        [RpcEvents] public interface IOrderEvents { {{returnType}} {|#0:OrderPlacedAsync|}(string id); }
+        """,
+        "RPCGEN020",
+        $"Event 'OrderPlacedAsync' returns '{shown}': an event has no reply; return Task or ValueTask, or make it a method of an [RpcService]");
+
+    [Fact]
+    public Task RPCGEN021_invalid_exchange_name() => AssertSingle(
+        """
+        [{|#0:RpcEvents(Exchange = "amq.orders")|}] public interface IOrderEvents { Task OrderPlacedAsync(string id); }
+        """,
+        "RPCGEN021",
+        "Exchange name 'amq.orders' is invalid: names starting with 'amq.' are reserved by RabbitMQ; choose another");
+
+    [Fact]
+    public Task RPCGEN022_two_routing_keys() => AssertSingle(
+        """
+        [RpcEvents] public interface IOrderEvents { Task {|#0:OrderPlacedAsync|}([RoutingKey] string region, [RoutingKey] string kind); }
+        """,
+        "RPCGEN022",
+        "Event 'OrderPlacedAsync' has more than one [RoutingKey] parameter: an event has one routing key; keep one and send the others in the body");
+
+    [Fact]
+    public Task RPCGEN023_routing_key_that_is_not_a_string() => AssertSingle(
+        """
+        [RpcEvents] public interface IOrderEvents { Task {|#0:OrderPlacedAsync|}([RoutingKey] int region, string id); }
+        """,
+        "RPCGEN023",
+        "[RoutingKey] parameter 'region' of event 'OrderPlacedAsync' has type 'int': a routing key is text; make it a string");
+
+    [Fact]
+    public Task RPCGEN024_routing_key_on_a_service_method() => AssertSingle(
+        """
+        [RpcService] public interface IShop { Task {|#0:OrderAsync|}([RoutingKey] string region, string id); }
+        """,
+        "RPCGEN024",
+        "[RoutingKey] parameter 'region' of method 'OrderAsync' is in an [RpcService]: requests are routed by queue; remove [RoutingKey], or declare the interface [RpcEvents]");
+
     [Fact]
     public Task RPCGEN013_generated_name_clashes_with_an_existing_type() => AssertSingle(
         """

@@ -64,6 +64,10 @@ public sealed class SnapshotTests
     [MemberData(nameof(Frameworks))]
     public Task Durable_work_time_to_live_and_ordered_services(string framework) => Verify(framework, "DurableWork", "DurableWork.cs");
 
+    [Theory]
+    [MemberData(nameof(Frameworks))]
+    public Task Events_on_fanout_direct_and_topic_exchanges_with_routing_keys(string framework) => Verify(framework, "Events", "Events.cs");
+
     public static TheoryData<string> Frameworks => TargetFramework.All;
 
     private static async Task Verify(string framework, string family, params string[] contractFiles)

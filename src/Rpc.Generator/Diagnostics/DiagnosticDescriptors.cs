@@ -81,10 +81,30 @@ internal static class DiagnosticDescriptors
         "Generated type name clashes with another type",
         "The generated type '{0}' would clash with {1} in the same namespace: rename the interface or that type");
 
+    public static readonly DiagnosticDescriptor EventWithResult = Error("RPCGEN020",
+        "Event returns a value",
+        "Event '{0}' returns '{1}': an event has no reply; return Task or ValueTask, or make it a method of an [RpcService]");
+
+    public static readonly DiagnosticDescriptor InvalidExchangeName = Error("RPCGEN021",
+        "Invalid exchange name",
+        "Exchange name '{0}' is invalid: {1}");
+
+    public static readonly DiagnosticDescriptor SeveralRoutingKeys = Error("RPCGEN022",
+        "More than one routing key",
+        "Event '{0}' has more than one [RoutingKey] parameter: an event has one routing key; keep one and send the others in the body");
+
+    public static readonly DiagnosticDescriptor RoutingKeyNotString = Error("RPCGEN023",
+        "Routing key is not a string",
+        "[RoutingKey] parameter '{0}' of event '{1}' has type '{2}': a routing key is text; make it a string");
+
+    public static readonly DiagnosticDescriptor RoutingKeyOutsideEvents = Error("RPCGEN024",
+        "Routing key on a service method",
+        "[RoutingKey] parameter '{0}' of method '{1}' is in an [RpcService]: requests are routed by queue; remove [RoutingKey], or declare the interface [RpcEvents]");
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
         DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult, UnsupportedParameterType,
-        GeneratedNameClash);
+        GeneratedNameClash, EventWithResult, InvalidExchangeName, SeveralRoutingKeys, RoutingKeyNotString, RoutingKeyOutsideEvents);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
 

@@ -53,6 +53,12 @@ internal static class DispatcherEmitter
                 continue;
             }
 
+            if (parameter.IsRoutingKey)
+            {
+                arguments[i] = "call.RoutingKey";
+                continue;
+            }
+
             var local = "arg" + i;
             arguments[i] = local;
             var fallback = parameter.DefaultValue ?? parameter.EmptyParamsValue;

@@ -12,7 +12,8 @@ internal sealed record ServiceModel(
     string Accessibility,
     string HintName,
     EquatableArray<MethodModel> Methods,
-    bool Ordered = false);
+    bool Ordered = false,
+    EventsModel? Events = null);
 
 internal enum ReturnKind
 {
@@ -43,6 +44,7 @@ internal sealed record MethodModel(
 /// <param name="Identifier">The C# identifier, escaped with @ where it is a keyword.</param>
 /// <param name="WireName">The JSON property name: the parameter name without @.</param>
 /// <param name="DefaultValue">The default value as a C# expression, or null when the parameter has none.</param>
+/// <param name="IsRoutingKey">An event's [RoutingKey] parameter: the routing key, not part of the body.</param>
 /// <param name="EmptyParamsValue">For a params parameter, the empty array or collection used when a request leaves it out.</param>
 internal sealed record ParameterModel(
     string Identifier,
@@ -52,4 +54,5 @@ internal sealed record ParameterModel(
     bool IsParams,
     bool IsNotNull,
     string? DefaultValue,
-    string? EmptyParamsValue);
+    string? EmptyParamsValue,
+    bool IsRoutingKey = false);

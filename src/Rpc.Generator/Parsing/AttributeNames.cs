@@ -5,4 +5,6 @@ internal static class AttributeNames
 {
     public const string RpcService = "RpcGen.RpcServiceAttribute";
     public const string RpcMethod = "RpcGen.RpcMethodAttribute";
+    public const string RpcEvents = "RpcGen.RpcEventsAttribute";
+    public const string RoutingKey = "RpcGen.RoutingKeyAttribute";
 }

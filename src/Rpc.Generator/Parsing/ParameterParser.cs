@@ -48,7 +48,8 @@ internal static class ParameterParser
                 IsParams: parameter.IsParams,
                 IsNotNull: parameter.Type.IsReferenceType && parameter.NullableAnnotation == NullableAnnotation.NotAnnotated,
                 DefaultValue: parameter.HasExplicitDefaultValue ? CSharpLiterals.DefaultValue(parameter) : null,
-                EmptyParamsValue: parameter.IsParams ? EmptyCollection(parameter.Type) : null));
+                EmptyParamsValue: parameter.IsParams ? EmptyCollection(parameter.Type) : null,
+                IsRoutingKey: parameter.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RoutingKey)));
         }
 
         return parameters.ToEquatableArray();

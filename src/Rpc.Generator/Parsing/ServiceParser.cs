@@ -22,7 +22,7 @@ internal static class ServiceParser
 
         // [RpcService] on two parts of a partial interface (already error CS0579) reaches here once per part;
         // answering for the first part only keeps one generated file per interface.
-        if (!IsFirstMarkedPart(context, symbol)) return null;
+        if (!IsFirstMarkedPart(context, symbol, context.Attributes.FirstOrDefault()?.AttributeClass?.ToDisplayString() ?? AttributeNames.RpcService)) return null;
 
         var diagnostics = new DiagnosticBag(symbol.Locations.FirstOrDefault());
         return Parse(symbol, context.Attributes.FirstOrDefault(), context.SemanticModel.Compilation, diagnostics, cancellationToken);
@@ -49,10 +49,13 @@ internal static class ServiceParser
         }
 
         var serviceName = Names.ServiceNameOf(symbol.Name);
-        var queue = ReadQueue(attribute, symbol, serviceName, diagnostics, cancellationToken);
+        bool isEvents = attribute?.AttributeClass?.ToDisplayString() == AttributeNames.RpcEvents;
+        var attributeLocation = attribute?.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? interfaceLocation;
+        var events = isEvents ? EventRules.Read(attribute, serviceName, attributeLocation, diagnostics) : null;
+        var queue = isEvents ? serviceName : ReadQueue(attribute, symbol, serviceName, diagnostics, cancellationToken);
 
         var typeName = Names.GeneratedTypeBaseName(symbol);
-        var clientName = typeName + "Client";
+        var clientName = typeName + (isEvents ? "Publisher" : "Client");
         var dispatcherName = typeName + "Dispatcher";
         var descriptorName = typeName + "RpcDescriptor";
         foreach (var (generated, clash) in NameClashes.GeneratedTypeClashes(symbol, typeName, clientName, dispatcherName, descriptorName))
@@ -60,7 +63,7 @@ internal static class ServiceParser
             diagnostics.Report(DiagnosticDescriptors.GeneratedNameClash, interfaceLocation, generated, clash);
         }
 
-        var methods = ParseMembers(symbol, new KnownTypes(compilation), diagnostics, cancellationToken);
+        var methods = EventRules.Check(ParseMembers(symbol, new KnownTypes(compilation), diagnostics, cancellationToken), isEvents, diagnostics);
 
         if (diagnostics.Count > 0 || accessibility is null) return null;
 
@@ -77,7 +80,8 @@ internal static class ServiceParser
             Methods: NameClashes.ResolveMemberNames(symbol, clientName, methods)
                 .Select(m => m.OneWay && m.TimeToLiveMilliseconds == 0 ? m with { TimeToLiveMilliseconds = ReadInt(attribute, "TimeToLiveMilliseconds") } : m)
                 .ToEquatableArray(),
-            Ordered: ReadBool(attribute, "Ordered"));
+            Ordered: !isEvents && ReadBool(attribute, "Ordered"),
+            Events: events);
     }
 
     /// <summary>[RpcService(Queue = "...")] or the service name, checked against RabbitMQ's queue name rules.</summary>
@@ -152,11 +156,11 @@ internal static class ServiceParser
         return methods;
     }
 
-    private static bool IsFirstMarkedPart(GeneratorAttributeSyntaxContext context, INamedTypeSymbol symbol)
+    private static bool IsFirstMarkedPart(GeneratorAttributeSyntaxContext context, INamedTypeSymbol symbol, string attributeName)
     {
         if (symbol.DeclaringSyntaxReferences.Length < 2) return true;
         var first = symbol.GetAttributes()
-            .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RpcService)?.ApplicationSyntaxReference;
+            .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == attributeName)?.ApplicationSyntaxReference;
         return first is null || (first.SyntaxTree == context.TargetNode.SyntaxTree && context.TargetNode.Span.Contains(first.Span));
     }
 

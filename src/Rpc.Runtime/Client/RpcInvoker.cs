@@ -27,6 +27,7 @@ public sealed class RpcInvoker
     private readonly IChannel _sendChannel;
     private readonly PendingCalls _pending;
     private readonly WorkQueues _workQueues;
+    private readonly EventPublisher _events;
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
     private volatile Expiration? _expiration;
@@ -37,6 +38,7 @@ public sealed class RpcInvoker
     private RpcInvoker(IChannel channel, IChannel sendChannel, PendingCalls pending, WorkQueues workQueues, RpcOptions options)
     {
         _workQueues = workQueues;
+        _events = new EventPublisher(workQueues.Connection, options, Transport.AmqpConnector.UserNameOf(options.Uri));
         _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
         _channel = channel;
         _sendChannel = sendChannel;
@@ -154,6 +156,27 @@ public sealed class RpcInvoker
 
         telemetry?.Complete(failure);
         if (failure is not null) throw failure;
+    }
+
+    /// <summary>
+    /// Publishes an event of an <see cref="RpcEventsAttribute"/> interface to its exchange with <paramref name="routingKey"/>
+    /// (the method's wire name when null): persistent, mandatory; completes when the broker has confirmed it.
+    /// </summary>
+    public Task PublishAsync(RpcRequest request, string? routingKey, CancellationToken cancellationToken)
+    {
+        if (request.Error is { } error)
+        {
+            request.Release();
+            return Task.FromException(error);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            request.Release();
+            return Task.FromCanceled(cancellationToken);
+        }
+
+        return _events.PublishAsync(_sendChannel, request, routingKey, cancellationToken);
     }
 
     internal JsonTypeInfo<T> GetTypeInfo<T>() => JsonTypeInfoCache<T>.Get(_options.JsonSerializerOptions);
@@ -281,7 +304,7 @@ public sealed class RpcInvoker
         }
     }
 
-    private static RpcException PublishFailure(RpcMethodDescriptor method, string queue, Exception e)
+    internal static RpcException PublishFailure(RpcMethodDescriptor method, string queue, Exception e)
     {
         var service = method.Service;
         return e switch

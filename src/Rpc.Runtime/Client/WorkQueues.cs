@@ -28,6 +28,8 @@ internal sealed class WorkQueues
         _options = options;
     }
 
+    public IConnection Connection => _connection;
+
     public Task EnsureAsync(RpcServiceDescriptor service, string queue, CancellationToken cancellationToken)
     {
         var declared = _declared.GetOrAdd(queue, _ => DeclareAsync(service, queue));

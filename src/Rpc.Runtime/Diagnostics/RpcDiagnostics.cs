@@ -37,6 +37,12 @@ public static class RpcDiagnostics
     /// <summary>Counter of one-way requests and events moved to <c>{queue}.dead-letter</c>, tagged with <c>error.type</c>.</summary>
     public const string DeadLettered = "rpcgen.server.dead_lettered";
 
+    /// <summary>Counter of events published and confirmed by the broker.</summary>
+    public const string EventsPublished = "rpcgen.events.published";
+
+    /// <summary>Counter of events the broker returned because no queue was bound for them.</summary>
+    public const string EventsUnroutable = "rpcgen.events.unroutable";
+
     /// <summary>Logger category of connection events (connected, reconnecting, recovered).</summary>
     public const string ConnectionLogCategory = "RpcGen.Connection";
 

@@ -44,6 +44,10 @@ internal static partial class RpcLog
         Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) failed: {ErrorType}: {ErrorMessage}")]
     public static partial void CallFailed(ILogger logger, string service, string method, string queue, string? correlationId, string errorType, string errorMessage);
 
+    [LoggerMessage(EventId = RpcLogEvents.EventUnroutable, EventName = nameof(RpcLogEvents.EventUnroutable), Level = LogLevel.Warning,
+        Message = "Event {Events}.{Method} reached no queue: nothing is bound to exchange '{Exchange}' for routing key '{RoutingKey}'; the broker dropped it")]
+    public static partial void EventUnroutable(ILogger logger, string events, string method, string exchange, string routingKey);
+
     [LoggerMessage(EventId = RpcLogEvents.HandlerFailed, EventName = nameof(RpcLogEvents.HandlerFailed), Level = LogLevel.Error,
         Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) failed in the server; the caller got error {ErrorType}")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string service, string method, string queue, string? correlationId, string errorType);

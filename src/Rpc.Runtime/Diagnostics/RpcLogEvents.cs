@@ -24,6 +24,12 @@ public static class RpcLogEvents
     /// </summary>
     public const int CallFailed = 2001;
 
+    /// <summary>
+    /// Warning: an event was published to an exchange where no queue is bound for its routing key, so the broker
+    /// dropped it (category <c>RpcGen.Client</c>). Set <see cref="RpcOptions.FailUnroutableEvents"/> to make it an exception.
+    /// </summary>
+    public const int EventUnroutable = 2002;
+
     /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
     public const int HandlerFailed = 3001;
 

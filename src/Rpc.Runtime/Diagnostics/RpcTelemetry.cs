@@ -38,6 +38,21 @@ internal static class RpcTelemetry
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(RpcDiagnostics.DeadLettered, "{message}",
         "One-way requests and events moved to their dead-letter queue.");
 
+    public static readonly Counter<long> EventsPublished = Meter.CreateCounter<long>(RpcDiagnostics.EventsPublished, "{event}",
+        "Events published and confirmed by the broker.");
+    public static readonly Counter<long> EventsUnroutable = Meter.CreateCounter<long>(RpcDiagnostics.EventsUnroutable, "{event}",
+        "Events the broker returned because no queue was bound for them.");
+
+    public static void CountPublished(string events, string method)
+    {
+        if (EventsPublished.Enabled) EventsPublished.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, events }, { RpcMethodTag, method } });
+    }
+
+    public static void CountUnroutable(string events, string method)
+    {
+        if (EventsUnroutable.Enabled) EventsUnroutable.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, events }, { RpcMethodTag, method } });
+    }
+
     public static void CountRetried(string service, string method)
     {
         if (Retried.Enabled) Retried.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { RpcMethodTag, method } });

@@ -26,14 +26,16 @@ internal sealed class FailedWork
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IChannel? _channel;
     private bool _deadLetterQueueDeclared;
+    private readonly string _deadLetterFor;
 
-    public FailedWork(IConnection connection, RpcOptions options, string service, string queue)
+    public FailedWork(IConnection connection, RpcOptions options, string service, string queue, string? deadLetterFor = null)
     {
+        _deadLetterFor = deadLetterFor ?? queue;
         _connection = connection;
         _options = options;
         _service = service;
         _queue = queue;
-        DeadLetterQueue = queue + QueueDeclarations.DeadLetterSuffix;
+        DeadLetterQueue = _deadLetterFor + QueueDeclarations.DeadLetterSuffix;
         _userId = AmqpConnector.UserNameOf(options.Uri);
     }
 
@@ -124,7 +126,7 @@ internal sealed class FailedWork
 
             if (declareDeadLetterQueue && !_deadLetterQueueDeclared)
             {
-                await QueueDeclarations.DeclareDeadLetterAsync(_channel, _options, _queue, CancellationToken.None).ConfigureAwait(false);
+                await QueueDeclarations.DeclareDeadLetterAsync(_channel, _options, _deadLetterFor, CancellationToken.None).ConfigureAwait(false);
                 _deadLetterQueueDeclared = true;
             }
 

@@ -68,11 +68,11 @@ public sealed class RpcServer : IAsyncDisposable
     public long DeadLettered => _failedWork.DeadLettered;
 
     internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
-        Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
+        Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken, RpcSubscription? subscription = null)
     {
         // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
         // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
-        ushort prefetch = service.Ordered ? (ushort)1 : options.Prefetch;
+        ushort prefetch = service.Ordered ? (ushort)1 : subscription?.Prefetch ?? options.Prefetch;
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
                 consumerDispatchConcurrency: prefetch),
@@ -80,10 +80,20 @@ public sealed class RpcServer : IAsyncDisposable
         var queue = options.QueueFor(service);
         try
         {
-            await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken,
-                singleActiveConsumer: service.Ordered).ConfigureAwait(false);
+            string deadLetterFor = queue;
+            if (subscription is null)
+            {
+                await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken,
+                    singleActiveConsumer: service.Ordered).ConfigureAwait(false);
+            }
+            else
+            {
+                // A subscriber is a server of its subscription's queue: same consuming, acks, retries and dead letters.
+                (queue, deadLetterFor) = await EventTopology.DeclareAsync(channel, options, service, subscription, cancellationToken).ConfigureAwait(false);
+            }
+
             await channel.BasicQosAsync(0, prefetch, global: false, cancellationToken).ConfigureAwait(false);
-            var failedWork = new FailedWork(connection, options, service.Name, queue);
+            var failedWork = new FailedWork(connection, options, service.Name, queue, deadLetterFor);
             var server = new RpcServer(channel, options, service, queue, invoke, failedWork);
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
                 .ConfigureAwait(false);
@@ -127,7 +137,8 @@ public sealed class RpcServer : IAsyncDisposable
                 {
                     method = Accept(properties, body);
                     var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0);
-                    var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
+                    var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token,
+                        WireContract.ReadText(properties.Headers, WireContract.RoutingKeyHeader) ?? routingKey);
                     await InvokeAsync(call).ConfigureAwait(false);
                 }
                 catch (Exception e)

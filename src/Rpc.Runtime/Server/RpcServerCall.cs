@@ -20,8 +20,9 @@ public sealed class RpcServerCall
     private readonly PooledBufferWriter _result;
 
     internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
-        PooledBufferWriter result, RpcContext context, CancellationToken cancellationToken)
+        PooledBufferWriter result, RpcContext context, CancellationToken cancellationToken, string routingKey = "")
     {
+        RoutingKey = routingKey;
         Method = method;
         _body = new RequestBodyReader(method, body);
         _json = json;
@@ -35,6 +36,9 @@ public sealed class RpcServerCall
 
     /// <summary>What the handler may know about the request (caller, correlation id, redelivery).</summary>
     public RpcContext Context { get; }
+
+    /// <summary>The event's routing key (for a <see cref="RoutingKeyAttribute"/> parameter): as first published, also on a retry.</summary>
+    public string RoutingKey { get; }
 
     /// <summary>Cancelled when the server stops and the call did not finish within the drain timeout.</summary>
     public CancellationToken CancellationToken { get; }

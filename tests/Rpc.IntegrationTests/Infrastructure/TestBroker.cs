@@ -12,6 +12,7 @@ public sealed class TestBroker : IAsyncDisposable
 
     private readonly List<RpcConnection> _connections = new();
     private readonly List<string> _queues = new();
+    private readonly List<string> _exchanges = new();
 
     public string Prefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..12] + ".";
 
@@ -42,13 +43,20 @@ public sealed class TestBroker : IAsyncDisposable
         lock (_queues) _queues.Add(queue);
     }
 
+    /// <summary>The full name of an events exchange in this test (the prefix applies to exchanges too); deleted at the end.</summary>
+    public string Exchange(string exchange)
+    {
+        lock (_exchanges) _exchanges.Add(Prefix + exchange);
+        return Prefix + exchange;
+    }
+
     /// <summary>The full queue name a service with <paramref name="queue"/> uses in this test.</summary>
     public string QueueName(string queue) => Prefix + queue;
 
     public async ValueTask DisposeAsync()
     {
         foreach (var connection in _connections) await connection.DisposeAsync();
-        if (_queues.Count == 0) return;
+        if (_queues.Count == 0 && _exchanges.Count == 0) return;
         var factory = new ConnectionFactory { Uri = Uri };
         await using var amqp = await factory.CreateConnectionAsync();
         await using var channel = await amqp.CreateChannelAsync();
@@ -57,6 +65,19 @@ public sealed class TestBroker : IAsyncDisposable
         {
             await channel.QueueDeleteAsync(queue);
             await channel.QueueDeleteAsync(queue + ".dead-letter");
+        }
+
+        foreach (var exchange in _exchanges.Distinct())
+        {
+            // A test that failed before its exchange was declared leaves nothing to delete; the broker may say so by closing the channel.
+            await using var exchangeChannel = await amqp.CreateChannelAsync();
+            try
+            {
+                await exchangeChannel.ExchangeDeleteAsync(exchange);
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+            }
         }
     }
 }

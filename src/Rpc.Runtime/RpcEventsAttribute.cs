@@ -1,0 +1,48 @@
+using System;
+
+namespace RpcGen;
+
+/// <summary>
+/// Marks an interface as a set of events published on a RabbitMQ exchange: every method (returning
+/// <see cref="System.Threading.Tasks.Task"/> or <see cref="System.Threading.Tasks.ValueTask"/>) is an event. The RpcGen
+/// source generator writes a publisher (<c>{Name}Publisher</c>, from <see cref="RpcConnection.CreatePublisher{TEvents}"/>)
+/// and a subscriber dispatcher (used by <see cref="RpcConnection.SubscribeAsync{TEvents}(TEvents, RpcSubscription, System.Threading.CancellationToken)"/>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Interface, Inherited = false, AllowMultiple = false)]
+public sealed class RpcEventsAttribute : Attribute
+{
+    /// <summary>
+    /// The exchange the events are published to, declared durable. Defaults to the interface name without its leading
+    /// <c>I</c> (<c>IOrderEvents</c> → <c>OrderEvents</c>). <see cref="RpcOptions.QueuePrefix"/> goes before it.
+    /// </summary>
+    public string? Exchange { get; set; }
+
+    /// <summary>How the exchange routes: <see cref="RpcExchangeType.Topic"/> by default.</summary>
+    public RpcExchangeType Type { get; set; } = RpcExchangeType.Topic;
+}
+
+/// <summary>The AMQP exchange types events can be published on.</summary>
+public enum RpcExchangeType
+{
+    /// <summary>Every bound queue gets every event; routing keys and bindings are ignored.</summary>
+    Fanout = 0,
+
+    /// <summary>A queue gets the events whose routing key equals one of its binding keys.</summary>
+    Direct = 1,
+
+    /// <summary>
+    /// A queue gets the events whose routing key matches one of its binding patterns: words separated by <c>.</c>,
+    /// where <c>*</c> stands for exactly one word and <c>#</c> for zero or more.
+    /// </summary>
+    Topic = 2,
+}
+
+/// <summary>
+/// On a <see langword="string"/> parameter of an <see cref="RpcEventsAttribute"/> method: the event's routing key,
+/// sent as the AMQP routing key and not in the body. In a subscriber it receives the delivery's routing key. An event
+/// without one is published with its wire name as routing key.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter, Inherited = false, AllowMultiple = false)]
+public sealed class RoutingKeyAttribute : Attribute
+{
+}
