@@ -130,6 +130,17 @@ try
         await OfferedLoadAsync(payloadKind);
     }
 
+    if (options.Pending > 0 && OperatingSystem.IsLinux())
+    {
+        foreach (var contender in contenders)
+        {
+            var pending = await PendingMemory.MeasureAsync(clients[contender], maxInFlight, options.Pending, server.Pid, broker?.Pid);
+            report.AddPending(contender, pending);
+            Console.Error.WriteLine(Invariant(
+                $"bench: {options.Pending} pending  {contender.Name,-40} client {pending.ClientManagedBytesPerCall,7:0} B/call managed, {pending.ClientWorkingSetBytesPerCall,7:0} B/call working set; broker {pending.BrokerResidentBytesPerCall,7:0} B/call; drained in {pending.Drain.TotalSeconds:0.0} s"));
+        }
+    }
+
     Console.WriteLine(report.Render());
     Console.WriteLine(Invariant($"Load average at the start: {loadAtStart}; at the end: {LoadAverage()}."));
     Console.WriteLine(Invariant($"Finished in {total.Elapsed.TotalSeconds:0} s."));
