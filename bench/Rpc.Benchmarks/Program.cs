@@ -35,6 +35,7 @@ Console.WriteLine("## RpcGen runtime benchmark");
 Console.WriteLine();
 Console.WriteLine(await DescribeMachineAsync(options.Amqp));
 Console.WriteLine(Invariant($"Mode: {(options.Quick ? "quick" : "full")}; {options.Rounds} round(s); warm-up {options.Warmup.TotalSeconds:0.#} s and window {options.Window.TotalSeconds:0.#} s per scenario; in flight {string.Join(", ", options.InFlight)}."));
+if (options.Connections > 1) Console.WriteLine(Invariant($"Client connections per contender: {options.Connections} (workers dealt out among them)."));
 if (options.OfferedLoad.Length > 0)
 {
     Console.WriteLine(Invariant($"Offered load: {string.Join(", ", options.OfferedLoad.Select(p => p + " %"))} of each contender's maximum; {options.OfferedRounds} round(s) of {options.OfferedWindow.TotalSeconds:0.#} s."));
@@ -56,7 +57,7 @@ try
     int maxInFlight = options.InFlight.Max();
     foreach (var contender in contenders)
     {
-        var client = await contender.ConnectAsync(environment, maxInFlight, CancellationToken.None);
+        var client = await MultiConnectionClient.ConnectAsync(contender, environment, options.Connections, maxInFlight, CancellationToken.None);
         clients[contender] = client;
         await Runner.VerifyAsync(contender, client, checkPayloads);
     }
