@@ -205,6 +205,27 @@ public sealed class DiagnosticTests
         "The generated type 'ShopClient' would clash with the existing type 'ShopClient' in the same namespace: rename the interface or that type");
 
     [Fact]
+    public Task RPCGEN014_a_method_without_a_cancellation_token_gets_a_suggestion_that_does_not_stop_generation()
+    {
+        var test = Test("""
+            [RpcService] public interface IShop { Task<int> {|#0:CountAsync|}(string sku); Task SaveAsync(int id, CancellationToken cancellationToken); }
+            """);
+        test.DisabledDiagnostics.Remove(DiagnosticDescriptors.NoCancellationToken.Id);
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("RPCGEN014", DiagnosticSeverity.Info).WithLocation(0).WithMessage(
+            "Method 'CountAsync' takes no CancellationToken: callers cannot cancel the call or bound it by their own deadline; add 'CancellationToken cancellationToken = default' (it is not sent, so the wire contract stays the same)"));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck; // IShop is generated: a suggestion is no error
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public void RPCGEN014_leaves_the_service_generated()
+    {
+        var run = GeneratorHarness.Run(new SourceFile("Service.cs", Usings + "[RpcService] public interface IShop { Task<int> CountAsync(string sku); }"));
+        run.AssertCleanCompile();
+        Assert.Equal("IShop.RpcGen.g.cs", Assert.Single(run.GeneratedSources).HintName);
+    }
+
+    [Fact]
     public Task RPCGEN013_nested_interface_whose_generated_names_equal_a_top_level_services()
     {
         var test = Test(
@@ -288,11 +309,11 @@ public sealed class DiagnosticTests
         foreach (var descriptor in DiagnosticDescriptors.All)
         {
             Assert.Contains(descriptor.Id, tested);
-            Assert.Matches(new Regex("^" + descriptor.Id + @" \| RpcGen \| Error \| " + Regex.Escape(descriptor.Title.ToString()) + "$", RegexOptions.Multiline), releases);
+            Assert.Matches(new Regex("^" + descriptor.Id + @" \| RpcGen \| " + descriptor.DefaultSeverity + @" \| " + Regex.Escape(descriptor.Title.ToString()) + "$", RegexOptions.Multiline), releases);
             var heading = Regex.Match(docs, "^## (" + descriptor.Id + ": .*)$", RegexOptions.Multiline);
             Assert.True(heading.Success, $"docs/diagnostics.md has no section for {descriptor.Id}");
             Assert.Equal(DiagnosticDescriptors.HelpLinkBase + "#" + Anchor(heading.Groups[1].Value), descriptor.HelpLinkUri);
-            Assert.Equal(DiagnosticSeverity.Error, descriptor.DefaultSeverity);
+            Assert.Equal(descriptor == DiagnosticDescriptors.NoCancellationToken ? DiagnosticSeverity.Info : DiagnosticSeverity.Error, descriptor.DefaultSeverity);
         }
     }
 
