@@ -225,6 +225,69 @@ public sealed class DiagnosticTests
         Assert.Equal("IShop.RpcGen.g.cs", Assert.Single(run.GeneratedSources).HintName);
     }
 
+    private const string JsonUsings = "using System.Text.Json.Serialization;\n";
+
+    [Fact]
+    public Task RPCGEN015_every_type_the_json_context_misses_is_named_where_it_is_used()
+    {
+        var test = Test(JsonUsings + """
+            public sealed record Line(string Sku, decimal Price);
+            public sealed record Order(int Id, List<Line> Lines);
+            [JsonSerializable(typeof(Order))]
+            [JsonSerializable(typeof(int))]
+            internal abstract partial class ShopJson : JsonSerializerContext { protected ShopJson() : base(null) { } }
+
+            [RpcService(JsonContext = typeof(ShopJson))]
+            internal interface IShop
+            {
+                Task<int> PlaceAsync(Order order, CancellationToken cancellationToken);
+                Task<Dictionary<string, decimal>> {|#1:PricesAsync|}(string[] {|#0:skus|});
+                Task<decimal> TotalAsync(Line line, int? count);
+            }
+            """);
+        test.ExpectedDiagnostics.Add(Error("RPCGEN015",
+            "Type 'string[]' of parameter 'skus' of method 'PricesAsync' is not covered by JSON context 'ShopJson': a trimmed or AOT app would fail at the first call; add [JsonSerializable(typeof(string[]))] to the context"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("RPCGEN015", DiagnosticSeverity.Error).WithLocation(1).WithMessage(
+            "Type 'System.Collections.Generic.Dictionary<string, decimal>' of the result of method 'PricesAsync' is not covered by JSON context 'ShopJson': a trimmed or AOT app would fail at the first call; add [JsonSerializable(typeof(System.Collections.Generic.Dictionary<string, decimal>))] to the context"));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck; // a gap fails the build, it does not stop generation
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task RPCGEN015_a_context_that_covers_every_type_gives_no_diagnostic()
+    {
+        var test = Test(JsonUsings + """
+            public sealed record Line(string Sku, decimal Price);
+            [JsonSerializable(typeof(Line))]
+            [JsonSerializable(typeof(Dictionary<string, decimal>))]
+            [JsonSerializable(typeof(string[]))]
+            internal abstract partial class ShopJson : JsonSerializerContext { protected ShopJson() : base(null) { } }
+
+            [RpcService(JsonContext = typeof(ShopJson))]
+            internal interface IShop
+            {
+                Task<Dictionary<string, decimal>> PricesAsync(string[] skus, CancellationToken cancellationToken);
+                Task<decimal> TotalAsync(Line line, decimal? discount, CancellationToken cancellationToken);
+                Task ClearAsync(CancellationToken cancellationToken);
+            }
+            """);
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task RPCGEN016_json_context_that_is_not_a_JsonSerializerContext()
+    {
+        var test = Test("""
+            internal sealed class NotAContext { }
+            [{|#0:RpcService(JsonContext = typeof(NotAContext))|}] internal interface IShop { Task<int> CountAsync(CancellationToken cancellationToken); }
+            """);
+        test.ExpectedDiagnostics.Add(Error("RPCGEN016",
+            "'NotAContext' given as JsonContext of 'IShop' does not derive from System.Text.Json.Serialization.JsonSerializerContext: give the source-generated context that serialises the contract's types"));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        return test.RunAsync();
+    }
+
     [Fact]
     public Task RPCGEN013_nested_interface_whose_generated_names_equal_a_top_level_services()
     {

@@ -89,10 +89,18 @@ internal static class DiagnosticDescriptors
         "RPC method takes no CancellationToken",
         "Method '{0}' takes no CancellationToken: callers cannot cancel the call or bound it by their own deadline; add 'CancellationToken cancellationToken = default' (it is not sent, so the wire contract stays the same)");
 
+    public static readonly DiagnosticDescriptor JsonContextGap = Error("RPCGEN015",
+        "JSON context does not cover a contract type",
+        "Type '{0}' of {1} is not covered by JSON context '{2}': a trimmed or AOT app would fail at the first call; add [JsonSerializable(typeof({0}))] to the context");
+
+    public static readonly DiagnosticDescriptor JsonContextNotAContext = Error("RPCGEN016",
+        "JsonContext is not a JsonSerializerContext",
+        "'{0}' given as JsonContext of '{1}' does not derive from System.Text.Json.Serialization.JsonSerializerContext: give the source-generated context that serialises the contract's types");
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
         DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult, UnsupportedParameterType,
-        GeneratedNameClash, NoCancellationToken);
+        GeneratedNameClash, NoCancellationToken, JsonContextGap, JsonContextNotAContext);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
 
