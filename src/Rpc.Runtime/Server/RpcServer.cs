@@ -3,8 +3,10 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Server;
+using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen;
@@ -16,27 +18,28 @@ namespace RpcGen;
 /// </summary>
 public sealed class RpcServer : IAsyncDisposable
 {
-    private readonly IChannel _channel;
     private readonly RpcOptions _options;
     private readonly RpcServiceDescriptor _service;
     private readonly string _queue;
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
-    private readonly Acknowledgements _acks;
-    private string? _consumerTag;
+    private readonly SettlementCounts _settlements = new();
+    private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IConnection _connection = null!;
+    private ChannelHolder _channel = null!;
+    private volatile Acknowledgements _acks = null!;
+    private volatile string? _consumerTag;
     private int _inFlight;
     private volatile bool _stopping;
     private int _disposed;
     private long _served;
 
-    private RpcServer(IChannel channel, RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke)
+    private RpcServer(RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke)
     {
-        _channel = channel;
         _options = options;
         _service = service;
         _queue = queue;
         _invoke = invoke;
-        _acks = new Acknowledgements(channel, options.CoalesceAcks);
     }
 
     /// <summary>The queue this server consumes.</summary>
@@ -49,104 +52,204 @@ public sealed class RpcServer : IAsyncDisposable
     public long Served => Interlocked.Read(ref _served);
 
     /// <summary>Ack and nack frames written, a multiple ack counted once; fewer than the requests settled when acks are coalesced.</summary>
-    internal long SettlementFrames => _acks.FramesSent;
+    internal long SettlementFrames => _settlements.Frames;
 
     /// <summary>Deliveries acked or requeued so far.</summary>
-    internal long Settled => _acks.Settled;
+    internal long Settled => _settlements.Settled;
 
-    internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
+    /// <summary>The server's channel (tests read how often the broker closed it and it was rebuilt).</summary>
+    internal ChannelHolder Channel => _channel;
+
+    internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcOptions options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
     {
-        // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more.
-        var channel = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                consumerDispatchConcurrency: options.Prefetch),
-            cancellationToken).ConfigureAwait(false);
         var queue = options.QueueFor(service);
+        var server = new RpcServer(options, service, queue, invoke) { _connection = connection };
         try
         {
-            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-            await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
-            var server = new RpcServer(channel, options, service, queue, invoke);
-            server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
-                .ConfigureAwait(false);
-            return server;
+            // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more.
+            server._channel = await ChannelHolder.CreateAsync(connection,
+                new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+                    consumerDispatchConcurrency: options.Prefetch),
+                server.SetUpChannelAsync, $"channel serving queue '{queue}'", options.Loggers.Server, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationInterruptedException e)
         {
-            channel.Dispose();
             throw new RpcException($"Cannot serve {service.Name} on queue '{queue}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
         }
+
+        server._channel.ChannelClosedByBroker = server.OnChannelClosedByBroker;
+        connection.ConnectionShutdownAsync += server.OnConnectionShutdownAsync;
+        return server;
     }
 
-    private async Task HandleAsync(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    /// <summary>What every server channel needs, the first and each rebuilt one: the queue, the prefetch, the consumer (consume-ok).</summary>
+    private async Task SetUpChannelAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        await channel.QueueDeclareAsync(_queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.BasicQosAsync(0, _options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+        // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
+        var acks = new Acknowledgements(channel, _options.CoalesceAcks, _settlements);
+        _acks = acks;
+        if (_stopping) return;
+        _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, new RequestConsumer(this, channel, acks), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The broker closed this server's channel; the connection is open. The deliveries on it go back to the queue (the
+    /// handlers still running finish, but their acks have no channel), and the holder rebuilds the channel.
+    /// </summary>
+    private int OnChannelClosedByBroker(IChannel channel, ShutdownEventArgs reason)
+    {
+        // RabbitMQ's words (3.8 to 4.x): "delivery acknowledgement on channel N timed out. Timeout value used: ..."
+        if (reason.ReplyText.Contains("timed out", StringComparison.OrdinalIgnoreCase)
+            && reason.ReplyText.Contains("acknowledgement", StringComparison.OrdinalIgnoreCase))
+        {
+            Diagnostics.RpcLog.ConsumerTimeoutExceeded(_options.Loggers.Server, _queue, reason.ReplyText);
+        }
+
+        return InFlight;
+    }
+
+    /// <summary>The connection is lost: its deliveries will never be acked here; recovery numbers the new ones after them.</summary>
+    private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs reason)
+    {
+        if (reason.Initiator != ShutdownInitiator.Application) _acks.ForgetUnsettled();
+        return Task.CompletedTask;
+    }
+
+    private async Task HandleAsync(Acknowledgements acks, ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         Interlocked.Increment(ref _inFlight);
+        acks.Delivered(deliveryTag);
+        // Every delivery is settled exactly once, here, whatever throws above: acked once answered (or once answering
+        // failed for good, so a request that breaks the server is not redelivered in a loop), given back unanswered
+        // only when the server is stopping.
+        bool requeue = true;
         try
         {
-            if (_stopping)
-            {
-                // Arrived while stopping: give it back for another server.
-                await _acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
-                return;
-            }
-
-            var telemetry = new Diagnostics.ServerCallTelemetry(_options, _service, _queue, properties, redelivered, body.Length);
-            // Pooled: the reply body is written, published and given back without a buffer allocated per call.
-            using var result = new PooledBufferWriter();
-            RpcMethodDescriptor? method = null;
-            bool isError = false;
+            if (_stopping) return; // arrived while stopping: give it back for another server
+            requeue = false;
+            await AnswerAsync(deliveryTag, redelivered, properties, body).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
             try
             {
-                if (body.Length > _options.MaxRequestBodySize)
-                {
-                    throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                        $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
-                }
-
-                method = ResolveMethod(properties.Type);
-                if (WireContract.ReadDeadline(properties.Headers) is long deadline)
-                {
-                    long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
-                    if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
-                    {
-                        throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
-                            $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
-                    }
-                }
-
-                if (!WireContract.IsAcceptedContentType(properties.ContentType))
-                {
-                    throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
-                        $"Content type '{properties.ContentType}' is not supported; send application/json.");
-                }
-
-                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered);
-                var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
-                await InvokeAsync(call).ConfigureAwait(false);
+                Diagnostics.RpcLog.AnswerFailed(_options.Loggers.Server, e, _service.Name, _queue, properties.CorrelationId);
             }
-            catch (Exception e)
+            catch (Exception)
             {
-                isError = true;
-                result.Clear();
-                var (type, message) = Classify(e);
-                telemetry.Failed(e, type, rejected: e is ErrorReply or RpcBadRequestException);
-                ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
+                // A log provider that throws must not leave the delivery unsettled.
             }
-
-            if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
-            {
-                await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory).ConfigureAwait(false);
-            }
-
-            await _acks.AckAsync(deliveryTag).ConfigureAwait(false);
-            telemetry.Stop();
-            Interlocked.Increment(ref _served);
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            try
+            {
+                if (requeue) await acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
+                else await acks.AckAsync(deliveryTag).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+    }
+
+    private async Task AnswerAsync(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        var telemetry = StartTelemetry(properties, redelivered, body.Length);
+        // Pooled: the reply body is written, published and given back without a buffer allocated per call.
+        using var result = new PooledBufferWriter();
+        RpcMethodDescriptor? method = null;
+        bool isError = false;
+        try
+        {
+            if (body.Length > _options.MaxRequestBodySize)
+            {
+                throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
+                    $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
+            }
+
+            method = ResolveMethod(properties.Type);
+            DateTimeOffset? callerDeadline = null;
+            if (WireContract.ReadDeadline(properties.Headers) is long deadline)
+            {
+                callerDeadline = DateTimeOffset.FromUnixTimeMilliseconds(deadline);
+                long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
+                if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
+                        $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
+                }
+            }
+
+            if (!WireContract.IsAcceptedContentType(properties.ContentType))
+            {
+                throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
+                    $"Content type '{properties.ContentType}' is not supported; send application/json.");
+            }
+
+            var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, callerDeadline);
+            var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
+            try
+            {
+                await InvokeAsync(call).ConfigureAwait(false);
+            }
+            finally
+            {
+                call.Complete();
+            }
+
+            if (result.WrittenCount > _options.MaxMessageSize)
+            {
+                throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
+                    $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
+            }
+        }
+        catch (Exception e)
+        {
+            isError = true;
+            result.Clear();
+            var (type, message) = Classify(e);
+            Guard(telemetry, static (t, state) => t.Failed(state.e, state.type, rejected: state.e is ErrorReply or RpcBadRequestException), (e, type));
+            ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
+        }
+
+        if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
+        {
+            await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory).ConfigureAwait(false);
+        }
+
+        Guard(telemetry, static (t, _) => t.Stop(), 0);
+        Interlocked.Increment(ref _served);
+    }
+
+    /// <summary>Telemetry that throws (a listener, a log provider) must not cost the caller its reply or the server its ack.</summary>
+    private Diagnostics.ServerCallTelemetry? StartTelemetry(IReadOnlyBasicProperties properties, bool redelivered, int bodySize)
+    {
+        try
+        {
+            return new Diagnostics.ServerCallTelemetry(_options, _service, _queue, properties, redelivered, bodySize);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    private static void Guard<TState>(Diagnostics.ServerCallTelemetry? telemetry, Action<Diagnostics.ServerCallTelemetry, TState> action, TState state)
+    {
+        if (telemetry is null) return;
+        try
+        {
+            action(telemetry, state);
+        }
+        catch (Exception)
+        {
         }
     }
 
@@ -198,59 +301,98 @@ public sealed class RpcServer : IAsyncDisposable
         // Only an error says so: a reply without the header is a success (as from a plain server), and a success
         // without a header table is less for this server, the broker and the caller to encode and decode.
         if (isError) properties.Headers = new Dictionary<string, object?>(1) { [WireContract.StatusHeader] = WireContract.StatusError };
+        // The channel is being rebuilt after the broker closed it: the reply goes out on the new one.
+        if (_channel.WhenReady is { } ready)
+        {
+            try
+            {
+                await ready.WaitAsync(ReplyHoldLimit).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
         try
         {
             // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
-            await _channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
+            await _channel.Channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
         }
         catch (Exception e) when (IsChannelGone(e))
         {
-            // The request stays unacked, so the broker redelivers it.
+            // The request went with its channel: the broker redelivers it.
         }
     }
+
+    /// <summary>How long a reply waits for a channel being rebuilt; its caller's own timeout is usually shorter.</summary>
+    private static readonly TimeSpan ReplyHoldLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>The failures that mean the channel is gone, taking its unsettled deliveries with it (the broker redelivers them).</summary>
     internal static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
 
-    /// <summary>A failed reply or ack after a lost channel must not crash the consumer; the broker redelivers unacked requests.</summary>
-    private static async Task SafeAsync(Func<Task> action)
+    /// <summary>
+    /// Stops taking requests, waits up to <see cref="RpcOptions.DrainTimeout"/> for calls in flight to be answered and
+    /// acked, then closes the channel; requests not yet started go back to the queue for other servers. A second call
+    /// waits for the first to finish.
+    /// </summary>
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>
+    /// <see cref="DisposeAsync"/>, cut short when <paramref name="cancellationToken"/> fires (a host's shutdown grace
+    /// period): then the handlers still running are cancelled at once, and given a short moment to finish.
+    /// </summary>
+    internal async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _disposedCompletion.Task.ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            await action().ConfigureAwait(false);
+            _stopping = true;
+            _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+            if (_consumerTag is { } consumerTag)
+            {
+                try
+                {
+                    await _channel.Channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsChannelGone(e) || e is OperationCanceledException)
+                {
+                }
+            }
+
+            await WaitForInFlightAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            if (InFlight > 0)
+            {
+                _abort.Cancel();
+                // Handlers that honour their token stop now; one that ignores it is not waited for long.
+                var grace = cancellationToken.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5);
+                await WaitForInFlightAsync(grace, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
+            await _acks.WhenSentAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsChannelGone(e))
+        catch (TimeoutException)
         {
+        }
+        finally
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+            _disposedCompletion.TrySetResult();
         }
     }
 
-    /// <summary>
-    /// Stops taking requests, waits up to <see cref="RpcOptions.DrainTimeout"/> for calls in flight to be answered and
-    /// acked, then closes the channel; requests not yet started go back to the queue for other servers.
-    /// </summary>
-    public async ValueTask DisposeAsync()
+    private async Task WaitForInFlightAsync(TimeSpan limit, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _stopping = true;
-        if (_consumerTag is not null)
+        var deadline = DateTime.UtcNow + limit;
+        while (InFlight > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {
-            await SafeAsync(() => _channel.BasicCancelAsync(_consumerTag)).ConfigureAwait(false);
+            await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
         }
-
-        var deadline = DateTime.UtcNow + _options.DrainTimeout;
-        while (InFlight > 0 && DateTime.UtcNow < deadline) await Task.Delay(10).ConfigureAwait(false);
-        if (InFlight > 0)
-        {
-            _abort.Cancel();
-            var hardDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            while (InFlight > 0 && DateTime.UtcNow < hardDeadline) await Task.Delay(10).ConfigureAwait(false);
-        }
-
-        // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
-        await _acks.WhenSentAsync().ConfigureAwait(false);
-        await SafeAsync(() => _channel.CloseAsync()).ConfigureAwait(false);
-        _channel.Dispose();
-        _abort.Dispose();
     }
 
     /// <summary>An error reply the runtime itself decides on, with its documented type.</summary>
@@ -264,10 +406,16 @@ public sealed class RpcServer : IAsyncDisposable
     {
         private readonly RpcServer _server;
 
-        public RequestConsumer(RpcServer server, IChannel channel) : base(channel) => _server = server;
+        private readonly Acknowledgements _acks;
+
+        public RequestConsumer(RpcServer server, IChannel channel, Acknowledgements acks) : base(channel)
+        {
+            _server = server;
+            _acks = acks;
+        }
 
         public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-            _server.HandleAsync(deliveryTag, redelivered, properties, body);
+            _server.HandleAsync(_acks, deliveryTag, redelivered, properties, body);
     }
 }
