@@ -27,7 +27,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection _connection = null!;
     private ChannelHolder _channel = null!;
-    private volatile Acknowledgements _acks = null!;
+    private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
     private int _inFlight;
     private volatile bool _stopping;
@@ -90,11 +90,11 @@ public sealed class RpcServer : IAsyncDisposable
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await channel.BasicQosAsync(0, _options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
         // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
-        var acks = new Acknowledgements(channel, _options.CoalesceAcks, _settlements);
-        _acks = acks;
+        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
+            CancellationTokenSource.CreateLinkedTokenSource(_abort.Token));
+        _consumer = consumer;
         if (_stopping) return;
-        _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, new RequestConsumer(this, channel, acks), cancellationToken)
-            .ConfigureAwait(false);
+        _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -110,18 +110,23 @@ public sealed class RpcServer : IAsyncDisposable
             Diagnostics.RpcLog.ConsumerTimeoutExceeded(_options.Loggers.Server, _queue, reason.ReplyText);
         }
 
+        // The requests still running go back to the queue and will be answered again; their handlers' tokens fire so
+        // they stop now. RabbitMQ.Client answers the broker's channel.close only once the channel's handlers have
+        // returned, and reads nothing else on the connection meanwhile. Cancelled off the reader: token callbacks run inline.
+        ThreadPool.UnsafeQueueUserWorkItem(static lost => lost.Cancel(), _consumer.ChannelLost, preferLocal: false);
         return InFlight;
     }
 
     /// <summary>The connection is lost: its deliveries will never be acked here; recovery numbers the new ones after them.</summary>
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs reason)
     {
-        if (reason.Initiator != ShutdownInitiator.Application) _acks.ForgetUnsettled();
+        if (reason.Initiator != ShutdownInitiator.Application) _consumer.Acks.ForgetUnsettled();
         return Task.CompletedTask;
     }
 
-    private async Task HandleAsync(Acknowledgements acks, ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    private async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
+        var acks = consumer.Acks;
         Interlocked.Increment(ref _inFlight);
         acks.Delivered(deliveryTag);
         // Every delivery is settled exactly once, here, whatever throws above: acked once answered (or once answering
@@ -132,7 +137,7 @@ public sealed class RpcServer : IAsyncDisposable
         {
             if (_stopping) return; // arrived while stopping: give it back for another server
             requeue = false;
-            await AnswerAsync(deliveryTag, redelivered, properties, body).ConfigureAwait(false);
+            await AnswerAsync(consumer, redelivered, properties, body).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -159,7 +164,7 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    private async Task AnswerAsync(RequestConsumer consumer, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         var telemetry = StartTelemetry(properties, redelivered, body.Length);
         // Pooled: the reply body is written, published and given back without a buffer allocated per call.
@@ -194,7 +199,7 @@ public sealed class RpcServer : IAsyncDisposable
             }
 
             var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, callerDeadline);
-            var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
+            var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token);
             try
             {
                 await InvokeAsync(call).ConfigureAwait(false);
@@ -219,7 +224,8 @@ public sealed class RpcServer : IAsyncDisposable
             ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
         }
 
-        if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
+        // A request whose channel the broker closed is back in the queue and will be answered from there.
+        if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen)
         {
             await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory).ConfigureAwait(false);
         }
@@ -301,18 +307,6 @@ public sealed class RpcServer : IAsyncDisposable
         // Only an error says so: a reply without the header is a success (as from a plain server), and a success
         // without a header table is less for this server, the broker and the caller to encode and decode.
         if (isError) properties.Headers = new Dictionary<string, object?>(1) { [WireContract.StatusHeader] = WireContract.StatusError };
-        // The channel is being rebuilt after the broker closed it: the reply goes out on the new one.
-        if (_channel.WhenReady is { } ready)
-        {
-            try
-            {
-                await ready.WaitAsync(ReplyHoldLimit).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
-
         try
         {
             // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
@@ -323,9 +317,6 @@ public sealed class RpcServer : IAsyncDisposable
             // The request went with its channel: the broker redelivers it.
         }
     }
-
-    /// <summary>How long a reply waits for a channel being rebuilt; its caller's own timeout is usually shorter.</summary>
-    private static readonly TimeSpan ReplyHoldLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>The failures that mean the channel is gone, taking its unsettled deliveries with it (the broker redelivers them).</summary>
     internal static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
@@ -374,7 +365,7 @@ public sealed class RpcServer : IAsyncDisposable
             }
 
             // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
-            await _acks.WhenSentAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await _consumer.Acks.WhenSentAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -406,16 +397,22 @@ public sealed class RpcServer : IAsyncDisposable
     {
         private readonly RpcServer _server;
 
-        private readonly Acknowledgements _acks;
 
-        public RequestConsumer(RpcServer server, IChannel channel, Acknowledgements acks) : base(channel)
+        public RequestConsumer(RpcServer server, IChannel channel, Acknowledgements acks, CancellationTokenSource channelLost) : base(channel)
         {
             _server = server;
-            _acks = acks;
+            Acks = acks;
+            ChannelLost = channelLost;
         }
+
+        /// <summary>Settles this channel's deliveries: tags are per channel.</summary>
+        public Acknowledgements Acks { get; }
+
+        /// <summary>Fires when the broker closes this channel, and when the server stops past its drain timeout.</summary>
+        public CancellationTokenSource ChannelLost { get; }
 
         public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-            _server.HandleAsync(_acks, deliveryTag, redelivered, properties, body);
+            _server.HandleAsync(this, deliveryTag, redelivered, properties, body);
     }
 }

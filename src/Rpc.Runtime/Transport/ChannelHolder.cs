@@ -103,16 +103,16 @@ internal sealed class ChannelHolder : IAsyncDisposable
             throw;
         }
 
-        channel.ChannelShutdownAsync += OnChannelShutdownAsync;
+        // The event's sender is the library's inner channel, not the one we hold: remember which one this is.
+        channel.ChannelShutdownAsync += (_, reason) => OnChannelShutdownAsync(channel, reason);
         return channel;
     }
 
-    private Task OnChannelShutdownAsync(object sender, ShutdownEventArgs reason)
+    private Task OnChannelShutdownAsync(IChannel closed, ShutdownEventArgs reason)
     {
         // Closed on purpose, or part of a lost connection (whose close reason is set before its channels hear of it):
         // not ours to rebuild.
         if (reason.Initiator == ShutdownInitiator.Application || Volatile.Read(ref _disposed) != 0 || !_connection.IsOpen) return Task.CompletedTask;
-        var closed = (IChannel)sender;
         if (!ReferenceEquals(closed, _channel)) return Task.CompletedTask;
         BeginRebuild(closed, reason);
         return Task.CompletedTask;
