@@ -43,7 +43,18 @@ public sealed class RpcInvoker
         _state = state;
         _pending = pending;
         _options = options;
+        _state.PublishersBlocked += OnPublishersBlocked;
     }
+
+    /// <summary>
+    /// The broker stopped reading this connection: no call waiting now gets its reply before the alarm clears. They fail
+    /// now; a request already read by the broker may still run once it clears (like a timed-out call's).
+    /// </summary>
+    private void OnPublishersBlocked(string reason) =>
+        _pending.FailAll(call => new RpcBrokerBlockedException(
+            $"RPC {call.Method.Service.Name}.{call.Method.WireName}: RabbitMQ blocks this connection's publishers ({reason}: a memory or disk alarm) " +
+            "while the call waited for its reply; the request may still run once the alarm clears.",
+            reason, call.Method.Service.Name, call.Method.WireName));
 
     internal PendingCalls PendingCalls => _pending;
 

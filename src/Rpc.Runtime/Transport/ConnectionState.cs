@@ -37,6 +37,13 @@ internal sealed class ConnectionState
         connection.ConnectionUnblockedAsync += OnUnblockedAsync;
     }
 
+    /// <summary>
+    /// The broker started blocking publishers, with its reason. RabbitMQ sends <c>connection.blocked</c> only once the
+    /// connection publishes during an alarm, and stops reading it after that publish: calls waiting then get no reply
+    /// until the alarm clears (the server's replies are held too), so their owner fails them now.
+    /// </summary>
+    public event Action<string>? PublishersBlocked;
+
     /// <summary>True between a lost connection and the end of its recovery.</summary>
     public bool IsDown => (_flags & Down) != 0;
 
@@ -88,6 +95,7 @@ internal sealed class ConnectionState
         Interlocked.Exchange(ref _blockedSinceUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         Set(Blocked, on: true);
         RpcLog.PublishersBlocked(_options.Loggers.Connection, _uri, args.Reason);
+        PublishersBlocked?.Invoke(args.Reason);
         return Task.CompletedTask;
     }
 

@@ -17,6 +17,9 @@ public interface IFaultService
     Task<string> WaitForCancellationAsync(CancellationToken cancellationToken = default);
 
     Task<int> EchoAsync(int value, string? padding);
+
+    [RpcMethod(OneWay = true)]
+    Task NoteAsync(int value);
 }
 
 public sealed class FaultService : IFaultService
@@ -68,6 +71,14 @@ public sealed class FaultService : IFaultService
     }
 
     public Task<int> EchoAsync(int value, string? padding) => Task.FromResult(value);
+
+    public ConcurrentQueue<int> Notes { get; } = new();
+
+    public Task NoteAsync(int value)
+    {
+        Notes.Enqueue(value);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>Log events, kept for assertions: the logger factory a test hands to RpcOptions.LoggerFactory.</summary>
