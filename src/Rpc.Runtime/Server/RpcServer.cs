@@ -86,8 +86,7 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>What every server channel needs, the first and each rebuilt one: the queue, the prefetch, the consumer (consume-ok).</summary>
     private async Task SetUpChannelAsync(IChannel channel, CancellationToken cancellationToken)
     {
-        await channel.QueueDeclareAsync(_queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await QueueDeclarations.DeclareDurableAsync(channel, _options, _queue, _service.Name, cancellationToken).ConfigureAwait(false);
         await channel.BasicQosAsync(0, _options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
         // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
         var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
