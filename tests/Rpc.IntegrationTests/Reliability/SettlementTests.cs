@@ -12,6 +12,9 @@ public interface ISettleService
     Task<int> EchoAsync(int value);
 
     Task FailAsync(int value);
+
+    /// <summary>Runs until its token fires; true when it did.</summary>
+    Task<bool> WaitAsync(CancellationToken cancellationToken = default);
 }
 
 public sealed class SettleService : ISettleService
@@ -19,6 +22,19 @@ public sealed class SettleService : ISettleService
     public Task<int> EchoAsync(int value) => Task.FromResult(value);
 
     public Task FailAsync(int value) => throw new InvalidOperationException("failing on purpose " + value);
+
+    public async Task<bool> WaitAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(60), cancellationToken);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
 }
 
 /// <summary>
