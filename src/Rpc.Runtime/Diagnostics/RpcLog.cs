@@ -84,10 +84,6 @@ internal static partial class RpcLog
         Message = "RabbitMQ closed the channel serving queue '{Queue}' because a request stayed unacknowledged past its consumer_timeout ({Reason}): a handler ran too long. The channel was rebuilt; unacked requests go back to the queue")]
     public static partial void ConsumerTimeoutExceeded(ILogger logger, string queue, string reason);
 
-    [LoggerMessage(EventId = RpcLogEvents.TimeoutAtOrAboveConsumerTimeout, EventName = nameof(RpcLogEvents.TimeoutAtOrAboveConsumerTimeout), Level = LogLevel.Warning,
-        Message = "Serving queue '{Queue}' with a call timeout of {TimeoutMs} ms, at or above the broker's consumer_timeout of {ConsumerTimeoutMs} ms: a handler that runs that long gets its channel closed by the broker. Lower RpcOptions.DefaultTimeout or raise consumer_timeout")]
-    public static partial void TimeoutAtOrAboveConsumerTimeout(ILogger logger, string queue, long timeoutMs, long consumerTimeoutMs);
-
     [LoggerMessage(EventId = RpcLogEvents.AnswerFailed, EventName = nameof(RpcLogEvents.AnswerFailed), Level = LogLevel.Error,
         Message = "Answering a request to {Service} on queue '{Queue}' (correlation id {CorrelationId}) failed in the runtime; it was acked and its caller gets no reply")]
     public static partial void AnswerFailed(ILogger logger, Exception exception, string service, string queue, string? correlationId);

@@ -66,12 +66,6 @@ public static class RpcLogEvents
     public const int ConsumerTimeoutExceeded = 3010;
 
     /// <summary>
-    /// Warning, at start: the call timeout in use (<c>RpcOptions.DefaultTimeout</c>) is at or above the broker's
-    /// <c>consumer_timeout</c>, so a handler that runs that long gets its channel closed by the broker.
-    /// </summary>
-    public const int TimeoutAtOrAboveConsumerTimeout = 3011;
-
-    /// <summary>
     /// Error: answering a request failed in the runtime, not the handler (publishing the reply failed for a reason other
     /// than a lost channel). The request was acked, so it is not redelivered in a loop; its caller times out.
     /// </summary>

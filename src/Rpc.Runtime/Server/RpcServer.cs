@@ -123,7 +123,7 @@ public sealed class RpcServer : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    private async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         var acks = consumer.Acks;
         Interlocked.Increment(ref _inFlight);
@@ -390,28 +390,5 @@ public sealed class RpcServer : IAsyncDisposable
     {
         public ErrorReply(string type, string message) : base(message) => Type = type;
         public string Type { get; }
-    }
-
-    private sealed class RequestConsumer : AsyncDefaultBasicConsumer
-    {
-        private readonly RpcServer _server;
-
-
-        public RequestConsumer(RpcServer server, IChannel channel, Acknowledgements acks, CancellationTokenSource channelLost) : base(channel)
-        {
-            _server = server;
-            Acks = acks;
-            ChannelLost = channelLost;
-        }
-
-        /// <summary>Settles this channel's deliveries: tags are per channel.</summary>
-        public Acknowledgements Acks { get; }
-
-        /// <summary>Fires when the broker closes this channel, and when the server stops past its drain timeout.</summary>
-        public CancellationTokenSource ChannelLost { get; }
-
-        public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
-            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-            _server.HandleAsync(this, deliveryTag, redelivered, properties, body);
     }
 }
