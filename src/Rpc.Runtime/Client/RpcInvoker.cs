@@ -27,6 +27,7 @@ public sealed class RpcInvoker
     private readonly IConnection _connection;
     private readonly ConnectionState _state;
     private readonly PendingCalls _pending;
+    private readonly WorkQueues _workQueues;
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
     private volatile Expiration? _expiration;
@@ -36,8 +37,9 @@ public sealed class RpcInvoker
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
     private readonly string _userId;
 
-    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, RpcOptions options)
+    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcOptions options)
     {
+        _workQueues = workQueues;
         _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
         _connection = connection;
         _state = state;
@@ -63,7 +65,7 @@ public sealed class RpcInvoker
 
     internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcOptions options, CancellationToken cancellationToken)
     {
-        var invoker = new RpcInvoker(connection, state, new PendingCalls(), options);
+        var invoker = new RpcInvoker(connection, state, new PendingCalls(), new WorkQueues(connection, options), options);
         var logger = options.Loggers.Client;
         // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
         // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails
@@ -145,7 +147,10 @@ public sealed class RpcInvoker
     /// <summary>Calls a method that returns no result and completes when the server has replied.</summary>
     public Task CallAsync(RpcRequest request, CancellationToken cancellationToken) => Start<object?>(request, null, cancellationToken);
 
-    /// <summary>Sends a one-way request: completes when the broker has confirmed it, with no reply.</summary>
+    /// <summary>
+    /// Sends a one-way request as durable work: persistent, to the durable service queue (declared if need be), with no
+    /// expiration unless the method or service sets a time-to-live; completes when the broker has confirmed it.
+    /// </summary>
     public async Task SendAsync(RpcRequest request, CancellationToken cancellationToken)
     {
         if (request.Error is { } error)
@@ -173,7 +178,8 @@ public sealed class RpcInvoker
         {
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
-            Expiration = ExpirationFor(_options.DefaultTimeout),
+            Persistent = true,
+            Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
             UserId = _userId,
         };
         telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
@@ -182,7 +188,7 @@ public sealed class RpcInvoker
         Exception? failure;
         try
         {
-            failure = await PublishSendAsync(method, queue, properties, request, cancellationToken)
+            failure = await DeclareAndPublishAsync(method, queue, properties, request, cancellationToken)
                 .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -336,6 +342,27 @@ public sealed class RpcInvoker
         {
             request.Release();
         }
+    }
+
+    private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties,
+        RpcRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _workQueues.EnsureAsync(method.Service, queue.Value, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            request.Release();
+            return PublishFailure(method, queue.Value, e);
+        }
+        catch
+        {
+            request.Release();
+            throw;
+        }
+
+        return await PublishSendAsync(method, queue, properties, request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes a one-way request mandatory, with a confirm; returns the failure as an RpcException instead of throwing.</summary>

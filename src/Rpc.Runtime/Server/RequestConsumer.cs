@@ -28,5 +28,5 @@ internal sealed class RequestConsumer : AsyncDefaultBasicConsumer
 
     public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
         string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-        _server.HandleAsync(this, deliveryTag, redelivered, properties, body);
+        _server.HandleAsync(this, deliveryTag, redelivered, exchange, routingKey, properties, body);
 }

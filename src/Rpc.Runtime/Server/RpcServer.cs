@@ -14,7 +14,8 @@ namespace RpcGen;
 /// <summary>
 /// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
 /// prefetch calls at once, publishes each reply and then acks. Every request is acked once answered, including
-/// those that cannot be read, so a poison message is never redelivered in a loop.
+/// those that cannot be read, so a poison message is never redelivered in a loop. A one-way request whose handler
+/// throws is retried and then dead-lettered (<see cref="FailedWork"/>), never dropped.
 /// </summary>
 public sealed class RpcServer : IAsyncDisposable
 {
@@ -26,6 +27,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly SettlementCounts _settlements = new();
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection _connection = null!;
+    private FailedWork _failedWork = null!;
     private ChannelHolder _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
@@ -57,6 +59,15 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>Deliveries acked or requeued so far.</summary>
     internal long Settled => _settlements.Settled;
 
+    /// <summary>Where one-way requests whose handler kept failing, or that can never succeed, are moved: <c>{queue}.dead-letter</c>.</summary>
+    public string DeadLetterQueue => _failedWork.DeadLetterQueue;
+
+    /// <summary>One-way requests put back in the queue for another try since the server started.</summary>
+    public long Retried => _failedWork.Retried;
+
+    /// <summary>One-way requests moved to <see cref="DeadLetterQueue"/> since the server started.</summary>
+    public long DeadLettered => _failedWork.DeadLettered;
+
     /// <summary>The server's channel (tests read how often the broker closed it and it was rebuilt).</summary>
     internal ChannelHolder Channel => _channel;
 
@@ -64,13 +75,18 @@ public sealed class RpcServer : IAsyncDisposable
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
     {
         var queue = options.QueueFor(service);
-        var server = new RpcServer(options, service, queue, invoke) { _connection = connection };
+        var server = new RpcServer(options, service, queue, invoke)
+        {
+            _connection = connection,
+            _failedWork = new FailedWork(connection, options, service.Name, queue),
+        };
         try
         {
-            // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more.
+            // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
+            // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
             server._channel = await ChannelHolder.CreateAsync(connection,
                 new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                    consumerDispatchConcurrency: options.Prefetch),
+                    consumerDispatchConcurrency: server.Prefetch),
                 server.SetUpChannelAsync, $"channel serving queue '{queue}'", options.Loggers.Server, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationInterruptedException e)
@@ -83,11 +99,14 @@ public sealed class RpcServer : IAsyncDisposable
         return server;
     }
 
+    private ushort Prefetch => _service.Ordered ? (ushort)1 : _options.Prefetch;
+
     /// <summary>What every server channel needs, the first and each rebuilt one: the queue, the prefetch, the consumer (consume-ok).</summary>
     private async Task SetUpChannelAsync(IChannel channel, CancellationToken cancellationToken)
     {
-        await QueueDeclarations.DeclareDurableAsync(channel, _options, _queue, _service.Name, cancellationToken).ConfigureAwait(false);
-        await channel.BasicQosAsync(0, _options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+        await QueueDeclarations.DeclareDurableAsync(channel, _options, _queue, _service.Name, cancellationToken,
+            singleActiveConsumer: _service.Ordered).ConfigureAwait(false);
+        await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);
         // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
         var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
             CancellationTokenSource.CreateLinkedTokenSource(_abort.Token));
@@ -123,7 +142,8 @@ public sealed class RpcServer : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         var acks = consumer.Acks;
         Interlocked.Increment(ref _inFlight);
@@ -136,7 +156,7 @@ public sealed class RpcServer : IAsyncDisposable
         {
             if (_stopping) return; // arrived while stopping: give it back for another server
             requeue = false;
-            await AnswerAsync(consumer, redelivered, properties, body).ConfigureAwait(false);
+            requeue = !await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -163,74 +183,122 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(RequestConsumer consumer, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    /// <summary>Runs the request and answers it; false when the delivery must go back to the queue instead of being acked.</summary>
+    private async Task<bool> AnswerAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         var telemetry = StartTelemetry(properties, redelivered, body.Length);
         // Pooled: the reply body is written, published and given back without a buffer allocated per call.
         using var result = new PooledBufferWriter();
         RpcMethodDescriptor? method = null;
-        bool isError = false;
-        try
+        Exception? failure;
+        int retries = WireContract.ReadRetries(properties.Headers);
+        DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
+            ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
+            : null;
+        while (true)
         {
-            if (body.Length > _options.MaxRequestBodySize)
-            {
-                throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                    $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
-            }
-
-            method = ResolveMethod(properties.Type);
-            DateTimeOffset? callerDeadline = null;
-            if (WireContract.ReadDeadline(properties.Headers) is long deadline)
-            {
-                callerDeadline = DateTimeOffset.FromUnixTimeMilliseconds(deadline);
-                long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
-                if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
-                {
-                    throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
-                        $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
-                }
-            }
-
-            if (!WireContract.IsAcceptedContentType(properties.ContentType))
-            {
-                throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
-                    $"Content type '{properties.ContentType}' is not supported; send application/json.");
-            }
-
-            var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, callerDeadline);
-            var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token);
+            failure = null;
             try
             {
-                await InvokeAsync(call).ConfigureAwait(false);
+                method = Accept(properties, body);
+                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
+                    callerDeadline);
+                var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token);
+                try
+                {
+                    await InvokeAsync(call).ConfigureAwait(false);
+                }
+                finally
+                {
+                    call.Complete();
+                }
+
+                if (result.WrittenCount > _options.MaxMessageSize)
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
+                        $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
+                }
             }
-            finally
+            catch (Exception e)
             {
-                call.Complete();
+                failure = e;
+                result.Clear();
             }
 
-            if (result.WrittenCount > _options.MaxMessageSize)
-            {
-                throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                    $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
-            }
+            // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
+            if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
+            retries++;
+            Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
+                Classify(failure).Type, failure.Message);
         }
-        catch (Exception e)
+
+        if (failure is not null)
         {
-            isError = true;
-            result.Clear();
-            var (type, message) = Classify(e);
-            Guard(telemetry, static (t, state) => t.Failed(state.e, state.type, rejected: state.e is ErrorReply or RpcBadRequestException), (e, type));
-            ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
+            var (type, message) = Classify(failure);
+            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure)), (failure, type));
+            if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
+            {
+                // Nobody to tell: the work is retried or dead-lettered, never dropped.
+                var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
+                    retries, IsRetryable(failure) && !_service.Ordered, type, message);
+                if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
+                {
+                    // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
+                    await Task.Delay(HandOffRetryPause).ConfigureAwait(false);
+                    Guard(telemetry, static (t, _) => t.Stop(), 0);
+                    return false;
+                }
+            }
+            else
+            {
+                ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && IsRetryable(failure) ? failure.ToString() : null);
+            }
         }
 
         // A request whose channel the broker closed is back in the queue and will be answered from there.
         if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen)
         {
-            await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory).ConfigureAwait(false);
+            await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
         }
 
         Guard(telemetry, static (t, _) => t.Stop(), 0);
         Interlocked.Increment(ref _served);
+        return true;
+    }
+
+    private static readonly TimeSpan HandOffRetryPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether trying again could help: the handler threw, as opposed to input that can never succeed.</summary>
+    private static bool IsRetryable(Exception e) => e is not ErrorReply and not RpcBadRequestException;
+
+    /// <summary>The checks before a request runs; each failure is an error reply with its documented type.</summary>
+    private RpcMethodDescriptor Accept(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        if (body.Length > _options.MaxRequestBodySize)
+        {
+            throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
+                $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
+        }
+
+        var method = ResolveMethod(properties.Type);
+        if (WireContract.ReadDeadline(properties.Headers) is long deadline)
+        {
+            long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
+            if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
+            {
+                throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
+                    $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
+            }
+        }
+
+        if (!WireContract.IsAcceptedContentType(properties.ContentType))
+        {
+            throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
+                $"Content type '{properties.ContentType}' is not supported; send application/json.");
+        }
+
+        return method;
     }
 
     /// <summary>Telemetry that throws (a listener, a log provider) must not cost the caller its reply or the server its ack.</summary>
@@ -372,6 +440,7 @@ public sealed class RpcServer : IAsyncDisposable
         finally
         {
             await _channel.DisposeAsync().ConfigureAwait(false);
+            await _failedWork.CloseAsync().ConfigureAwait(false);
             _disposedCompletion.TrySetResult();
         }
     }
