@@ -65,7 +65,7 @@ internal static class ServiceParser
 
         var methods = EventRules.Check(ParseMembers(symbol, new KnownTypes(compilation), diagnostics, cancellationToken), isEvents, diagnostics);
 
-        if (diagnostics.Count > 0 || accessibility is null) return null;
+        if (diagnostics.HasErrors || accessibility is null) return null;
 
         return new ServiceModel(
             Namespace: Names.NamespaceOf(symbol),

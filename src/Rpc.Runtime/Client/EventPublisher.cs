@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Diagnostics;
+using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
@@ -30,7 +31,7 @@ internal sealed class EventPublisher
         _userId = userId;
     }
 
-    public async Task PublishAsync(IChannel channel, RpcRequest request, string? routingKey, CancellationToken cancellationToken)
+    public async Task PublishAsync(ChannelHolder sends, RpcRequest request, string? routingKey, CancellationToken cancellationToken)
     {
         var method = request.Method;
         var service = method.Service;
@@ -51,7 +52,7 @@ internal sealed class EventPublisher
         try
         {
             // A confirm that never comes (connection lost mid-publish) must not hang a publisher forever.
-            failure = await DeclareAndPublishAsync(channel, service, exchange, key, properties, request, cancellationToken)
+            failure = await DeclareAndPublishAsync(sends, service, exchange, key, properties, request, cancellationToken)
                 .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -69,14 +70,16 @@ internal sealed class EventPublisher
         RpcTelemetry.CountPublished(service.Name, method.WireName);
     }
 
-    private async Task<Exception?> DeclareAndPublishAsync(IChannel channel, RpcServiceDescriptor service, string exchange, string routingKey,
+    private async Task<Exception?> DeclareAndPublishAsync(ChannelHolder sends, RpcServiceDescriptor service, string exchange, string routingKey,
         BasicProperties properties, RpcRequest request, CancellationToken cancellationToken)
     {
         var method = request.Method;
         try
         {
             await EnsureExchangeAsync(service, exchange, cancellationToken).ConfigureAwait(false);
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, request.CompleteBody(), cancellationToken)
+            // The send channel may be between a broker close and its rebuild: wait for the new one.
+            if (sends.WhenReady is { } ready) await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await sends.Channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, request.CompleteBody(), cancellationToken)
                 .ConfigureAwait(false);
             return null;
         }
@@ -93,7 +96,7 @@ internal sealed class EventPublisher
         }
         catch (Exception e)
         {
-            return RpcInvoker.PublishFailure(method, exchange, e);
+            return PublishFailures.Describe(method, exchange, e, connectionOpen: _connection.IsOpen);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,6 +13,56 @@ namespace RpcGen.Server;
 /// </summary>
 internal static class EventTopology
 {
+    /// <summary>
+    /// Declares everything on a short-lived channel before the subscriber's server exists, so the server's channel
+    /// holder consumes a fixed queue; a refused declaration closes only that channel.
+    /// </summary>
+    public static async Task<(string Queue, string DeadLetterFor)> DeclareOnOwnChannelAsync(IConnection connection, RpcOptions options,
+        RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var declared = await DeclareAsync(channel, options, events, subscription, cancellationToken).ConfigureAwait(false);
+            await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
+            return declared;
+        }
+        finally
+        {
+            channel.Dispose();
+        }
+    }
+
+    /// <summary>A named subscription's topology again, on a rebuilt server channel (every declaration is idempotent).</summary>
+    public static Task DeclareNamedAsync(IChannel channel, RpcOptions options, RpcServiceDescriptor events, RpcSubscription subscription,
+        CancellationToken cancellationToken) => DeclareAsync(channel, options, events, subscription, cancellationToken);
+
+    /// <summary>
+    /// Deletes a stopped subscriber's exclusive queue: not auto-delete (a broker-closed server channel would take it
+    /// with its consumer, before the rebuilt channel could consume it again), so it goes here, or with the connection.
+    /// </summary>
+    public static async Task DeleteQuietlyAsync(IConnection connection, string queue)
+    {
+        if (!connection.IsOpen) return;
+        try
+        {
+            var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
+            try
+            {
+                await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false).ConfigureAwait(false);
+                await channel.CloseAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                channel.Dispose();
+            }
+        }
+        catch (Exception)
+        {
+            // The connection went meanwhile: the broker deletes an exclusive queue with its connection anyway.
+        }
+    }
+
     /// <summary>Declares everything; returns the queue to consume, and the name its dead-letter queue is made from.</summary>
     public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IChannel channel, RpcOptions options, RpcServiceDescriptor events,
         RpcSubscription subscription, CancellationToken cancellationToken)
@@ -23,9 +74,9 @@ internal static class EventTopology
         string deadLetterFor;
         if (string.IsNullOrEmpty(subscription.Queue))
         {
-            // Gone with the subscription's channel; its failures are kept per exchange, since a server-named queue
-            // (amq.gen-…) cannot have a companion of a name the broker reserves.
-            queue = (await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
+            // Gone when the subscriber stops or its connection closes; its failures are kept per exchange, since a
+            // server-named queue (amq.gen-…) cannot have a companion of a name the broker reserves.
+            queue = (await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: false,
                 cancellationToken: cancellationToken).ConfigureAwait(false)).QueueName;
             deadLetterFor = exchange;
         }
