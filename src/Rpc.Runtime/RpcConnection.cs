@@ -18,16 +18,20 @@ namespace RpcGen;
 public sealed class RpcConnection : IAsyncDisposable
 {
     private readonly IConnection _connection;
+    private readonly bool _ownsConnection;
     private readonly ConcurrentDictionary<RpcServer, byte> _servers = new();
+    private readonly Diagnostics.ConnectionEvents _events;
     private int _disposed;
 
-    private RpcConnection(IConnection connection, RpcOptions options, RpcInvoker invoker)
+    private RpcConnection(IConnection connection, bool ownsConnection, RpcOptions options, RpcInvoker invoker)
     {
         _connection = connection;
+        _ownsConnection = ownsConnection;
         Options = options;
         Invoker = invoker;
         _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
-        Diagnostics.ConnectionEvents.Attach(connection, options);
+        _events = Diagnostics.ConnectionEvents.Attach(connection, options);
+        Health = new Health.ConnectionHealth(connection);
     }
 
     /// <summary>The options this connection was opened with.</summary>
@@ -43,6 +47,15 @@ public sealed class RpcConnection : IAsyncDisposable
     /// <summary>Calls on this connection whose timeout is still armed; zero when no call is pending.</summary>
     public int ActiveTimerCount => Invoker.PendingCalls.ActiveTimers;
 
+    /// <summary>What the connection's events said (lost, recovered, blocked), for the health check.</summary>
+    internal Health.ConnectionHealth Health { get; }
+
+    /// <summary>The servers started on this connection and not yet disposed.</summary>
+    internal System.Collections.Generic.ICollection<RpcServer> Servers => _servers.Keys;
+
+    /// <summary>The AMQP connection underneath (opened by RpcGen, or the app's own).</summary>
+    internal IConnection Connection => _connection;
+
     /// <summary>Connects to the broker at <paramref name="uri"/> with default options.</summary>
     /// <exception cref="RpcConnectionException">The broker cannot be reached; the message names the URI (password masked).</exception>
     public static Task<RpcConnection> ConnectAsync(Uri uri, CancellationToken cancellationToken = default) =>
@@ -57,14 +70,45 @@ public sealed class RpcConnection : IAsyncDisposable
         var connection = await AmqpConnector.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            var invoker = await RpcInvoker.CreateAsync(connection, options, cancellationToken).ConfigureAwait(false);
-            return new RpcConnection(connection, options, invoker);
+            var invoker = await RpcInvoker.CreateAsync(connection, options, AmqpConnector.UserNameOf(options.Uri), cancellationToken).ConfigureAwait(false);
+            return new RpcConnection(connection, ownsConnection: true, options, invoker);
         }
         catch
         {
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Runs RpcGen on a connection the app already has (say the <see cref="IConnection"/> Aspire's
+    /// <c>AddRabbitMQClient</c> registers). RpcGen opens its own channels on it and closes them when disposed; the
+    /// connection stays the app's: RpcGen does not change its settings (automatic recovery must be on, as it is by
+    /// default, for RpcGen's consumers to come back after a loss) and neither closes nor disposes it.
+    /// </summary>
+    /// <param name="connection">An open connection.</param>
+    /// <param name="options">
+    /// RpcGen's settings. <see cref="RpcOptions.Uri"/> and <see cref="RpcOptions.ConnectionName"/> do not open anything
+    /// here: if <see cref="RpcOptions.Uri"/> was set, its user name is sent as <c>user_id</c> (it must be the user the
+    /// connection authenticated as, or the broker closes the channel); if not, requests carry no <c>user_id</c>, since
+    /// RabbitMQ.Client does not tell which user a connection authenticated as, and the Uri is set to the connection's endpoint.
+    /// </param>
+    /// <param name="cancellationToken">Cancels opening the channels.</param>
+    /// <exception cref="InvalidOperationException">The connection is not open.</exception>
+    public static async Task<RpcConnection> CreateAsync(IConnection connection, RpcOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        options ??= new RpcOptions();
+        options.Validate();
+        if (!connection.IsOpen)
+        {
+            throw new InvalidOperationException($"RpcGen needs an open connection; '{connection.ClientProvidedName}' is closed ({connection.CloseReason?.ReplyText}).");
+        }
+
+        string? userId = options.HasUri ? AmqpConnector.UserNameOf(options.Uri) : null;
+        if (!options.HasUri) options.AdoptEndpoint(connection.Endpoint);
+        var invoker = await RpcInvoker.CreateAsync(connection, options, userId, cancellationToken).ConfigureAwait(false);
+        return new RpcConnection(connection, ownsConnection: false, options, invoker);
     }
 
     /// <summary>Creates a client for <typeparamref name="TService"/>: the generated <c>{Name}Client</c>.</summary>
@@ -128,13 +172,20 @@ public sealed class RpcConnection : IAsyncDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    /// <summary>Stops this connection's servers (draining), fails calls still waiting, and closes the connection.</summary>
+    /// <summary>
+    /// Stops this connection's servers (draining), fails calls still waiting, closes RpcGen's channels, and closes the
+    /// connection if RpcGen opened it (not one passed to <see cref="CreateAsync(IConnection, RpcOptions?, CancellationToken)"/>).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         foreach (var server in _servers.Keys) await server.DisposeAsync().ConfigureAwait(false);
         await Invoker.CloseAsync().ConfigureAwait(false);
         _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        _events.Dispose();
+        Health.Dispose();
+        // The app's connection is the app's to close: RpcGen has closed its channels on it, which is all it opened.
+        if (!_ownsConnection) return;
         try
         {
             await _connection.CloseAsync().ConfigureAwait(false);

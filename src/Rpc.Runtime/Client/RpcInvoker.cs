@@ -31,11 +31,12 @@ public sealed class RpcInvoker
     private volatile Expiration? _expiration;
 
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
-    private readonly string _userId;
+    // Null on a connection the app opened, whose user RpcGen cannot know: then no user_id is sent.
+    private readonly string? _userId;
 
-    private RpcInvoker(IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options)
+    private RpcInvoker(IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options, string? userId)
     {
-        _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
+        _userId = userId;
         _channel = channel;
         _sendChannel = sendChannel;
         _pending = pending;
@@ -44,7 +45,7 @@ public sealed class RpcInvoker
 
     internal PendingCalls PendingCalls => _pending;
 
-    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, RpcOptions options, CancellationToken cancellationToken)
+    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, RpcOptions options, string? userId, CancellationToken cancellationToken)
     {
         // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
         // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails
@@ -59,7 +60,7 @@ public sealed class RpcInvoker
                 outstandingPublisherConfirmationsRateLimiter: null),
             cancellationToken).ConfigureAwait(false);
         var pending = new PendingCalls();
-        var invoker = new RpcInvoker(channel, sendChannel, pending, options);
+        var invoker = new RpcInvoker(channel, sendChannel, pending, options, userId);
         channel.BasicReturnAsync += invoker.OnReturnAsync;
         var listener = new ReplyListener(channel, pending);
         // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.

@@ -1,3 +1,4 @@
+using System;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -5,30 +6,52 @@ using RpcGen.Transport;
 
 namespace RpcGen.Diagnostics;
 
-/// <summary>Logs the life of one connection: connected, lost (reconnecting), each failed reconnect, recovered.</summary>
-internal static class ConnectionEvents
+/// <summary>
+/// Logs the life of one connection: connected, lost (reconnecting), each failed reconnect, recovered. Disposing it
+/// stops listening, for a connection the app owns that outlives the RpcGen connection on it.
+/// </summary>
+internal sealed class ConnectionEvents : IDisposable
 {
-    public static void Attach(IConnection connection, RpcOptions options)
-    {
-        var logger = options.Loggers.Connection;
-        var uri = AmqpConnector.MaskPassword(options.Uri);
-        RpcLog.Connected(logger, uri, connection.ClientProvidedName ?? string.Empty);
+    private readonly IConnection _connection;
+    private readonly Microsoft.Extensions.Logging.ILogger _logger;
+    private readonly string _uri;
 
-        connection.ConnectionShutdownAsync += (_, reason) =>
-        {
-            // Closing on purpose is no loss; anything else starts RabbitMQ.Client's automatic recovery.
-            if (reason.Initiator != ShutdownInitiator.Application) RpcLog.Reconnecting(logger, uri, reason.ReplyText);
-            return Task.CompletedTask;
-        };
-        connection.ConnectionRecoveryErrorAsync += (_, failure) =>
-        {
-            RpcLog.RecoveryAttemptFailed(logger, failure.Exception, uri);
-            return Task.CompletedTask;
-        };
-        connection.RecoverySucceededAsync += (_, _) =>
-        {
-            RpcLog.Recovered(logger, uri);
-            return Task.CompletedTask;
-        };
+    private ConnectionEvents(IConnection connection, RpcOptions options)
+    {
+        _connection = connection;
+        _logger = options.Loggers.Connection;
+        _uri = AmqpConnector.MaskPassword(options.Uri);
+        RpcLog.Connected(_logger, _uri, connection.ClientProvidedName ?? string.Empty);
+        connection.ConnectionShutdownAsync += OnShutdownAsync;
+        connection.ConnectionRecoveryErrorAsync += OnRecoveryErrorAsync;
+        connection.RecoverySucceededAsync += OnRecoveredAsync;
+    }
+
+    public static ConnectionEvents Attach(IConnection connection, RpcOptions options) => new(connection, options);
+
+    private Task OnShutdownAsync(object sender, ShutdownEventArgs reason)
+    {
+        // Closing on purpose is no loss; anything else starts RabbitMQ.Client's automatic recovery.
+        if (reason.Initiator != ShutdownInitiator.Application) RpcLog.Reconnecting(_logger, _uri, reason.ReplyText);
+        return Task.CompletedTask;
+    }
+
+    private Task OnRecoveryErrorAsync(object sender, ConnectionRecoveryErrorEventArgs failure)
+    {
+        RpcLog.RecoveryAttemptFailed(_logger, failure.Exception, _uri);
+        return Task.CompletedTask;
+    }
+
+    private Task OnRecoveredAsync(object sender, AsyncEventArgs args)
+    {
+        RpcLog.Recovered(_logger, _uri);
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _connection.ConnectionShutdownAsync -= OnShutdownAsync;
+        _connection.ConnectionRecoveryErrorAsync -= OnRecoveryErrorAsync;
+        _connection.RecoverySucceededAsync -= OnRecoveredAsync;
     }
 }

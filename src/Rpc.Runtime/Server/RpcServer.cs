@@ -24,6 +24,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly Acknowledgements _acks;
     private string? _consumerTag;
+    private volatile bool _consuming;
     private int _inFlight;
     private volatile bool _stopping;
     private int _disposed;
@@ -54,6 +55,15 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>Deliveries acked or requeued so far.</summary>
     internal long Settled => _acks.Settled;
 
+    /// <summary>
+    /// Whether the broker is delivering this server's queue to it: its consumer is registered (after a recovery too) and
+    /// its channel open. False once the broker cancelled the consumer (queue deleted) or the channel closed. Read by the health check.
+    /// </summary>
+    internal bool IsConsuming => _consuming && _channel.IsOpen;
+
+    /// <summary>Disposal has begun: the server no longer counts towards the connection's health.</summary>
+    internal bool IsStopping => _stopping;
+
     internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
     {
@@ -71,6 +81,8 @@ public sealed class RpcServer : IAsyncDisposable
             var server = new RpcServer(channel, options, service, queue, invoke);
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
                 .ConfigureAwait(false);
+            // The consumer's own consume-ok callback may run a moment later: the broker has registered it already.
+            server._consuming = true;
             return server;
         }
         catch (OperationInterruptedException e)
@@ -265,6 +277,20 @@ public sealed class RpcServer : IAsyncDisposable
         private readonly RpcServer _server;
 
         public RequestConsumer(RpcServer server, IChannel channel) : base(channel) => _server = server;
+
+        /// <summary>Consuming again, as after a connection recovery re-registers the consumer.</summary>
+        public override async Task HandleBasicConsumeOkAsync(string consumerTag, CancellationToken cancellationToken = default)
+        {
+            await base.HandleBasicConsumeOkAsync(consumerTag, cancellationToken).ConfigureAwait(false);
+            _server._consuming = true;
+        }
+
+        /// <summary>Cancelled by the broker (queue deleted), by us, or gone with the channel.</summary>
+        protected override async Task OnCancelAsync(string[] consumerTags, CancellationToken cancellationToken = default)
+        {
+            await base.OnCancelAsync(consumerTags, cancellationToken).ConfigureAwait(false);
+            _server._consuming = false;
+        }
 
         public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
