@@ -7,21 +7,22 @@ using RpcGen.Transport;
 namespace RpcGen.Diagnostics;
 
 /// <summary>
-/// Logs the life of one connection: connected, lost (reconnecting), each failed reconnect, recovered. Disposing it
-/// stops listening, for a connection the app owns that outlives the RpcGen connection on it.
+/// Logs the life of one connection: connected, lost (reconnecting), each failed reconnect, recovered. With several
+/// node URIs, each message names the node: the one connected to, lost, or recovered to. Disposing it stops listening,
+/// for a connection the app owns that outlives the RpcGen connection on it.
 /// </summary>
 internal sealed class ConnectionEvents : IDisposable
 {
     private readonly IConnection _connection;
+    private readonly RpcOptions _options;
     private readonly Microsoft.Extensions.Logging.ILogger _logger;
-    private readonly string _uri;
 
     private ConnectionEvents(IConnection connection, RpcOptions options)
     {
         _connection = connection;
+        _options = options;
         _logger = options.Loggers.Connection;
-        _uri = AmqpConnector.MaskPassword(options.Uri);
-        RpcLog.Connected(_logger, _uri, connection.ClientProvidedName ?? string.Empty);
+        RpcLog.Connected(_logger, AmqpConnector.NodeOf(connection, options), connection.ClientProvidedName ?? string.Empty);
         connection.ConnectionShutdownAsync += OnShutdownAsync;
         connection.ConnectionRecoveryErrorAsync += OnRecoveryErrorAsync;
         connection.RecoverySucceededAsync += OnRecoveredAsync;
@@ -32,19 +33,20 @@ internal sealed class ConnectionEvents : IDisposable
     private Task OnShutdownAsync(object sender, ShutdownEventArgs reason)
     {
         // Closing on purpose is no loss; anything else starts RabbitMQ.Client's automatic recovery.
-        if (reason.Initiator != ShutdownInitiator.Application) RpcLog.Reconnecting(_logger, _uri, reason.ReplyText);
+        if (reason.Initiator != ShutdownInitiator.Application) RpcLog.Reconnecting(_logger, AmqpConnector.NodeOf(_connection, _options), reason.ReplyText);
         return Task.CompletedTask;
     }
 
     private Task OnRecoveryErrorAsync(object sender, ConnectionRecoveryErrorEventArgs failure)
     {
-        RpcLog.RecoveryAttemptFailed(_logger, failure.Exception, _uri);
+        RpcLog.RecoveryAttemptFailed(_logger, failure.Exception,
+            AmqpConnector.MaskPassword(_options.NodeUris[0]) + (_options.NodeUris.Count > 1 ? " (or another node)" : ""));
         return Task.CompletedTask;
     }
 
     private Task OnRecoveredAsync(object sender, AsyncEventArgs args)
     {
-        RpcLog.Recovered(_logger, _uri);
+        RpcLog.Recovered(_logger, AmqpConnector.NodeOf(_connection, _options));
         return Task.CompletedTask;
     }
 

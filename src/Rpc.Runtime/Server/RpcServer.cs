@@ -75,8 +75,7 @@ public sealed class RpcServer : IAsyncDisposable
         var queue = options.QueueFor(service);
         try
         {
-            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken).ConfigureAwait(false);
             await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
             var server = new RpcServer(channel, options, service, queue, invoke);
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
@@ -84,6 +83,11 @@ public sealed class RpcServer : IAsyncDisposable
             // The consumer's own consume-ok callback may run a moment later: the broker has registered it already.
             server._consuming = true;
             return server;
+        }
+        catch (RpcException)
+        {
+            channel.Dispose();
+            throw;
         }
         catch (OperationInterruptedException e)
         {
