@@ -70,7 +70,8 @@ public sealed class RpcConnection : IAsyncDisposable
         var connection = await AmqpConnector.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            var invoker = await RpcInvoker.CreateAsync(connection, options, AmqpConnector.UserNameOf(options.Uri), cancellationToken).ConfigureAwait(false);
+            // The user the connection authenticated as: the first node's (Validate made sure the others agree).
+            var invoker = await RpcInvoker.CreateAsync(connection, options, AmqpConnector.UserNameOf(options.NodeUris[0]), cancellationToken).ConfigureAwait(false);
             return new RpcConnection(connection, ownsConnection: true, options, invoker);
         }
         catch
@@ -88,8 +89,8 @@ public sealed class RpcConnection : IAsyncDisposable
     /// </summary>
     /// <param name="connection">An open connection.</param>
     /// <param name="options">
-    /// RpcGen's settings. <see cref="RpcOptions.Uri"/> and <see cref="RpcOptions.ConnectionName"/> do not open anything
-    /// here: if <see cref="RpcOptions.Uri"/> was set, its user name is sent as <c>user_id</c> (it must be the user the
+    /// RpcGen's settings. <see cref="RpcOptions.Uri"/>, <see cref="RpcOptions.Uris"/> and <see cref="RpcOptions.ConnectionName"/>
+    /// open nothing here: if <see cref="RpcOptions.Uri"/> (or <see cref="RpcOptions.Uris"/>) was set, its user name is sent as <c>user_id</c> (it must be the user the
     /// connection authenticated as, or the broker closes the channel); if not, requests carry no <c>user_id</c>, since
     /// RabbitMQ.Client does not tell which user a connection authenticated as, and the Uri is set to the connection's endpoint.
     /// </param>
@@ -105,8 +106,9 @@ public sealed class RpcConnection : IAsyncDisposable
             throw new InvalidOperationException($"RpcGen needs an open connection; '{connection.ClientProvidedName}' is closed ({connection.CloseReason?.ReplyText}).");
         }
 
-        string? userId = options.HasUri ? AmqpConnector.UserNameOf(options.Uri) : null;
-        if (!options.HasUri) options.AdoptEndpoint(connection.Endpoint);
+        var hasAddress = options.HasUri || options.Uris.Count > 0;
+        string? userId = hasAddress ? AmqpConnector.UserNameOf(options.NodeUris[0]) : null;
+        if (!hasAddress) options.AdoptEndpoint(connection.Endpoint);
         var invoker = await RpcInvoker.CreateAsync(connection, options, userId, cancellationToken).ConfigureAwait(false);
         return new RpcConnection(connection, ownsConnection: false, options, invoker);
     }

@@ -13,7 +13,7 @@ public sealed class BenchOptions
           --rounds N              rounds per scenario; medians are taken over rounds (full: 11)
           --seconds S             measured window per scenario and round (full: 1)
           --contenders a,b        of: rpcgen, tutorial, best-effort, masstransit (default: all); variants:
-                                  rpcgen+single-acks, best-effort+expiration+deadline+status+user+mandatory+content-type (or +all)
+                                  rpcgen+single-acks, rpcgen+logger, best-effort+expiration+deadline+status+user+mandatory+content-type (or +all)
           --payloads a,b          of: int, 4k, 256k (default: all)
           --in-flight a,b         1 measures latency, more measure throughput (default: 1,16,256)
           --prefetch N            server prefetch of RpcGen and the best-effort server (default: their defaults)

@@ -39,7 +39,7 @@ internal sealed class RpcHealthCheck : IHealthCheck
                 : "Not connected to RabbitMQ: the host has not started RpcGen yet, or has stopped it.");
         }
 
-        var uri = AmqpConnector.MaskPassword(connection.Options.Uri);
+        var uri = AmqpConnector.NodeOf(connection.Connection, connection.Options);
         var state = connection.Health.Read();
         var data = new Dictionary<string, object>
         {
