@@ -35,8 +35,22 @@ internal sealed class ConnectionHealth : IDisposable
         {
             var lostFor = _lostAt != 0 ? Stopwatch.GetElapsedTime(_lostAt) : (TimeSpan?)null;
             // The socket can be gone a moment before the shutdown event has run: that is a loss too, just begun.
-            if (lostFor is null && !_closed && !_connection.IsOpen) lostFor = TimeSpan.Zero;
+            if (lostFor is null && !_closed && !IsOpen()) lostFor = TimeSpan.Zero;
             return new Snapshot(_closed, lostFor, _lostReason, _blockedReason);
+        }
+    }
+
+    /// <summary>A connection the app owns may be disposed under RpcGen: then it is closed, not lost.</summary>
+    private bool IsOpen()
+    {
+        try
+        {
+            return _connection.IsOpen;
+        }
+        catch (ObjectDisposedException)
+        {
+            _closed = true;
+            return true;
         }
     }
 

@@ -39,14 +39,21 @@ internal sealed class RpcHealthCheck : IHealthCheck
                 : "Not connected to RabbitMQ: the host has not started RpcGen yet, or has stopped it.");
         }
 
-        var uri = AmqpConnector.NodeOf(connection.Connection, connection.Options);
         var state = connection.Health.Read();
-        var data = new Dictionary<string, object>
+        // Read first: a disposed connection must not be asked for its endpoint.
+        if (state.Closed) return Closed(connection);
+        string uri, name;
+        try
         {
-            ["broker"] = uri,
-            ["connection"] = connection.Connection.ClientProvidedName ?? string.Empty,
-        };
-        if (state.Closed) return HealthCheckResult.Unhealthy($"The connection to RabbitMQ at {uri} is closed.", data: data);
+            uri = AmqpConnector.NodeOf(connection.Connection, connection.Options);
+            name = connection.Connection.ClientProvidedName ?? string.Empty;
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed(connection);
+        }
+
+        var data = new Dictionary<string, object> { ["broker"] = uri, ["connection"] = name };
         if (state.LostFor is { } lostFor)
         {
             data["lostForSeconds"] = Math.Round(lostFor.TotalSeconds, 1);
@@ -81,4 +88,7 @@ internal sealed class RpcHealthCheck : IHealthCheck
 
         return HealthCheckResult.Healthy($"Connected to RabbitMQ at {uri}; serving {serving.Count} queue(s).", data);
     }
+
+    private static HealthCheckResult Closed(RpcConnection connection) =>
+        HealthCheckResult.Unhealthy($"The connection to RabbitMQ at {AmqpConnector.MaskPassword(connection.Options.NodeUris[0])} is closed.");
 }
