@@ -23,6 +23,9 @@ public sealed class RpcGenContender : IContender
         _logger = logger;
     }
 
+    /// <summary>RpcGen as it ships: default prefetch, acks coalesced.</summary>
+    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger;
+
     public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks")
         + (_logger ? ", logger at Information" : string.Empty);
 
