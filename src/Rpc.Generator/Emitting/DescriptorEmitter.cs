@@ -18,7 +18,8 @@ internal static class DescriptorEmitter
 
         var methodFields = string.Concat(Enumerable.Range(0, service.Methods.Count).Select(i => ", Method" + i));
         writer.Line("internal static readonly global::RpcGen.RpcServiceDescriptor Service = new(" +
-            ServiceEmitter.Literal(service.ServiceName) + ", " + ServiceEmitter.Literal(service.Queue) + methodFields + ");");
+            ServiceEmitter.Literal(service.ServiceName) + ", " + ServiceEmitter.Literal(service.Queue) + methodFields + ")" +
+            (service.Ordered ? " { Ordered = true }" : string.Empty) + ";");
         writer.Line();
         writer.Line("#pragma warning disable CA2255 // Registering from a module initializer is what lets CreateClient<T> work without reflection.");
         writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
@@ -35,7 +36,8 @@ internal static class DescriptorEmitter
     private static void EmitMethod(SourceWriter writer, MethodModel method, int index)
     {
         var field = "internal static readonly global::RpcGen.RpcMethodDescriptor Method" + index + " = new(" + ServiceEmitter.Literal(method.WireName) + ", ";
-        var end = (method.OneWay ? ", oneWay: true" : string.Empty) + ");";
+        var end = (method.OneWay ? ", oneWay: true" : string.Empty) + ")" +
+            (method.TimeToLiveMilliseconds > 0 ? " { TimeToLiveMilliseconds = " + method.TimeToLiveMilliseconds + " }" : string.Empty) + ";";
         var sent = method.Parameters.Where(p => !p.IsCancellationToken).ToList();
         if (sent.Count == 0)
         {

@@ -11,7 +11,8 @@ internal sealed record ServiceModel(
     string DescriptorName,
     string Accessibility,
     string HintName,
-    EquatableArray<MethodModel> Methods);
+    EquatableArray<MethodModel> Methods,
+    bool Ordered = false);
 
 internal enum ReturnKind
 {
@@ -26,6 +27,7 @@ internal enum ReturnKind
 /// <param name="ResultType">The T of Task&lt;T&gt; / ValueTask&lt;T&gt;, or null.</param>
 /// <param name="ExplicitInterface">The interface to implement the method explicitly for, when a public method of that name would not compile.</param>
 /// <param name="CallThrough">The interface the dispatcher calls the method through, when calling it on the service would be ambiguous.</param>
+/// <param name="TimeToLiveMilliseconds">For a one-way method, its requests' expiration (the method's, else the service's); zero for none.</param>
 internal sealed record MethodModel(
     string Name,
     string WireName,
@@ -35,7 +37,8 @@ internal sealed record MethodModel(
     bool OneWay,
     EquatableArray<ParameterModel> Parameters,
     string? ExplicitInterface,
-    string? CallThrough);
+    string? CallThrough,
+    int TimeToLiveMilliseconds = 0);
 
 /// <param name="Identifier">The C# identifier, escaped with @ where it is a keyword.</param>
 /// <param name="WireName">The JSON property name: the parameter name without @.</param>

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -55,7 +56,8 @@ internal static class MethodParser
             OneWay: options.OneWay,
             Parameters: parameters,
             ExplicitInterface: null,
-            CallThrough: null);
+            CallThrough: null,
+            TimeToLiveMilliseconds: options.OneWay ? options.TimeToLiveMilliseconds : 0);
     }
 }
 
@@ -85,12 +87,13 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
 }
 
 /// <summary>What [RpcMethod] sets on a method, or the defaults when it has none.</summary>
-internal readonly record struct MethodOptions(string WireName, bool OneWay)
+internal readonly record struct MethodOptions(string WireName, bool OneWay, int TimeToLiveMilliseconds)
 {
     public static MethodOptions Read(IMethodSymbol method)
     {
         var wireName = Names.DefaultWireName(method.Name);
         bool oneWay = false;
+        int timeToLive = 0;
         var attribute = MayHaveAttributes(method)
             ? method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RpcMethod)
             : null;
@@ -104,10 +107,11 @@ internal readonly record struct MethodOptions(string WireName, bool OneWay)
             foreach (var named in attribute.NamedArguments)
             {
                 if (named.Key == "OneWay" && named.Value.Value is bool flag) oneWay = flag;
+                if (named.Key == "TimeToLiveMilliseconds" && named.Value.Value is int milliseconds) timeToLive = Math.Max(0, milliseconds);
             }
         }
 
-        return new MethodOptions(wireName, oneWay);
+        return new MethodOptions(wireName, oneWay, timeToLive);
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ public sealed class RpcInvoker
     private readonly IChannel _channel;
     private readonly IChannel _sendChannel;
     private readonly PendingCalls _pending;
+    private readonly WorkQueues _workQueues;
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
     private volatile Expiration? _expiration;
@@ -34,8 +35,9 @@ public sealed class RpcInvoker
     // Null on a connection the app opened, whose user RpcGen cannot know: then no user_id is sent.
     private readonly string? _userId;
 
-    private RpcInvoker(IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options, string? userId)
+    private RpcInvoker(IChannel channel, IChannel sendChannel, PendingCalls pending, WorkQueues workQueues, RpcOptions options, string? userId)
     {
+        _workQueues = workQueues;
         _userId = userId;
         _channel = channel;
         _sendChannel = sendChannel;
@@ -60,7 +62,7 @@ public sealed class RpcInvoker
                 outstandingPublisherConfirmationsRateLimiter: null),
             cancellationToken).ConfigureAwait(false);
         var pending = new PendingCalls();
-        var invoker = new RpcInvoker(channel, sendChannel, pending, options, userId);
+        var invoker = new RpcInvoker(channel, sendChannel, pending, new WorkQueues(connection, options), options, userId);
         channel.BasicReturnAsync += invoker.OnReturnAsync;
         var listener = new ReplyListener(channel, pending);
         // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
@@ -103,7 +105,10 @@ public sealed class RpcInvoker
     /// <summary>Calls a method that returns no result and completes when the server has replied.</summary>
     public Task CallAsync(RpcRequest request, CancellationToken cancellationToken) => Start<object?>(request, null, cancellationToken);
 
-    /// <summary>Sends a one-way request: completes when the broker has confirmed it, with no reply.</summary>
+    /// <summary>
+    /// Sends a one-way request as durable work: persistent, to the durable service queue (declared if need be), with no
+    /// expiration unless the method or service sets a time-to-live; completes when the broker has confirmed it.
+    /// </summary>
     public async Task SendAsync(RpcRequest request, CancellationToken cancellationToken)
     {
         if (request.Error is { } error)
@@ -125,7 +130,8 @@ public sealed class RpcInvoker
         {
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
-            Expiration = ExpirationFor(_options.DefaultTimeout),
+            Persistent = true,
+            Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
             UserId = _userId,
         };
         telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
@@ -134,7 +140,7 @@ public sealed class RpcInvoker
         Exception? failure;
         try
         {
-            failure = await PublishSendAsync(method, queue, properties, request, cancellationToken)
+            failure = await DeclareAndPublishAsync(method, queue, properties, request, cancellationToken)
                 .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -229,6 +235,27 @@ public sealed class RpcInvoker
         {
             request.Release();
         }
+    }
+
+    private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties,
+        RpcRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _workQueues.EnsureAsync(method.Service, queue.Value, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            request.Release();
+            return PublishFailure(method, queue.Value, e);
+        }
+        catch
+        {
+            request.Release();
+            throw;
+        }
+
+        return await PublishSendAsync(method, queue, properties, request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes a one-way request mandatory, with a confirm; returns the failure as an RpcException instead of throwing.</summary>
