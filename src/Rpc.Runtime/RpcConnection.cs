@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Threading;
 using System.Threading.Tasks;
@@ -18,21 +19,33 @@ namespace RpcGen;
 public sealed class RpcConnection : IAsyncDisposable
 {
     private readonly IConnection _connection;
+    private readonly ConnectionState _state;
     private readonly bool _ownsConnection;
     private readonly ConcurrentDictionary<RpcServer, byte> _servers = new();
     private readonly Diagnostics.ConnectionEvents _events;
+    private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    private RpcConnection(IConnection connection, bool ownsConnection, RpcOptions options, RpcInvoker invoker)
+    private RpcConnection(IConnection connection, bool ownsConnection, ConnectionState state, RpcOptions options, RpcInvoker invoker)
     {
         _connection = connection;
         _ownsConnection = ownsConnection;
+        _state = state;
         Options = options;
         Invoker = invoker;
         _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
         _events = Diagnostics.ConnectionEvents.Attach(connection, options);
         Health = new Health.ConnectionHealth(connection);
     }
+
+    /// <summary>When the connection was lost and whether it was closed, for the health check (blocked: <see cref="BlockedReason"/>).</summary>
+    internal Health.ConnectionHealth Health { get; }
+
+    /// <summary>The servers started on this connection.</summary>
+    internal ICollection<RpcServer> Servers => _servers.Keys;
+
+    /// <summary>The AMQP connection underneath (opened by RpcGen, or the app's own).</summary>
+    internal IConnection Connection => _connection;
 
     /// <summary>The options this connection was opened with.</summary>
     public RpcOptions Options { get; }
@@ -47,17 +60,25 @@ public sealed class RpcConnection : IAsyncDisposable
     /// <summary>Calls waiting for a reply on this connection.</summary>
     public int PendingCallCount => Invoker.PendingCalls.Count;
 
-    /// <summary>Calls on this connection whose timeout is still armed; zero when no call is pending.</summary>
-    public int ActiveTimerCount => Invoker.PendingCalls.ActiveTimers;
+    /// <summary>
+    /// True while the AMQP connection is open: false after it was lost, until automatic recovery has restored it
+    /// with its channels and consumers (calls fail fast with <see cref="RpcConnectionException"/> meanwhile), and after
+    /// disposal. For health checks.
+    /// </summary>
+    public bool IsConnected => Volatile.Read(ref _disposed) == 0 && _connection.IsOpen && !_state.IsDown;
 
-    /// <summary>What the connection's events said (lost, recovered, blocked), for the health check.</summary>
-    internal Health.ConnectionHealth Health { get; }
+    /// <summary>
+    /// True while the broker blocks this connection's publishers (<c>connection.blocked</c>, sent on a memory or disk
+    /// alarm). Meanwhile calls and one-way sends fail at once with <see cref="RpcBrokerBlockedException"/> and nothing
+    /// is published. For health checks: a blocked connection is degraded, not down.
+    /// </summary>
+    public bool IsBlocked => _state.BlockedReason is not null;
 
-    /// <summary>The servers started on this connection and not yet disposed.</summary>
-    internal System.Collections.Generic.ICollection<RpcServer> Servers => _servers.Keys;
+    /// <summary>The broker's reason while <see cref="IsBlocked"/> (e.g. <c>low on memory</c>), otherwise <see langword="null"/>.</summary>
+    public string? BlockedReason => _state.BlockedReason;
 
-    /// <summary>The AMQP connection underneath (opened by RpcGen, or the app's own).</summary>
-    internal IConnection Connection => _connection;
+    /// <summary>When the current block began, while <see cref="IsBlocked"/>; otherwise <see langword="null"/>.</summary>
+    public DateTimeOffset? BlockedSince => _state.BlockedSince;
 
     /// <summary>Connects to the broker at <paramref name="uri"/> with default options.</summary>
     /// <exception cref="RpcConnectionException">The broker cannot be reached; the message names the URI (password masked).</exception>
@@ -73,9 +94,11 @@ public sealed class RpcConnection : IAsyncDisposable
         var connection = await AmqpConnector.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
+            var state = new ConnectionState(connection, options);
             // The user the connection authenticated as: the first node's (Validate made sure the others agree).
-            var invoker = await RpcInvoker.CreateAsync(connection, options, AmqpConnector.UserNameOf(options.NodeUris[0]), cancellationToken).ConfigureAwait(false);
-            return new RpcConnection(connection, ownsConnection: true, options, invoker);
+            var invoker = await RpcInvoker.CreateAsync(connection, state, options, AmqpConnector.UserNameOf(options.NodeUris[0]), cancellationToken)
+                .ConfigureAwait(false);
+            return new RpcConnection(connection, ownsConnection: true, state, options, invoker);
         }
         catch
         {
@@ -112,8 +135,9 @@ public sealed class RpcConnection : IAsyncDisposable
         var hasAddress = options.HasUri || options.Uris.Count > 0;
         string? userId = hasAddress ? AmqpConnector.UserNameOf(options.NodeUris[0]) : null;
         if (!hasAddress) options.AdoptEndpoint(connection.Endpoint);
-        var invoker = await RpcInvoker.CreateAsync(connection, options, userId, cancellationToken).ConfigureAwait(false);
-        return new RpcConnection(connection, ownsConnection: false, options, invoker);
+        var state = new ConnectionState(connection, options);
+        var invoker = await RpcInvoker.CreateAsync(connection, state, options, userId, cancellationToken).ConfigureAwait(false);
+        return new RpcConnection(connection, ownsConnection: false, state, options, invoker);
     }
 
     /// <summary>Creates a client for <typeparamref name="TService"/>: the generated <c>{Name}Client</c>.</summary>
@@ -144,7 +168,7 @@ public sealed class RpcConnection : IAsyncDisposable
         ThrowIfDisposed();
         var registration = RpcServiceRegistry.Get<TService>();
         var dispatcher = registration.CreateDispatcher();
-        var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
+        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor,
             call => dispatcher.InvokeAsync(getImplementation(call.Context), call), cancellationToken).ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
@@ -159,7 +183,7 @@ public sealed class RpcConnection : IAsyncDisposable
     {
         ThrowIfDisposed();
         var dispatcher = RpcServiceRegistry.Get<TService>().CreateDispatcher();
-        var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
+        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor,
             call => invoke(dispatcher, call), cancellationToken).ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
@@ -178,13 +202,33 @@ public sealed class RpcConnection : IAsyncDisposable
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>
-    /// Stops this connection's servers (draining), fails calls still waiting, closes RpcGen's channels, and closes the
-    /// connection if RpcGen opened it (not one passed to <see cref="CreateAsync(IConnection, RpcOptions?, CancellationToken)"/>).
+    /// Stops this connection's servers (draining them all at once, each for up to <see cref="RpcOptions.DrainTimeout"/>),
+    /// fails calls still waiting, closes RpcGen's channels, and closes the connection if RpcGen opened it (not one passed
+    /// to <see cref="CreateAsync(IConnection, RpcOptions?, CancellationToken)"/>). A second call waits for the first to finish.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        foreach (var server in _servers.Keys) await server.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _disposedCompletion.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await DisposeCoreAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _disposedCompletion.TrySetResult();
+        }
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        var servers = new List<Task>();
+        foreach (var server in _servers.Keys) servers.Add(server.DisposeAsync().AsTask());
+        await Task.WhenAll(servers).ConfigureAwait(false);
         await Invoker.CloseAsync().ConfigureAwait(false);
         _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
         _events.Dispose();

@@ -11,8 +11,9 @@ public sealed class RpcContext
 {
     private static readonly AsyncLocal<RpcContext?> s_current = new();
 
-    internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered)
+    internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered, DateTimeOffset? deadline = null)
     {
+        Deadline = deadline;
         Service = service;
         Method = method;
         CorrelationId = correlationId;
@@ -47,4 +48,13 @@ public sealed class RpcContext
     /// Calls are at-least-once: a handler with side effects can use this to check for a repeat.
     /// </summary>
     public bool Redelivered { get; }
+
+    /// <summary>
+    /// When the caller stops waiting for the reply (its timeout), from the request's <c>rpc-deadline</c> header; or
+    /// <see langword="null"/> when the caller sent none (plain clients, one-way sends). The handler's
+    /// <see cref="System.Threading.CancellationToken"/> parameter fires at this moment (and when the server stops
+    /// past its drain timeout), so a handler that honours it frees its slot and stops work nobody waits for.
+    /// The deadline is the caller's clock: allow for skew between hosts (<see cref="RpcOptions.ClockSkewTolerance"/>).
+    /// </summary>
+    public DateTimeOffset? Deadline { get; }
 }

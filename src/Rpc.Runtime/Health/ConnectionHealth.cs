@@ -7,8 +7,9 @@ using RabbitMQ.Client.Events;
 namespace RpcGen.Health;
 
 /// <summary>
-/// What the connection's events have said about it: lost (and since when), recovered, blocked by the broker, closed.
-/// The health check reads it; RabbitMQ.Client raises the events on its own threads, hence the lock.
+/// What the connection's events have said about it: lost (and since when), recovered, closed. Whether the broker blocks
+/// it is <see cref="RpcConnection.BlockedReason"/> (Transport/ConnectionState), not kept twice. The health check reads
+/// it; RabbitMQ.Client raises the events on its own threads, hence the lock.
 /// </summary>
 internal sealed class ConnectionHealth : IDisposable
 {
@@ -16,7 +17,6 @@ internal sealed class ConnectionHealth : IDisposable
     private readonly object _gate = new();
     private long _lostAt;
     private string? _lostReason;
-    private string? _blockedReason;
     private bool _closed;
 
     public ConnectionHealth(IConnection connection)
@@ -24,8 +24,6 @@ internal sealed class ConnectionHealth : IDisposable
         _connection = connection;
         connection.ConnectionShutdownAsync += OnShutdownAsync;
         connection.RecoverySucceededAsync += OnRecoveredAsync;
-        connection.ConnectionBlockedAsync += OnBlockedAsync;
-        connection.ConnectionUnblockedAsync += OnUnblockedAsync;
     }
 
     /// <summary>A consistent reading of the state.</summary>
@@ -36,7 +34,7 @@ internal sealed class ConnectionHealth : IDisposable
             var lostFor = _lostAt != 0 ? Stopwatch.GetElapsedTime(_lostAt) : (TimeSpan?)null;
             // The socket can be gone a moment before the shutdown event has run: that is a loss too, just begun.
             if (lostFor is null && !_closed && !IsOpen()) lostFor = TimeSpan.Zero;
-            return new Snapshot(_closed, lostFor, _lostReason, _blockedReason);
+            return new Snapshot(_closed, lostFor, _lostReason);
         }
     }
 
@@ -62,8 +60,6 @@ internal sealed class ConnectionHealth : IDisposable
             if (reason.Initiator == ShutdownInitiator.Application) _closed = true;
             else if (_lostAt == 0) _lostAt = Stopwatch.GetTimestamp();
             _lostReason = reason.ReplyText;
-            // A new connection starts unblocked; the broker says again if its alarm still holds.
-            _blockedReason = null;
         }
 
         return Task.CompletedTask;
@@ -80,31 +76,16 @@ internal sealed class ConnectionHealth : IDisposable
         return Task.CompletedTask;
     }
 
-    private Task OnBlockedAsync(object sender, ConnectionBlockedEventArgs args)
-    {
-        lock (_gate) _blockedReason = args.Reason;
-        return Task.CompletedTask;
-    }
-
-    private Task OnUnblockedAsync(object sender, AsyncEventArgs args)
-    {
-        lock (_gate) _blockedReason = null;
-        return Task.CompletedTask;
-    }
-
     /// <summary>Stops listening: a connection the app owns outlives this RpcGen connection.</summary>
     public void Dispose()
     {
         _connection.ConnectionShutdownAsync -= OnShutdownAsync;
         _connection.RecoverySucceededAsync -= OnRecoveredAsync;
-        _connection.ConnectionBlockedAsync -= OnBlockedAsync;
-        _connection.ConnectionUnblockedAsync -= OnUnblockedAsync;
         lock (_gate) _closed = true;
     }
 
     /// <param name="Closed">Closed on purpose; it will not come back.</param>
     /// <param name="LostFor">How long ago the connection was lost, while automatic recovery reconnects; null when up.</param>
     /// <param name="LostReason">The broker's or library's reason for the loss.</param>
-    /// <param name="BlockedReason">Why the broker blocks publishers (connection.blocked), null when it does not.</param>
-    internal readonly record struct Snapshot(bool Closed, TimeSpan? LostFor, string? LostReason, string? BlockedReason);
+    internal readonly record struct Snapshot(bool Closed, TimeSpan? LostFor, string? LostReason);
 }

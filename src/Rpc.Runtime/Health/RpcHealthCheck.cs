@@ -80,10 +80,10 @@ internal sealed class RpcHealthCheck : IHealthCheck
                 data: data);
         }
 
-        if (state.BlockedReason is { } blocked)
+        if (connection.BlockedReason is { } blocked)
         {
             data["blockedReason"] = blocked;
-            return HealthCheckResult.Degraded($"RabbitMQ at {uri} blocks this connection's publishers ({blocked}): calls wait until it unblocks or time out.", data: data);
+            return HealthCheckResult.Degraded($"RabbitMQ at {uri} blocks this connection's publishers ({blocked}): calls fail at once until it unblocks.", data: data);
         }
 
         return HealthCheckResult.Healthy($"Connected to RabbitMQ at {uri}; serving {serving.Count} queue(s).", data);

@@ -18,16 +18,18 @@ public sealed class RpcServerCall
     private RequestBodyReader _body;
     private readonly JsonSerializerOptions _json;
     private readonly PooledBufferWriter _result;
+    private readonly CancellationToken _serverStopping;
+    private CancellationTokenSource? _deadlineSource;
 
     internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
-        PooledBufferWriter result, RpcContext context, CancellationToken cancellationToken)
+        PooledBufferWriter result, RpcContext context, CancellationToken serverStopping)
     {
         Method = method;
         _body = new RequestBodyReader(method, body);
         _json = json;
         _result = result;
         Context = context;
-        CancellationToken = cancellationToken;
+        _serverStopping = serverStopping;
     }
 
     /// <summary>The method being called.</summary>
@@ -36,8 +38,29 @@ public sealed class RpcServerCall
     /// <summary>What the handler may know about the request (caller, correlation id, redelivery).</summary>
     public RpcContext Context { get; }
 
-    /// <summary>Cancelled when the server stops and the call did not finish within the drain timeout.</summary>
-    public CancellationToken CancellationToken { get; }
+    /// <summary>
+    /// Cancelled when the caller's deadline passes (<see cref="RpcContext.Deadline"/>), and when the server stops and
+    /// the call did not finish within the drain timeout.
+    /// </summary>
+    /// <remarks>
+    /// Made on first read: only handlers that take a <see cref="System.Threading.CancellationToken"/> pay for the
+    /// linked source and its timer.
+    /// </remarks>
+    public CancellationToken CancellationToken => _deadlineSource is { } source ? source.Token : CreateToken();
+
+    private CancellationToken CreateToken()
+    {
+        if (Context.Deadline is not { } deadline) return _serverStopping;
+        var source = CancellationTokenSource.CreateLinkedTokenSource(_serverStopping);
+        var remaining = deadline - DateTimeOffset.UtcNow;
+        if (remaining <= TimeSpan.Zero) source.Cancel();
+        else source.CancelAfter(remaining);
+        _deadlineSource = source;
+        return source.Token;
+    }
+
+    /// <summary>The call is over: its deadline timer, if one was made, is released.</summary>
+    internal void Complete() => _deadlineSource?.Dispose();
 
     /// <summary>Reads a required argument.</summary>
     public T ReadArgument<T>(int index) => _body.Read(index, GetTypeInfo<T>(), hasDefault: false, default!);
