@@ -62,7 +62,7 @@ internal static class ServiceParser
 
         var methods = ParseMembers(symbol, new KnownTypes(compilation), diagnostics, cancellationToken);
 
-        if (diagnostics.Count > 0 || accessibility is null) return null;
+        if (diagnostics.HasErrors || accessibility is null) return null;
 
         return new ServiceModel(
             Namespace: Names.NamespaceOf(symbol),
