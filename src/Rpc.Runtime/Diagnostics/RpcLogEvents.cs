@@ -1,8 +1,8 @@
 namespace RpcGen.Diagnostics;
 
 /// <summary>
-/// The event ids RpcGen logs with. They are stable: filter or alert on them. No event is logged for a successful call
-/// above <c>Debug</c>.
+/// The event ids RpcGen logs with. They are stable: filter or alert on them. A successful call is logged at
+/// <c>Debug</c> only (<see cref="CallSucceeded"/>, <see cref="RequestHandled"/>), off under the usual Information minimum.
 /// </summary>
 public static class RpcLogEvents
 {
@@ -44,10 +44,22 @@ public static class RpcLogEvents
     public const int CallFailed = 2001;
 
     /// <summary>
+    /// Debug: a client call succeeded (reply received; for a one-way method, the broker confirmed the send), with service,
+    /// method, queue, correlation id and elapsed milliseconds (category <c>RpcGen.Client</c>).
+    /// </summary>
+    public const int CallSucceeded = 2002;
+
+    /// <summary>
+    /// Debug: a server answered a request successfully and acked it, with service, method, queue, correlation id and
+    /// the milliseconds from delivery to ack (category <c>RpcGen.Server</c>).
+    /// </summary>
+    public const int RequestHandled = 3020;
+
+    /// <summary>
     /// Warning: an event was published to an exchange where no queue is bound for its routing key, so the broker
     /// dropped it (category <c>RpcGen.Client</c>). Set <see cref="RpcOptions.FailUnroutableEvents"/> to make it an exception.
     /// </summary>
-    public const int EventUnroutable = 2002;
+    public const int EventUnroutable = 2003;
 
     /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
     public const int HandlerFailed = 3001;
