@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Text;
 using System.Threading;
 
 namespace RpcGen;
@@ -11,8 +13,15 @@ public sealed class RpcContext
 {
     private static readonly AsyncLocal<RpcContext?> s_current = new();
 
-    internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered)
+    private static readonly IReadOnlyDictionary<string, string> s_noHeaders = new Dictionary<string, string>(0);
+
+    private readonly IDictionary<string, object?>? _rawHeaders;
+    private IReadOnlyDictionary<string, string>? _headers;
+
+    internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered,
+        IDictionary<string, object?>? rawHeaders = null)
     {
+        _rawHeaders = rawHeaders;
         Service = service;
         Method = method;
         CorrelationId = correlationId;
@@ -47,4 +56,31 @@ public sealed class RpcContext
     /// Calls are at-least-once: a handler with side effects can use this to check for a repeat.
     /// </summary>
     public bool Redelivered { get; }
+
+    /// <summary>
+    /// The caller's own headers (<see cref="RpcCallOptions.Headers"/>, or any AMQP header a plain client sets), by
+    /// name; the runtime's headers (<c>rpc-*</c>, <c>traceparent</c>, <c>tracestate</c>) are left out. Text values
+    /// only: a header of another AMQP type (a number, a table) is not listed. Empty when there are none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Headers => _headers ??= ReadHeaders(_rawHeaders);
+
+    private static IReadOnlyDictionary<string, string> ReadHeaders(IDictionary<string, object?>? raw)
+    {
+        if (raw is null || raw.Count == 0) return s_noHeaders;
+        Dictionary<string, string>? headers = null;
+        foreach (var header in raw)
+        {
+            if (Wire.WireContract.IsReservedHeader(header.Key)) continue;
+            string? text = header.Value switch
+            {
+                byte[] bytes => Encoding.UTF8.GetString(bytes),
+                string s => s,
+                _ => null,
+            };
+            if (text is null) continue;
+            (headers ??= new Dictionary<string, string>(StringComparer.Ordinal))[header.Key] = text;
+        }
+
+        return headers ?? s_noHeaders;
+    }
 }

@@ -24,4 +24,12 @@ public sealed class RpcMethodAttribute : Attribute
     /// Only valid on methods returning <see cref="System.Threading.Tasks.Task"/> or <see cref="System.Threading.Tasks.ValueTask"/>.
     /// </summary>
     public bool OneWay { get; set; }
+
+    /// <summary>
+    /// How long a caller waits for this method's reply, in milliseconds; 0 (the default) means the service's
+    /// <see cref="RpcServiceAttribute.TimeoutMilliseconds"/>, else the connection's <see cref="RpcOptions.DefaultTimeout"/>.
+    /// A per-call <see cref="RpcCallOptions.Timeout"/> overrides it. The effective timeout is sent as the request's
+    /// <c>expiration</c> and <c>rpc-deadline</c>.
+    /// </summary>
+    public int TimeoutMilliseconds { get; set; }
 }

@@ -14,4 +14,11 @@ public sealed class RpcServiceAttribute : Attribute
     /// (<c>IFibonacci</c> → <c>Fibonacci</c>).
     /// </summary>
     public string? Queue { get; set; }
+
+    /// <summary>
+    /// How long a caller waits for a reply from any method of this service, in milliseconds; 0 (the default) means
+    /// the connection's <see cref="RpcOptions.DefaultTimeout"/>. A method's own
+    /// <see cref="RpcMethodAttribute.TimeoutMilliseconds"/> and a per-call <see cref="RpcCallOptions.Timeout"/> take precedence.
+    /// </summary>
+    public int TimeoutMilliseconds { get; set; }
 }

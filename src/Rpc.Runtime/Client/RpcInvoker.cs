@@ -33,8 +33,15 @@ public sealed class RpcInvoker
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
     private readonly string _userId;
 
-    private RpcInvoker(IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options)
+    private readonly ServerAvailability _availability;
+    private readonly CancellationSender _cancellations;
+
+    private RpcInvoker(IConnection connection, IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options)
     {
+        _availability = new ServerAvailability(connection, pending);
+        _cancellations = new CancellationSender(connection);
+        pending.ServerCheckDue = _availability.CheckDue;
+        pending.Abandoned = _cancellations.Send;
         _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
         _channel = channel;
         _sendChannel = sendChannel;
@@ -43,6 +50,12 @@ public sealed class RpcInvoker
     }
 
     internal PendingCalls PendingCalls => _pending;
+
+    /// <summary>Passive declares sent to ask whether anyone consumes a queue.</summary>
+    internal long ServerChecks => _availability.Probes;
+
+    /// <summary>Cancel control messages sent for abandoned calls.</summary>
+    internal long CancelsSent => _cancellations.Sent;
 
     internal static async Task<RpcInvoker> CreateAsync(IConnection connection, RpcOptions options, CancellationToken cancellationToken)
     {
@@ -59,7 +72,7 @@ public sealed class RpcInvoker
                 outstandingPublisherConfirmationsRateLimiter: null),
             cancellationToken).ConfigureAwait(false);
         var pending = new PendingCalls();
-        var invoker = new RpcInvoker(channel, sendChannel, pending, options);
+        var invoker = new RpcInvoker(connection, channel, sendChannel, pending, options);
         channel.BasicReturnAsync += invoker.OnReturnAsync;
         var listener = new ReplyListener(channel, pending);
         // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
@@ -166,17 +179,34 @@ public sealed class RpcInvoker
             return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var timeout = _options.DefaultTimeout;
-        var queue = QueueOf(request.Method.Service);
-        var call = _pending.Create(request.Method, queue.Value, timeout, resultType);
+        var ambient = RpcCallOptions.Current;
+        var method = request.Method;
+        var timeout = ambient?.Timeout ?? method.Timeout ?? _options.DefaultTimeout;
+        var queue = QueueOf(method.Service);
+        var call = _pending.Create(method, queue.Value, timeout, resultType, _options.JsonSerializerOptions);
+        call.UserId = _userId;
+        if (!(ambient?.WaitForReady ?? _options.WaitForReady))
+        {
+            long delay = (long)_options.ServerCheckDelay.TotalMilliseconds;
+            call.CheckInterval = delay;
+            call.CheckAt = Environment.TickCount64 + delay;
+        }
+
         var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
         _pending.Add(call, timeout, cancellationToken);
-        PublishRequest(call, request, queue, telemetry);
+        PublishRequest(call, request, queue, telemetry, ambient?.Headers);
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
-    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry)
+    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
+        IReadOnlyDictionary<string, string>? userHeaders)
     {
+        var headers = new Dictionary<string, object?>(3 + (userHeaders?.Count ?? 0)) { [WireContract.DeadlineHeader] = call.Deadline };
+        if (userHeaders is not null)
+        {
+            foreach (var header in userHeaders) headers[header.Key] = header.Value;
+        }
+
         var properties = new BasicProperties
         {
             CorrelationId = call.CorrelationId,
@@ -185,7 +215,7 @@ public sealed class RpcInvoker
             ContentType = WireContract.JsonContentType,
             Expiration = ExpirationFor(call.Timeout),
             UserId = _userId,
-            Headers = new Dictionary<string, object?>(3) { [WireContract.DeadlineHeader] = call.Deadline },
+            Headers = headers,
         };
         telemetry?.InjectTraceContext(properties.Headers);
 
@@ -303,6 +333,8 @@ public sealed class RpcInvoker
         _pending.FailAll(call => new RpcConnectionException(
             $"RPC {call.Method.Service.Name}.{call.Method.WireName}: the RpcConnection was disposed before a reply came.",
             call.Method.Service.Name, call.Method.WireName));
+        await _cancellations.CloseAsync().ConfigureAwait(false);
+        await _availability.CloseAsync().ConfigureAwait(false);
         foreach (var channel in new[] { _channel, _sendChannel })
         {
             try

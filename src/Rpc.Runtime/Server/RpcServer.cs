@@ -122,7 +122,7 @@ public sealed class RpcServer : IAsyncDisposable
                         $"Content type '{properties.ContentType}' is not supported; send application/json.");
                 }
 
-                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered);
+                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, properties.Headers);
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
                 await InvokeAsync(call).ConfigureAwait(false);
             }
