@@ -27,7 +27,7 @@ public sealed class RpcServiceGenerator : IIncrementalGenerator
     {
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                ServiceParser.ServiceAttributeName,
+                AttributeNames.RpcService,
                 static (node, _) => node is InterfaceDeclarationSyntax,
                 static (syntaxContext, cancellationToken) => ServiceParser.Parse(syntaxContext, cancellationToken))
             .WithTrackingName(TrackingNames.Parse);

@@ -1,0 +1,8 @@
+namespace RpcGen.Generator.Parsing;
+
+/// <summary>The metadata names of the runtime's attributes the parser reads.</summary>
+internal static class AttributeNames
+{
+    public const string RpcService = "RpcGen.RpcServiceAttribute";
+    public const string RpcMethod = "RpcGen.RpcMethodAttribute";
+}

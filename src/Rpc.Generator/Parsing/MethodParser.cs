@@ -1,0 +1,128 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using RpcGen.Generator.Diagnostics;
+using RpcGen.Generator.Model;
+
+namespace RpcGen.Generator.Parsing;
+
+/// <summary>
+/// One interface method → a <see cref="MethodModel"/>: its return shape, what [RpcMethod] says about it and its
+/// parameters. Reports every problem it finds in the method before giving up on it, so one build shows them all.
+/// </summary>
+internal static class MethodParser
+{
+    public static MethodModel? Parse(IMethodSymbol method, KnownTypes known, DiagnosticBag diagnostics)
+    {
+        var location = method.Locations.FirstOrDefault();
+        bool valid = true;
+
+        if (method.IsGenericMethod)
+        {
+            diagnostics.Report(DiagnosticDescriptors.GenericMethod, location, method.Name);
+            valid = false;
+        }
+
+        if (ReturnShape.Of(method.ReturnType, known) is not { } shape)
+        {
+            diagnostics.Report(DiagnosticDescriptors.UnsupportedReturnType, location, method.Name, method.ReturnType.ToDisplayString());
+            return null;
+        }
+
+        var options = MethodOptions.Read(method);
+
+        if (!Names.IsValidWireName(options.WireName))
+        {
+            diagnostics.Report(DiagnosticDescriptors.InvalidMethodName, location, options.WireName, method.Name);
+            valid = false;
+        }
+
+        if (options.OneWay && shape.ResultType is not null)
+        {
+            diagnostics.Report(DiagnosticDescriptors.OneWayWithResult, location, method.Name, method.ReturnType.ToDisplayString());
+            valid = false;
+        }
+
+        var parameters = ParameterParser.Parse(method, known, diagnostics, ref valid);
+        if (!valid) return null;
+
+        return new MethodModel(
+            Name: Names.EscapeIdentifier(method.Name),
+            WireName: options.WireName,
+            ReturnKind: shape.Kind,
+            ReturnType: method.ReturnType.ToDisplayString(SymbolFormats.Type),
+            ResultType: shape.ResultType,
+            OneWay: options.OneWay,
+            Parameters: parameters,
+            ExplicitInterface: null,
+            CallThrough: null);
+    }
+}
+
+/// <summary>Which awaitable a method returns, and the type of its result when it has one.</summary>
+internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
+{
+    /// <summary>The shape of a supported return type, or null when RPC methods cannot return it.</summary>
+    public static ReturnShape? Of(ITypeSymbol returnType, KnownTypes known)
+    {
+        if (SymbolEqualityComparer.Default.Equals(returnType, known.Task)) return new ReturnShape(ReturnKind.Task, null);
+        if (SymbolEqualityComparer.Default.Equals(returnType, known.ValueTask)) return new ReturnShape(ReturnKind.ValueTask, null);
+        if (returnType is INamedTypeSymbol { IsGenericType: true } generic)
+        {
+            if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.TaskOfT))
+            {
+                return new ReturnShape(ReturnKind.TaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+            }
+
+            if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.ValueTaskOfT))
+            {
+                return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>What [RpcMethod] sets on a method, or the defaults when it has none.</summary>
+internal readonly record struct MethodOptions(string WireName, bool OneWay)
+{
+    public static MethodOptions Read(IMethodSymbol method)
+    {
+        var wireName = Names.DefaultWireName(method.Name);
+        bool oneWay = false;
+        var attribute = MayHaveAttributes(method)
+            ? method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RpcMethod)
+            : null;
+        if (attribute is not null)
+        {
+            if (attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string explicitName)
+            {
+                wireName = explicitName;
+            }
+
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key == "OneWay" && named.Value.Value is bool flag) oneWay = flag;
+            }
+        }
+
+        return new MethodOptions(wireName, oneWay);
+    }
+
+    /// <summary>
+    /// Binding attributes is a large share of parsing, which reruns for every service on every edit; a method declared
+    /// in source without an attribute list has none to bind.
+    /// </summary>
+    private static bool MayHaveAttributes(IMethodSymbol method)
+    {
+        var declarations = method.DeclaringSyntaxReferences;
+        if (declarations.Length == 0) return true;
+        foreach (var declaration in declarations)
+        {
+            if (declaration.GetSyntax() is not MethodDeclarationSyntax { AttributeLists.Count: 0 }) return true;
+        }
+
+        return false;
+    }
+}
