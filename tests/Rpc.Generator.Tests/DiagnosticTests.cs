@@ -258,6 +258,32 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void RPCGEN020_declared_fault_that_is_not_an_exception() => AssertSingle(
+        """
+        public sealed class NotAnError { }
+        [RpcService] public interface IShop { [[|RpcFault(typeof(NotAnError))|]] Task<int> CountAsync(); }
+        """,
+        "RPCGEN020",
+        "[RpcFault(typeof(NotAnError))] cannot be carried to the caller: it does not derive from System.Exception; declare an exception type");
+
+    [Fact]
+    public void RPCGEN020_declared_fault_the_caller_cannot_build() => AssertSingle(
+        """
+        public sealed class Opaque : Exception { public Opaque(Guid secret) { } public string Sku => ""; }
+        [[|RpcFault(typeof(Opaque))|]] [RpcService] public interface IShop { Task<int> CountAsync(); }
+        """,
+        "RPCGEN020",
+        "[RpcFault(typeof(Opaque))] cannot be carried to the caller: it has no public constructor whose parameters are all named after its public properties (or 'message'); add one, e.g. (string sku, int requested) for properties Sku and Requested");
+
+    [Fact]
+    public void RPCGEN021_negative_timeout() => AssertSingle(
+        """
+        [RpcService] public interface IShop { [RpcMethod(TimeoutMilliseconds = -5)] Task<int> [|CountAsync|](); }
+        """,
+        "RPCGEN021",
+        "TimeoutMilliseconds of 'CountAsync' is -5: give a positive number of milliseconds, or 0 for the default");
+
+    [Fact]
     public void Every_rule_has_a_test_a_release_entry_and_a_docs_section()
     {
         var root = RepositoryRoot();

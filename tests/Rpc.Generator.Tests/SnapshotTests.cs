@@ -46,6 +46,9 @@ public sealed class SnapshotTests
     [Fact]
     public void One_way_methods() => Verify("OneWay", "OneWay.cs");
 
+    [Fact]
+    public void Timeouts_and_declared_faults() => Verify("FaultsAndTimeouts", "FaultsAndTimeouts.cs");
+
     private static void Verify(string family, params string[] contractFiles)
     {
         var run = GeneratorHarness.Run(contractFiles.Select(name => Contract(name)).ToArray());

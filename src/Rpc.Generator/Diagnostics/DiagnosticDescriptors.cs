@@ -65,10 +65,18 @@ internal static class DiagnosticDescriptors
         "Generated type name clashes with another type",
         "The generated type '{0}' would clash with {1} in the same namespace: rename the interface or that type");
 
+    public static readonly DiagnosticDescriptor InvalidFaultType = Error("RPCGEN020",
+        "Declared fault type cannot be carried",
+        "[RpcFault(typeof({0}))] cannot be carried to the caller: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidTimeout = Error("RPCGEN021",
+        "Negative timeout",
+        "TimeoutMilliseconds of '{0}' is {1}: give a positive number of milliseconds, or 0 for the default");
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
         DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult, UnsupportedParameterType,
-        GeneratedNameClash);
+        GeneratedNameClash, InvalidFaultType, InvalidTimeout);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
 

@@ -5,4 +5,5 @@ internal static class AttributeNames
 {
     public const string RpcService = "RpcGen.RpcServiceAttribute";
     public const string RpcMethod = "RpcGen.RpcMethodAttribute";
+    public const string RpcFault = "RpcGen.RpcFaultAttribute";
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -12,7 +13,8 @@ namespace RpcGen.Generator.Parsing;
 /// </summary>
 internal static class MethodParser
 {
-    public static MethodModel? Parse(IMethodSymbol method, KnownTypes known, DiagnosticBag diagnostics)
+    public static MethodModel? Parse(IMethodSymbol method, KnownTypes known, DiagnosticBag diagnostics, ServiceDefaults defaults,
+        System.Threading.CancellationToken cancellationToken)
     {
         var location = method.Locations.FirstOrDefault();
         bool valid = true;
@@ -43,6 +45,20 @@ internal static class MethodParser
             valid = false;
         }
 
+        if (options.TimeoutMilliseconds < 0)
+        {
+            diagnostics.Report(DiagnosticDescriptors.InvalidTimeout, location, method.Name, options.TimeoutMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            valid = false;
+        }
+
+        var faults = MethodOptions.MayHaveAttributes(method)
+            ? FaultParser.Read(method, diagnostics, cancellationToken, ref valid)
+            : new List<FaultModel>();
+        foreach (var fault in defaults.Faults)
+        {
+            if (faults.All(f => f.Type != fault.Type)) faults.Add(fault);
+        }
+
         var parameters = ParameterParser.Parse(method, known, diagnostics, ref valid);
         if (!valid) return null;
 
@@ -55,7 +71,9 @@ internal static class MethodParser
             OneWay: options.OneWay,
             Parameters: parameters,
             ExplicitInterface: null,
-            CallThrough: null);
+            CallThrough: null,
+            TimeoutMilliseconds: options.TimeoutMilliseconds != 0 ? options.TimeoutMilliseconds : defaults.TimeoutMilliseconds,
+            Faults: faults.ToEquatableArray());
     }
 }
 
@@ -85,12 +103,13 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
 }
 
 /// <summary>What [RpcMethod] sets on a method, or the defaults when it has none.</summary>
-internal readonly record struct MethodOptions(string WireName, bool OneWay)
+internal readonly record struct MethodOptions(string WireName, bool OneWay, int TimeoutMilliseconds)
 {
     public static MethodOptions Read(IMethodSymbol method)
     {
         var wireName = Names.DefaultWireName(method.Name);
         bool oneWay = false;
+        int timeout = 0;
         var attribute = MayHaveAttributes(method)
             ? method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RpcMethod)
             : null;
@@ -104,17 +123,18 @@ internal readonly record struct MethodOptions(string WireName, bool OneWay)
             foreach (var named in attribute.NamedArguments)
             {
                 if (named.Key == "OneWay" && named.Value.Value is bool flag) oneWay = flag;
+                if (named.Key == "TimeoutMilliseconds" && named.Value.Value is int milliseconds) timeout = milliseconds;
             }
         }
 
-        return new MethodOptions(wireName, oneWay);
+        return new MethodOptions(wireName, oneWay, timeout);
     }
 
     /// <summary>
     /// Binding attributes is a large share of parsing, which reruns for every service on every edit; a method declared
     /// in source without an attribute list has none to bind.
     /// </summary>
-    private static bool MayHaveAttributes(IMethodSymbol method)
+    internal static bool MayHaveAttributes(IMethodSymbol method)
     {
         var declarations = method.DeclaringSyntaxReferences;
         if (declarations.Length == 0) return true;
@@ -126,3 +146,6 @@ internal readonly record struct MethodOptions(string WireName, bool OneWay)
         return false;
     }
 }
+
+/// <summary>What [RpcService] and the interface's [RpcFault]s give every method that does not say otherwise.</summary>
+internal sealed record ServiceDefaults(int TimeoutMilliseconds, List<FaultModel> Faults);

@@ -49,7 +49,8 @@ internal static class ServiceParser
             diagnostics.Report(DiagnosticDescriptors.GeneratedNameClash, interfaceLocation, generated, clash);
         }
 
-        var methods = ParseMembers(symbol, new KnownTypes(context.SemanticModel.Compilation), diagnostics, cancellationToken);
+        var defaults = ReadDefaults(context, symbol, diagnostics, cancellationToken);
+        var methods = ParseMembers(symbol, new KnownTypes(context.SemanticModel.Compilation), diagnostics, defaults, cancellationToken);
 
         var result = diagnostics.ToEquatableArray();
         if (diagnostics.Count > 0 || accessibility is null)
@@ -93,9 +94,31 @@ internal static class ServiceParser
         return queue;
     }
 
+    /// <summary>[RpcService(TimeoutMilliseconds = ...)] and the [RpcFault]s on the interface, for every method.</summary>
+    private static ServiceDefaults ReadDefaults(
+        GeneratorAttributeSyntaxContext context, INamedTypeSymbol symbol, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    {
+        int timeout = 0;
+        var attribute = context.Attributes.FirstOrDefault();
+        foreach (var named in attribute?.NamedArguments ?? default)
+        {
+            if (named.Key == "TimeoutMilliseconds" && named.Value.Value is int milliseconds) timeout = milliseconds;
+        }
+
+        if (timeout < 0)
+        {
+            diagnostics.Report(DiagnosticDescriptors.InvalidTimeout, symbol.Locations.FirstOrDefault(), symbol.Name,
+                timeout.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        bool valid = true;
+        var faults = FaultParser.Read(symbol, diagnostics, cancellationToken, ref valid);
+        return new ServiceDefaults(timeout, faults);
+    }
+
     /// <summary>The methods that can be generated, in declaration order; every other member is reported.</summary>
     private static List<(IMethodSymbol Symbol, MethodModel Model)> ParseMembers(
-        INamedTypeSymbol symbol, KnownTypes known, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+        INamedTypeSymbol symbol, KnownTypes known, DiagnosticBag diagnostics, ServiceDefaults defaults, CancellationToken cancellationToken)
     {
         var methods = new List<(IMethodSymbol Symbol, MethodModel Model)>();
         var wireNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -109,7 +132,7 @@ internal static class ServiceParser
                         "remove it, or give it a body (static virtual) so the interface can still be used as a type argument");
                     break;
                 case IMethodSymbol { MethodKind: MethodKind.Ordinary } method:
-                    var model = MethodParser.Parse(method, known, diagnostics);
+                    var model = MethodParser.Parse(method, known, diagnostics, defaults, cancellationToken);
                     if (model is null) break;
                     if (wireNames.TryGetValue(model.WireName, out var other))
                     {

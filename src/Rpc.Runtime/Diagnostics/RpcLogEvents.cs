@@ -24,6 +24,18 @@ public static class RpcLogEvents
     /// </summary>
     public const int CallFailed = 2001;
 
+    /// <summary>
+    /// Information: the caller's cancellation token fired before the reply; a cancel was sent to the service's servers
+    /// (category <c>RpcGen.Client</c>).
+    /// </summary>
+    public const int CallCancelled = 2010;
+
+    /// <summary>Information: a call ended in a fault its method declares (<see cref="RpcFaultAttribute"/>), rethrown as that exception.</summary>
+    public const int CallFaulted = 2011;
+
+    /// <summary>Information: a handler threw a fault its method declares; the caller gets it as that exception (category <c>RpcGen.Server</c>).</summary>
+    public const int DeclaredFaultReturned = 3010;
+
     /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
     public const int HandlerFailed = 3001;
 

@@ -130,9 +130,12 @@ public sealed class RpcServer : IAsyncDisposable
             {
                 isError = true;
                 result.Clear();
-                var (type, message) = Classify(e);
-                telemetry.Failed(e, type, rejected: e is ErrorReply or RpcBadRequestException);
-                ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
+                if (!TryWriteDeclaredFault(result, method, e, telemetry))
+                {
+                    var (type, message) = Classify(e);
+                    telemetry.Failed(e, type, rejected: e is ErrorReply or RpcBadRequestException);
+                    ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
+                }
             }
 
             if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
@@ -168,6 +171,27 @@ public sealed class RpcServer : IAsyncDisposable
         var names = new List<string>(_service.Methods.Count);
         foreach (var m in _service.Methods) names.Add(m.WireName);
         return string.Join(", ", names);
+    }
+
+    /// <summary>
+    /// A fault the method declares ([RpcFault]) goes back with its properties in <c>data</c>, logged as expected. If
+    /// one of its properties cannot be serialised it is answered like any other exception instead.
+    /// </summary>
+    private bool TryWriteDeclaredFault(PooledBufferWriter result, RpcMethodDescriptor? method, Exception e, Diagnostics.ServerCallTelemetry telemetry)
+    {
+        if (method is null || e is ErrorReply or RpcBadRequestException || RpcFaultDescriptor.Find(method, e) is not { } fault) return false;
+        try
+        {
+            ErrorBody.WriteFault(result, fault, e, _options.JsonSerializerOptions, _options.IncludeExceptionDetails ? e.ToString() : null);
+        }
+        catch (Exception)
+        {
+            result.Clear();
+            return false;
+        }
+
+        telemetry.Failed(e, fault.WireType, rejected: false, declaredFault: true);
+        return true;
     }
 
     private static (string Type, string Message) Classify(Exception e) => e switch
