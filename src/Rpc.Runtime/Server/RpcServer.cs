@@ -23,6 +23,8 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
     private readonly Acknowledgements _acks;
+    private readonly RunningCalls _running = new();
+    private ControlListener? _control;
     private string? _consumerTag;
     private int _inFlight;
     private volatile bool _stopping;
@@ -44,6 +46,9 @@ public sealed class RpcServer : IAsyncDisposable
 
     /// <summary>Calls being served right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Handlers whose token a caller's cancel fired, plus queued requests refused unrun because their caller cancelled.</summary>
+    internal long CancelledByCallers => _running.CancelledCount;
 
     /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
     public long Served => Interlocked.Read(ref _served);
@@ -69,6 +74,8 @@ public sealed class RpcServer : IAsyncDisposable
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
             var server = new RpcServer(channel, options, service, queue, invoke);
+            // The control path first: a cancel for a request this server is about to take must find it listening.
+            server._control = await ControlListener.StartAsync(connection, queue, server._running, cancellationToken).ConfigureAwait(false);
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
                 .ConfigureAwait(false);
             return server;
@@ -122,9 +129,23 @@ public sealed class RpcServer : IAsyncDisposable
                         $"Content type '{properties.ContentType}' is not supported; send application/json.");
                 }
 
+                if (_running.WasCancelled(properties.CorrelationId, properties.UserId))
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
+                }
+
                 var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, properties.Headers);
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
-                await InvokeAsync(call).ConfigureAwait(false);
+                bool tracked = _running.Track(call);
+                try
+                {
+                    await InvokeAsync(call).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (tracked) _running.Untrack(call);
+                    call.Complete();
+                }
             }
             catch (Exception e)
             {
@@ -272,6 +293,7 @@ public sealed class RpcServer : IAsyncDisposable
 
         // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
         await _acks.WhenSentAsync().ConfigureAwait(false);
+        if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
         await SafeAsync(() => _channel.CloseAsync()).ConfigureAwait(false);
         _channel.Dispose();
         _abort.Dispose();

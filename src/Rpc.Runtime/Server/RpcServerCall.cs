@@ -27,8 +27,12 @@ public sealed class RpcServerCall
         _json = json;
         _result = result;
         Context = context;
-        CancellationToken = cancellationToken;
+        _serverStopping = cancellationToken;
     }
+
+    private readonly CancellationToken _serverStopping;
+    private CancellationTokenSource? _source;
+    private int _cancelledByCaller;
 
     /// <summary>The method being called.</summary>
     public RpcMethodDescriptor Method { get; }
@@ -36,8 +40,46 @@ public sealed class RpcServerCall
     /// <summary>What the handler may know about the request (caller, correlation id, redelivery).</summary>
     public RpcContext Context { get; }
 
-    /// <summary>Cancelled when the server stops and the call did not finish within the drain timeout.</summary>
-    public CancellationToken CancellationToken { get; }
+    /// <summary>
+    /// Cancelled when the caller cancels the call (its token or its timeout; a cancel on the control path), and when the
+    /// server stops and the call did not finish within the drain timeout.
+    /// </summary>
+    /// <remarks>Made on first read: only handlers that take a <see cref="System.Threading.CancellationToken"/> pay for the linked source.</remarks>
+    public CancellationToken CancellationToken => Volatile.Read(ref _source) is { } source ? source.Token : CreateToken();
+
+    private CancellationToken CreateToken()
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(_serverStopping);
+        if (Interlocked.CompareExchange(ref _source, source, null) is { } existing)
+        {
+            source.Dispose();
+            return existing.Token;
+        }
+
+        // A cancel that came before the source existed set the flag; one that comes after sees the source.
+        if (Volatile.Read(ref _cancelledByCaller) != 0) source.Cancel();
+        return source.Token;
+    }
+
+    /// <summary>The caller gave up: fires the handler's token (now, or as soon as the handler asks for it).</summary>
+    internal void CancelByCaller()
+    {
+        Interlocked.Exchange(ref _cancelledByCaller, 1);
+        try
+        {
+            Volatile.Read(ref _source)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call finished meanwhile.
+        }
+    }
+
+    /// <summary>Whether the caller cancelled this call.</summary>
+    internal bool CancelledByCaller => Volatile.Read(ref _cancelledByCaller) != 0;
+
+    /// <summary>The call is over: its linked source, if one was made, is released.</summary>
+    internal void Complete() => Volatile.Read(ref _source)?.Dispose();
 
     /// <summary>Reads a required argument.</summary>
     public T ReadArgument<T>(int index) => _body.Read(index, GetTypeInfo<T>(), hasDefault: false, default!);
