@@ -22,6 +22,8 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.IncludeExceptionDetails)] = (options, value) => options.IncludeExceptionDetails = ReadBool(value),
         [nameof(RpcOptions.ClockSkewTolerance)] = (options, value) => options.ClockSkewTolerance = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
         [nameof(RpcOptions.DrainTimeout)] = (options, value) => options.DrainTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
+        [nameof(RpcOptions.ServerCheckDelay)] = (options, value) => options.ServerCheckDelay = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
+        [nameof(RpcOptions.WaitForReady)] = (options, value) => options.WaitForReady = ReadBool(value),
         [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,
         [nameof(RpcOptions.ConnectionName)] = (options, value) => options.ConnectionName = value.Value,
     };

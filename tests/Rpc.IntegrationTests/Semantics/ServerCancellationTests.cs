@@ -113,3 +113,27 @@ public sealed class ServerCancellationTests
         Assert.Equal(0, server.CancelledByCallers);
     }
 }
+
+/// <summary>The cancel_client.py example of docs/wire-format.md cancels an RpcGen server's work with nothing but pika.</summary>
+[Collection(SemanticsCollection.Name)]
+public sealed class PikaCancelTests
+{
+    [Fact]
+    public async Task A_pika_client_cancels_a_call_and_the_handler_token_fires()
+    {
+        await using var broker = new TestBroker();
+        var shop = new Shop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+
+        var lines = await PythonScript.RunAsync(TimeSpan.FromSeconds(60), "cancel_client.py",
+            "--amqp", TestBroker.Uri.ToString(), "--after", "0.5", broker.QueueName("shop"), "Wait", "30000");
+
+        var hold = Assert.Single(shop.Holds);
+        Assert.True(hold.TokenFired);
+        Assert.True(hold.After < TimeSpan.FromSeconds(10), $"the handler ran {hold.After}");
+        Assert.Equal(1, server.CancelledByCallers);
+        // The handler ended by its token: the reply is its exception, an error the pika client reads.
+        Assert.Contains("\"ok\": false", Assert.Single(lines));
+        Assert.Contains("Canceled", lines[0]);
+    }
+}
