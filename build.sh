@@ -3,6 +3,8 @@
 #   ./build.sh broker start|stop|status   private RabbitMQ node for demos and tests
 #   ./build.sh demo                       broker start, then the Fibonacci sample end to end
 #   ./build.sh test                       broker start, then every test; last line "N passed, N failed"
+#   ./build.sh cluster start|stop|status  three clustered nodes c1..c3 for cluster demos and tests (docs/cluster.md)
+#   ./build.sh cluster kill|stop|restart|ctl NODE   one node of it: kill -9, graceful stop, start again and rejoin
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
@@ -109,6 +111,112 @@ broker_status() {
   if port_open "$RPCGEN_PORT"; then echo "a broker answers on port $RPCGEN_PORT"; else echo "no broker on port $RPCGEN_PORT"; return 1; fi
 }
 
+# The three-node cluster: node cN listens on 5680+N (5681..5683) and distributes on that +20000, both moved by
+# RPCGEN_TEST_PORT_OFFSET, and its name carries the offset, so two checkouts can each run one. Each node keeps its data
+# in .broker/PORT like the single node; they share the rabbitmq user's Erlang cookie, which is what lets them join.
+: "${RPCGEN_TEST_PORT_OFFSET:=0}"
+CLUSTER_NODES=(c1 c2 c3)
+
+cluster_port() { echo $((5680 + ${1#c} + RPCGEN_TEST_PORT_OFFSET)); }
+cluster_node_name() {
+  local suffix=""; [ "$RPCGEN_TEST_PORT_OFFSET" = 0 ] || suffix="-$RPCGEN_TEST_PORT_OFFSET"
+  echo "rpcgen-$1$suffix@localhost"
+}
+
+# Runs a command with the single-node variables pointed at cluster node $1, so broker_start/stop/kill and rmq serve both.
+with_node() {
+  local name="$1"; shift
+  case "$name" in c1|c2|c3) ;; *) echo "unknown cluster node '$name'; the nodes are ${CLUSTER_NODES[*]}" >&2; exit 2 ;; esac
+  local port; port=$(cluster_port "$name")
+  ( RPCGEN_NODE=$(cluster_node_name "$name"); RPCGEN_PORT=$port; RPCGEN_DIST_PORT=$((port + 20000))
+    RPCGEN_BROKER_DIR="$ROOT/.broker/$port"; RPCGEN_BROKER_CONF="${RPCGEN_CLUSTER_CONF:-}"; "$@" )
+}
+
+# The names of the nodes that node $1 sees running in its cluster, one a line (nothing when it does not answer).
+cluster_running_nodes() {
+  with_node "$1" rmq rabbitmqctl -n "$(cluster_node_name "$1")" -q cluster_status --formatter json 2>/dev/null \
+    | /usr/bin/python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).get("running_nodes", [])))' 2>/dev/null || true
+}
+
+# Joins node $1 to c1's cluster unless it is in it already. A fresh node has nothing to lose; a node whose data says
+# it belongs to another cluster is reset first (its queues were that cluster's).
+cluster_join() {
+  local name="$1" seed; seed=$(cluster_node_name c1)
+  if cluster_running_nodes c1 | grep -qx "$(cluster_node_name "$name")"; then return 0; fi
+  log "joining $(cluster_node_name "$name") to $seed"
+  with_node "$name" rmq rabbitmqctl -n "$(cluster_node_name "$name")" -q stop_app >/dev/null
+  if ! with_node "$name" rmq rabbitmqctl -n "$(cluster_node_name "$name")" -q join_cluster "$seed" >/dev/null 2>&1; then
+    with_node "$name" rmq rabbitmqctl -n "$(cluster_node_name "$name")" -q reset >/dev/null
+    with_node "$name" rmq rabbitmqctl -n "$(cluster_node_name "$name")" -q join_cluster "$seed" >/dev/null
+  fi
+  with_node "$name" rmq rabbitmqctl -n "$(cluster_node_name "$name")" -q start_app >/dev/null
+}
+
+# Waits until node $1 sees all three nodes running.
+cluster_await() {
+  local deadline=$((SECONDS + 120)) count=0
+  while [ $SECONDS -lt $deadline ]; do
+    count=$(cluster_running_nodes "$1" | grep -c . || true)
+    [ "$count" = ${#CLUSTER_NODES[@]} ] && return 0
+    sleep 1
+  done
+  echo "the cluster did not come up: $(cluster_node_name "$1") sees $count of ${#CLUSTER_NODES[@]} nodes running" >&2
+  exit 1
+}
+
+cluster_start() {
+  local started=$SECONDS pids=() name failed=0
+  # In parallel: a node that was clustered before waits at boot for the peers it last saw, so one at a time could stall.
+  for name in "${CLUSTER_NODES[@]}"; do with_node "$name" broker_start & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ $failed = 0 ] || { echo "a cluster node did not start; see .broker/PORT/server.out" >&2; exit 1; }
+  for name in "${CLUSTER_NODES[@]:1}"; do cluster_join "$name"; done
+  cluster_await c1
+  log "cluster ready in $((SECONDS - started)) s: $(cluster_uris)"
+}
+
+cluster_stop() {
+  local name
+  for name in "${CLUSTER_NODES[@]}"; do with_node "$name" broker_stop & done
+  wait
+}
+
+# Starts node $1 again (after kill or stop) and waits until it has rejoined and the cluster runs all three nodes.
+cluster_restart() {
+  local started=$SECONDS
+  if with_node "$1" broker_status >/dev/null; then with_node "$1" broker_stop; fi
+  with_node "$1" broker_start
+  cluster_join "$1"
+  cluster_await "$1"
+  log "$(cluster_node_name "$1") back in the cluster after $((SECONDS - started)) s"
+}
+
+cluster_uris() {
+  local name uris=()
+  for name in "${CLUSTER_NODES[@]}"; do uris+=("amqp://guest:guest@localhost:$(cluster_port "$name")/"); done
+  (IFS=,; echo "${uris[*]}")
+}
+
+cluster_status() {
+  local name pid rss total=0 up=0
+  for name in "${CLUSTER_NODES[@]}"; do
+    pid=$(cat "$ROOT/.broker/$(cluster_port "$name")/pid" 2>/dev/null || true)
+    if port_open "$(cluster_port "$name")"; then
+      rss=$(ps -o rss= -p "$pid" 2>/dev/null | tr -d ' ' || true); rss=${rss:-0}; total=$((total + rss)); up=$((up + 1))
+      echo "$name $(cluster_node_name "$name") port $(cluster_port "$name"): running, $((rss / 1024)) MB"
+    else
+      echo "$name $(cluster_node_name "$name") port $(cluster_port "$name"): down"
+    fi
+  done
+  for name in "${CLUSTER_NODES[@]}"; do
+    if port_open "$(cluster_port "$name")"; then
+      echo "running in the cluster (as $name sees it): $(cluster_running_nodes "$name" | tr '\n' ' ')"; break
+    fi
+  done
+  echo "memory (RSS of the running nodes): $((total / 1024)) MB"
+  [ $up = ${#CLUSTER_NODES[@]} ]
+}
+
 export RPCGEN_AMQP="${RPCGEN_AMQP:-amqp://guest:guest@localhost:$RPCGEN_PORT/}"
 
 cmd="${1:-}"; shift || true
@@ -118,6 +226,18 @@ case "$cmd" in
       start) broker_start ;; stop) broker_stop ;; status) broker_status ;; kill) broker_kill ;;
       ctl) shift; rmq rabbitmqctl -n "$RPCGEN_NODE" "$@" ;;
       *) echo "usage: ./build.sh broker start|stop|status|kill|ctl ARGS..." >&2; exit 2 ;;
+    esac ;;
+  cluster)
+    case "${1:-}" in
+      start) cluster_start ;;
+      stop) if [ -n "${2:-}" ]; then with_node "$2" broker_stop; else cluster_stop; fi ;;
+      status) cluster_status ;;
+      uris) cluster_uris ;;
+      kill) [ -n "${2:-}" ] || { echo "usage: ./build.sh cluster kill c1|c2|c3" >&2; exit 2; }; with_node "$2" broker_kill ;;
+      restart) [ -n "${2:-}" ] || { echo "usage: ./build.sh cluster restart c1|c2|c3" >&2; exit 2; }; cluster_restart "$2" ;;
+      ctl) [ -n "${2:-}" ] || { echo "usage: ./build.sh cluster ctl c1|c2|c3 ARGS..." >&2; exit 2; }
+           node="$2"; shift 2; with_node "$node" rmq rabbitmqctl -n "$(cluster_node_name "$node")" "$@" ;;
+      *) echo "usage: ./build.sh cluster start|stop [NODE]|status|uris|kill NODE|restart NODE|ctl NODE ARGS..." >&2; exit 2 ;;
     esac ;;
   demo)
     broker_start
@@ -137,5 +257,5 @@ case "$cmd" in
     RPCGEN_FULL=1 dotnet test tests/Rpc.IntegrationTests -c Release --filter "FullyQualifiedName~Reliability|FullyQualifiedName~Security" \
       --logger "console;verbosity=detailed" "$@" ;;
   *)
-    echo "usage: ./build.sh broker start|stop|status|kill|ctl | demo | test | reliability | pack | bench" >&2; exit 2 ;;
+    echo "usage: ./build.sh broker start|stop|status|kill|ctl | cluster start|stop|status|kill|restart|ctl | demo | test | reliability | pack | bench" >&2; exit 2 ;;
 esac

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
@@ -15,6 +16,39 @@ public sealed class RpcOptions
 
     /// <summary>The broker URI (<c>amqp://</c> or <c>amqps://</c>). Defaults to <see cref="DefaultUri"/>.</summary>
     public Uri Uri { get; set; } = DefaultUri;
+
+    /// <summary>
+    /// The nodes of a RabbitMQ cluster, one URI each (configuration keys <c>RpcGen:Uris:0</c>, <c>RpcGen:Uris:1</c>, ...).
+    /// When the list is not empty it is used instead of <see cref="Uri"/>: the connection opens to a reachable node,
+    /// tried in random order, and after losing its node it recovers to another. All URIs must agree on scheme, user,
+    /// password and virtual host; they differ only in host and port. Defaults to empty (use <see cref="Uri"/>).
+    /// </summary>
+    public IList<Uri> Uris { get; set; } = new List<Uri>();
+
+    /// <summary>
+    /// The queue type of the service request queues a server declares (and of durable one-way work and named event
+    /// subscription queues). <see cref="RpcQueueType.Quorum"/> survives the loss of a cluster node; see docs/cluster.md
+    /// for when it is worth its cost. Defaults to <see cref="RpcQueueType.Classic"/>.
+    /// </summary>
+    public RpcQueueType QueueType { get; set; } = RpcQueueType.Classic;
+
+    /// <summary>
+    /// Queue types for single queues, keyed by the queue name without <see cref="QueuePrefix"/> (a service's queue is its
+    /// name unless <c>[RpcService(Queue = ...)]</c> says otherwise), over <see cref="QueueType"/>; configuration keys
+    /// <c>RpcGen:QueueTypes:Orders</c> = <c>Quorum</c>. Defaults to empty.
+    /// </summary>
+    public IDictionary<string, RpcQueueType> QueueTypes { get; set; } = new Dictionary<string, RpcQueueType>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// For quorum queues: how many times the broker delivers one message before it dead-letters it to
+    /// <c>{queue}.dead-letter</c> (a delivery ends without an ack when a server dies or loses its channel mid-call).
+    /// It stops a request that crashes every server it reaches from looping through them. Defaults to 5. Changing it
+    /// for an existing queue is a mismatch the broker refuses: delete the queue or keep the old value.
+    /// </summary>
+    public int QuorumDeliveryLimit { get; set; } = 5;
+
+    /// <summary>The node URIs to connect to: <see cref="Uris"/> when given, else <see cref="Uri"/> alone.</summary>
+    internal IReadOnlyList<Uri> NodeUris => Uris is { Count: > 0 } uris ? new List<Uri>(uris) : new[] { Uri };
 
     /// <summary>
     /// How long a client waits for a reply before throwing <see cref="RpcTimeoutException"/>. It is also sent as the
@@ -118,6 +152,10 @@ public sealed class RpcOptions
     internal RpcOptions Validate()
     {
         if (Uri is null) throw new ArgumentException("RpcOptions.Uri must be set.");
+        if (Uris is null) throw new ArgumentException("RpcOptions.Uris must not be null; leave it empty to use RpcOptions.Uri.");
+        ValidateUris();
+        if (QueueTypes is null) throw new ArgumentException("RpcOptions.QueueTypes must not be null.");
+        if (QuorumDeliveryLimit < 1) throw new ArgumentException("RpcOptions.QuorumDeliveryLimit must be at least 1.");
         if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.DefaultTimeout must be positive.");
         if (ServerCheckDelay <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.ServerCheckDelay must be positive.");
         if (Prefetch == 0) throw new ArgumentException("RpcOptions.Prefetch must be at least 1.");
@@ -126,6 +164,30 @@ public sealed class RpcOptions
         if (MaxRequestBodySize <= 0) throw new ArgumentException("RpcOptions.MaxRequestBodySize must be positive.");
         PrepareJson(JsonSerializerOptions);
         return this;
+    }
+
+    /// <summary>
+    /// One connection authenticates once, against whichever node it reaches, so the node URIs may differ in host and
+    /// port only: anything else would make the connection's behaviour depend on which node it happened to pick.
+    /// </summary>
+    private void ValidateUris()
+    {
+        Uri? first = null;
+        foreach (var uri in Uris)
+        {
+            if (uri is null || !uri.IsAbsoluteUri || (uri.Scheme != "amqp" && uri.Scheme != "amqps"))
+            {
+                throw new ArgumentException("RpcOptions.Uris must hold absolute amqp:// or amqps:// URIs, one per cluster node.");
+            }
+
+            first ??= uri;
+            if (uri.Scheme != first.Scheme || uri.UserInfo != first.UserInfo || uri.AbsolutePath != first.AbsolutePath)
+            {
+                throw new ArgumentException(
+                    $"RpcOptions.Uris must differ in host and port only; {Transport.AmqpConnector.MaskPassword(uri)} has another scheme, user, " +
+                    $"password or virtual host than {Transport.AmqpConnector.MaskPassword(first)}.");
+            }
+        }
     }
 
     /// <summary>

@@ -26,19 +26,49 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.WaitForReady)] = (options, value) => options.WaitForReady = ReadBool(value),
         [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,
         [nameof(RpcOptions.ConnectionName)] = (options, value) => options.ConnectionName = value.Value,
+        [nameof(RpcOptions.QueueType)] = (options, value) => options.QueueType = ReadQueueType(value),
+        [nameof(RpcOptions.QuorumDeliveryLimit)] = (options, value) => options.QuorumDeliveryLimit = Read<int>(value, "a whole number of deliveries, at least 1", int.TryParse),
     };
 
-    /// <summary>The keys the section may hold.</summary>
+    /// <summary>The keys that hold a section (a list or a map) rather than one value.</summary>
+    private static readonly Dictionary<string, Action<RpcOptions, IConfigurationSection>> s_sections = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [nameof(RpcOptions.Uris)] = (options, section) =>
+        {
+            // RpcGen:Uris:0, RpcGen:Uris:1, ...: configuration sorts the indexes numerically.
+            var uris = new List<Uri>();
+            foreach (var entry in section.GetChildren()) uris.Add(ReadUri(entry));
+            options.Uris = uris;
+        },
+        [nameof(RpcOptions.QueueTypes)] = (options, section) =>
+        {
+            foreach (var entry in section.GetChildren()) options.QueueTypes[entry.Key] = ReadQueueType(entry);
+        },
+    };
+
+    /// <summary>The keys of single values the section may hold (besides the sections Uris and QueueTypes).</summary>
     public static IReadOnlyCollection<string> Keys => s_setters.Keys;
 
     public static void Bind(IConfiguration section, RpcOptions options)
     {
         foreach (var child in section.GetChildren())
         {
+            if (s_sections.TryGetValue(child.Key, out var bindSection))
+            {
+                if (child.Value is not null)
+                {
+                    throw new InvalidOperationException(
+                        $"Configuration key '{child.Path}' must be a section ('{child.Path}:0', '{child.Path}:1', ... or '{child.Path}:NAME'), not a single value.");
+                }
+
+                bindSection(options, child);
+                continue;
+            }
+
             if (!s_setters.TryGetValue(child.Key, out var set))
             {
                 throw new InvalidOperationException(
-                    $"Configuration key '{child.Path}' is not an RpcGen option. The '{SectionName}' section may hold: {string.Join(", ", s_setters.Keys)}.");
+                    $"Configuration key '{child.Path}' is not an RpcGen option. The '{SectionName}' section may hold: {string.Join(", ", [.. s_setters.Keys, .. s_sections.Keys])}.");
             }
 
             if (child.Value is null)
@@ -61,6 +91,11 @@ internal static class RpcOptionsBinder
         bool.TryParse(entry.Value!.Trim(), out var value)
             ? value
             : throw new InvalidOperationException($"Configuration key '{entry.Path}' is '{entry.Value}'; expected true or false.");
+
+    private static RpcQueueType ReadQueueType(IConfigurationSection entry) =>
+        Enum.TryParse<RpcQueueType>(entry.Value?.Trim(), ignoreCase: true, out var type) && Enum.IsDefined(type)
+            ? type
+            : throw new InvalidOperationException($"Configuration key '{entry.Path}' is '{entry.Value}'; expected Classic or Quorum.");
 
     private static Uri ReadUri(IConfigurationSection entry)
     {

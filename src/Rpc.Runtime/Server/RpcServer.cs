@@ -70,8 +70,7 @@ public sealed class RpcServer : IAsyncDisposable
         var queue = options.QueueFor(service);
         try
         {
-            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: null,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken).ConfigureAwait(false);
             await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
             var server = new RpcServer(channel, options, service, queue, invoke);
             // The control path first: a cancel for a request this server is about to take must find it listening.
@@ -79,6 +78,11 @@ public sealed class RpcServer : IAsyncDisposable
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
                 .ConfigureAwait(false);
             return server;
+        }
+        catch (RpcException)
+        {
+            channel.Dispose();
+            throw;
         }
         catch (OperationInterruptedException e)
         {

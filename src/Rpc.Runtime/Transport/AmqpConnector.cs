@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,9 +13,11 @@ internal static class AmqpConnector
 {
     public static async Task<IConnection> ConnectAsync(RpcOptions options, CancellationToken cancellationToken)
     {
+        var nodes = options.NodeUris;
         var factory = new ConnectionFactory
         {
-            Uri = options.Uri,
+            // User, password and virtual host come from the first node's URI; Validate made sure the others agree.
+            Uri = nodes[0],
             AutomaticRecoveryEnabled = true,
             TopologyRecoveryEnabled = true,
             NetworkRecoveryInterval = TimeSpan.FromSeconds(1),
@@ -31,16 +34,62 @@ internal static class AmqpConnector
 
         try
         {
-            return await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (nodes.Count == 1) return await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            // RabbitMQ.Client tries the endpoints in random order, at first and again at every recovery, so clients
+            // spread over the nodes and a lost node is left for the next one that answers.
+            var endpoints = new List<AmqpTcpEndpoint>(nodes.Count);
+            foreach (var node in nodes) endpoints.Add(EndpointFor(node, factory.Ssl));
+            return await factory.CreateConnectionAsync(endpoints, factory.ClientProvidedName, cancellationToken).ConfigureAwait(false);
         }
         catch (BrokerUnreachableException e)
         {
-            throw new RpcConnectionException($"Cannot reach RabbitMQ at {MaskPassword(options.Uri)}: {Describe(e)}", innerException: e);
+            throw new RpcConnectionException($"Cannot reach RabbitMQ at {Describe(nodes)}: {Describe(e)}", innerException: e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new RpcConnectionException($"Cannot connect to RabbitMQ at {MaskPassword(options.Uri)}: {Describe(e)}", innerException: e);
+            throw new RpcConnectionException($"Cannot connect to RabbitMQ at {Describe(nodes)}: {Describe(e)}", innerException: e);
         }
+    }
+
+    /// <summary>
+    /// The node a connection is on, as the URI of <see cref="RpcOptions.NodeUris"/> that matches its endpoint (password
+    /// masked), for the log; host:port when none matches.
+    /// </summary>
+    public static string NodeOf(IConnection connection, RpcOptions options)
+    {
+        var endpoint = connection.Endpoint;
+        foreach (var node in options.NodeUris)
+        {
+            if (string.Equals(node.Host, endpoint.HostName, StringComparison.OrdinalIgnoreCase) && PortOf(node) == endpoint.Port) return MaskPassword(node);
+        }
+
+        return endpoint.HostName + ":" + endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>An endpoint per node; TLS settings are the factory's (made from the first URI) with each node's own host name to verify.</summary>
+    private static AmqpTcpEndpoint EndpointFor(Uri node, SslOption template)
+    {
+        var ssl = new SslOption(node.Host, enabled: node.Scheme == "amqps")
+        {
+            Version = template.Version,
+            CertificateValidationCallback = template.CertificateValidationCallback,
+            CertificateSelectionCallback = template.CertificateSelectionCallback,
+            Certs = template.Certs,
+            AcceptablePolicyErrors = template.AcceptablePolicyErrors,
+            CheckCertificateRevocation = template.CheckCertificateRevocation,
+        };
+        return new AmqpTcpEndpoint(node.Host, PortOf(node), ssl);
+    }
+
+    /// <summary>The URI's port, or AMQP's registered one (5672, 5671 with TLS): System.Uri knows no default for amqp.</summary>
+    private static int PortOf(Uri node) => node.Port > 0 ? node.Port : node.Scheme == "amqps" ? AmqpTcpEndpoint.DefaultAmqpSslPort : 5672;
+
+    private static string Describe(IReadOnlyList<Uri> nodes)
+    {
+        if (nodes.Count == 1) return MaskPassword(nodes[0]);
+        var masked = new string[nodes.Count];
+        for (var i = 0; i < nodes.Count; i++) masked[i] = MaskPassword(nodes[i]);
+        return "any of " + string.Join(", ", masked);
     }
 
     /// <summary>The user the connection authenticates as, exactly as RabbitMQ.Client reads it from the URI (guest when none).</summary>

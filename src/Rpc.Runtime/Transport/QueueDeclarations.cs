@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace RpcGen.Transport;
+
+/// <summary>
+/// The one place that declares RpcGen's durable queues (service requests, durable one-way work, named event
+/// subscriptions) and decides their arguments from <see cref="RpcOptions.QueueType"/> and <see cref="RpcOptions.QueueTypes"/>,
+/// so every queue of one kind is declared alike and a mismatch with an existing queue is reported the same way.
+/// </summary>
+internal static class QueueDeclarations
+{
+    /// <summary>The suffix of the queue a quorum queue's dead messages go to: <c>{queue}.dead-letter</c>.</summary>
+    public const string DeadLetterSuffix = ".dead-letter";
+
+    /// <summary>How many dead messages a dead-letter queue keeps; beyond it the oldest are dropped, so it cannot fill the broker.</summary>
+    public const int DeadLetterMaxLength = 10_000;
+
+    /// <summary>
+    /// Declares <paramref name="queue"/> durable with the arguments its type needs; for a quorum queue it first declares
+    /// the dead-letter queue its poison messages go to. <paramref name="owner"/> names who declares it (a service or a
+    /// subscription) for the error message.
+    /// </summary>
+    /// <exception cref="RpcException">The queue exists with other arguments (e.g. classic vs quorum), or the broker refused it.</exception>
+    public static async Task<QueueDeclareOk> DeclareDurableAsync(IChannel channel, RpcOptions options, string queue, string owner,
+        CancellationToken cancellationToken)
+    {
+        var type = TypeOf(options, queue);
+        try
+        {
+            if (type == RpcQueueType.Quorum)
+            {
+                await channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
+                    DeadLetterArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            return await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, ArgumentsFor(options, queue),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == Constants.PreconditionFailed)
+        {
+            // The broker names the first argument that differs, which for classic vs quorum need not be x-queue-type:
+            // say what this side asked for too, so the type mismatch is plain either way.
+            throw new RpcException(
+                $"Cannot declare queue '{queue}' for {owner}: it already exists with other arguments than this process declares, " +
+                $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcOptions.QueueType (or " +
+                $"QueueTypes[\"{Unprefixed(options, queue)}\"]) to what the queue is, or delete the queue so it is declared anew (its messages go with it).",
+                owner, null, e);
+        }
+        catch (OperationInterruptedException e)
+        {
+            throw new RpcException($"Cannot declare queue '{queue}' for {owner}: {e.ShutdownReason?.ReplyText ?? e.Message}", owner, null, e);
+        }
+    }
+
+    /// <summary>The type <paramref name="queue"/> (with its prefix) is declared as: its entry in QueueTypes, else QueueType.</summary>
+    public static RpcQueueType TypeOf(RpcOptions options, string queue) =>
+        options.QueueTypes.TryGetValue(Unprefixed(options, queue), out var type) ? type : options.QueueType;
+
+    /// <summary>
+    /// The declare arguments. A classic queue gets none, as RpcGen always declared it, so queues made by earlier versions
+    /// (or by pika users following docs/wire-format.md) stay equivalent. A quorum queue gets a delivery limit: a request
+    /// that kills its server again and again is dead-lettered after that many deliveries instead of looping.
+    /// </summary>
+    public static IDictionary<string, object?>? ArgumentsFor(RpcOptions options, string queue) => TypeOf(options, queue) switch
+    {
+        RpcQueueType.Quorum => new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-delivery-limit"] = options.QuorumDeliveryLimit,
+            ["x-dead-letter-exchange"] = string.Empty,
+            ["x-dead-letter-routing-key"] = queue + DeadLetterSuffix,
+        },
+        _ => null,
+    };
+
+    /// <summary>Quorum as well, so dead messages survive the node loss their queue survived; bounded, oldest dropped first.</summary>
+    private static Dictionary<string, object?> DeadLetterArguments() => new()
+    {
+        ["x-queue-type"] = "quorum",
+        ["x-max-length"] = DeadLetterMaxLength,
+    };
+
+    private static string Unprefixed(RpcOptions options, string queue) =>
+        options.QueuePrefix.Length > 0 && queue.StartsWith(options.QueuePrefix, StringComparison.Ordinal) ? queue.Substring(options.QueuePrefix.Length) : queue;
+
+    private static string Describe(RpcOptions options, string queue, RpcQueueType type) => type == RpcQueueType.Quorum
+        ? $"quorum queue (x-queue-type quorum, x-delivery-limit {options.QuorumDeliveryLimit}, dead-lettering to '{queue}{DeadLetterSuffix}')"
+        : "classic queue (no arguments)";
+}
