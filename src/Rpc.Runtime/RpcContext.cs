@@ -19,8 +19,9 @@ public sealed class RpcContext
     private IReadOnlyDictionary<string, string>? _headers;
 
     internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered,
-        IDictionary<string, object?>? rawHeaders = null)
+        DateTimeOffset? deadline = null, IDictionary<string, object?>? rawHeaders = null)
     {
+        Deadline = deadline;
         _rawHeaders = rawHeaders;
         Service = service;
         Method = method;
@@ -56,6 +57,14 @@ public sealed class RpcContext
     /// Calls are at-least-once: a handler with side effects can use this to check for a repeat.
     /// </summary>
     public bool Redelivered { get; }
+
+    /// <summary>
+    /// When the caller stops waiting for the reply (its timeout), from the request's <c>rpc-deadline</c> header; or
+    /// <see langword="null"/> when the caller sent none (plain clients, one-way sends). Calls the handler makes are cut
+    /// to the time left until then, so none outlives the call being served. The deadline is the caller's clock: allow
+    /// for skew between hosts (<see cref="RpcOptions.ClockSkewTolerance"/>).
+    /// </summary>
+    public DateTimeOffset? Deadline { get; }
 
     /// <summary>
     /// The caller's own headers (<see cref="RpcCallOptions.Headers"/>, or any AMQP header a plain client sets), by

@@ -73,6 +73,12 @@ public sealed class RpcOptions
     /// </summary>
     public bool WaitForReady { get; set; }
 
+    /// <summary>Run around every call this connection's clients make, first outermost (<see cref="IRpcClientInterceptor"/>).</summary>
+    public System.Collections.Generic.IList<IRpcClientInterceptor> ClientInterceptors { get; } = new System.Collections.Generic.List<IRpcClientInterceptor>();
+
+    /// <summary>Run around every request this connection's servers handle, first outermost (<see cref="IRpcServerInterceptor"/>).</summary>
+    public System.Collections.Generic.IList<IRpcServerInterceptor> ServerInterceptors { get; } = new System.Collections.Generic.List<IRpcServerInterceptor>();
+
     /// <summary>
     /// How many requests one server takes from its queue before acknowledging any (AMQP prefetch), which is also
     /// how many it runs at once. Several servers on one queue share the work in proportion. Defaults to 64 (why: docs/performance.md).

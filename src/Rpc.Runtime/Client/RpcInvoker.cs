@@ -33,11 +33,13 @@ public sealed class RpcInvoker
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
     private readonly string _userId;
 
+    private readonly IRpcClientInterceptor[] _clientInterceptors;
     private readonly ServerAvailability _availability;
     private readonly CancellationSender _cancellations;
 
     private RpcInvoker(IConnection connection, IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options)
     {
+        _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
         _availability = new ServerAvailability(connection, pending);
         _cancellations = new CancellationSender(connection);
         pending.ServerCheckDue = _availability.CheckDue;
@@ -180,9 +182,77 @@ public sealed class RpcInvoker
         }
 
         var ambient = RpcCallOptions.Current;
+        if (_clientInterceptors.Length != 0) return InterceptAsync(request, resultType, cancellationToken, ambient);
+        return StartCore(request, resultType, cancellationToken, ambient, ambient?.Headers);
+    }
+
+    /// <summary>Runs the client interceptors around the call; only taken when some are registered.</summary>
+    private async Task<T> InterceptAsync<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken, RpcCallOptions? ambient)
+    {
+        var headers = ambient?.Headers is { } given ? new Dictionary<string, string>(given, StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal);
+        var context = new RpcClientCallContext(request.Method, headers);
+        T result = default!;
+        bool sent = false;
+        Func<RpcClientCallContext, Task> chain = async call =>
+        {
+            if (sent) throw new InvalidOperationException($"RPC {call.Method.Service.Name}.{call.Method.WireName}: a client interceptor called next twice.");
+            sent = true;
+            foreach (var header in headers)
+            {
+                if (WireContract.IsReservedHeader(header.Key))
+                {
+                    throw new ArgumentException($"RPC {call.Method.Service.Name}.{call.Method.WireName}: header '{header.Key}' is reserved by RpcGen; choose another name.");
+                }
+            }
+
+            result = await StartCore(request, resultType, cancellationToken, ambient, headers).ConfigureAwait(false);
+        };
+        for (int i = _clientInterceptors.Length - 1; i >= 0; i--)
+        {
+            var interceptor = _clientInterceptors[i];
+            var next = chain;
+            chain = call => interceptor.InterceptAsync(call, next);
+        }
+
+        try
+        {
+            await chain(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!sent) request.Release();
+        }
+
+        if (!sent)
+        {
+            throw new InvalidOperationException(
+                $"RPC {request.Method.Service.Name}.{request.Method.WireName}: a client interceptor returned without calling next or throwing; to refuse a call, throw.");
+        }
+
+        return result;
+    }
+
+    private Task<T> StartCore<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken, RpcCallOptions? ambient,
+        IReadOnlyDictionary<string, string>? userHeaders)
+    {
         var method = request.Method;
         var timeout = ambient?.Timeout ?? method.Timeout ?? _options.DefaultTimeout;
         var queue = QueueOf(method.Service);
+        if (RpcContext.Current?.Deadline is { } outer)
+        {
+            // Made while serving a call: never wait longer than that call's caller does.
+            var left = outer - DateTimeOffset.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                request.Release();
+                return Task.FromException<T>(new RpcTimeoutException(method.Service.Name, method.WireName, queue.Value, TimeSpan.Zero,
+                    $"RPC {method.Service.Name}.{method.WireName} was not sent: the call being served ({RpcContext.Current.Service}.{RpcContext.Current.Method}) " +
+                    $"passed its deadline {-left.TotalMilliseconds:0} ms ago (queue '{queue.Value}')."));
+            }
+
+            if (left < timeout) timeout = left;
+        }
+
         var call = _pending.Create(method, queue.Value, timeout, resultType, _options.JsonSerializerOptions);
         call.UserId = _userId;
         if (!(ambient?.WaitForReady ?? _options.WaitForReady))
@@ -194,7 +264,7 @@ public sealed class RpcInvoker
 
         var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
         _pending.Add(call, timeout, cancellationToken);
-        PublishRequest(call, request, queue, telemetry, ambient?.Headers);
+        PublishRequest(call, request, queue, telemetry, userHeaders);
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 

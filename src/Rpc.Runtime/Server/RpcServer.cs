@@ -24,6 +24,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly Acknowledgements _acks;
     private readonly RunningCalls _running = new();
+    private readonly IRpcServerInterceptor[] _interceptors;
     private ControlListener? _control;
     private string? _consumerTag;
     private int _inFlight;
@@ -38,6 +39,7 @@ public sealed class RpcServer : IAsyncDisposable
         _service = service;
         _queue = queue;
         _invoke = invoke;
+        _interceptors = System.Linq.Enumerable.ToArray(options.ServerInterceptors);
         _acks = new Acknowledgements(channel, options.CoalesceAcks);
     }
 
@@ -117,8 +119,10 @@ public sealed class RpcServer : IAsyncDisposable
                 }
 
                 method = ResolveMethod(properties.Type);
+                DateTimeOffset? callerDeadline = null;
                 if (WireContract.ReadDeadline(properties.Headers) is long deadline)
                 {
+                    callerDeadline = DateTimeOffset.FromUnixTimeMilliseconds(deadline);
                     long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
                     if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
                     {
@@ -138,7 +142,7 @@ public sealed class RpcServer : IAsyncDisposable
                     throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
                 }
 
-                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, properties.Headers);
+                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, callerDeadline, properties.Headers);
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
                 bool tracked = _running.Track(call);
                 try
@@ -234,7 +238,8 @@ public sealed class RpcServer : IAsyncDisposable
     private async ValueTask InvokeAsync(RpcServerCall call)
     {
         RpcContext.Current = call.Context;
-        await _invoke(call).ConfigureAwait(false);
+        if (_interceptors.Length == 0) await _invoke(call).ConfigureAwait(false);
+        else await ServerInterception.RunAsync(_interceptors, call, _invoke).ConfigureAwait(false);
     }
 
     private async ValueTask PublishReplyAsync(string replyTo, string? correlationId, bool isError, ReadOnlyMemory<byte> body)
