@@ -7,7 +7,8 @@ using RpcGen.Benchmarks.Contenders;
 using RpcGen.Benchmarks.Contracts;
 using RpcGen.Benchmarks.Harness;
 
-// The benchmark: RpcGen beside hand-written RabbitMQ.Client RPC and MassTransit, on one broker, in one run.
+// The benchmark: RpcGen beside hand-written RabbitMQ.Client RPC, MassTransit and Wolverine on one broker, and gRPC
+// without one, in one run.
 // Run it with ./build.sh bench [--quick]; see BenchOptions.Usage for the options.
 BenchOptions options;
 try
@@ -23,7 +24,8 @@ catch (ArgumentException e)
 if (options.Serve) return await ServerProcess.ServeAsync(options);
 
 var total = Stopwatch.StartNew();
-var environment = new BenchEnvironment(options.Amqp, BenchEnvironment.NewPrefix());
+var loadAtStart = LoadAverage();
+var environment = new BenchEnvironment(options.Amqp, BenchEnvironment.NewPrefix()) { GrpcPort = GrpcContender.FreeLoopbackPort() };
 var contenders = options.CreateContenders();
 var payloads = options.Payloads.ToDictionary(k => k, k => k == PayloadKind.Int ? null : Payloads.Create(Payloads.TargetBytes(k)));
 var objectPayloads = payloads.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!);
@@ -33,6 +35,13 @@ Console.WriteLine("## RpcGen runtime benchmark");
 Console.WriteLine();
 Console.WriteLine(await DescribeMachineAsync(options.Amqp));
 Console.WriteLine(Invariant($"Mode: {(options.Quick ? "quick" : "full")}; {options.Rounds} round(s); warm-up {options.Warmup.TotalSeconds:0.#} s and window {options.Window.TotalSeconds:0.#} s per scenario; in flight {string.Join(", ", options.InFlight)}."));
+if (options.OfferedLoad.Length > 0)
+{
+    Console.WriteLine(Invariant($"Offered load: {string.Join(", ", options.OfferedLoad.Select(p => p + " %"))} of each contender's maximum; {options.OfferedRounds} round(s) of {options.OfferedWindow.TotalSeconds:0.#} s."));
+}
+
+Console.WriteLine("Versions: " + string.Join(", ", new[] { typeof(RpcGen.RpcConnection), typeof(IConnection), typeof(MassTransit.IBus), typeof(Wolverine.IMessageBus),
+    typeof(Grpc.Net.Client.GrpcChannel), typeof(Grpc.AspNetCore.Server.GrpcServiceOptions) }.Select(VersionOf)) + ".");
 foreach (var (kind, payload) in objectPayloads)
 {
     Console.WriteLine(Invariant($"Payload {Payloads.Label(kind)}: {System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(payload, BenchJson.Default.Payload).Length} bytes of JSON, {payload.Items.Length} items."));
@@ -40,7 +49,7 @@ foreach (var (kind, payload) in objectPayloads)
 
 Console.WriteLine();
 
-await using var server = await ServerProcess.StartAsync(options, environment.Prefix, CancellationToken.None);
+await using var server = await ServerProcess.StartAsync(options, environment, CancellationToken.None);
 var clients = new Dictionary<IContender, IContenderClient>();
 try
 {
@@ -70,6 +79,34 @@ try
     }
 
     Console.Error.WriteLine(Invariant($"bench: warmed up ({total.Elapsed.TotalSeconds:0} s)."));
+
+    // Open loop at fixed shares of each contender's own maximum (its best rate in this run's closed-loop rounds).
+    async Task OfferedLoadAsync(PayloadKind payloadKind)
+    {
+        if (options.OfferedLoad.Length == 0 || !options.InFlight.Any(n => n > 1)) return;
+        int bytes = payloads[payloadKind] is { } p ? System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(p, BenchJson.Default.Payload).Length : 16;
+        // Enough room for a stall, bounded so that requests waiting in the client stay within 64 MB of bodies.
+        int maxPending = Math.Clamp(64 * 1024 * 1024 / Math.Max(1, bytes), 256, 10_000);
+        for (int round = 0; round < options.OfferedRounds; round++)
+        {
+            foreach (var percent in options.OfferedLoad)
+            {
+                for (int i = 0; i < contenders.Count; i++)
+                {
+                    var contender = contenders[(i + round) % contenders.Count];
+                    double max = report.MaxThroughput(payloadKind, contender);
+                    if (double.IsNaN(max) || max <= 0) continue;
+                    double rate = max * percent / 100.0;
+                    var result = await OpenLoopRunner.MeasureAsync(clients[contender], maxInFlight, payloadKind, payloads[payloadKind], rate, options.Warmup, options.OfferedWindow, maxPending);
+                    report.AddOpenLoop(payloadKind, contender, percent, result);
+                    var sorted = result.LatencyTicks.Order().ToArray();
+                    double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q / 100 * sorted.Length) - 1, 0, sorted.Length - 1)] * 1_000_000.0 / Stopwatch.Frequency;
+                    Console.Error.WriteLine(Invariant(
+                        $"bench: {Payloads.Label(payloadKind),-13} round {round + 1}/{options.OfferedRounds} {percent,3} % load  {contender.Name,-40} {rate,8:0} offered  {result.CompletedPerSecond,8:0} answered/s  p50 {P(50),7:0} µs  p99 {P(99),7:0} µs  steal {result.Host.StealFraction * 100,3:0} %"));
+                }
+            }
+        }
+    }
     foreach (var payloadKind in options.Payloads)
     {
         for (int round = 0; round < options.Rounds; round++)
@@ -84,15 +121,18 @@ try
                         () => server.CpuTime, () => broker?.CpuTime ?? TimeSpan.Zero, sampler);
                     report.Add(payloadKind, contender, inFlight, result);
                     Console.Error.WriteLine(Invariant(
-                        $"bench: {Payloads.Label(payloadKind),-13} round {round + 1}/{options.Rounds} {inFlight,3} in flight  {contender.Name,-40} {result.CallsPerSecond,8:0} calls/s  {result.BytesPerCall,8:0} B/call{Floor(result)}"));
+                        $"bench: {Payloads.Label(payloadKind),-13} round {round + 1}/{options.Rounds} {inFlight,3} in flight  {contender.Name,-40} {result.CallsPerSecond,8:0} calls/s  {result.TotalCpuMicrosPerCall,6:0} µs CPU/call  {result.BytesPerCall,8:0} B/call  steal {result.Host.StealFraction * 100,3:0} %{Floor(result)}"));
                     if (sampler is not null) Console.Error.WriteLine(sampler.Render(result.Calls));
                 }
             }
         }
+
+        await OfferedLoadAsync(payloadKind);
     }
 
     Console.WriteLine(report.Render());
-    Console.WriteLine(Invariant($"Finished in {total.Elapsed.TotalSeconds:0} s; load average at the end: {LoadAverage()}."));
+    Console.WriteLine(Invariant($"Load average at the start: {loadAtStart}; at the end: {LoadAverage()}."));
+    Console.WriteLine(Invariant($"Finished in {total.Elapsed.TotalSeconds:0} s."));
     return 0;
 }
 finally
@@ -107,6 +147,15 @@ static string Invariant(FormattableString text) => text.ToString(CultureInfo.Inv
 static string Floor(WindowResult result) => result.LatencyTicks.Length == 0
     ? string.Empty
     : Invariant($"  fastest {result.LatencyTicks.Min() * 1_000_000.0 / Stopwatch.Frequency,6:0} µs");
+
+static string VersionOf(Type type)
+{
+    var assembly = type.Assembly;
+    var informational = assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
+    // Strip the source revision some packages append ("8.5.12+abc123").
+    return assembly.GetName().Name + " " + (informational?.Split('+')[0] ?? assembly.GetName().Version?.ToString() ?? "?");
+}
 
 static string LoadAverage()
 {

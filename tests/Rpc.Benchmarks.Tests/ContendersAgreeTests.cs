@@ -19,7 +19,7 @@ public sealed class ContendersAgreeTests
     public async Task Every_contender_returns_the_services_answers_for_every_payload_also_with_calls_in_flight(string key)
     {
         var contender = ContenderCatalog.Create(key);
-        var environment = new BenchEnvironment(Broker, BenchEnvironment.NewPrefix());
+        var environment = new BenchEnvironment(Broker, BenchEnvironment.NewPrefix()) { GrpcPort = GrpcContender.FreeLoopbackPort() };
         await using var server = await contender.ServeAsync(environment, CancellationToken.None);
         await using var client = await contender.ConnectAsync(environment, maxInFlight: 16, CancellationToken.None);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -75,8 +75,16 @@ public sealed class BestEffortContender : IContender
     /// <summary>The ceiling itself: default prefetch, no wire features.</summary>
     public bool IsPlain => _prefetch == DefaultPrefetch && _features == WireFeatures.None;
 
+    /// <summary>Default prefetch and every one of RpcGen's wire features: the like-for-like comparison for RpcGen.</summary>
+    public bool SendsAllFeatures => _prefetch == DefaultPrefetch && _features == WireFeatures.All;
+
     public string Name => (_prefetch == DefaultPrefetch ? "Hand-written, best effort" : $"Hand-written, best effort (prefetch {_prefetch})")
-        + (_features == WireFeatures.None ? string.Empty : " + " + _features.ToString().Replace(", ", "+", StringComparison.Ordinal));
+        + _features switch
+        {
+            WireFeatures.None => string.Empty,
+            WireFeatures.All => " + RpcGen's wire features",
+            _ => " + " + _features.ToString().Replace(", ", "+", StringComparison.Ordinal),
+        };
 
     private string QueueName(BenchEnvironment environment) => environment.Prefix + "best-effort.p" + _prefetch + "." + (int)_features;
 

@@ -34,6 +34,9 @@ public interface IContender
 /// <summary>Where the contenders meet: the broker, and a queue prefix that keeps this run's queues apart from others'.</summary>
 public sealed record BenchEnvironment(Uri Amqp, string Prefix)
 {
+    /// <summary>The loopback port of this run's gRPC server (the broker-less contender); 0 when it is not in the run.</summary>
+    public int GrpcPort { get; init; }
+
     public ConnectionFactory ConnectionFactory(string name) => new()
     {
         Uri = Amqp,
@@ -53,8 +56,13 @@ public static class ContenderCatalog
     public const string Tutorial = "tutorial";
     public const string BestEffort = "best-effort";
     public const string MassTransit = "masstransit";
+    public const string Wolverine = "wolverine";
+    public const string Grpc = "grpc";
 
-    public static readonly string[] All = { RpcGen, Tutorial, BestEffort, MassTransit };
+    /// <summary>The best effort sending every wire feature RpcGen sends: RpcGen's like-for-like ceiling.</summary>
+    public const string BestEffortWithFeatures = BestEffort + "+all";
+
+    public static readonly string[] All = { RpcGen, Tutorial, BestEffort, BestEffortWithFeatures, MassTransit, Wolverine, Grpc };
 
     /// <summary>
     /// Creates a contender; <paramref name="prefetch"/> sets the server prefetch of RpcGen and the best-effort server (null: their defaults).
@@ -70,6 +78,8 @@ public static class ContenderCatalog
         _ when key.StartsWith(BestEffort + "+", StringComparison.Ordinal) => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch,
             BestEffortContender.ParseFeatures(key.Split('+').Skip(1))),
         MassTransit => new MassTransitContender(),
+        Wolverine => new WolverineContender(),
+        Grpc => new GrpcContender(),
         _ => throw new ArgumentException($"Unknown contender '{key}'; use one of {string.Join(", ", All)}."),
     };
 }

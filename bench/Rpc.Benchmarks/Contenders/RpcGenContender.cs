@@ -16,6 +16,9 @@ public sealed class RpcGenContender : IContender
         _coalesceAcks = coalesceAcks;
     }
 
+    /// <summary>RpcGen as it ships: default prefetch, acks coalesced.</summary>
+    public bool IsDefault => _prefetch is null && _coalesceAcks;
+
     public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks");
 
     private RpcOptions Options(BenchEnvironment environment, string role)

@@ -9,11 +9,16 @@ public sealed class BenchOptions
 {
     public const string Usage = """
         usage: Rpc.Benchmarks [--quick] [options]
-          --quick                 one short round of everything (< 2 minutes with the build)
+          --quick                 one short round of everything (about 3 minutes with the build)
           --rounds N              rounds per scenario; medians are taken over rounds (full: 11)
           --seconds S             measured window per scenario and round (full: 1)
-          --contenders a,b        of: rpcgen, tutorial, best-effort, masstransit (default: all); variants:
-                                  rpcgen+single-acks, best-effort+expiration+deadline+status+user+mandatory+content-type (or +all)
+          --contenders a,b        of: rpcgen, tutorial, best-effort, best-effort+all, masstransit, wolverine, grpc
+                                  (default: all); variants: rpcgen+single-acks,
+                                  best-effort+expiration+deadline+status+user+mandatory+content-type
+          --offered-load a,b      open-loop latency at these percentages of each contender's own maximum
+                                  (default: 25,50,75; "none" to skip); needs an in-flight level above 1
+          --offered-rounds N      rounds of the offered-load scenarios (full: 3)
+          --offered-seconds S     measured window of an offered-load scenario (full: 2)
           --payloads a,b          of: int, 4k, 256k (default: all)
           --in-flight a,b         1 measures latency, more measure throughput (default: 1,16,256)
           --prefetch N            server prefetch of RpcGen and the best-effort server (default: their defaults)
@@ -32,6 +37,12 @@ public sealed class BenchOptions
     public int[] InFlight { get; private set; } = { 1, 16, 256 };
     public ushort? Prefetch { get; private set; }
     public bool Allocations { get; private set; }
+    public int[] OfferedLoad { get; private set; } = { 25, 50, 75 };
+    public int OfferedRounds { get; private set; } = 3;
+    public TimeSpan OfferedWindow { get; private set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Set by the harness for its server process: where the gRPC contender's server listens.</summary>
+    public int GrpcPort { get; private set; }
     public ushort[]? PrefetchSweep { get; private set; }
     public Uri Amqp { get; private set; } = new(Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } uri ? uri : "amqp://guest:guest@localhost:5672/");
 
@@ -41,7 +52,7 @@ public sealed class BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
-        bool roundsSet = false, windowSet = false;
+        bool roundsSet = false, windowSet = false, offeredRoundsSet = false, offeredWindowSet = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
@@ -59,6 +70,13 @@ public sealed class BenchOptions
                 case "--amqp": options.Amqp = new Uri(Next()); break;
                 case "--allocations": options.Allocations = true; break;
                 case "--prefix": options.Prefix = Next(); break;
+                case "--grpc-port": options.GrpcPort = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--offered-load":
+                    var load = Next();
+                    options.OfferedLoad = load == "none" ? Array.Empty<int>() : List(load).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                    break;
+                case "--offered-rounds": options.OfferedRounds = int.Parse(Next(), CultureInfo.InvariantCulture); offeredRoundsSet = true; break;
+                case "--offered-seconds": options.OfferedWindow = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); offeredWindowSet = true; break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.\n{Usage}");
             }
@@ -67,13 +85,16 @@ public sealed class BenchOptions
         if (options.Quick)
         {
             if (!roundsSet) options.Rounds = 1;
-            if (!windowSet) options.Window = TimeSpan.FromSeconds(0.8);
-            options.Warmup = TimeSpan.FromSeconds(0.25);
+            if (!windowSet) options.Window = TimeSpan.FromSeconds(0.6);
+            if (!offeredRoundsSet) options.OfferedRounds = 1;
+            if (!offeredWindowSet) options.OfferedWindow = TimeSpan.FromSeconds(0.6);
+            options.Warmup = TimeSpan.FromSeconds(0.2);
         }
 
         foreach (var contender in options.Contenders) _ = ContenderCatalog.Create(contender);
         if (options.Rounds < 1) throw new ArgumentException("--rounds must be at least 1.");
         if (options.InFlight.Any(n => n < 1)) throw new ArgumentException("--in-flight values must be at least 1.");
+        if (options.OfferedLoad.Any(p => p is < 1 or > 100)) throw new ArgumentException("--offered-load values are percentages from 1 to 100.");
         return options;
     }
 
@@ -96,7 +117,7 @@ public sealed class BenchOptions
     }
 
     /// <summary>The arguments that make the server process serve what this run measures.</summary>
-    public IEnumerable<string> ServerArguments(string prefix)
+    public IEnumerable<string> ServerArguments(string prefix, int grpcPort)
     {
         yield return "serve";
         yield return "--amqp";
@@ -105,6 +126,8 @@ public sealed class BenchOptions
         yield return prefix;
         yield return "--contenders";
         yield return string.Join(",", Contenders);
+        yield return "--grpc-port";
+        yield return grpcPort.ToString(CultureInfo.InvariantCulture);
         if (Prefetch is { } prefetch)
         {
             yield return "--prefetch";

@@ -7,7 +7,7 @@ using RpcGen.Benchmarks.Contracts;
 namespace RpcGen.Benchmarks.Harness;
 
 /// <summary>Every window measured in a run, and the Markdown tables made from them.</summary>
-public sealed class Report
+public sealed partial class Report
 {
     private readonly Dictionary<(PayloadKind Payload, IContender Contender, int InFlight), List<WindowResult>> _results = new();
     private readonly IReadOnlyList<IContender> _contenders;
@@ -28,6 +28,19 @@ public sealed class Report
         if (!_results.TryGetValue((payload, contender, inFlight), out var list)) _results[(payload, contender, inFlight)] = list = new();
         list.Add(result);
     }
+
+    private readonly Dictionary<(PayloadKind Payload, IContender Contender, int Percent), List<OpenLoopResult>> _openLoop = new();
+
+    /// <summary>A window at a fixed offered load, <paramref name="percent"/> % of the contender's own maximum.</summary>
+    public void AddOpenLoop(PayloadKind payload, IContender contender, int percent, OpenLoopResult result)
+    {
+        if (!_openLoop.TryGetValue((payload, contender, percent), out var list)) _openLoop[(payload, contender, percent)] = list = new();
+        list.Add(result);
+    }
+
+    /// <summary>A contender's own maximum for a payload: its best median rate over the throughput levels measured.</summary>
+    public double MaxThroughput(PayloadKind payload, IContender contender) =>
+        _inFlight.Where(n => n > 1).Select(n => Throughput(payload, contender, n)).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.NaN).Max();
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -119,6 +132,7 @@ public sealed class Report
     {
         var text = new StringBuilder();
         var throughputLevels = _inFlight.Where(n => n > 1).ToArray();
+        RenderCpuPerCall(text, throughputLevels);
 
         if (_inFlight.Contains(1))
         {
@@ -205,51 +219,9 @@ public sealed class Report
         }
 
         text.AppendLine();
-        var targets = RenderTargets();
-        if (targets.Length > 0) text.Append(targets);
-        return text.ToString();
-    }
-
-    /// <summary>The issue's targets for RpcGen, checked against this run's figures.</summary>
-    private string RenderTargets()
-    {
-        var rpcGen = _contenders.FirstOrDefault(c => c is RpcGenContender);
-        var bestEffort = _contenders.FirstOrDefault(c => c is BestEffortContender { IsPlain: true }) ?? _contenders.FirstOrDefault(c => c is BestEffortContender);
-        var massTransit = _contenders.FirstOrDefault(c => c is MassTransitContender);
-        if (rpcGen is null || bestEffort is null) return string.Empty;
-
-        var text = new StringBuilder();
-        text.AppendLine("### Targets (RpcGen)");
-        text.AppendLine();
-        text.AppendLine("| payload | target | measured | met |");
-        text.AppendLine("|---|---|---:|:---:|");
-        foreach (var payload in _payloads)
-        {
-            void Row(string target, double value, double limit, bool atLeast)
-            {
-                // A contender that finished no call in a window gives no ratio to judge by.
-                if (double.IsNaN(value) || double.IsInfinity(value) || value == 0) return;
-                bool met = atLeast ? value >= limit : value <= limit;
-                text.AppendLine(Invariant, $"| {Payloads.Label(payload)} | {target} | {value:0.00}× | {(met ? "yes" : "**no**")} |");
-            }
-
-            if (_inFlight.Contains(1))
-            {
-                Row("p50 latency ≤ 1.10× best effort (over all calls)", LatencyMicros(payload, rpcGen, 50) / LatencyMicros(payload, bestEffort, 50), 1.10, atLeast: false);
-                Row("p50 latency ≤ 1.10× best effort (median of rounds)", PairedRatio(payload, rpcGen, bestEffort, 1, WindowP50Micros), 1.10, atLeast: false);
-            }
-
-            foreach (var n in _inFlight.Where(n => n > 1))
-            {
-                Row($"throughput @{n} ≥ 0.95× best effort", PairedRatio(payload, rpcGen, bestEffort, n, r => r.CallsPerSecond), 0.95, atLeast: true);
-                if (massTransit is not null)
-                {
-                    Row($"throughput @{n} ≥ 4× MassTransit", PairedRatio(payload, rpcGen, massTransit, n, r => r.CallsPerSecond), 4, atLeast: true);
-                }
-            }
-        }
-
-        text.AppendLine();
+        RenderOpenLoop(text);
+        RenderHost(text);
+        RenderTargets(text);
         return text.ToString();
     }
 }

@@ -12,13 +12,22 @@ public sealed record WindowResult(
     TimeSpan ClientCpu,
     TimeSpan ServerCpu,
     TimeSpan BrokerCpu,
-    long[] LatencyTicks)
+    long[] LatencyTicks,
+    HostLoad Host)
 {
     public double CallsPerSecond => Calls / Seconds;
     public double BytesPerCall => Calls == 0 ? 0 : (double)AllocatedBytes / Calls;
     public double ClientCpuMicrosPerCall => Calls == 0 ? 0 : ClientCpu.TotalMicroseconds / Calls;
     public double ServerCpuMicrosPerCall => Calls == 0 ? 0 : ServerCpu.TotalMicroseconds / Calls;
     public double BrokerCpuMicrosPerCall => Calls == 0 ? 0 : BrokerCpu.TotalMicroseconds / Calls;
+
+    /// <summary>What a call cost the machine: client, server and broker CPU time together.</summary>
+    public double TotalCpuMicrosPerCall => Calls == 0 ? 0 : (ClientCpu + ServerCpu + BrokerCpu).TotalMicroseconds / Calls;
+
+    /// <summary>The share of the host's cores that something other than client, server and broker used in the window.</summary>
+    public double OtherCpuFraction => Host.BusyTime == TimeSpan.Zero || Seconds <= 0
+        ? double.NaN
+        : Math.Max(0, (Host.BusyTime - ClientCpu - ServerCpu - BrokerCpu).TotalSeconds) / (Environment.ProcessorCount * Seconds);
 }
 
 /// <summary>
@@ -53,6 +62,7 @@ public static class Runner
         var cpu0 = self.TotalProcessorTime;
         var serverCpu0 = serverCpu();
         var brokerCpu0 = brokerCpu();
+        var host0 = HostCpu.Read();
         long t0 = Stopwatch.GetTimestamp();
         state.Recording = true;
         sampler?.Start();
@@ -68,6 +78,7 @@ public static class Runner
         var cpu1 = self.TotalProcessorTime;
         var serverCpu1 = serverCpu();
         var brokerCpu1 = brokerCpu();
+        var host1 = HostCpu.Read();
         state.Stop = true;
 
         // Calls in flight finish on their own; a contender that loses calls must not hang the run.
@@ -82,7 +93,7 @@ public static class Runner
 
         var latencies = state.Latencies.AsSpan(0, Math.Min(state.LatencyCount, state.Latencies.Length)).ToArray();
         return new WindowResult(calls1 - calls0, Stopwatch.GetElapsedTime(t0, t1).TotalSeconds, bytes1 - bytes0, cpu1 - cpu0,
-            serverCpu1 - serverCpu0, brokerCpu1 - brokerCpu0, latencies);
+            serverCpu1 - serverCpu0, brokerCpu1 - brokerCpu0, latencies, HostCpu.Between(host0, host1));
     }
 
     private static async Task WorkerAsync(IBenchClient client, PayloadKind kind, Payload? payload, LoopState state, int worker)

@@ -24,7 +24,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(BenchOptions options, string prefix, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(BenchOptions options, BenchEnvironment environment, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
@@ -34,7 +34,7 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         // Under `dotnet Rpc.Benchmarks.dll` the process is the host: hand it the assembly again.
         if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet") start.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
-        foreach (var argument in options.ServerArguments(prefix)) start.ArgumentList.Add(argument);
+        foreach (var argument in options.ServerArguments(environment.Prefix, environment.GrpcPort)) start.ArgumentList.Add(argument);
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the benchmark server process.");
         var server = new ServerProcess(process);
@@ -90,7 +90,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The child's side: serve every contender until standard input closes, then stop them all.</summary>
     public static async Task<int> ServeAsync(BenchOptions options)
     {
-        var environment = new BenchEnvironment(options.Amqp, options.Prefix ?? throw new ArgumentException("serve needs --prefix."));
+        var environment = new BenchEnvironment(options.Amqp, options.Prefix ?? throw new ArgumentException("serve needs --prefix.")) { GrpcPort = options.GrpcPort };
         var servers = new List<IAsyncDisposable>();
         try
         {
