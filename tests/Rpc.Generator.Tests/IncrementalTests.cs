@@ -17,7 +17,6 @@ public sealed class IncrementalTests
     private static readonly string[] s_steps =
     {
         RpcServiceGenerator.TrackingNames.Parse,
-        RpcServiceGenerator.TrackingNames.Diagnostics,
         RpcServiceGenerator.TrackingNames.Services,
     };
 
@@ -85,12 +84,10 @@ public sealed class IncrementalTests
     {
         var (driver, compilation) = FirstRun();
 
-        // Below the services, so no reported location moves.
         var edited = Replace(compilation, "Services.cs", Services + "\n// a comment the generator must not care about\n");
         var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
 
         AssertAllOutputs(result, RpcServiceGenerator.TrackingNames.Services, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
-        AssertAllOutputs(result, RpcServiceGenerator.TrackingNames.Diagnostics, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
         AssertSourceOutputs(result, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
     }
 
@@ -123,8 +120,9 @@ public sealed class IncrementalTests
             Assert.All(result.TrackedSteps[step].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.New, o.Reason));
         }
 
-        Assert.Equal(2, result.TrackedSteps[RpcServiceGenerator.TrackingNames.Services].Sum(s => s.Outputs.Length)); // IBroken has diagnostics, no model
-        Assert.Equal(2, result.Diagnostics.Length);
+        Assert.Equal(2, result.TrackedSteps[RpcServiceGenerator.TrackingNames.Services].Sum(s => s.Outputs.Length)); // IBroken has problems, no model
+        Assert.Empty(result.Diagnostics); // RpcServiceAnalyzer reports IBroken's problems, in the user's syntax tree
+
     }
 
     [Fact]
@@ -142,7 +140,7 @@ public sealed class IncrementalTests
             }
         }
 
-        // The walk must have reached the leaves: services, methods, parameters, diagnostics.
+        // The walk must have reached the leaves: services, methods, parameters.
         Assert.True(visited > 50, $"only {visited} objects visited");
     }
 
@@ -151,9 +149,8 @@ public sealed class IncrementalTests
     {
         // The runtime walk above sees only the values one sample produces; the declared types cover the rest.
         var seen = new HashSet<Type>();
-        AssertPlainType(typeof(ParseResult), nameof(ParseResult), seen);
+        AssertPlainType(typeof(ServiceModel), nameof(ServiceModel), seen);
         Assert.Contains(typeof(ParameterModel), seen);
-        Assert.Contains(typeof(LocationInfo), seen);
     }
 
     private static CSharpCompilation Initial() => GeneratorHarness.CreateCompilation(
@@ -242,7 +239,7 @@ public sealed class IncrementalTests
             return;
         }
 
-        Assert.True(type.Namespace == typeof(ParseResult).Namespace || type.Namespace == "Microsoft.CodeAnalysis.Text",
+        Assert.True(type.Namespace == typeof(ServiceModel).Namespace || type.Namespace == "Microsoft.CodeAnalysis.Text",
             $"{path} is declared as {type.FullName}: model types must be the generator's own records or Roslyn text values");
         foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
         {

@@ -10,8 +10,24 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "RpcGen";
 
+    /// <summary>Where docs/diagnostics.md is published; each rule links to its section there.</summary>
+    public const string HelpLinkBase = "https://github.com/rpcgen/rpcgen/blob/main/docs/diagnostics.md";
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id, title));
+
+    /// <summary>The section's anchor as Markdown renderers make it from "## RPCGEN001: Title": lower case, punctuation dropped, spaces as '-'.</summary>
+    private static string HelpLink(string id, string title)
+    {
+        var anchor = new System.Text.StringBuilder();
+        foreach (var ch in (id + ": " + title).ToLowerInvariant())
+        {
+            if (char.IsLetterOrDigit(ch) || ch is '-' or '_') anchor.Append(ch);
+            else if (ch == ' ') anchor.Append('-');
+        }
+
+        return HelpLinkBase + "#" + anchor;
+    }
 
     public static readonly DiagnosticDescriptor UnsupportedReturnType = Error("RPCGEN001",
         "Unsupported return type",

@@ -1,24 +1,24 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
-using RpcGen.Generator.Model;
 
 namespace RpcGen.Generator.Parsing;
 
 /// <summary>
-/// The diagnostics of one parsed service, kept as plain data. A diagnostic without a source location of its own
-/// points at the interface, so every one lands somewhere a user can click.
+/// The problems found in one service. A problem without a location in source (a method inherited from a referenced
+/// assembly) points at the interface, so every one lands in the user's code, where a click, #pragma or a fix reaches it. The analyzer reports them; the generator only asks whether there were any.
 /// </summary>
 internal sealed class DiagnosticBag
 {
-    private readonly List<DiagnosticInfo> _items = new();
-    private readonly LocationInfo? _fallback;
+    private readonly List<Diagnostic> _items = new();
+    private readonly Location? _fallback;
 
-    public DiagnosticBag(Location? fallback) => _fallback = LocationInfo.From(fallback);
+    public DiagnosticBag(Location? fallback) => _fallback = fallback;
 
     public int Count => _items.Count;
 
     public void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args) =>
-        _items.Add(new DiagnosticInfo(descriptor.Id, LocationInfo.From(location) ?? _fallback, args.ToEquatableArray()));
+        _items.Add(Diagnostic.Create(descriptor, (location is { IsInSource: true } ? location : _fallback) ?? Location.None, args));
 
-    public EquatableArray<DiagnosticInfo> ToEquatableArray() => _items.ToEquatableArray();
+    public ImmutableArray<Diagnostic> ToImmutableArray() => _items.ToImmutableArray();
 }

@@ -40,6 +40,13 @@ internal static class NameClashes
         }
     }
 
+    private static bool IsGenerated(INamedTypeSymbol type) =>
+        type.DeclaringSyntaxReferences.Length > 0
+        && type.DeclaringSyntaxReferences.All(r => r.SyntaxTree.FilePath.EndsWith(GeneratedFileSuffix, StringComparison.Ordinal));
+
+    /// <summary>Every file the generator adds ends so (see <see cref="Names.HintNameOf"/>).</summary>
+    public const string GeneratedFileSuffix = ".RpcGen.g.cs";
+
     private static string SignatureKey(IMethodSymbol method) =>
         method.Name + "(" + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))) + ")";
 
@@ -52,6 +59,8 @@ internal static class NameClashes
         {
             foreach (var existing in ns.GetTypeMembers(name))
             {
+                // The analyzer sees the generator's output in its compilation; a service's own generated types are no clash.
+                if (IsGenerated(existing)) continue;
                 yield return (name, "the existing type '" + existing.ToDisplayString() + "'");
             }
         }

@@ -32,7 +32,7 @@ internal static class Names
             builder.Append(char.IsLetterOrDigit(ch) || ch == '.' || ch == '_' ? ch : '_');
         }
 
-        return builder.Append(".RpcGen.g.cs").ToString();
+        return builder.Append(NameClashes.GeneratedFileSuffix).ToString();
     }
 
     public static string? NamespaceOf(INamedTypeSymbol symbol) =>

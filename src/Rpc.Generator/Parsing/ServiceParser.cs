@@ -15,16 +15,27 @@ namespace RpcGen.Generator.Parsing;
 /// </summary>
 internal static class ServiceParser
 {
-    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>The generator's entry: the model of a service that code can be generated for, or null.</summary>
+    public static ServiceModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
 
         // [RpcService] on two parts of a partial interface (already error CS0579) reaches here once per part;
         // answering for the first part only keeps one generated file per interface.
-        if (!IsFirstMarkedPart(context, symbol)) return ParseResult.Nothing;
+        if (!IsFirstMarkedPart(context, symbol)) return null;
 
+        var diagnostics = new DiagnosticBag(symbol.Locations.FirstOrDefault());
+        return Parse(symbol, context.Attributes.FirstOrDefault(), context.SemanticModel.Compilation, diagnostics, cancellationToken);
+    }
+
+    /// <summary>
+    /// The model of <paramref name="symbol"/>, or null when <paramref name="diagnostics"/> got a problem that keeps
+    /// code from being generated. The generator and the analyzer both come here, so they never disagree.
+    /// </summary>
+    public static ServiceModel? Parse(
+        INamedTypeSymbol symbol, AttributeData? attribute, Compilation compilation, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    {
         var interfaceLocation = symbol.Locations.FirstOrDefault();
-        var diagnostics = new DiagnosticBag(interfaceLocation);
 
         if (InterfaceRules.IsGenericOrInGeneric(symbol))
         {
@@ -38,7 +49,7 @@ internal static class ServiceParser
         }
 
         var serviceName = Names.ServiceNameOf(symbol.Name);
-        var queue = ReadQueue(context, symbol, serviceName, diagnostics, cancellationToken);
+        var queue = ReadQueue(attribute, symbol, serviceName, diagnostics, cancellationToken);
 
         var typeName = Names.GeneratedTypeBaseName(symbol);
         var clientName = typeName + "Client";
@@ -49,16 +60,12 @@ internal static class ServiceParser
             diagnostics.Report(DiagnosticDescriptors.GeneratedNameClash, interfaceLocation, generated, clash);
         }
 
-        var defaults = ReadDefaults(context, symbol, diagnostics, cancellationToken);
-        var methods = ParseMembers(symbol, new KnownTypes(context.SemanticModel.Compilation), diagnostics, defaults, cancellationToken);
+        var defaults = ReadDefaults(attribute, symbol, diagnostics, cancellationToken);
+        var methods = ParseMembers(symbol, new KnownTypes(compilation), diagnostics, defaults, cancellationToken);
 
-        var result = diagnostics.ToEquatableArray();
-        if (diagnostics.Count > 0 || accessibility is null)
-        {
-            return new ParseResult(null, result);
-        }
+        if (diagnostics.Count > 0 || accessibility is null) return null;
 
-        var service = new ServiceModel(
+        return new ServiceModel(
             Namespace: Names.NamespaceOf(symbol),
             InterfaceType: symbol.ToDisplayString(SymbolFormats.Type),
             ServiceName: serviceName,
@@ -69,15 +76,13 @@ internal static class ServiceParser
             Accessibility: accessibility,
             HintName: Names.HintNameOf(symbol),
             Methods: NameClashes.ResolveMemberNames(symbol, clientName, methods).ToEquatableArray());
-        return new ParseResult(service, result);
     }
 
     /// <summary>[RpcService(Queue = "...")] or the service name, checked against RabbitMQ's queue name rules.</summary>
     private static string ReadQueue(
-        GeneratorAttributeSyntaxContext context, INamedTypeSymbol symbol, string serviceName, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+        AttributeData? attribute, INamedTypeSymbol symbol, string serviceName, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         var queue = serviceName;
-        var attribute = context.Attributes.FirstOrDefault();
         var queueArgument = attribute?.NamedArguments.FirstOrDefault(a => a.Key == "Queue");
         if (queueArgument is { Key: not null } && queueArgument.Value.Value.Value is string explicitQueue)
         {
@@ -96,10 +101,9 @@ internal static class ServiceParser
 
     /// <summary>[RpcService(TimeoutMilliseconds = ...)] and the [RpcFault]s on the interface, for every method.</summary>
     private static ServiceDefaults ReadDefaults(
-        GeneratorAttributeSyntaxContext context, INamedTypeSymbol symbol, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+        AttributeData? attribute, INamedTypeSymbol symbol, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         int timeout = 0;
-        var attribute = context.Attributes.FirstOrDefault();
         foreach (var named in attribute?.NamedArguments ?? default)
         {
             if (named.Key == "TimeoutMilliseconds" && named.Value.Value is int milliseconds) timeout = milliseconds;

@@ -7,6 +7,8 @@ namespace RpcGen.Generator.Tests.Infrastructure;
 /// <summary>
 /// Compares generated files with the expected files checked in under Snapshots/{family}/. Set RPCGEN_UPDATE_SNAPSHOTS=1
 /// to rewrite them (and delete the ones no longer generated) instead; review the change with git diff before committing.
+/// Updating never passes silently: a test that rewrote a file fails and names it, and with CI=true the variable is
+/// refused outright, so CI always compares.
 /// </summary>
 public static partial class Snapshot
 {
@@ -15,7 +17,31 @@ public static partial class Snapshot
     /// <summary>Expected files end in .txt so that the compiler never picks them up as sources.</summary>
     public const string Extension = ".verified.cs.txt";
 
-    public static bool Updating => Environment.GetEnvironmentVariable(UpdateVariable) == "1";
+    public static bool Updating
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable(UpdateVariable) is not { Length: > 0 } value) return false;
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new Xunit.Sdk.XunitException($"{UpdateVariable} is set in CI (CI=true): snapshots are compared in CI, never rewritten. Unset it.");
+            }
+
+            return value == "1";
+        }
+    }
+
+    /// <summary>The snapshots of a family as the generator would add them, with the version the build stamps.</summary>
+    public static IReadOnlyList<(string HintName, string Text)> Load(string family, [CallerFilePath] string callerPath = "")
+    {
+        var directory = Path.Combine(Path.GetDirectoryName(callerPath)!, "Snapshots", family);
+        return Directory.GetFiles(directory, "*" + Extension)
+            .OrderBy(path => path, StringComparer.Ordinal)
+            .Select(path => (Path.GetFileName(path)[..^Extension.Length] + ".cs",
+                File.ReadAllText(path).Replace("\r\n", "\n").Replace("""GeneratedCode("RpcGen.Generator", "{version}")""",
+                    "GeneratedCode(\"RpcGen.Generator\", \"" + Emitting.ServiceEmitter.GeneratorVersion + "\")")))
+            .ToList();
+    }
 
     [GeneratedRegex("""GeneratedCode\("RpcGen\.Generator", "[^"]*"\)""")]
     private static partial Regex GeneratedCodeVersion();
@@ -40,8 +66,27 @@ public static partial class Snapshot
         if (Updating)
         {
             Directory.CreateDirectory(directory);
-            foreach (var stale in existing.Where(name => !actual.ContainsKey(name!))) File.Delete(Path.Combine(directory, stale!));
-            foreach (var (name, text) in actual) File.WriteAllText(Path.Combine(directory, name), text);
+            var rewritten = new List<string>();
+            foreach (var stale in existing.Where(name => !actual.ContainsKey(name!)))
+            {
+                File.Delete(Path.Combine(directory, stale!));
+                rewritten.Add("deleted " + stale);
+            }
+
+            foreach (var (name, text) in actual)
+            {
+                var path = Path.Combine(directory, name);
+                if (File.Exists(path) && File.ReadAllText(path).Replace("\r\n", "\n") == text) continue;
+                File.WriteAllText(path, text);
+                rewritten.Add("wrote " + name);
+            }
+
+            if (rewritten.Count > 0)
+            {
+                throw new Xunit.Sdk.XunitException(
+                    $"{UpdateVariable}=1 rewrote snapshots of {family} ({string.Join(", ", rewritten)}): review them with git diff, then rerun without the variable.");
+            }
+
             return;
         }
 

@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using RpcGen.Generator.Diagnostics;
+using RpcGen.Generator.Parsing;
+
+namespace RpcGen.Generator;
+
+/// <summary>
+/// Reports what keeps an [RpcService] interface from being generated. An analyzer rather than the generator reports
+/// them because only analyzer diagnostics carry locations in the user's syntax trees: #pragma warning disable,
+/// .editorconfig severities and code fixes attach to them. It runs the generator's own parser, so both agree on which
+/// services are valid; the generator stays silent and skips the invalid ones.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class RpcServiceAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => DiagnosticDescriptors.All;
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var serviceAttribute = start.Compilation.GetTypeByMetadataName(AttributeNames.RpcService);
+            if (serviceAttribute is null) return;
+            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, serviceAttribute), SymbolKind.NamedType);
+        });
+    }
+
+    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol serviceAttribute)
+    {
+        if (context.Symbol is not INamedTypeSymbol { TypeKind: TypeKind.Interface } symbol) return;
+        var attribute = symbol.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, serviceAttribute));
+        if (attribute is null) return;
+
+        var diagnostics = new DiagnosticBag(symbol.Locations.FirstOrDefault());
+        ServiceParser.Parse(symbol, attribute, context.Compilation, diagnostics, context.CancellationToken);
+        foreach (var diagnostic in diagnostics.ToImmutableArray()) context.ReportDiagnostic(diagnostic);
+    }
+}
