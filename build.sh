@@ -246,6 +246,8 @@ case "$cmd" in
     exec bash eng/pack.sh "$@" ;;
   bench)
     broker_start
+    # One node against the three-node cluster: docs/performance.md, "Cluster".
+    if [ "${1:-}" = cluster-scale ]; then cluster_start; fi
     dotnet run -c Release --project bench/Rpc.Benchmarks -- "$@" ;;
   test)
     broker_start

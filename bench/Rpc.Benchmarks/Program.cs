@@ -10,6 +10,8 @@ using RpcGen.Benchmarks.Harness;
 // The benchmark: RpcGen beside hand-written RabbitMQ.Client RPC, MassTransit and Wolverine on one broker, and gRPC
 // without one, in one run.
 // Run it with ./build.sh bench [--quick]; see BenchOptions.Usage for the options.
+if (args is ["cluster-scale", .. var scaleArgs]) return await ClusterScale.RunAsync(scaleArgs);
+
 BenchOptions options;
 try
 {

@@ -37,6 +37,9 @@ public sealed class RpcConnection : IAsyncDisposable
     [EditorBrowsable(EditorBrowsableState.Never)]
     public RpcInvoker Invoker { get; }
 
+    /// <summary>The node this connection is on now (its host and port); it changes when recovery moves to another node.</summary>
+    internal AmqpTcpEndpoint Endpoint => _connection.Endpoint;
+
     /// <summary>Calls waiting for a reply on this connection.</summary>
     public int PendingCallCount => Invoker.PendingCalls.Count;
 

@@ -32,4 +32,11 @@ public sealed class RpcMethodAttribute : Attribute
     /// <c>expiration</c> and <c>rpc-deadline</c>.
     /// </summary>
     public int TimeoutMilliseconds { get; set; }
+
+    /// <summary>
+    /// For a one-way method: how long, in milliseconds, a request may wait in the queue before the broker discards
+    /// it (the AMQP <c>expiration</c>). Zero, the default, takes the service's
+    /// <see cref="RpcServiceAttribute.TimeToLiveMilliseconds"/>; when that is zero too, one-way requests never expire.
+    /// </summary>
+    public int TimeToLiveMilliseconds { get; set; }
 }

@@ -118,6 +118,14 @@ public sealed class RpcOptions
     /// </summary>
     public TimeSpan ClockSkewTolerance { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How many times a one-way request or an event whose handler throws is tried again before it is dead-lettered to
+    /// <c>{queue}.dead-letter</c> (with the error in its headers). Each retry goes back to the queue with an
+    /// <c>rpc-retries</c> header counting them, so the limit holds across server restarts and on classic queues,
+    /// which do not count redeliveries. Zero dead-letters at the first failure. Defaults to 3.
+    /// </summary>
+    public int RetryLimit { get; set; } = 3;
+
     /// <summary>How long disposing a server waits for calls in flight to finish. Defaults to 30 seconds.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -167,6 +175,7 @@ public sealed class RpcOptions
         if (Prefetch == 0) throw new ArgumentException("RpcOptions.Prefetch must be at least 1.");
         if (JsonSerializerOptions is null) throw new ArgumentException("RpcOptions.JsonSerializerOptions must be set.");
         if (QueuePrefix is null) throw new ArgumentException("RpcOptions.QueuePrefix must not be null.");
+        if (RetryLimit < 0) throw new ArgumentException("RpcOptions.RetryLimit must not be negative.");
         if (MaxRequestBodySize <= 0) throw new ArgumentException("RpcOptions.MaxRequestBodySize must be positive.");
         PrepareJson(JsonSerializerOptions);
         return this;

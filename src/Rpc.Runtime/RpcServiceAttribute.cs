@@ -21,4 +21,19 @@ public sealed class RpcServiceAttribute : Attribute
     /// <see cref="RpcMethodAttribute.TimeoutMilliseconds"/> and a per-call <see cref="RpcCallOptions.Timeout"/> take precedence.
     /// </summary>
     public int TimeoutMilliseconds { get; set; }
+
+    /// <summary>
+    /// How long, in milliseconds, a one-way request to this service may wait in the queue before the broker discards
+    /// it, unless the method sets its own <see cref="RpcMethodAttribute.TimeToLiveMilliseconds"/>. Zero, the default:
+    /// one-way requests are durable work that waits for a server as long as the queue lives.
+    /// </summary>
+    public int TimeToLiveMilliseconds { get; set; }
+
+    /// <summary>
+    /// When <see langword="true"/>, requests are handled strictly in queue order: the queue is declared with
+    /// single active consumer (one server at a time takes it, the others stand by), the server runs one request at a
+    /// time, and a failed one-way request is retried in place before the next one starts. Throughput is that of one
+    /// request at a time. Set it on a new queue: RabbitMQ refuses to redeclare an existing queue with other arguments.
+    /// </summary>
+    public bool Ordered { get; set; }
 }

@@ -33,6 +33,9 @@ public sealed class RpcServiceDescriptor
     /// <summary>The methods, in declaration order.</summary>
     public IReadOnlyList<RpcMethodDescriptor> Methods { get; }
 
+    /// <summary>Whether requests are handled one at a time in queue order (<see cref="RpcServiceAttribute.Ordered"/>).</summary>
+    public bool Ordered { get; init; }
+
     /// <summary>Finds a method by its wire name (the AMQP <c>type</c> property).</summary>
     public RpcMethodDescriptor? FindMethod(string wireName) => _byWireName.TryGetValue(wireName, out var method) ? method : null;
 }
@@ -84,6 +87,12 @@ public sealed class RpcMethodDescriptor
     /// caller as themselves; empty when none are.
     /// </summary>
     public IReadOnlyList<RpcFaultDescriptor> Faults { get; init; } = Array.Empty<RpcFaultDescriptor>();
+
+    /// <summary>
+    /// For a one-way method: how long its requests may wait in the queue, in milliseconds, or zero for no expiration
+    /// (the method's or else the service's <see cref="RpcMethodAttribute.TimeToLiveMilliseconds"/>).
+    /// </summary>
+    public int TimeToLiveMilliseconds { get; init; }
 
     /// <summary>The position of this method in <see cref="RpcServiceDescriptor.Methods"/>.</summary>
     public int Index { get; private set; }

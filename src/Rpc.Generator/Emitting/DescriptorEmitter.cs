@@ -25,7 +25,8 @@ internal static class DescriptorEmitter
 
         var methodFields = string.Concat(Enumerable.Range(0, service.Methods.Count).Select(i => ", Method" + i));
         writer.Line("internal static readonly global::RpcGen.RpcServiceDescriptor Service = new(" +
-            ServiceEmitter.Literal(service.ServiceName) + ", " + ServiceEmitter.Literal(service.Queue) + methodFields + ");");
+            ServiceEmitter.Literal(service.ServiceName) + ", " + ServiceEmitter.Literal(service.Queue) + methodFields + ")" +
+            (service.Ordered ? " { Ordered = true }" : string.Empty) + ";");
         writer.Line();
         writer.Line("#pragma warning disable CA2255 // Registering from a module initializer is what lets CreateClient<T> work without reflection.");
         writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
@@ -82,6 +83,11 @@ internal static class DescriptorEmitter
         {
             initializers.Add("Faults = new global::RpcGen.RpcFaultDescriptor[] { " +
                 string.Join(", ", method.Faults.Select(f => "Fault" + faults.IndexOf(f.Type))) + " }");
+        }
+
+        if (method.TimeToLiveMilliseconds > 0)
+        {
+            initializers.Add("TimeToLiveMilliseconds = " + method.TimeToLiveMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         var end = (method.OneWay ? ", oneWay: true" : string.Empty) + ")" +

@@ -11,7 +11,8 @@ internal sealed record ServiceModel(
     string DescriptorName,
     string Accessibility,
     string HintName,
-    EquatableArray<MethodModel> Methods);
+    EquatableArray<MethodModel> Methods,
+    bool Ordered = false);
 
 internal enum ReturnKind
 {
@@ -28,6 +29,7 @@ internal enum ReturnKind
 /// <param name="CallThrough">The interface the dispatcher calls the method through, when calling it on the service would be ambiguous.</param>
 /// <param name="TimeoutMilliseconds">[RpcMethod(TimeoutMilliseconds)] or else the service's; 0 for the connection default.</param>
 /// <param name="Faults">The method's [RpcFault] types, then the service's, each once.</param>
+/// <param name="TimeToLiveMilliseconds">For a one-way method, its requests' expiration (the method's, else the service's); zero for none.</param>
 internal sealed record MethodModel(
     string Name,
     string WireName,
@@ -39,7 +41,8 @@ internal sealed record MethodModel(
     string? ExplicitInterface,
     string? CallThrough,
     int TimeoutMilliseconds = 0,
-    EquatableArray<FaultModel> Faults = default);
+    EquatableArray<FaultModel> Faults = default,
+    int TimeToLiveMilliseconds = 0);
 
 /// <param name="Identifier">The C# identifier, escaped with @ where it is a keyword.</param>
 /// <param name="WireName">The JSON property name: the parameter name without @.</param>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -73,7 +74,8 @@ internal static class MethodParser
             ExplicitInterface: null,
             CallThrough: null,
             TimeoutMilliseconds: options.TimeoutMilliseconds != 0 ? options.TimeoutMilliseconds : defaults.TimeoutMilliseconds,
-            Faults: faults.ToEquatableArray());
+            Faults: faults.ToEquatableArray(),
+            TimeToLiveMilliseconds: options.OneWay ? options.TimeToLiveMilliseconds : 0);
     }
 }
 
@@ -103,13 +105,14 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
 }
 
 /// <summary>What [RpcMethod] sets on a method, or the defaults when it has none.</summary>
-internal readonly record struct MethodOptions(string WireName, bool OneWay, int TimeoutMilliseconds)
+internal readonly record struct MethodOptions(string WireName, bool OneWay, int TimeoutMilliseconds, int TimeToLiveMilliseconds)
 {
     public static MethodOptions Read(IMethodSymbol method)
     {
         var wireName = Names.DefaultWireName(method.Name);
         bool oneWay = false;
         int timeout = 0;
+        int timeToLive = 0;
         var attribute = MayHaveAttributes(method)
             ? method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RpcMethod)
             : null;
@@ -124,10 +127,11 @@ internal readonly record struct MethodOptions(string WireName, bool OneWay, int 
             {
                 if (named.Key == "OneWay" && named.Value.Value is bool flag) oneWay = flag;
                 if (named.Key == "TimeoutMilliseconds" && named.Value.Value is int milliseconds) timeout = milliseconds;
+                if (named.Key == "TimeToLiveMilliseconds" && named.Value.Value is int ttl) timeToLive = Math.Max(0, ttl);
             }
         }
 
-        return new MethodOptions(wireName, oneWay, timeout);
+        return new MethodOptions(wireName, oneWay, timeout, timeToLive);
     }
 
     /// <summary>

@@ -75,7 +75,10 @@ internal static class ServiceParser
             DescriptorName: descriptorName,
             Accessibility: accessibility,
             HintName: Names.HintNameOf(symbol),
-            Methods: NameClashes.ResolveMemberNames(symbol, clientName, methods).ToEquatableArray());
+            Methods: NameClashes.ResolveMemberNames(symbol, clientName, methods)
+                .Select(m => m.OneWay && m.TimeToLiveMilliseconds == 0 ? m with { TimeToLiveMilliseconds = ReadInt(attribute, "TimeToLiveMilliseconds") } : m)
+                .ToEquatableArray(),
+            Ordered: ReadBool(attribute, "Ordered"));
     }
 
     /// <summary>[RpcService(Queue = "...")] or the service name, checked against RabbitMQ's queue name rules.</summary>
@@ -119,6 +122,12 @@ internal static class ServiceParser
         var faults = FaultParser.Read(symbol, diagnostics, cancellationToken, ref valid);
         return new ServiceDefaults(timeout, faults);
     }
+
+    private static int ReadInt(AttributeData? attribute, string name) =>
+        attribute?.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is int value ? Math.Max(0, value) : 0;
+
+    private static bool ReadBool(AttributeData? attribute, string name) =>
+        attribute?.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is true;
 
     /// <summary>The methods that can be generated, in declaration order; every other member is reported.</summary>
     private static List<(IMethodSymbol Symbol, MethodModel Model)> ParseMembers(

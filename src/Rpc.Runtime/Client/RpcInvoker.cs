@@ -26,6 +26,7 @@ public sealed class RpcInvoker
     private readonly IChannel _channel;
     private readonly IChannel _sendChannel;
     private readonly PendingCalls _pending;
+    private readonly WorkQueues _workQueues;
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
     private volatile Expiration? _expiration;
@@ -37,8 +38,9 @@ public sealed class RpcInvoker
     private readonly ServerAvailability _availability;
     private readonly CancellationSender _cancellations;
 
-    private RpcInvoker(IConnection connection, IChannel channel, IChannel sendChannel, PendingCalls pending, RpcOptions options)
+    private RpcInvoker(IConnection connection, IChannel channel, IChannel sendChannel, PendingCalls pending, WorkQueues workQueues, RpcOptions options)
     {
+        _workQueues = workQueues;
         _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
         _availability = new ServerAvailability(connection, pending);
         _cancellations = new CancellationSender(connection);
@@ -74,7 +76,7 @@ public sealed class RpcInvoker
                 outstandingPublisherConfirmationsRateLimiter: null),
             cancellationToken).ConfigureAwait(false);
         var pending = new PendingCalls();
-        var invoker = new RpcInvoker(connection, channel, sendChannel, pending, options);
+        var invoker = new RpcInvoker(connection, channel, sendChannel, pending, new WorkQueues(connection, options), options);
         channel.BasicReturnAsync += invoker.OnReturnAsync;
         var listener = new ReplyListener(channel, pending);
         // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
@@ -117,7 +119,10 @@ public sealed class RpcInvoker
     /// <summary>Calls a method that returns no result and completes when the server has replied.</summary>
     public Task CallAsync(RpcRequest request, CancellationToken cancellationToken) => Start<object?>(request, null, cancellationToken);
 
-    /// <summary>Sends a one-way request: completes when the broker has confirmed it, with no reply.</summary>
+    /// <summary>
+    /// Sends a one-way request as durable work: persistent, to the durable service queue (declared if need be), with no
+    /// expiration unless the method or service sets a time-to-live; completes when the broker has confirmed it.
+    /// </summary>
     public async Task SendAsync(RpcRequest request, CancellationToken cancellationToken)
     {
         if (request.Error is { } error)
@@ -139,7 +144,8 @@ public sealed class RpcInvoker
         {
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
-            Expiration = ExpirationFor(_options.DefaultTimeout),
+            Persistent = true,
+            Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
             UserId = _userId,
         };
         telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
@@ -148,7 +154,7 @@ public sealed class RpcInvoker
         Exception? failure;
         try
         {
-            failure = await PublishSendAsync(method, queue, properties, request, cancellationToken)
+            failure = await DeclareAndPublishAsync(method, queue, properties, request, cancellationToken)
                 .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -328,6 +334,27 @@ public sealed class RpcInvoker
         {
             request.Release();
         }
+    }
+
+    private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties,
+        RpcRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _workQueues.EnsureAsync(method.Service, queue.Value, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            request.Release();
+            return PublishFailure(method, queue.Value, e);
+        }
+        catch
+        {
+            request.Release();
+            throw;
+        }
+
+        return await PublishSendAsync(method, queue, properties, request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes a one-way request mandatory, with a confirm; returns the failure as an RpcException instead of throwing.</summary>

@@ -31,6 +31,12 @@ public static class RpcDiagnostics
     /// <summary>Counter of requests a server answered with an error reply, tagged with <c>error.type</c>.</summary>
     public const string ServerErrors = "rpcgen.server.errors";
 
+    /// <summary>Counter of one-way requests and events put back in their queue for another try after their handler threw.</summary>
+    public const string Retried = "rpcgen.server.retried";
+
+    /// <summary>Counter of one-way requests and events moved to <c>{queue}.dead-letter</c>, tagged with <c>error.type</c>.</summary>
+    public const string DeadLettered = "rpcgen.server.dead_lettered";
+
     /// <summary>Logger category of connection events (connected, reconnecting, recovered).</summary>
     public const string ConnectionLogCategory = "RpcGen.Connection";
 

@@ -51,6 +51,24 @@ public static class RpcLogEvents
     /// </summary>
     public const int RequestExpired = 3005;
 
+    /// <summary>
+    /// Warning: the handler of a one-way request or event threw; the message went back to the end of its queue with
+    /// its <c>rpc-retries</c> header one higher, to be tried again (at most <see cref="RpcOptions.RetryLimit"/> times).
+    /// </summary>
+    public const int WorkRetried = 3006;
+
+    /// <summary>
+    /// Error: a one-way request or event was given up (its retries used up, or input that can never succeed) and
+    /// moved to <c>{queue}.dead-letter</c> with the error in its headers. Someone has to look at it.
+    /// </summary>
+    public const int WorkDeadLettered = 3007;
+
+    /// <summary>
+    /// Warning: a failed one-way request or event could not be moved to its retry or dead-letter queue (the channel or
+    /// the broker is gone); it stays with the broker, which delivers it again.
+    /// </summary>
+    public const int HandOffFailed = 3008;
+
     /// <summary>Information: a hosted server started consuming its queue.</summary>
     public const int ServerStarted = 3003;
 

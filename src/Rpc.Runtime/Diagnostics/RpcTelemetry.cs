@@ -33,6 +33,24 @@ internal static class RpcTelemetry
     public static readonly Counter<long> ServerErrors = Meter.CreateCounter<long>(RpcDiagnostics.ServerErrors, "{call}",
         "Requests answered with an error reply.");
 
+    public static readonly Counter<long> Retried = Meter.CreateCounter<long>(RpcDiagnostics.Retried, "{message}",
+        "One-way requests and events put back in their queue for another try after their handler threw.");
+    public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(RpcDiagnostics.DeadLettered, "{message}",
+        "One-way requests and events moved to their dead-letter queue.");
+
+    public static void CountRetried(string service, string method)
+    {
+        if (Retried.Enabled) Retried.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { RpcMethodTag, method } });
+    }
+
+    public static void CountDeadLettered(string service, string method, string errorType)
+    {
+        if (DeadLettered.Enabled)
+        {
+            DeadLettered.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { RpcMethodTag, method }, { ErrorTypeTag, errorType } });
+        }
+    }
+
     /// <summary>The <c>rpc.system</c> value: RpcGen's own protocol over AMQP.</summary>
     public const string RpcSystem = "rpcgen";
 

@@ -24,6 +24,7 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.DrainTimeout)] = (options, value) => options.DrainTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
         [nameof(RpcOptions.ServerCheckDelay)] = (options, value) => options.ServerCheckDelay = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
         [nameof(RpcOptions.WaitForReady)] = (options, value) => options.WaitForReady = ReadBool(value),
+        [nameof(RpcOptions.RetryLimit)] = (options, value) => options.RetryLimit = Read<int>(value, "a whole number of retries, 0 or more", int.TryParse),
         [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,
         [nameof(RpcOptions.ConnectionName)] = (options, value) => options.ConnectionName = value.Value,
         [nameof(RpcOptions.QueueType)] = (options, value) => options.QueueType = ReadQueueType(value),

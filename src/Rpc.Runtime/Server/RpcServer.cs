@@ -12,7 +12,8 @@ namespace RpcGen;
 /// <summary>
 /// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
 /// prefetch calls at once, publishes each reply and then acks. Every request is acked once answered, including
-/// those that cannot be read, so a poison message is never redelivered in a loop.
+/// those that cannot be read, so a poison message is never redelivered in a loop. A one-way request whose handler
+/// throws is retried and then dead-lettered (<see cref="FailedWork"/>), never dropped.
 /// </summary>
 public sealed class RpcServer : IAsyncDisposable
 {
@@ -23,6 +24,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
     private readonly Acknowledgements _acks;
+    private readonly FailedWork _failedWork;
     private readonly RunningCalls _running = new();
     private readonly IRpcServerInterceptor[] _interceptors;
     private ControlListener? _control;
@@ -32,8 +34,10 @@ public sealed class RpcServer : IAsyncDisposable
     private int _disposed;
     private long _served;
 
-    private RpcServer(IChannel channel, RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke)
+    private RpcServer(IChannel channel, RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
+        FailedWork failedWork)
     {
+        _failedWork = failedWork;
         _channel = channel;
         _options = options;
         _service = service;
@@ -61,20 +65,33 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>Deliveries acked or requeued so far.</summary>
     internal long Settled => _acks.Settled;
 
+    /// <summary>Where one-way requests whose handler kept failing, or that can never succeed, are moved: <c>{queue}.dead-letter</c>.</summary>
+    public string DeadLetterQueue => _failedWork.DeadLetterQueue;
+
+    /// <summary>One-way requests put back in the queue for another try since the server started.</summary>
+    public long Retried => _failedWork.Retried;
+
+    /// <summary>One-way requests moved to <see cref="DeadLetterQueue"/> since the server started.</summary>
+    public long DeadLettered => _failedWork.DeadLettered;
+
     internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
     {
-        // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more.
+        // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
+        // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
+        ushort prefetch = service.Ordered ? (ushort)1 : options.Prefetch;
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                consumerDispatchConcurrency: options.Prefetch),
+                consumerDispatchConcurrency: prefetch),
             cancellationToken).ConfigureAwait(false);
         var queue = options.QueueFor(service);
         try
         {
-            await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken).ConfigureAwait(false);
-            await channel.BasicQosAsync(0, options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
-            var server = new RpcServer(channel, options, service, queue, invoke);
+            await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken,
+                singleActiveConsumer: service.Ordered).ConfigureAwait(false);
+            await channel.BasicQosAsync(0, prefetch, global: false, cancellationToken).ConfigureAwait(false);
+            var failedWork = new FailedWork(connection, options, service.Name, queue);
+            var server = new RpcServer(channel, options, service, queue, invoke, failedWork);
             // The control path first: a cancel for a request this server is about to take must find it listening.
             server._control = await ControlListener.StartAsync(connection, queue, server._running, cancellationToken).ConfigureAwait(false);
             server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
@@ -93,7 +110,8 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    private async Task HandleAsync(ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    private async Task HandleAsync(ulong deliveryTag, bool redelivered, string exchange, string routingKey, IReadOnlyBasicProperties properties,
+        ReadOnlyMemory<byte> body)
     {
         Interlocked.Increment(ref _inFlight);
         try
@@ -109,67 +127,80 @@ public sealed class RpcServer : IAsyncDisposable
             // Pooled: the reply body is written, published and given back without a buffer allocated per call.
             using var result = new PooledBufferWriter();
             RpcMethodDescriptor? method = null;
-            bool isError = false;
-            try
+            Exception? failure;
+            int retries = WireContract.ReadRetries(properties.Headers);
+            while (true)
             {
-                if (body.Length > _options.MaxRequestBodySize)
-                {
-                    throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                        $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
-                }
-
-                method = ResolveMethod(properties.Type);
-                DateTimeOffset? callerDeadline = null;
-                if (WireContract.ReadDeadline(properties.Headers) is long deadline)
-                {
-                    callerDeadline = DateTimeOffset.FromUnixTimeMilliseconds(deadline);
-                    long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
-                    if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
-                    {
-                        throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
-                            $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
-                    }
-                }
-
-                if (!WireContract.IsAcceptedContentType(properties.ContentType))
-                {
-                    throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
-                        $"Content type '{properties.ContentType}' is not supported; send application/json.");
-                }
-
-                if (_running.WasCancelled(properties.CorrelationId, properties.UserId))
-                {
-                    throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
-                }
-
-                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered, callerDeadline, properties.Headers);
-                var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
-                bool tracked = _running.Track(call);
+                failure = null;
                 try
                 {
-                    await InvokeAsync(call).ConfigureAwait(false);
+                    method = Accept(properties, body);
+                    if (_running.WasCancelled(properties.CorrelationId, properties.UserId))
+                    {
+                        throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
+                    }
+
+                    DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
+                        ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
+                        : null;
+                    var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
+                        callerDeadline, properties.Headers);
+                    var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
+                    bool tracked = _running.Track(call);
+                    try
+                    {
+                        await InvokeAsync(call).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (tracked) _running.Untrack(call);
+                        call.Complete();
+                    }
                 }
-                finally
+                catch (Exception e)
                 {
-                    if (tracked) _running.Untrack(call);
-                    call.Complete();
+                    failure = e;
+                    result.Clear();
                 }
+
+                // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
+                if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
+                retries++;
+                Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
+                    Classify(failure).Type, failure.Message);
             }
-            catch (Exception e)
+
+            if (failure is not null && method?.OneWay != true && TryWriteDeclaredFault(result, method, failure, telemetry))
             {
-                isError = true;
-                result.Clear();
-                if (!TryWriteDeclaredFault(result, method, e, telemetry))
+                // A fault the method declares: written with its data, logged as expected.
+            }
+            else if (failure is not null)
+            {
+                var (type, message) = Classify(failure);
+                telemetry.Failed(failure, type, rejected: !IsRetryable(failure));
+                if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
                 {
-                    var (type, message) = Classify(e);
-                    telemetry.Failed(e, type, rejected: e is ErrorReply or RpcBadRequestException);
-                    ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && e is not ErrorReply and not RpcBadRequestException ? e.ToString() : null);
+                    // Nobody to tell: the work is retried or dead-lettered, never dropped.
+                    var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
+                        retries, IsRetryable(failure) && !_service.Ordered, type, message);
+                    if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
+                    {
+                        // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
+                        await Task.Delay(HandOffRetryPause).ConfigureAwait(false);
+                        await _acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
+                        telemetry.Stop();
+                        return;
+                    }
+                }
+                else
+                {
+                    ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && IsRetryable(failure) ? failure.ToString() : null);
                 }
             }
 
             if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
             {
-                await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, isError, result.WrittenMemory).ConfigureAwait(false);
+                await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
             }
 
             await _acks.AckAsync(deliveryTag).ConfigureAwait(false);
@@ -180,6 +211,40 @@ public sealed class RpcServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _inFlight);
         }
+    }
+
+    private static readonly TimeSpan HandOffRetryPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether trying again could help: the handler threw, as opposed to input that can never succeed.</summary>
+    private static bool IsRetryable(Exception e) => e is not ErrorReply and not RpcBadRequestException;
+
+    /// <summary>The checks before a request runs; each failure is an error reply with its documented type.</summary>
+    private RpcMethodDescriptor Accept(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        if (body.Length > _options.MaxRequestBodySize)
+        {
+            throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
+                $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
+        }
+
+        var method = ResolveMethod(properties.Type);
+        if (WireContract.ReadDeadline(properties.Headers) is long deadline)
+        {
+            long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
+            if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
+            {
+                throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
+                    $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
+            }
+        }
+
+        if (!WireContract.IsAcceptedContentType(properties.ContentType))
+        {
+            throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
+                $"Content type '{properties.ContentType}' is not supported; send application/json.");
+        }
+
+        return method;
     }
 
     private RpcMethodDescriptor ResolveMethod(string? type)
@@ -305,6 +370,7 @@ public sealed class RpcServer : IAsyncDisposable
         if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
         await SafeAsync(() => _channel.CloseAsync()).ConfigureAwait(false);
         _channel.Dispose();
+        await _failedWork.CloseAsync().ConfigureAwait(false);
         _abort.Dispose();
     }
 
@@ -323,6 +389,6 @@ public sealed class RpcServer : IAsyncDisposable
 
         public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-            _server.HandleAsync(deliveryTag, redelivered, properties, body);
+            _server.HandleAsync(deliveryTag, redelivered, exchange, routingKey, properties, body);
     }
 }

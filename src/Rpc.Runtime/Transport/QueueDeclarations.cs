@@ -23,11 +23,12 @@ internal static class QueueDeclarations
     /// <summary>
     /// Declares <paramref name="queue"/> durable with the arguments its type needs; for a quorum queue it first declares
     /// the dead-letter queue its poison messages go to. <paramref name="owner"/> names who declares it (a service or a
-    /// subscription) for the error message.
+    /// subscription) for the error message. <paramref name="singleActiveConsumer"/>: one consumer at a time takes the
+    /// queue's messages (ordered services), with the others standing by.
     /// </summary>
     /// <exception cref="RpcException">The queue exists with other arguments (e.g. classic vs quorum), or the broker refused it.</exception>
     public static async Task<QueueDeclareOk> DeclareDurableAsync(IChannel channel, RpcOptions options, string queue, string owner,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool singleActiveConsumer = false)
     {
         var type = TypeOf(options, queue);
         try
@@ -38,7 +39,9 @@ internal static class QueueDeclarations
                     DeadLetterArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
-            return await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, ArgumentsFor(options, queue),
+            var arguments = ArgumentsFor(options, queue);
+            if (singleActiveConsumer) (arguments ??= new Dictionary<string, object?>())[SingleActiveConsumerArgument] = true;
+            return await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == Constants.PreconditionFailed)
@@ -56,6 +59,18 @@ internal static class QueueDeclarations
             throw new RpcException($"Cannot declare queue '{queue}' for {owner}: {e.ShutdownReason?.ReplyText ?? e.Message}", owner, null, e);
         }
     }
+
+    /// <summary>Queue argument that lets one consumer at a time take a queue's messages (ordered services).</summary>
+    public const string SingleActiveConsumerArgument = "x-single-active-consumer";
+
+    /// <summary>
+    /// Declares <c>{queue}.dead-letter</c>, where RpcGen moves one-way work and events whose handler kept failing (and
+    /// where a quorum queue's broker dead-letters what passed its delivery limit): of the same type as its queue, so
+    /// it is declared alike whoever gets there first. Nothing consumes it.
+    /// </summary>
+    public static Task DeclareDeadLetterAsync(IChannel channel, RpcOptions options, string queue, CancellationToken cancellationToken) =>
+        channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
+            TypeOf(options, queue) == RpcQueueType.Quorum ? DeadLetterArguments() : null, cancellationToken: cancellationToken);
 
     /// <summary>The type <paramref name="queue"/> (with its prefix) is declared as: its entry in QueueTypes, else QueueType.</summary>
     public static RpcQueueType TypeOf(RpcOptions options, string queue) =>

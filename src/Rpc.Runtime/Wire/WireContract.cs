@@ -52,6 +52,25 @@ internal static class WireContract
     public static bool IsReservedHeader(string name) =>
         name.StartsWith("rpc-", StringComparison.Ordinal) || name == TraceParentHeader || name == TraceStateHeader;
 
+    /// <summary>
+    /// Header on a one-way request or event that RpcGen put back in its queue after a handler failed: how many times
+    /// it has been retried so far. Absent means a first delivery. Counted by RpcGen rather than the broker because
+    /// classic queues do not count redeliveries.
+    /// </summary>
+    public const string RetriesHeader = "rpc-retries";
+
+    /// <summary>Headers of a dead-lettered message: why it was given up, and where it came from.</summary>
+    public const string ErrorTypeHeader = "rpc-error-type";
+    public const string ErrorMessageHeader = "rpc-error-message";
+    public const string SourceQueueHeader = "rpc-queue";
+
+    /// <summary>
+    /// Header on a retried or dead-lettered event: the exchange and routing key it was first published with (a retry
+    /// travels through the default exchange, which replaces both).
+    /// </summary>
+    public const string ExchangeHeader = "rpc-exchange";
+    public const string RoutingKeyHeader = "rpc-routing-key";
+
     /// <summary>Error body fields.</summary>
     public const string ErrorTypeField = "type";
     public const string ErrorMessageField = "message";
@@ -115,6 +134,18 @@ internal static class WireContract
     public static long? ReadDeadline(IDictionary<string, object?>? headers) =>
         headers is not null && headers.TryGetValue(DeadlineHeader, out var value)
             ? value switch { long l => l, int i => i, _ => null }
+            : null;
+
+    /// <summary>Reads the retries header; absent or unreadable means a first delivery.</summary>
+    public static int ReadRetries(IDictionary<string, object?>? headers) =>
+        headers is not null && headers.TryGetValue(RetriesHeader, out var value)
+            ? value switch { int i when i > 0 => i, long l when l > 0 => (int)Math.Min(l, int.MaxValue), _ => 0 }
+            : 0;
+
+    /// <summary>A header written as a string comes back as UTF-8 bytes; null when absent.</summary>
+    public static string? ReadText(IDictionary<string, object?>? headers, string name) =>
+        headers is not null && headers.TryGetValue(name, out var value)
+            ? value switch { byte[] bytes => Encoding.UTF8.GetString(bytes), string text => text, _ => null }
             : null;
 
     public static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

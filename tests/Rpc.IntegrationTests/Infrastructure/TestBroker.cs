@@ -36,6 +36,12 @@ public sealed class TestBroker : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Deletes <paramref name="queue"/> (and its <c>.dead-letter</c> queue) at the end of the test, though no server of this test declared it.</summary>
+    public void Track(string queue)
+    {
+        lock (_queues) _queues.Add(queue);
+    }
+
     /// <summary>The full queue name a service with <paramref name="queue"/> uses in this test.</summary>
     public string QueueName(string queue) => Prefix + queue;
 
@@ -46,6 +52,11 @@ public sealed class TestBroker : IAsyncDisposable
         var factory = new ConnectionFactory { Uri = Uri };
         await using var amqp = await factory.CreateConnectionAsync();
         await using var channel = await amqp.CreateChannelAsync();
-        foreach (var queue in _queues.Distinct()) await channel.QueueDeleteAsync(queue);
+        // Deleting a queue that does not exist succeeds, so every queue's dead-letter queue goes too, whether or not it was made.
+        foreach (var queue in _queues.Distinct())
+        {
+            await channel.QueueDeleteAsync(queue);
+            await channel.QueueDeleteAsync(queue + ".dead-letter");
+        }
     }
 }

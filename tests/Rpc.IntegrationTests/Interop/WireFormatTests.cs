@@ -61,7 +61,8 @@ public sealed class WireFormatTests
         Assert.Equal(auditQueue, oneWay.RoutingKey);
         Assert.Null(oneWay.Properties.ReplyTo);
         Assert.Null(oneWay.Properties.CorrelationId);
-        Assert.Equal("7500", oneWay.Properties.Expiration);
+        Assert.Null(oneWay.Properties.Expiration);   // durable work: no expiration unless a time-to-live is set
+        Assert.True(oneWay.Properties.Persistent);
         Assert.Equal("application/json", oneWay.Properties.ContentType);
         Assert.False(oneWay.Properties.Headers?.ContainsKey("rpc-deadline") ?? false);
         Assert.Equal("\"one way\"", oneWay.Text);

@@ -51,7 +51,9 @@ public sealed class OneWayShapeTests
             Assert.True(string.IsNullOrEmpty(request.BasicProperties.ReplyTo));
             Assert.Equal("Record", request.BasicProperties.Type);
             Assert.Equal("application/json", request.BasicProperties.ContentType);
-            Assert.False(string.IsNullOrEmpty(request.BasicProperties.Expiration));
+            // Durable work (changed on purpose with durable one-way work): persistent, and no expiration unless a time-to-live is set.
+            Assert.True(request.BasicProperties.Persistent);
+            Assert.Null(request.BasicProperties.Expiration);
             Assert.Equal("""{"name":"wire","value":7}""", Encoding.UTF8.GetString(request.Body.Span));
         }
         finally
@@ -78,13 +80,20 @@ public sealed class OneWayShapeTests
     }
 
     [Fact]
-    public async Task A_one_way_call_to_a_queue_nobody_serves_fails_with_RpcServiceUnavailableException()
+    public async Task A_one_way_call_to_a_queue_nobody_serves_declares_it_and_waits_there_for_a_server()
     {
+        // Changed on purpose with durable one-way work: it used to fail with RpcServiceUnavailableException.
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync();
+        broker.Track(broker.QueueName("EventSink"));
 
-        var e = await Assert.ThrowsAsync<RpcServiceUnavailableException>(() => rpc.CreateClient<IEventSink>().RecordAsync("lost", 1));
-        Assert.Contains("EventSink.Record", e.Message);
+        await rpc.CreateClient<IEventSink>().RecordAsync("waiting", 1);
+        Assert.Equal(1u, await RawAmqp.ReadyMessagesAsync(broker.QueueName("EventSink")));
+
+        var sink = new EventSink();
+        await broker.ServeAsync<IEventSink>(rpc, sink);
+        await sink.Received(1).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new[] { "waiting=1" }, await sink.RecordedAsync());
     }
 
     private sealed class EventSink : IEventSink
