@@ -222,6 +222,9 @@ internal abstract class PendingCall
     /// <summary>Milliseconds between such checks.</summary>
     public long CheckInterval;
 
+    /// <summary>The last check found the queue without consumers; a second such answer fails the call.</summary>
+    public bool SawNoConsumer;
+
     /// <summary>The caller's user id, sent on a cancel so that servers can tell it comes from the caller.</summary>
     public string? UserId;
 

@@ -76,7 +76,21 @@ internal sealed class ServerAvailability
 
     private void Apply(PendingCall call, (bool Exists, uint Consumers) state)
     {
-        if (state.Exists && state.Consumers > 0) return;
+        if (state.Exists && state.Consumers > 0)
+        {
+            call.SawNoConsumer = false;
+            return;
+        }
+
+        // A queue without consumers for a moment (a quorum queue electing a new leader, servers reconnecting after a
+        // node loss) is not a service nobody runs: only a second answer, half a second later, fails the call.
+        if (state.Exists && !call.SawNoConsumer)
+        {
+            call.SawNoConsumer = true;
+            call.CheckAt = Environment.TickCount64 + ReuseMs;
+            return;
+        }
+
         _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue, queueExists: state.Exists));
     }
 
