@@ -37,6 +37,7 @@ Console.WriteLine("## RpcGen runtime benchmark");
 Console.WriteLine();
 Console.WriteLine(await DescribeMachineAsync(options.Amqp));
 Console.WriteLine(Invariant($"Mode: {(options.Quick ? "quick" : "full")}; {options.Rounds} round(s); warm-up {options.Warmup.TotalSeconds:0.#} s and window {options.Window.TotalSeconds:0.#} s per scenario; in flight {string.Join(", ", options.InFlight)}."));
+if (options.Connections > 1) Console.WriteLine(Invariant($"Client connections per contender: {options.Connections} (workers dealt out among them)."));
 if (options.OfferedLoad.Length > 0)
 {
     Console.WriteLine(Invariant($"Offered load: {string.Join(", ", options.OfferedLoad.Select(p => p + " %"))} of each contender's maximum; {options.OfferedRounds} round(s) of {options.OfferedWindow.TotalSeconds:0.#} s."));
@@ -58,7 +59,7 @@ try
     int maxInFlight = options.InFlight.Max();
     foreach (var contender in contenders)
     {
-        var client = await contender.ConnectAsync(environment, maxInFlight, CancellationToken.None);
+        var client = await MultiConnectionClient.ConnectAsync(contender, environment, options.Connections, maxInFlight, CancellationToken.None);
         clients[contender] = client;
         await Runner.VerifyAsync(contender, client, checkPayloads);
     }
@@ -130,6 +131,17 @@ try
         }
 
         await OfferedLoadAsync(payloadKind);
+    }
+
+    if (options.Pending > 0 && OperatingSystem.IsLinux())
+    {
+        foreach (var contender in contenders)
+        {
+            var pending = await PendingMemory.MeasureAsync(clients[contender], maxInFlight, options.Pending, server.Pid, broker?.Pid);
+            report.AddPending(contender, pending);
+            Console.Error.WriteLine(Invariant(
+                $"bench: {options.Pending} pending  {contender.Name,-40} client {pending.ClientManagedBytesPerCall,7:0} B/call managed, {pending.ClientWorkingSetBytesPerCall,7:0} B/call working set; broker {pending.BrokerResidentBytesPerCall,7:0} B/call; drained in {pending.Drain.TotalSeconds:0.0} s"));
+        }
     }
 
     Console.WriteLine(report.Render());

@@ -40,6 +40,9 @@ public sealed class RpcServiceAnalyzer : DiagnosticAnalyzer
 
         var diagnostics = new DiagnosticBag(symbol.Locations.FirstOrDefault());
         ServiceParser.Parse(symbol, attribute, context.Compilation, diagnostics, context.CancellationToken);
+
+        // Not part of parsing: a gap in the JSON context does not stop code from being generated, it stops the build.
+        JsonContextCoverage.Check(symbol, attribute, context.Compilation, diagnostics, context.CancellationToken);
         foreach (var diagnostic in diagnostics.ToImmutableArray()) context.ReportDiagnostic(diagnostic);
     }
 }

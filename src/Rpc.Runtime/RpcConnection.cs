@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Threading;
 using System.Threading.Tasks;
@@ -18,12 +19,15 @@ namespace RpcGen;
 public sealed class RpcConnection : IAsyncDisposable
 {
     private readonly IConnection _connection;
+    private readonly ConnectionState _state;
     private readonly ConcurrentDictionary<RpcServer, byte> _servers = new();
+    private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    private RpcConnection(IConnection connection, RpcOptions options, RpcInvoker invoker)
+    private RpcConnection(IConnection connection, ConnectionState state, RpcOptions options, RpcInvoker invoker)
     {
         _connection = connection;
+        _state = state;
         Options = options;
         Invoker = invoker;
         _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
@@ -43,8 +47,25 @@ public sealed class RpcConnection : IAsyncDisposable
     /// <summary>Calls waiting for a reply on this connection.</summary>
     public int PendingCallCount => Invoker.PendingCalls.Count;
 
-    /// <summary>Calls on this connection whose timeout is still armed; zero when no call is pending.</summary>
-    public int ActiveTimerCount => Invoker.PendingCalls.ActiveTimers;
+    /// <summary>
+    /// True while the AMQP connection is open: false after it was lost, until automatic recovery has restored it
+    /// with its channels and consumers (calls fail fast with <see cref="RpcConnectionException"/> meanwhile), and after
+    /// disposal. For health checks.
+    /// </summary>
+    public bool IsConnected => Volatile.Read(ref _disposed) == 0 && _connection.IsOpen && !_state.IsDown;
+
+    /// <summary>
+    /// True while the broker blocks this connection's publishers (<c>connection.blocked</c>, sent on a memory or disk
+    /// alarm). Meanwhile calls and one-way sends fail at once with <see cref="RpcBrokerBlockedException"/> and nothing
+    /// is published. For health checks: a blocked connection is degraded, not down.
+    /// </summary>
+    public bool IsBlocked => _state.BlockedReason is not null;
+
+    /// <summary>The broker's reason while <see cref="IsBlocked"/> (e.g. <c>low on memory</c>), otherwise <see langword="null"/>.</summary>
+    public string? BlockedReason => _state.BlockedReason;
+
+    /// <summary>When the current block began, while <see cref="IsBlocked"/>; otherwise <see langword="null"/>.</summary>
+    public DateTimeOffset? BlockedSince => _state.BlockedSince;
 
     /// <summary>Connects to the broker at <paramref name="uri"/> with default options.</summary>
     /// <exception cref="RpcConnectionException">The broker cannot be reached; the message names the URI (password masked).</exception>
@@ -60,8 +81,9 @@ public sealed class RpcConnection : IAsyncDisposable
         var connection = await AmqpConnector.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            var invoker = await RpcInvoker.CreateAsync(connection, options, cancellationToken).ConfigureAwait(false);
-            return new RpcConnection(connection, options, invoker);
+            var state = new ConnectionState(connection, options);
+            var invoker = await RpcInvoker.CreateAsync(connection, state, options, cancellationToken).ConfigureAwait(false);
+            return new RpcConnection(connection, state, options, invoker);
         }
         catch
         {
@@ -98,7 +120,7 @@ public sealed class RpcConnection : IAsyncDisposable
         ThrowIfDisposed();
         var registration = RpcServiceRegistry.Get<TService>();
         var dispatcher = registration.CreateDispatcher();
-        var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
+        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor,
             call => dispatcher.InvokeAsync(getImplementation(call.Context), call), cancellationToken).ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
@@ -113,7 +135,7 @@ public sealed class RpcConnection : IAsyncDisposable
     {
         ThrowIfDisposed();
         var dispatcher = RpcServiceRegistry.Get<TService>().CreateDispatcher();
-        var server = await RpcServer.StartAsync(_connection, Options, dispatcher.Descriptor,
+        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor,
             call => invoke(dispatcher, call), cancellationToken).ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
@@ -131,11 +153,33 @@ public sealed class RpcConnection : IAsyncDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    /// <summary>Stops this connection's servers (draining), fails calls still waiting, and closes the connection.</summary>
+    /// <summary>
+    /// Stops this connection's servers (draining them all at once, each for up to <see cref="RpcOptions.DrainTimeout"/>),
+    /// fails calls still waiting, and closes the connection. A second call waits for the first to finish.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        foreach (var server in _servers.Keys) await server.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _disposedCompletion.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await DisposeCoreAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _disposedCompletion.TrySetResult();
+        }
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        var servers = new List<Task>();
+        foreach (var server in _servers.Keys) servers.Add(server.DisposeAsync().AsTask());
+        await Task.WhenAll(servers).ConfigureAwait(false);
         await Invoker.CloseAsync().ConfigureAwait(false);
         _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
         try

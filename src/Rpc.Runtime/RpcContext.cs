@@ -60,9 +60,11 @@ public sealed class RpcContext
 
     /// <summary>
     /// When the caller stops waiting for the reply (its timeout), from the request's <c>rpc-deadline</c> header; or
-    /// <see langword="null"/> when the caller sent none (plain clients, one-way sends). Calls the handler makes are cut
-    /// to the time left until then, so none outlives the call being served. The deadline is the caller's clock: allow
-    /// for skew between hosts (<see cref="RpcOptions.ClockSkewTolerance"/>).
+    /// <see langword="null"/> when the caller sent none (plain clients, one-way sends). The handler's
+    /// <see cref="System.Threading.CancellationToken"/> parameter fires at this moment (and when the caller cancels, and
+    /// when the server stops past its drain timeout), so a handler that honours it frees its slot and stops work nobody
+    /// waits for. Calls the handler makes are cut to the time left until then, so none outlives the call being served.
+    /// The deadline is the caller's clock: allow for skew between hosts (<see cref="RpcOptions.ClockSkewTolerance"/>).
     /// </summary>
     public DateTimeOffset? Deadline { get; }
 

@@ -130,8 +130,11 @@ public sealed class RpcServiceUnavailableException : RpcException
     public bool QueueExists { get; }
 }
 
-/// <summary>The broker could not be reached, or the connection was lost while the call was in flight.</summary>
-public sealed class RpcConnectionException : RpcException
+/// <summary>
+/// The broker could not be reached, the connection was lost while the call was in flight, or the broker closed the
+/// channel or blocks publishers (the subclasses say which).
+/// </summary>
+public class RpcConnectionException : RpcException
 {
     /// <summary>Creates the exception.</summary>
     public RpcConnectionException(string message, string? service = null, string? method = null, Exception? innerException = null)
@@ -148,4 +151,65 @@ public sealed class RpcSerializationException : RpcException
         : base(message, service, method, innerException)
     {
     }
+}
+
+/// <summary>
+/// The broker closed the channel that carried the call (the connection stayed open), e.g. a message over the broker's
+/// <c>max_message_size</c>, a <c>user_id</c> that is not the connection's user, or a consumer past the broker's
+/// <c>consumer_timeout</c>. The runtime rebuilds the channel at once; later calls go out on the new one.
+/// </summary>
+public sealed class RpcChannelClosedException : RpcConnectionException
+{
+    /// <summary>Creates the exception.</summary>
+    public RpcChannelClosedException(string message, ushort replyCode, string replyText, string? service = null, string? method = null)
+        : base(message, service, method)
+    {
+        ReplyCode = replyCode;
+        ReplyText = replyText;
+    }
+
+    /// <summary>The broker's AMQP reply code, e.g. 406 (PRECONDITION_FAILED).</summary>
+    public ushort ReplyCode { get; }
+
+    /// <summary>The broker's reason, e.g. <c>PRECONDITION_FAILED - message size 2097152 is larger than configured max size 1048576</c>.</summary>
+    public string ReplyText { get; }
+}
+
+/// <summary>
+/// The broker blocks this connection's publishers (<c>connection.blocked</c>: a memory or disk alarm), so the request
+/// was not sent. Nothing was published; the call can be retried once the alarm clears
+/// (<see cref="RpcConnection.IsBlocked"/> turns false).
+/// </summary>
+public sealed class RpcBrokerBlockedException : RpcConnectionException
+{
+    /// <summary>Creates the exception.</summary>
+    public RpcBrokerBlockedException(string message, string reason, string? service = null, string? method = null)
+        : base(message, service, method)
+    {
+        Reason = reason;
+    }
+
+    /// <summary>The broker's reason for blocking, e.g. <c>low on memory</c> or <c>low on disk</c>.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>
+/// The request is larger than <see cref="RpcOptions.MaxMessageSize"/>, so it was not published: over the broker's own
+/// <c>max_message_size</c> it would have closed the channel.
+/// </summary>
+public sealed class RpcMessageTooLargeException : RpcException
+{
+    /// <summary>Creates the exception.</summary>
+    public RpcMessageTooLargeException(string service, string method, int size, int limit)
+        : base($"RPC {service}.{method}: the request is {size} bytes, larger than RpcOptions.MaxMessageSize ({limit} bytes); it was not sent.", service, method)
+    {
+        Size = size;
+        Limit = limit;
+    }
+
+    /// <summary>The request body's size in bytes.</summary>
+    public int Size { get; }
+
+    /// <summary>The limit it exceeded (<see cref="RpcOptions.MaxMessageSize"/>).</summary>
+    public int Limit { get; }
 }

@@ -106,6 +106,20 @@ public sealed class RpcOptions
     public int MaxRequestBodySize { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>
+    /// The largest request or reply body this connection publishes. A larger request fails at once with
+    /// <see cref="RpcMessageTooLargeException"/>; a larger reply is replaced by an <c>rpc:too-large</c> error reply.
+    /// Keep it at or below the broker's <c>max_message_size</c> (RabbitMQ 4.x: 16 MiB by default; 3.13: 128 MiB),
+    /// which closes the channel of a publisher that exceeds it. Defaults to 16 MiB.
+    /// </summary>
+    public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// How often the client and the broker exchange heartbeats, so a connection whose network path died without
+    /// closing it is noticed (after about two missed heartbeats) and recovered. Defaults to 10 seconds.
+    /// </summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// When <see langword="true"/>, error replies carry the exception's full text (stack trace and inner exceptions) in
     /// a <c>detail</c> field. Off by default so server internals stay on the server.
     /// </summary>
@@ -177,6 +191,8 @@ public sealed class RpcOptions
         if (QueuePrefix is null) throw new ArgumentException("RpcOptions.QueuePrefix must not be null.");
         if (RetryLimit < 0) throw new ArgumentException("RpcOptions.RetryLimit must not be negative.");
         if (MaxRequestBodySize <= 0) throw new ArgumentException("RpcOptions.MaxRequestBodySize must be positive.");
+        if (MaxMessageSize <= 0) throw new ArgumentException("RpcOptions.MaxMessageSize must be positive.");
+        if (Heartbeat < TimeSpan.FromSeconds(1)) throw new ArgumentException("RpcOptions.Heartbeat must be at least 1 second.");
         PrepareJson(JsonSerializerOptions);
         return this;
     }

@@ -36,4 +36,12 @@ public sealed class RpcServiceAttribute : Attribute
     /// request at a time. Set it on a new queue: RabbitMQ refuses to redeclare an existing queue with other arguments.
     /// </summary>
     public bool Ordered { get; set; }
+
+    /// <summary>
+    /// The source-generated <see cref="System.Text.Json.Serialization.JsonSerializerContext"/> that serialises this
+    /// contract's parameter and result types. Checked at compile time only: RpcGen reports every such type the context
+    /// does not cover (RPCGEN015), so a trimmed or AOT app cannot build with a gap it would meet at its first call.
+    /// Serialisation at run time still uses <see cref="RpcOptions.JsonSerializerOptions"/>; put the same context there.
+    /// </summary>
+    public Type? JsonContext { get; set; }
 }

@@ -37,10 +37,26 @@ public sealed class ContendersAgreeTests
         Assert.Equal(Enumerable.Range(0, 16).Select(i => BenchService.Increment(i * 1000)), answers);
     }
 
+    [Theory]
+    [InlineData(ContenderCatalog.RpcGen)]
+    [InlineData(ContenderCatalog.Tutorial)]
+    public async Task Over_several_client_connections_every_worker_gets_its_own_answers(string key)
+    {
+        var contender = ContenderCatalog.Create(key);
+        var environment = new BenchEnvironment(Broker, BenchEnvironment.NewPrefix());
+        await using var server = await contender.ServeAsync(environment, CancellationToken.None);
+        await using var client = await MultiConnectionClient.ConnectAsync(contender, environment, connections: 3, maxInFlight: 16, CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var calls = Enumerable.Range(0, 16).Select(i => client.ForWorker(i).IncrementAsync(i * 7)).ToArray();
+        var answers = await Task.WhenAll(calls).WaitAsync(timeout.Token);
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => BenchService.Increment(i * 7)), answers);
+    }
+
     [Fact]
     public void The_object_payloads_have_the_sizes_the_tables_name()
     {
-        foreach (var kind in new[] { PayloadKind.Object4K, PayloadKind.Object256K })
+        foreach (var kind in new[] { PayloadKind.Object1K, PayloadKind.Object4K, PayloadKind.Object64K, PayloadKind.Object256K, PayloadKind.Object1M })
         {
             int target = Payloads.TargetBytes(kind);
             int size = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(Payloads.Create(target), BenchJson.Default.Payload).Length;

@@ -51,6 +51,7 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         {
             "README.md",
             "RpcGen.nuspec",
+            "analyzers/dotnet/cs/RpcGen.Generator.CodeFixes.dll",
             "analyzers/dotnet/cs/RpcGen.Generator.dll",
             "lib/net10.0/RpcGen.dll",
             "lib/net10.0/RpcGen.xml",
@@ -118,6 +119,12 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         // The .NET 8 SDK ships Roslyn 4.8: a generator built against a newer Roslyn would not load there.
         var roslyn = generator.References.Single(r => r.Name == "Microsoft.CodeAnalysis").Version;
         Assert.True(roslyn <= new Version(4, 8, 0, 0), $"The generator is built against Roslyn {roslyn}; the floor is 4.8 (the .NET 8 SDK).");
+
+        // The code fixes need the workspace layer, which only IDEs load; they stay on the same Roslyn floor.
+        var fixes = Facts(zip, "analyzers/dotnet/cs/RpcGen.Generator.CodeFixes.dll");
+        Assert.Contains(fixes.References, r => r.Name == "Microsoft.CodeAnalysis.Workspaces");
+        Assert.All(fixes.References.Where(r => r.Name.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal)),
+            r => Assert.True(r.Version <= new Version(4, 8, 0, 0), $"The code fixes are built against {r.Name} {r.Version}; the floor is 4.8."));
     }
 
     [Fact]

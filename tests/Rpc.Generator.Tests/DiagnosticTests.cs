@@ -205,6 +205,90 @@ public sealed class DiagnosticTests
         "The generated type 'ShopClient' would clash with the existing type 'ShopClient' in the same namespace: rename the interface or that type");
 
     [Fact]
+    public Task RPCGEN014_a_method_without_a_cancellation_token_gets_a_suggestion_that_does_not_stop_generation()
+    {
+        var test = Test("""
+            [RpcService] public interface IShop { Task<int> {|#0:CountAsync|}(string sku); Task SaveAsync(int id, CancellationToken cancellationToken); }
+            """);
+        test.DisabledDiagnostics.Remove(DiagnosticDescriptors.NoCancellationToken.Id);
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("RPCGEN014", DiagnosticSeverity.Info).WithLocation(0).WithMessage(
+            "Method 'CountAsync' takes no CancellationToken: callers cannot cancel the call or bound it by their own deadline; add 'CancellationToken cancellationToken = default' (it is not sent, so the wire contract stays the same)"));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck; // IShop is generated: a suggestion is no error
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public void RPCGEN014_leaves_the_service_generated()
+    {
+        var run = GeneratorHarness.Run(new SourceFile("Service.cs", Usings + "[RpcService] public interface IShop { Task<int> CountAsync(string sku); }"));
+        run.AssertCleanCompile();
+        Assert.Equal("IShop.RpcGen.g.cs", Assert.Single(run.GeneratedSources).HintName);
+    }
+
+    private const string JsonUsings = "using System.Text.Json.Serialization;\n";
+
+    [Fact]
+    public Task RPCGEN015_every_type_the_json_context_misses_is_named_where_it_is_used()
+    {
+        var test = Test(JsonUsings + """
+            public sealed record Line(string Sku, decimal Price);
+            public sealed record Order(int Id, List<Line> Lines);
+            [JsonSerializable(typeof(Order))]
+            [JsonSerializable(typeof(int))]
+            internal abstract partial class ShopJson : JsonSerializerContext { protected ShopJson() : base(null) { } }
+
+            [RpcService(JsonContext = typeof(ShopJson))]
+            internal interface IShop
+            {
+                Task<int> PlaceAsync(Order order, CancellationToken cancellationToken);
+                Task<Dictionary<string, decimal>> {|#1:PricesAsync|}(string[] {|#0:skus|});
+                Task<decimal> TotalAsync(Line line, int? count);
+            }
+            """);
+        test.ExpectedDiagnostics.Add(Error("RPCGEN015",
+            "Type 'string[]' of parameter 'skus' of method 'PricesAsync' is not covered by JSON context 'ShopJson': a trimmed or AOT app would fail at the first call; add [JsonSerializable(typeof(string[]))] to the context"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("RPCGEN015", DiagnosticSeverity.Error).WithLocation(1).WithMessage(
+            "Type 'System.Collections.Generic.Dictionary<string, decimal>' of the result of method 'PricesAsync' is not covered by JSON context 'ShopJson': a trimmed or AOT app would fail at the first call; add [JsonSerializable(typeof(System.Collections.Generic.Dictionary<string, decimal>))] to the context"));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck; // a gap fails the build, it does not stop generation
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task RPCGEN015_a_context_that_covers_every_type_gives_no_diagnostic()
+    {
+        var test = Test(JsonUsings + """
+            public sealed record Line(string Sku, decimal Price);
+            [JsonSerializable(typeof(Line))]
+            [JsonSerializable(typeof(Dictionary<string, decimal>))]
+            [JsonSerializable(typeof(string[]))]
+            internal abstract partial class ShopJson : JsonSerializerContext { protected ShopJson() : base(null) { } }
+
+            [RpcService(JsonContext = typeof(ShopJson))]
+            internal interface IShop
+            {
+                Task<Dictionary<string, decimal>> PricesAsync(string[] skus, CancellationToken cancellationToken);
+                Task<decimal> TotalAsync(Line line, decimal? discount, CancellationToken cancellationToken);
+                Task ClearAsync(CancellationToken cancellationToken);
+            }
+            """);
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task RPCGEN016_json_context_that_is_not_a_JsonSerializerContext()
+    {
+        var test = Test("""
+            internal sealed class NotAContext { }
+            [{|#0:RpcService(JsonContext = typeof(NotAContext))|}] internal interface IShop { Task<int> CountAsync(CancellationToken cancellationToken); }
+            """);
+        test.ExpectedDiagnostics.Add(Error("RPCGEN016",
+            "'NotAContext' given as JsonContext of 'IShop' does not derive from System.Text.Json.Serialization.JsonSerializerContext: give the source-generated context that serialises the contract's types"));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task RPCGEN013_nested_interface_whose_generated_names_equal_a_top_level_services()
     {
         var test = Test(
@@ -258,29 +342,29 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public Task RPCGEN020_declared_fault_that_is_not_an_exception() => AssertSingle(
+    public Task RPCGEN017_declared_fault_that_is_not_an_exception() => AssertSingle(
         """
         public sealed class NotAnError { }
         [RpcService] public interface IShop { [{|#0:RpcFault(typeof(NotAnError))|}] Task<int> CountAsync(); }
         """,
-        "RPCGEN020",
+        "RPCGEN017",
         "[RpcFault(typeof(NotAnError))] cannot be carried to the caller: it does not derive from System.Exception; declare an exception type");
 
     [Fact]
-    public Task RPCGEN020_declared_fault_the_caller_cannot_build() => AssertSingle(
+    public Task RPCGEN017_declared_fault_the_caller_cannot_build() => AssertSingle(
         """
         public sealed class Opaque : Exception { public Opaque(Guid secret) { } public string Sku => ""; }
         [{|#0:RpcFault(typeof(Opaque))|}] [RpcService] public interface IShop { Task<int> CountAsync(); }
         """,
-        "RPCGEN020",
+        "RPCGEN017",
         "[RpcFault(typeof(Opaque))] cannot be carried to the caller: it has no public constructor whose parameters are all named after its public properties (or 'message'); add one, e.g. (string sku, int requested) for properties Sku and Requested");
 
     [Fact]
-    public Task RPCGEN021_negative_timeout() => AssertSingle(
+    public Task RPCGEN018_negative_timeout() => AssertSingle(
         """
         [RpcService] public interface IShop { [RpcMethod(TimeoutMilliseconds = -5)] Task<int> {|#0:CountAsync|}(); }
         """,
-        "RPCGEN021",
+        "RPCGEN018",
         "TimeoutMilliseconds of 'CountAsync' is -5: give a positive number of milliseconds, or 0 for the default");
 
     [Fact]
@@ -314,11 +398,11 @@ public sealed class DiagnosticTests
         foreach (var descriptor in DiagnosticDescriptors.All)
         {
             Assert.Contains(descriptor.Id, tested);
-            Assert.Matches(new Regex("^" + descriptor.Id + @" \| RpcGen \| Error \| " + Regex.Escape(descriptor.Title.ToString()) + "$", RegexOptions.Multiline), releases);
+            Assert.Matches(new Regex("^" + descriptor.Id + @" \| RpcGen \| " + descriptor.DefaultSeverity + @" \| " + Regex.Escape(descriptor.Title.ToString()) + "$", RegexOptions.Multiline), releases);
             var heading = Regex.Match(docs, "^## (" + descriptor.Id + ": .*)$", RegexOptions.Multiline);
             Assert.True(heading.Success, $"docs/diagnostics.md has no section for {descriptor.Id}");
             Assert.Equal(DiagnosticDescriptors.HelpLinkBase + "#" + Anchor(heading.Groups[1].Value), descriptor.HelpLinkUri);
-            Assert.Equal(DiagnosticSeverity.Error, descriptor.DefaultSeverity);
+            Assert.Equal(descriptor == DiagnosticDescriptors.NoCancellationToken ? DiagnosticSeverity.Info : DiagnosticSeverity.Error, descriptor.DefaultSeverity);
         }
     }
 

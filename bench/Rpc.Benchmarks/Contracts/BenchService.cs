@@ -72,6 +72,9 @@ public enum PayloadKind
     Int,
     Object4K,
     Object256K,
+    Object1K,
+    Object64K,
+    Object1M,
 }
 
 /// <summary>Builds the object payloads to a target JSON size, the same for every contender.</summary>
@@ -82,6 +85,9 @@ public static class Payloads
         PayloadKind.Int => "int",
         PayloadKind.Object4K => "4 KB object",
         PayloadKind.Object256K => "256 KB object",
+        PayloadKind.Object1K => "1 KB object",
+        PayloadKind.Object64K => "64 KB object",
+        PayloadKind.Object1M => "1 MB object",
         _ => kind.ToString(),
     };
 
@@ -89,6 +95,9 @@ public static class Payloads
     {
         PayloadKind.Object4K => 4 * 1024,
         PayloadKind.Object256K => 256 * 1024,
+        PayloadKind.Object1K => 1024,
+        PayloadKind.Object64K => 64 * 1024,
+        PayloadKind.Object1M => 1024 * 1024,
         _ => 0,
     };
 

@@ -9,17 +9,21 @@ public sealed class BenchOptions
 {
     public const string Usage = """
         usage: Rpc.Benchmarks [--quick] [options]
-          --quick                 one short round of everything (about 3 minutes with the build)
+          --quick                 one short round of everything, one offered load (about 3 minutes with the build)
           --rounds N              rounds per scenario; medians are taken over rounds (full: 11)
           --seconds S             measured window per scenario and round (full: 1)
           --contenders a,b        of: rpcgen, tutorial, best-effort, best-effort+all, masstransit, wolverine, grpc
                                   (default: all); variants: rpcgen+single-acks,
                                   best-effort+expiration+deadline+status+user+mandatory+content-type
           --offered-load a,b      open-loop latency at these percentages of each contender's own maximum
-                                  (default: 25,50,75; "none" to skip); needs an in-flight level above 1
+                                  (full: 25,50,75; quick: 50; "none" to skip); needs an in-flight level above 1
           --offered-rounds N      rounds of the offered-load scenarios (full: 3)
           --offered-seconds S     measured window of an offered-load scenario (full: 2)
-          --payloads a,b          of: int, 4k, 256k (default: all)
+          --connections N         connect each contender's client N times and deal the workers out among them
+                                  (default 1; run it again with 8, 64 to see how cost grows with connections)
+          --pending N             hold N int calls pending per contender and measure memory per call
+                                  (full: 10000, quick: 2000; 0 to skip; Linux only: stops the server process)
+          --payloads a,b          of: int, 1k, 4k, 64k, 256k, 1m (default: int,4k,256k); "sweep": all six
           --in-flight a,b         1 measures latency, more measure throughput (default: 1,16,256)
           --prefetch N            server prefetch of RpcGen and the best-effort server (default: their defaults)
           --prefetch-sweep a,b    measure RpcGen and best effort with each server prefetch instead of the contest
@@ -39,6 +43,8 @@ public sealed class BenchOptions
     public bool Allocations { get; private set; }
     public int[] OfferedLoad { get; private set; } = { 25, 50, 75 };
     public int OfferedRounds { get; private set; } = 3;
+    public int Pending { get; private set; } = 10_000;
+    public int Connections { get; private set; } = 1;
     public TimeSpan OfferedWindow { get; private set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Set by the harness for its server process: where the gRPC contender's server listens.</summary>
@@ -52,7 +58,7 @@ public sealed class BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
-        bool roundsSet = false, windowSet = false, offeredRoundsSet = false, offeredWindowSet = false;
+        bool roundsSet = false, windowSet = false, offeredRoundsSet = false, offeredWindowSet = false, pendingSet = false, offeredLoadSet = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
@@ -63,17 +69,26 @@ public sealed class BenchOptions
                 case "--rounds": options.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture); roundsSet = true; break;
                 case "--seconds": options.Window = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); windowSet = true; break;
                 case "--contenders": options.Contenders = List(Next()); break;
-                case "--payloads": options.Payloads = List(Next()).Select(ParsePayload).ToArray(); break;
+                case "--payloads":
+                    var payloads = Next();
+                    // How cost grows with the body: the int call (a body of a few bytes) up to 1 MB.
+                    options.Payloads = payloads == "sweep"
+                        ? new[] { PayloadKind.Int, PayloadKind.Object1K, PayloadKind.Object4K, PayloadKind.Object64K, PayloadKind.Object256K, PayloadKind.Object1M }
+                        : List(payloads).Select(ParsePayload).ToArray();
+                    break;
                 case "--in-flight": options.InFlight = List(Next()).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--prefetch": options.Prefetch = ushort.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--prefetch-sweep": options.PrefetchSweep = List(Next()).Select(s => ushort.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--amqp": options.Amqp = new Uri(Next()); break;
                 case "--allocations": options.Allocations = true; break;
                 case "--prefix": options.Prefix = Next(); break;
+                case "--connections": options.Connections = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--pending": options.Pending = int.Parse(Next(), CultureInfo.InvariantCulture); pendingSet = true; break;
                 case "--grpc-port": options.GrpcPort = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--offered-load":
                     var load = Next();
                     options.OfferedLoad = load == "none" ? Array.Empty<int>() : List(load).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                    offeredLoadSet = true;
                     break;
                 case "--offered-rounds": options.OfferedRounds = int.Parse(Next(), CultureInfo.InvariantCulture); offeredRoundsSet = true; break;
                 case "--offered-seconds": options.OfferedWindow = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); offeredWindowSet = true; break;
@@ -87,11 +102,15 @@ public sealed class BenchOptions
             if (!roundsSet) options.Rounds = 1;
             if (!windowSet) options.Window = TimeSpan.FromSeconds(0.6);
             if (!offeredRoundsSet) options.OfferedRounds = 1;
+            if (!pendingSet) options.Pending = 2_000;
+            // One offered load of the three keeps the smoke test near 3 minutes on this host.
+            if (!offeredLoadSet) options.OfferedLoad = new[] { 50 };
             if (!offeredWindowSet) options.OfferedWindow = TimeSpan.FromSeconds(0.6);
             options.Warmup = TimeSpan.FromSeconds(0.2);
         }
 
         foreach (var contender in options.Contenders) _ = ContenderCatalog.Create(contender);
+        if (options.Connections < 1) throw new ArgumentException("--connections must be at least 1.");
         if (options.Rounds < 1) throw new ArgumentException("--rounds must be at least 1.");
         if (options.InFlight.Any(n => n < 1)) throw new ArgumentException("--in-flight values must be at least 1.");
         if (options.OfferedLoad.Any(p => p is < 1 or > 100)) throw new ArgumentException("--offered-load values are percentages from 1 to 100.");
@@ -148,6 +167,9 @@ public sealed class BenchOptions
         "int" => PayloadKind.Int,
         "4k" or "4kb" => PayloadKind.Object4K,
         "256k" or "256kb" => PayloadKind.Object256K,
-        _ => throw new ArgumentException($"Unknown payload '{value}'; use int, 4k or 256k."),
+        "1k" or "1kb" => PayloadKind.Object1K,
+        "64k" or "64kb" => PayloadKind.Object64K,
+        "1m" or "1mb" => PayloadKind.Object1M,
+        _ => throw new ArgumentException($"Unknown payload '{value}'; use int, 1k, 4k, 64k, 256k, 1m or sweep."),
     };
 }

@@ -43,6 +43,13 @@ public sealed partial class Report
                 text.Append(Invariant, $"| {Payloads.Label(payload)} | {contender.Name} |");
                 foreach (var n in throughputLevels)
                 {
+                    // A window in which no call finished (256 large calls in a short window) has no cost per call to show.
+                    if (!(Throughput(payload, contender, n) > 0))
+                    {
+                        text.Append(" – | – |" + (plain is null ? "" : " – |") + (like is null ? "" : " – |"));
+                        continue;
+                    }
+
                     double total = MedianOf(payload, contender, n, r => r.TotalCpuMicrosPerCall);
                     text.Append(Invariant, $" {Number(Throughput(payload, contender, n), "0")} | {Number(total, "0")} " +
                         $"({Number(MedianOf(payload, contender, n, r => r.ClientCpuMicrosPerCall), "0")}+" +

@@ -220,6 +220,7 @@ public sealed partial class Report
 
         text.AppendLine();
         RenderOpenLoop(text);
+        RenderPending(text);
         RenderHost(text);
         RenderTargets(text);
         return text.ToString();

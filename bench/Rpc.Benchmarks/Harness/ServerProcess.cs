@@ -15,6 +15,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private ServerProcess(Process process) => _process = process;
 
+    public int Pid => _process.Id;
+
     public TimeSpan CpuTime
     {
         get

@@ -16,6 +16,10 @@ internal static class DiagnosticDescriptors
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id, title));
 
+    /// <summary>A suggestion: shown in the editor with its fix, never in the way of a build.</summary>
+    private static DiagnosticDescriptor Suggestion(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink(id, title));
+
     /// <summary>The section's anchor as Markdown renderers make it from "## RPCGEN001: Title": lower case, punctuation dropped, spaces as '-'.</summary>
     private static string HelpLink(string id, string title)
     {
@@ -81,18 +85,30 @@ internal static class DiagnosticDescriptors
         "Generated type name clashes with another type",
         "The generated type '{0}' would clash with {1} in the same namespace: rename the interface or that type");
 
-    public static readonly DiagnosticDescriptor InvalidFaultType = Error("RPCGEN020",
+    public static readonly DiagnosticDescriptor NoCancellationToken = Suggestion("RPCGEN014",
+        "RPC method takes no CancellationToken",
+        "Method '{0}' takes no CancellationToken: callers cannot cancel the call or bound it by their own deadline; add 'CancellationToken cancellationToken = default' (it is not sent, so the wire contract stays the same)");
+
+    public static readonly DiagnosticDescriptor JsonContextGap = Error("RPCGEN015",
+        "JSON context does not cover a contract type",
+        "Type '{0}' of {1} is not covered by JSON context '{2}': a trimmed or AOT app would fail at the first call; add [JsonSerializable(typeof({0}))] to the context");
+
+    public static readonly DiagnosticDescriptor JsonContextNotAContext = Error("RPCGEN016",
+        "JsonContext is not a JsonSerializerContext",
+        "'{0}' given as JsonContext of '{1}' does not derive from System.Text.Json.Serialization.JsonSerializerContext: give the source-generated context that serialises the contract's types");
+
+    public static readonly DiagnosticDescriptor InvalidFaultType = Error("RPCGEN017",
         "Declared fault type cannot be carried",
         "[RpcFault(typeof({0}))] cannot be carried to the caller: {1}");
 
-    public static readonly DiagnosticDescriptor InvalidTimeout = Error("RPCGEN021",
+    public static readonly DiagnosticDescriptor InvalidTimeout = Error("RPCGEN018",
         "Negative timeout",
         "TimeoutMilliseconds of '{0}' is {1}: give a positive number of milliseconds, or 0 for the default");
 
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
         DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult, UnsupportedParameterType,
-        GeneratedNameClash, InvalidFaultType, InvalidTimeout);
+        GeneratedNameClash, NoCancellationToken, JsonContextGap, JsonContextNotAContext, InvalidFaultType, InvalidTimeout);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
 

@@ -29,6 +29,13 @@ internal static class ServiceEmitter
     public static string GeneratedCodeAttribute =>
         "[global::System.CodeDom.Compiler.GeneratedCode(\"RpcGen.Generator\", \"" + GeneratorVersion + "\")]";
 
+    /// <summary>
+    /// Generated plumbing, not the user's code: the debugger steps over it (Just My Code) and coverage tools leave it
+    /// out of the user's figures.
+    /// </summary>
+    public const string NonUserCodeAttributes =
+        "[global::System.Diagnostics.DebuggerNonUserCode, global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverage]";
+
     /// <summary>The generated types' namespace-qualified name, for references from other generated types.</summary>
     public static string Qualified(ServiceModel service, string typeName) =>
         service.Namespace is null ? "global::" + typeName : "global::" + service.Namespace + "." + typeName;

@@ -23,7 +23,12 @@ internal static class CSharpLiterals
 
         if (type.TypeKind == TypeKind.Enum)
         {
-            return "(" + type.ToDisplayString(SymbolFormats.Type) + ")(" + Numeric(value) + ")";
+            // A named member reads as the user wrote it; a value with no member of its own (a flags combination,
+            // an undefined number) can only be a cast.
+            var enumType = type.ToDisplayString(SymbolFormats.Type);
+            return EnumMember(type, value) is { } member
+                ? enumType + "." + Names.EscapeIdentifier(member)
+                : "(" + enumType + ")(" + Numeric(value) + ")";
         }
 
         return value switch
@@ -33,6 +38,16 @@ internal static class CSharpLiterals
             bool b => b ? "true" : "false",
             _ => Numeric(value),
         };
+    }
+
+    private static string? EnumMember(ITypeSymbol enumType, object value)
+    {
+        foreach (var member in enumType.GetMembers())
+        {
+            if (member is IFieldSymbol { HasConstantValue: true } field && Equals(field.ConstantValue, value)) return field.Name;
+        }
+
+        return null;
     }
 
     private static string Numeric(object value) => value switch

@@ -15,10 +15,14 @@ internal sealed class DiagnosticBag
 
     public DiagnosticBag(Location? fallback) => _fallback = fallback;
 
-    public int Count => _items.Count;
+    /// <summary>Errors keep a service from being generated; suggestions do not.</summary>
+    public bool HasErrors { get; private set; }
 
-    public void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args) =>
+    public void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args)
+    {
+        HasErrors |= descriptor.DefaultSeverity == DiagnosticSeverity.Error;
         _items.Add(Diagnostic.Create(descriptor, (location is { IsInSource: true } ? location : _fallback) ?? Location.None, args));
+    }
 
     public ImmutableArray<Diagnostic> ToImmutableArray() => _items.ToImmutableArray();
 }

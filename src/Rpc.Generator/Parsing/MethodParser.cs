@@ -63,6 +63,12 @@ internal static class MethodParser
         var parameters = ParameterParser.Parse(method, known, diagnostics, ref valid);
         if (!valid) return null;
 
+        // Only where the user can add one: a method declared in a referenced assembly is not theirs to change.
+        if (location is { IsInSource: true } && !parameters.Any(p => p.IsCancellationToken))
+        {
+            diagnostics.Report(DiagnosticDescriptors.NoCancellationToken, location, method.Name);
+        }
+
         return new MethodModel(
             Name: Names.EscapeIdentifier(method.Name),
             WireName: options.WireName,

@@ -63,7 +63,7 @@ internal static class ServiceParser
         var defaults = ReadDefaults(attribute, symbol, diagnostics, cancellationToken);
         var methods = ParseMembers(symbol, new KnownTypes(compilation), diagnostics, defaults, cancellationToken);
 
-        if (diagnostics.Count > 0 || accessibility is null) return null;
+        if (diagnostics.HasErrors || accessibility is null) return null;
 
         return new ServiceModel(
             Namespace: Names.NamespaceOf(symbol),

@@ -32,7 +32,7 @@ internal sealed class PendingCalls
     private int _sweepPeriodMs; // 0 while the sweeper is stopped
     private int _idleSweeps;
     private long _sequence;
-    private int _armedTimeouts;
+    private long _droppedReplies;
 
     /// <summary>
     /// Called from the sweep for a call that has waited its server-check delay without a reply (fail fast when nobody
@@ -49,8 +49,10 @@ internal sealed class PendingCalls
     /// <summary>Whether the timeout sweep is running; it stops a second after the last call left.</summary>
     internal bool IsSweeping => Volatile.Read(ref _sweepPeriodMs) != 0;
 
-    /// <summary>Calls whose timeout is still armed; zero when nothing is pending (a call that left without disarming it would show here).</summary>
-    public int ActiveTimers => Volatile.Read(ref _armedTimeouts);
+    /// <summary>Replies that came for no call waiting (timed out, cancelled, failed, or foreign), dropped since the connection opened.</summary>
+    public long DroppedReplies => Interlocked.Read(ref _droppedReplies);
+
+    internal void CountDroppedReply() => Interlocked.Increment(ref _droppedReplies);
 
     /// <summary>A random per-connection prefix and a counter: unique without a GUID per call, one string allocated.</summary>
     public string NextCorrelationId()
@@ -66,14 +68,12 @@ internal sealed class PendingCalls
 
     public void Add(PendingCall call, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        // Due time and arming come before the call is in the map: a sweep running meanwhile must not see a call due at
-        // time 0 (and time it out at once), and Release, reachable only through the map, must find the call armed.
+        // The due time comes before the call is in the map: a sweep running meanwhile must not see a call due at
+        // time 0 (and time it out at once).
         call.DueAt = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
-        call.TimeoutArmed = 1;
-        Interlocked.Increment(ref _armedTimeouts);
+        call.State = PendingCall.Waiting;
         if (!_calls.TryAdd(call.CorrelationId, call))
         {
-            Interlocked.Decrement(ref _armedTimeouts);
             throw new InvalidOperationException($"Correlation id '{call.CorrelationId}' is already in use.");
         }
 
@@ -82,6 +82,9 @@ internal sealed class PendingCalls
         {
             call.CancellationRegistration = cancellationToken.UnsafeRegister(
                 static (state, token) => ((PendingCall)state!).Owner.OnCanceled((PendingCall)state, token), call);
+            // The call may have completed meanwhile (a reply, a failed publish), its Release finding no registration
+            // to remove: then remove it here, or it would live as long as the caller's token.
+            if (Interlocked.CompareExchange(ref call.State, PendingCall.Done, PendingCall.Done) == PendingCall.Done) call.CancellationRegistration.Unregister();
         }
     }
 
@@ -195,9 +198,10 @@ internal sealed class PendingCalls
         Abandoned?.Invoke(call);
     }
 
-    private void Release(PendingCall call)
+    private static void Release(PendingCall call)
     {
-        if (Interlocked.Exchange(ref call.TimeoutArmed, 0) == 1) Interlocked.Decrement(ref _armedTimeouts);
+        // A full fence before reading the registration, paired with the one in Add after writing it.
+        Interlocked.Exchange(ref call.State, PendingCall.Done);
         call.CancellationRegistration.Unregister();
     }
 
@@ -212,8 +216,10 @@ internal abstract class PendingCall
     /// <summary>When the call times out, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
     public long DueAt;
 
-    /// <summary>1 from Add until Release; counted by <see cref="PendingCalls.ActiveTimers"/>.</summary>
-    public int TimeoutArmed;
+    public const int Created = 0, Waiting = 1, Done = 2;
+
+    /// <summary><see cref="Waiting"/> from Add until whoever removed the call from the map completes it (<see cref="Done"/>).</summary>
+    public int State;
     public CancellationTokenRegistration CancellationRegistration;
 
     /// <summary>When the sweep next asks whether anyone serves the queue (<see cref="Environment.TickCount64"/> ms); 0: never.</summary>
@@ -227,6 +233,9 @@ internal abstract class PendingCall
 
     /// <summary>The caller's user id, sent on a cancel so that servers can tell it comes from the caller.</summary>
     public string? UserId;
+
+    /// <summary>Still waiting for its reply: not yet answered, timed out, cancelled or failed.</summary>
+    public bool IsPending => Volatile.Read(ref State) == Waiting;
 
     protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout)
     {

@@ -8,7 +8,7 @@ namespace RpcGen.Client;
 
 /// <summary>
 /// Consumes the direct reply-to pseudo-queue of the client channel and hands each reply to <see cref="PendingCalls"/>.
-/// A reply nobody waits for any more (timed out, cancelled) is dropped quietly.
+/// A reply nobody waits for any more (timed out, cancelled) is dropped quietly, and counted (<see cref="PendingCalls.DroppedReplies"/>).
 /// </summary>
 internal sealed class ReplyListener : AsyncDefaultBasicConsumer
 {
@@ -19,14 +19,12 @@ internal sealed class ReplyListener : AsyncDefaultBasicConsumer
         _pending = pending;
     }
 
-    public long DroppedReplies;
-
     public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
         string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
         if (!_pending.TryComplete(properties.CorrelationId, body.Span, WireContract.IsErrorReply(properties.Headers)))
         {
-            Interlocked.Increment(ref DroppedReplies);
+            _pending.CountDroppedReply();
         }
 
         return Task.CompletedTask;

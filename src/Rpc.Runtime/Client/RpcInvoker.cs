@@ -9,6 +9,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Diagnostics;
+using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
@@ -23,13 +24,15 @@ public sealed class RpcInvoker
 {
     private static readonly CachedString s_defaultExchange = new(WireContract.DefaultExchange);
 
-    private readonly IChannel _channel;
-    private readonly IChannel _sendChannel;
+    private readonly IConnection _connection;
+    private readonly ConnectionState _state;
     private readonly PendingCalls _pending;
     private readonly WorkQueues _workQueues;
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
     private volatile Expiration? _expiration;
+    private ChannelHolder _calls = null!;
+    private ChannelHolder _sends = null!;
 
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
     private readonly string _userId;
@@ -38,7 +41,7 @@ public sealed class RpcInvoker
     private readonly ServerAvailability _availability;
     private readonly CancellationSender _cancellations;
 
-    private RpcInvoker(IConnection connection, IChannel channel, IChannel sendChannel, PendingCalls pending, WorkQueues workQueues, RpcOptions options)
+    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcOptions options)
     {
         _workQueues = workQueues;
         _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
@@ -47,11 +50,22 @@ public sealed class RpcInvoker
         pending.ServerCheckDue = _availability.CheckDue;
         pending.Abandoned = _cancellations.Send;
         _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
-        _channel = channel;
-        _sendChannel = sendChannel;
+        _connection = connection;
+        _state = state;
         _pending = pending;
         _options = options;
+        _state.PublishersBlocked += OnPublishersBlocked;
     }
+
+    /// <summary>
+    /// The broker stopped reading this connection: no call waiting now gets its reply before the alarm clears. They fail
+    /// now; a request already read by the broker may still run once it clears (like a timed-out call's).
+    /// </summary>
+    private void OnPublishersBlocked(string reason) =>
+        _pending.FailAll(call => new RpcBrokerBlockedException(
+            $"RPC {call.Method.Service.Name}.{call.Method.WireName}: RabbitMQ blocks this connection's publishers ({reason}: a memory or disk alarm) " +
+            "while the call waited for its reply; the request may still run once the alarm clears.",
+            reason, call.Method.Service.Name, call.Method.WireName));
 
     internal PendingCalls PendingCalls => _pending;
 
@@ -61,27 +75,56 @@ public sealed class RpcInvoker
     /// <summary>Cancel control messages sent for abandoned calls.</summary>
     internal long CancelsSent => _cancellations.Sent;
 
-    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, RpcOptions options, CancellationToken cancellationToken)
+    /// <summary>The channel calls are published and replies consumed on (tests read its rebuild count).</summary>
+    internal ChannelHolder CallChannel => _calls;
+
+    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcOptions options, CancellationToken cancellationToken)
     {
+        var invoker = new RpcInvoker(connection, state, new PendingCalls(), new WorkQueues(connection, options), options);
+        var logger = options.Loggers.Client;
         // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
         // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails
         // in milliseconds: it is published mandatory, and the broker's basic.return fails it by its correlation id.
-        var channel = await connection.CreateChannelAsync(
+        invoker._calls = await ChannelHolder.CreateAsync(connection,
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
-            cancellationToken).ConfigureAwait(false);
-        // A one-way request has no reply, so only a confirm (or a return, as a PublishException) tells its sender
-        // that the broker took it. No rate limiter: the caller bounds concurrency.
-        var sendChannel = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
-                outstandingPublisherConfirmationsRateLimiter: null),
-            cancellationToken).ConfigureAwait(false);
-        var pending = new PendingCalls();
-        var invoker = new RpcInvoker(connection, channel, sendChannel, pending, new WorkQueues(connection, options), options);
-        channel.BasicReturnAsync += invoker.OnReturnAsync;
-        var listener = new ReplyListener(channel, pending);
-        // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
-        await channel.BasicConsumeAsync(WireContract.DirectReplyTo, autoAck: true, listener, cancellationToken).ConfigureAwait(false);
+            invoker.SetUpCallChannelAsync, "call channel", logger, cancellationToken).ConfigureAwait(false);
+        invoker._calls.ChannelClosedByBroker = invoker.OnCallChannelClosed;
+        try
+        {
+            // A one-way request has no reply, so only a confirm (or a return, as a PublishException) tells its sender
+            // that the broker took it. No rate limiter: the caller bounds concurrency.
+            invoker._sends = await ChannelHolder.CreateAsync(connection,
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
+                    outstandingPublisherConfirmationsRateLimiter: null),
+                static (_, _) => Task.CompletedTask, "one-way send channel", logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await invoker._calls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return invoker;
+    }
+
+    /// <summary>What every call channel needs, the first one and each rebuilt one: returns heard, and the reply consumer up (consume-ok).</summary>
+    private async Task SetUpCallChannelAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        channel.BasicReturnAsync += OnReturnAsync;
+        // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
+        await channel.BasicConsumeAsync(WireContract.DirectReplyTo, autoAck: true, new ReplyListener(channel, _pending), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>The broker closed the call channel: its reply consumer went with it, so no call waiting on it can get a reply.</summary>
+    private int OnCallChannelClosed(IChannel channel, ShutdownEventArgs reason)
+    {
+        int failed = _pending.Count;
+        _pending.FailAll(call => new RpcChannelClosedException(
+            $"RPC {call.Method.Service.Name}.{call.Method.WireName}: RabbitMQ closed the channel the call was on before a reply came " +
+            $"({reason.ReplyCode} {reason.ReplyText}); the channel is being rebuilt, later calls go out on the new one.",
+            reason.ReplyCode, reason.ReplyText, call.Method.Service.Name, call.Method.WireName));
+        return failed;
     }
 
     /// <summary>A mandatory request that no queue took comes back: its call fails now instead of at its timeout.</summary>
@@ -138,6 +181,12 @@ public sealed class RpcInvoker
         }
 
         var method = request.Method;
+        if (Refuse(method, request) is { } refused)
+        {
+            request.Release();
+            throw refused;
+        }
+
         var queue = QueueOf(method.Service);
         var telemetry = ClientCallTelemetry.Start(_options, method, queue.Value, correlationId: null, oneWay: true);
         var properties = new BasicProperties
@@ -171,6 +220,19 @@ public sealed class RpcInvoker
         if (failure is not null) throw failure;
     }
 
+    /// <summary>
+    /// Why the request must not be published: the connection is down or blocked, or the body is over
+    /// <see cref="RpcOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
+    /// </summary>
+    private RpcException? Refuse(RpcMethodDescriptor method, RpcRequest request)
+    {
+        if (_state.Refusal(method) is { } refusal) return refusal;
+        int size = request.CompleteBody().Length;
+        return size > _options.MaxMessageSize
+            ? new RpcMessageTooLargeException(method.Service.Name, method.WireName, size, _options.MaxMessageSize)
+            : null;
+    }
+
     internal JsonTypeInfo<T> GetTypeInfo<T>() => JsonTypeInfoCache<T>.Get(_options.JsonSerializerOptions);
 
     private Task<T> Start<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken)
@@ -185,6 +247,12 @@ public sealed class RpcInvoker
         {
             request.Release();
             return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        if (Refuse(request.Method, request) is { } refused)
+        {
+            request.Release();
+            return Task.FromException<T>(refused);
         }
 
         var ambient = RpcCallOptions.Current;
@@ -295,12 +363,31 @@ public sealed class RpcInvoker
         };
         telemetry?.InjectTraceContext(properties.Headers);
 
+        // The call channel is being rebuilt after the broker closed it: publish once its reply consumer is back.
+        if (_calls.WhenReady is { } ready)
+        {
+            _ = PublishWhenReadyAsync(ready, call, request, queue, properties);
+            return;
+        }
+
+        PublishNow(call, request, queue, properties);
+    }
+
+    private void PublishNow(PendingCall call, RpcRequest request, CachedString queue, BasicProperties properties)
+    {
+        // Cancelled (or timed out) before it went out: a request nobody waits for is not sent.
+        if (!call.IsPending)
+        {
+            request.Release();
+            return;
+        }
+
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled
         // half way, which would leave the channel in an unknown state.
         ValueTask publish;
         try
         {
-            publish = _channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), CancellationToken.None);
+            publish = _calls.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -318,6 +405,27 @@ public sealed class RpcInvoker
         }
 
         _ = AwaitPublishAsync(publish, call, request, queue.Value);
+    }
+
+    private async Task PublishWhenReadyAsync(Task ready, PendingCall call, RpcRequest request, CachedString queue, BasicProperties properties)
+    {
+        // The call's timeout still runs meanwhile; waiting longer than it is pointless.
+        try
+        {
+            await ready.WaitAsync(call.Timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        if (_state.Refusal(call.Method) is { } refusal)
+        {
+            request.Release();
+            _pending.Fail(call, refusal);
+            return;
+        }
+
+        PublishNow(call, request, queue, properties);
     }
 
     private async Task AwaitPublishAsync(ValueTask publish, PendingCall call, RpcRequest request, string queue)
@@ -363,7 +471,8 @@ public sealed class RpcInvoker
     {
         try
         {
-            await _sendChannel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)
+            if (_sends.WhenReady is { } ready) await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _sends.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)
                 .ConfigureAwait(false);
             return null;
         }
@@ -381,18 +490,8 @@ public sealed class RpcInvoker
         }
     }
 
-    private static RpcException PublishFailure(RpcMethodDescriptor method, string queue, Exception e)
-    {
-        var service = method.Service;
-        return e switch
-        {
-            PublishException { IsReturn: true } => new RpcServiceUnavailableException(service.Name, method.WireName, queue),
-            PublishException => new RpcException($"RPC {service.Name}.{method.WireName}: the broker refused the request (nack).", service.Name, method.WireName, e),
-            AlreadyClosedException or OperationInterruptedException or ObjectDisposedException => new RpcConnectionException(
-                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({ShutdownReason(e)}).", service.Name, method.WireName, e),
-            _ => new RpcException($"RPC {service.Name}.{method.WireName}: publishing the request failed: {e.Message}", service.Name, method.WireName, e),
-        };
-    }
+    private RpcException PublishFailure(RpcMethodDescriptor method, string queue, Exception e) =>
+        PublishFailures.Describe(method, queue, e, connectionOpen: _connection.IsOpen);
 
     /// <summary>The service's queue name, encoded once for every publish; recomputed if the options' prefix changes.</summary>
     private CachedString QueueOf(RpcServiceDescriptor service)
@@ -418,13 +517,6 @@ public sealed class RpcInvoker
 
     private sealed record Expiration(TimeSpan Timeout, string Text);
 
-    /// <summary>The broker's or library's one-line reason; the exceptions' own messages carry whole stack traces.</summary>
-    private static string ShutdownReason(Exception e) => e switch
-    {
-        OperationInterruptedException { ShutdownReason: { } reason } => reason.ReplyText,
-        _ => e.Message,
-    };
-
     internal async ValueTask CloseAsync()
     {
         _pending.FailAll(call => new RpcConnectionException(
@@ -432,17 +524,7 @@ public sealed class RpcInvoker
             call.Method.Service.Name, call.Method.WireName));
         await _cancellations.CloseAsync().ConfigureAwait(false);
         await _availability.CloseAsync().ConfigureAwait(false);
-        foreach (var channel in new[] { _channel, _sendChannel })
-        {
-            try
-            {
-                await channel.CloseAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
-            {
-            }
-
-            channel.Dispose();
-        }
+        await _calls.DisposeAsync().ConfigureAwait(false);
+        await _sends.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -10,7 +10,7 @@ namespace RpcGen.Client;
 /// <summary>
 /// Fails fast a call to a queue nobody consumes. Only a call that has waited <see cref="RpcOptions.ServerCheckDelay"/>
 /// without a reply asks (from the timeout sweep): one passive declare per queue on a channel of its own, whose answer
-/// (exists, consumer count) all calls to that queue waiting meanwhile share and which is reused for half a second.
+/// (exists, consumer count, ready messages) all calls to that queue waiting meanwhile share and which is reused for half a second.
 /// A call answered in time never reaches this class, so the hot path pays nothing.
 /// </summary>
 internal sealed class ServerAvailability
@@ -74,9 +74,11 @@ internal sealed class ServerAvailability
         }
     }
 
-    private void Apply(PendingCall call, (bool Exists, uint Consumers) state)
+    private void Apply(PendingCall call, (bool Exists, uint Consumers, uint Ready) state)
     {
-        if (state.Exists && state.Consumers > 0)
+        // No consumer but nothing ready either: the request was delivered and a server still runs it (one draining
+        // on dispose has cancelled its consumer but answers what it holds), so it is not a service nobody runs.
+        if (state.Exists && (state.Consumers > 0 || state.Ready == 0))
         {
             call.SawNoConsumer = false;
             return;
@@ -95,7 +97,7 @@ internal sealed class ServerAvailability
     }
 
     /// <summary>Null when the broker could not be asked (connection down): the call keeps waiting for its timeout.</summary>
-    private async Task<(bool Exists, uint Consumers)?> ProbeAsync(string queue)
+    private async Task<(bool Exists, uint Consumers, uint Ready)?> ProbeAsync(string queue)
     {
         await _channelGate.WaitAsync().ConfigureAwait(false);
         try
@@ -109,12 +111,12 @@ internal sealed class ServerAvailability
             _channel ??= await _connection.CreateChannelAsync().ConfigureAwait(false);
             Interlocked.Increment(ref _probes);
             var ok = await _channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
-            return (true, ok.ConsumerCount);
+            return (true, ok.ConsumerCount, ok.MessageCount);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
         {
             // A passive declare of a missing queue closes the channel; the next probe opens another.
-            return (false, 0);
+            return (false, 0, 0);
         }
         catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException or TimeoutException)
         {
@@ -152,7 +154,7 @@ internal sealed class ServerAvailability
     private sealed class QueueCheck
     {
         public List<PendingCall> Waiting = new();
-        public (bool Exists, uint Consumers)? Result;
+        public (bool Exists, uint Consumers, uint Ready)? Result;
         public long CheckedAt;
         public bool Running;
     }

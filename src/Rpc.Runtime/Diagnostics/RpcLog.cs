@@ -76,6 +76,30 @@ internal static partial class RpcLog
         Message = "Stopped serving {Service} on queue '{Queue}' after {Served} requests")]
     public static partial void ServerStopped(ILogger logger, string service, string queue, long served);
 
+    [LoggerMessage(EventId = RpcLogEvents.ChannelClosed, EventName = nameof(RpcLogEvents.ChannelClosed), Level = LogLevel.Warning,
+        Message = "RabbitMQ closed the {Purpose} ({ReplyCode}: {Reason}); the connection is still open. {FailedCalls} calls it carried failed now; rebuilding the channel")]
+    public static partial void ChannelClosed(ILogger logger, string purpose, ushort replyCode, string reason, int failedCalls);
+
+    [LoggerMessage(EventId = RpcLogEvents.ChannelRebuilt, EventName = nameof(RpcLogEvents.ChannelRebuilt), Level = LogLevel.Information,
+        Message = "Rebuilt the {Purpose} after the broker closed it, in {Milliseconds} ms")]
+    public static partial void ChannelRebuilt(ILogger logger, string purpose, long milliseconds);
+
+    [LoggerMessage(EventId = RpcLogEvents.PublishersBlocked, EventName = nameof(RpcLogEvents.PublishersBlocked), Level = LogLevel.Warning,
+        Message = "RabbitMQ at {Uri} blocks this connection's publishers ({Reason}); calls and one-way sends fail fast with RpcBrokerBlockedException until it unblocks")]
+    public static partial void PublishersBlocked(ILogger logger, string uri, string reason);
+
+    [LoggerMessage(EventId = RpcLogEvents.PublishersUnblocked, EventName = nameof(RpcLogEvents.PublishersUnblocked), Level = LogLevel.Information,
+        Message = "RabbitMQ at {Uri} unblocked this connection's publishers after {Milliseconds} ms")]
+    public static partial void PublishersUnblocked(ILogger logger, string uri, long milliseconds);
+
+    [LoggerMessage(EventId = RpcLogEvents.ConsumerTimeoutExceeded, EventName = nameof(RpcLogEvents.ConsumerTimeoutExceeded), Level = LogLevel.Warning,
+        Message = "RabbitMQ closed the channel serving queue '{Queue}' because a request stayed unacknowledged past its consumer_timeout ({Reason}): a handler ran too long. The channel was rebuilt; unacked requests go back to the queue")]
+    public static partial void ConsumerTimeoutExceeded(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(EventId = RpcLogEvents.AnswerFailed, EventName = nameof(RpcLogEvents.AnswerFailed), Level = LogLevel.Error,
+        Message = "Answering a request to {Service} on queue '{Queue}' (correlation id {CorrelationId}) failed in the runtime; it was acked and its caller gets no reply")]
+    public static partial void AnswerFailed(ILogger logger, Exception exception, string service, string queue, string? correlationId);
+
     [LoggerMessage(EventId = RpcLogEvents.WorkRetried, EventName = nameof(RpcLogEvents.WorkRetried), Level = LogLevel.Warning,
         Message = "{Service}.{Method} on queue '{Queue}' failed ({ErrorType}: {ErrorMessage}); put back in the queue for retry {Retry} of {RetryLimit}")]
     public static partial void WorkRetried(ILogger logger, string service, string method, string queue, int retry, int retryLimit, string errorType, string errorMessage);

@@ -19,6 +19,25 @@ public static class RpcLogEvents
     public const int RecoveryAttemptFailed = 1004;
 
     /// <summary>
+    /// Warning: the broker closed one channel while the connection stayed open (its reason says why: a message over
+    /// <c>max_message_size</c>, a forged <c>user_id</c>, a consumer past <c>consumer_timeout</c>...). Calls it carried
+    /// failed at once with <c>RpcChannelClosedException</c>; the channel is being rebuilt.
+    /// </summary>
+    public const int ChannelClosed = 1005;
+
+    /// <summary>Information: a channel the broker closed was rebuilt (with its consumer); publishing resumed.</summary>
+    public const int ChannelRebuilt = 1006;
+
+    /// <summary>
+    /// Warning: the broker blocks this connection's publishers (<c>connection.blocked</c>: a memory or disk alarm), with
+    /// its reason. Calls and one-way sends fail fast with <c>RpcBrokerBlockedException</c> until it unblocks.
+    /// </summary>
+    public const int PublishersBlocked = 1007;
+
+    /// <summary>Information: the broker unblocked this connection's publishers; calls go out again.</summary>
+    public const int PublishersUnblocked = 1008;
+
+    /// <summary>
     /// Warning: a client call ended in an exception other than the caller's cancellation: timeout, error reply,
     /// unroutable, connection lost (category <c>RpcGen.Client</c>).
     /// </summary>
@@ -34,7 +53,7 @@ public static class RpcLogEvents
     public const int CallFaulted = 2011;
 
     /// <summary>Information: a handler threw a fault its method declares; the caller gets it as that exception (category <c>RpcGen.Server</c>).</summary>
-    public const int DeclaredFaultReturned = 3010;
+    public const int DeclaredFaultReturned = 3011;
 
     /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
     public const int HandlerFailed = 3001;
@@ -50,6 +69,19 @@ public static class RpcLogEvents
     /// <c>rpc:deadline-exceeded</c> without running: the server is behind, or a publish was held up.
     /// </summary>
     public const int RequestExpired = 3005;
+
+    /// <summary>
+    /// Warning: the broker closed a server's channel because a request stayed unacknowledged longer than its
+    /// <c>consumer_timeout</c> (a handler ran too long). The channel was rebuilt and consumes again; the unacked
+    /// requests go back to the queue (at-least-once).
+    /// </summary>
+    public const int ConsumerTimeoutExceeded = 3010;
+
+    /// <summary>
+    /// Error: answering a request failed in the runtime, not the handler (publishing the reply failed for a reason other
+    /// than a lost channel). The request was acked, so it is not redelivered in a loop; its caller times out.
+    /// </summary>
+    public const int AnswerFailed = 3012;
 
     /// <summary>
     /// Warning: the handler of a one-way request or event threw; the message went back to the end of its queue with

@@ -50,10 +50,11 @@ internal sealed class RpcGenHostedService : IHostedService
             _servers.Clear();
         }
 
-        // Each server stops taking requests and drains its calls in flight (RpcOptions.DrainTimeout); all at once.
+        // Each server stops taking requests and drains its calls in flight (RpcOptions.DrainTimeout), all at once; when
+        // the host's own shutdown timeout fires first, handlers still running are cancelled at once instead.
         await Task.WhenAll(servers.Select(async entry =>
         {
-            await entry.Server.DisposeAsync().ConfigureAwait(false);
+            await entry.Server.StopAsync(cancellationToken).ConfigureAwait(false);
             RpcLog.ServerStopped(_options.Loggers.Server, entry.Service, entry.Server.Queue, entry.Server.Served);
         })).ConfigureAwait(false);
     }

@@ -19,6 +19,8 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.DefaultTimeout)] = (options, value) => options.DefaultTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
         [nameof(RpcOptions.Prefetch)] = (options, value) => options.Prefetch = Read<ushort>(value, "a whole number from 1 to 65535", ushort.TryParse),
         [nameof(RpcOptions.MaxRequestBodySize)] = (options, value) => options.MaxRequestBodySize = Read<int>(value, "a number of bytes", int.TryParse),
+        [nameof(RpcOptions.MaxMessageSize)] = (options, value) => options.MaxMessageSize = Read<int>(value, "a number of bytes", int.TryParse),
+        [nameof(RpcOptions.Heartbeat)] = (options, value) => options.Heartbeat = Read<TimeSpan>(value, "a time span such as 00:00:10", TimeSpan.TryParse),
         [nameof(RpcOptions.IncludeExceptionDetails)] = (options, value) => options.IncludeExceptionDetails = ReadBool(value),
         [nameof(RpcOptions.ClockSkewTolerance)] = (options, value) => options.ClockSkewTolerance = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
         [nameof(RpcOptions.DrainTimeout)] = (options, value) => options.DrainTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),

@@ -7,34 +7,40 @@ using RabbitMQ.Client;
 namespace RpcGen.Server;
 
 /// <summary>
-/// Settles a server channel's deliveries: where a request is acked, or given back, once it is done with. Requests that
+/// Settles one server channel's deliveries: where a request is acked, or given back, once it is done with. Requests that
 /// finish close together are acked with one <c>basic.ack</c> (multiple) instead of one each, which saves the broker
 /// (the busiest process of an RPC) a frame and a queue operation per call. Nothing waits on an ack but the prefetch
 /// window and a redelivery after a crash, so while requests overlap an ack waits a moment, after its reply, for others
 /// to join it.
 /// </summary>
 /// <remarks>
+/// <para>
 /// A multiple ack settles every unsettled delivery up to its tag, so it may only reach across tags known to be
-/// settled. Delivery tags on a channel count up by one from 1 (RabbitMQ.Client keeps counting across a connection
-/// recovery), so the <em>watermark</em> is the tag up to which every delivery is settled; a multiple ack extends it
-/// over a run of consecutive settled tags. A request still running, or delivered but not yet handled, ends the run;
-/// the done requests above it are acked one by one, never held back. One sender at a time writes the frames, in the
-/// order they are decided, so the broker never sees an ack for a tag it has already settled (which would close the
-/// channel).
+/// settled. Delivery tags on a channel count up by one from 1, so the <em>watermark</em> is the tag up to which every
+/// delivery is settled; a multiple ack extends it over a run of consecutive settled tags. A request still running ends
+/// the run; the done requests above it are acked one by one, never held back, and remembered as <em>ranges</em> of
+/// consecutive tags, so however long one request runs, the memory kept is one range per gap (at most prefetch gaps),
+/// and multiple acks resume as soon as it finishes. One sender at a time writes the frames, in the order they are
+/// decided, so the broker never sees an ack for a tag it has already settled (which would close the channel).
+/// </para>
+/// <para>
+/// Each channel gets its own instance: a channel the broker closed and the runtime rebuilt starts its tags at 1 again.
+/// When the connection is lost, RabbitMQ.Client's recovery keeps the channel object and offsets the new channel's tags
+/// past the old ones, dropping acks of old tags; the deliveries lost with the connection never settle, so
+/// <see cref="ForgetUnsettled"/> moves the watermark over every tag delivered before the loss.
+/// </para>
 /// </remarks>
 internal sealed class Acknowledgements
 {
-    // Tags settled above the watermark are remembered to extend it later; a request that never finishes would make
-    // that set grow without end, so past this many the server gives up on multiple acks.
-    private const int MaxSettledAboveWatermark = 4096;
-
     private static readonly Action<object?> s_flush = static state => _ = ((Acknowledgements)state!).FlushAsync(deferred: true);
 
-    private readonly IChannel _channel;
+    private readonly IDeliverySettler _channel;
+    private readonly SettlementCounts _counts;
     private readonly object _gate = new();
-    private readonly SortedSet<ulong> _settledAboveWatermark = new();
+    // Settled tags above the watermark, as sorted, disjoint, non-adjacent [Start, End] runs, all above _watermark + 1.
+    private readonly List<TagRange> _settledAbove = new();
     private ulong _watermark;
-    private bool _singlesOnly;
+    private ulong _maxDelivered;
     private List<Settlement> _done = new();
     private List<Settlement> _sending = new();
     private bool _flushing;
@@ -53,28 +59,68 @@ internal sealed class Acknowledgements
 
     private readonly bool _coalesce;
 
-    public Acknowledgements(IChannel channel, bool coalesce)
+    public Acknowledgements(IChannel channel, bool coalesce, SettlementCounts counts)
+        : this(new ChannelSettler(channel), coalesce, counts)
+    {
+    }
+
+    internal Acknowledgements(IDeliverySettler channel, bool coalesce, SettlementCounts counts)
     {
         _channel = channel;
         _coalesce = coalesce;
+        _counts = counts;
     }
 
-    /// <summary>Acks and nacks written since the server started, a multiple ack counted once.</summary>
-    public long FramesSent => Interlocked.Read(ref _framesSent);
+    /// <summary>The tag up to which every delivery is settled (or forgotten after a loss).</summary>
+    internal ulong Watermark
+    {
+        get { lock (_gate) return _watermark; }
+    }
 
-    /// <summary>Deliveries settled since the server started.</summary>
-    public long Settled => Interlocked.Read(ref _settled);
+    /// <summary>How many runs of settled tags above the watermark are remembered: at most one per gap.</summary>
+    internal int RangesAboveWatermark
+    {
+        get { lock (_gate) return _settledAbove.Count; }
+    }
 
-    private long _framesSent;
-    private long _settled;
+    /// <summary>A delivery arrived; remembered only as the highest tag, for <see cref="ForgetUnsettled"/>.</summary>
+    public void Delivered(ulong deliveryTag)
+    {
+        ulong seen = Volatile.Read(ref _maxDelivered);
+        while (deliveryTag > seen)
+        {
+            ulong previous = Interlocked.CompareExchange(ref _maxDelivered, deliveryTag, seen);
+            if (previous == seen) return;
+            seen = previous;
+        }
+    }
+
+    /// <summary>
+    /// The connection was lost: every delivery so far is settled by the broker (requeued) and will never be acked here,
+    /// so the watermark moves past them and multiple acks work on the recovered channel's tags.
+    /// </summary>
+    public void ForgetUnsettled()
+    {
+        lock (_gate)
+        {
+            ulong lost = Volatile.Read(ref _maxDelivered);
+            if (lost <= _watermark) return;
+            _watermark = lost;
+            while (_settledAbove.Count > 0 && _settledAbove[0].Start <= _watermark + 1)
+            {
+                if (_settledAbove[0].End > _watermark) _watermark = _settledAbove[0].End;
+                _settledAbove.RemoveAt(0);
+            }
+        }
+    }
 
     /// <summary>
     /// The request was answered (or refused with an error reply): ack it. Completes at once when acks are coalesced;
-    /// otherwise when this request's own ack is written.
+    /// otherwise when this request's own ack is written. Never throws: a channel that is gone took the delivery with it.
     /// </summary>
     public ValueTask AckAsync(ulong deliveryTag) => SettleAsync(new Settlement(deliveryTag, Requeue: false));
 
-    /// <summary>The request was not started (the server is stopping): give it back to the queue for another server.</summary>
+    /// <summary>The request was not answered (the server is stopping, or answering failed): give it back to the queue.</summary>
     public ValueTask RequeueAsync(ulong deliveryTag) => SettleAsync(new Settlement(deliveryTag, Requeue: true));
 
     private ValueTask SettleAsync(Settlement settlement)
@@ -89,13 +135,13 @@ internal sealed class Acknowledgements
     {
         try
         {
-            if (settlement.Requeue) await _channel.BasicNackAsync(settlement.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
-            else await _channel.BasicAckAsync(settlement.DeliveryTag, multiple: false).ConfigureAwait(false);
-            Count(1);
+            if (settlement.Requeue) await _channel.NackAsync(settlement.DeliveryTag, requeue: true).ConfigureAwait(false);
+            else await _channel.AckAsync(settlement.DeliveryTag, multiple: false).ConfigureAwait(false);
+            _counts.Add(1);
         }
-        catch (Exception e) when (RpcServer.IsChannelGone(e))
+        catch (Exception)
         {
-            // Unsettled on a lost channel: the broker redelivers it.
+            // Unsettled on a lost or broken channel: the broker requeues it when the channel goes.
         }
     }
 
@@ -154,7 +200,7 @@ internal sealed class Acknowledgements
                 (batch, _done, _sending) = (_done, _sending, _done);
                 // Company: acks that arrived while this flush waited for a thread, or while it sent the last batch.
                 if (deferred || pass > 0) LearnFromBatch(batch.Count);
-                multipleUpTo = _singlesOnly ? 0 : AdvanceWatermark(batch);
+                multipleUpTo = AdvanceWatermark(batch);
             }
 
             try
@@ -163,7 +209,7 @@ internal sealed class Acknowledgements
             }
             catch (Exception)
             {
-                // The channel is gone (or broken), and with it every unsettled delivery: the broker redelivers them.
+                // The channel is gone (or broken), and with it every unsettled delivery: the broker requeues them.
                 // The loop goes on, so the settlements after it are not stuck behind a flag that stays set.
             }
 
@@ -191,18 +237,7 @@ internal sealed class Acknowledgements
     /// </summary>
     private ulong AdvanceWatermark(List<Settlement> batch)
     {
-        foreach (var settled in batch) _settledAboveWatermark.Add(settled.DeliveryTag);
-        while (_settledAboveWatermark.Count > 0 && _settledAboveWatermark.Min == _watermark + 1)
-        {
-            _watermark++;
-            _settledAboveWatermark.Remove(_watermark);
-        }
-
-        if (_settledAboveWatermark.Count > MaxSettledAboveWatermark)
-        {
-            _singlesOnly = true;
-            _settledAboveWatermark.Clear();
-        }
+        foreach (var settled in batch) MarkSettled(settled.DeliveryTag);
 
         ulong highest = 0;
         int acks = 0;
@@ -217,41 +252,112 @@ internal sealed class Acknowledgements
         return acks > 1 ? highest : 0;
     }
 
+    private void MarkSettled(ulong tag)
+    {
+        if (tag <= _watermark) return; // from before a loss: already forgotten
+        if (tag == _watermark + 1)
+        {
+            _watermark = tag;
+            if (_settledAbove.Count > 0 && _settledAbove[0].Start == _watermark + 1)
+            {
+                _watermark = _settledAbove[0].End;
+                _settledAbove.RemoveAt(0);
+            }
+
+            return;
+        }
+
+        // Binary search for the first range starting above the tag.
+        int lo = 0, hi = _settledAbove.Count;
+        while (lo < hi)
+        {
+            int mid = lo + (hi - lo) / 2;
+            if (_settledAbove[mid].Start > tag) hi = mid;
+            else lo = mid + 1;
+        }
+
+        bool joinsBefore = lo > 0 && _settledAbove[lo - 1].End + 1 >= tag;
+        bool joinsAfter = lo < _settledAbove.Count && _settledAbove[lo].Start == tag + 1;
+        if (joinsBefore && _settledAbove[lo - 1].End >= tag) return; // settled twice: nothing new
+        if (joinsBefore && joinsAfter)
+        {
+            _settledAbove[lo - 1] = new TagRange(_settledAbove[lo - 1].Start, _settledAbove[lo].End);
+            _settledAbove.RemoveAt(lo);
+        }
+        else if (joinsBefore) _settledAbove[lo - 1] = new TagRange(_settledAbove[lo - 1].Start, tag);
+        else if (joinsAfter) _settledAbove[lo] = new TagRange(tag, _settledAbove[lo].End);
+        else _settledAbove.Insert(lo, new TagRange(tag, tag));
+    }
+
     private async ValueTask SendAsync(List<Settlement> batch, ulong multipleUpTo)
     {
         // Requeues first: a multiple ack must not find them still unsettled.
         foreach (var settled in batch)
         {
             if (!settled.Requeue) continue;
-            await _channel.BasicNackAsync(settled.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
-            Count(1);
+            await _channel.NackAsync(settled.DeliveryTag, requeue: true).ConfigureAwait(false);
+            _counts.Add(1);
         }
 
         if (multipleUpTo != 0)
         {
-            await _channel.BasicAckAsync(multipleUpTo, multiple: true).ConfigureAwait(false);
+            await _channel.AckAsync(multipleUpTo, multiple: true).ConfigureAwait(false);
             int covered = 0;
             foreach (var settled in batch)
             {
                 if (!settled.Requeue && settled.DeliveryTag <= multipleUpTo) covered++;
             }
 
-            Count(covered);
+            _counts.Add(covered);
         }
 
         foreach (var settled in batch)
         {
             if (settled.Requeue || (multipleUpTo != 0 && settled.DeliveryTag <= multipleUpTo)) continue;
-            await _channel.BasicAckAsync(settled.DeliveryTag, multiple: false).ConfigureAwait(false);
-            Count(1);
+            await _channel.AckAsync(settled.DeliveryTag, multiple: false).ConfigureAwait(false);
+            _counts.Add(1);
         }
     }
 
-    private void Count(int settled)
+    private readonly record struct Settlement(ulong DeliveryTag, bool Requeue);
+
+    private readonly record struct TagRange(ulong Start, ulong End);
+
+    private sealed class ChannelSettler : IDeliverySettler
     {
-        Interlocked.Increment(ref _framesSent);
+        private readonly IChannel _channel;
+
+        public ChannelSettler(IChannel channel) => _channel = channel;
+
+        public ValueTask AckAsync(ulong deliveryTag, bool multiple) => _channel.BasicAckAsync(deliveryTag, multiple);
+
+        public ValueTask NackAsync(ulong deliveryTag, bool requeue) => _channel.BasicNackAsync(deliveryTag, multiple: false, requeue);
+    }
+}
+
+/// <summary>The two frames <see cref="Acknowledgements"/> writes; a channel in production, a fake broker in unit tests.</summary>
+internal interface IDeliverySettler
+{
+    ValueTask AckAsync(ulong deliveryTag, bool multiple);
+
+    ValueTask NackAsync(ulong deliveryTag, bool requeue);
+}
+
+/// <summary>A server's settlement counters, kept across the channels it was served on.</summary>
+internal sealed class SettlementCounts
+{
+    private long _frames;
+    private long _settled;
+
+    /// <summary>Ack and nack frames written, a multiple ack counted once.</summary>
+    public long Frames => Interlocked.Read(ref _frames);
+
+    /// <summary>Deliveries settled.</summary>
+    public long Settled => Interlocked.Read(ref _settled);
+
+    public void Add(int settled)
+    {
+        Interlocked.Increment(ref _frames);
         Interlocked.Add(ref _settled, settled);
     }
-
-    private readonly record struct Settlement(ulong DeliveryTag, bool Requeue);
 }

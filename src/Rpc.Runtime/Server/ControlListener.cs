@@ -1,7 +1,9 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
+using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen.Server;
@@ -13,55 +15,61 @@ namespace RpcGen.Server;
 /// on the request channel a cancel would queue behind the very handlers it is meant to stop, as dispatch concurrency
 /// equals prefetch. Streaming's credit and cancel messages are meant to reuse it (message <c>type</c> tells them apart).
 /// </summary>
-internal sealed class ControlListener : AsyncDefaultBasicConsumer
+/// <remarks>
+/// The channel lives in a <see cref="ChannelHolder"/> like the server's own: connection recovery restores it (queue,
+/// binding and consumer, through topology recovery), and a channel the broker closes is rebuilt with a fresh queue.
+/// Cancels published while the listener is down are lost; the call's deadline still ends the handler.
+/// </remarks>
+internal sealed class ControlListener
 {
     private readonly RunningCalls _calls;
+    private readonly string _exchange;
+    private ChannelHolder _channel = null!;
 
-    private ControlListener(IChannel channel, RunningCalls calls) : base(channel) => _calls = calls;
-
-    public static async Task<ControlListener> StartAsync(IConnection connection, string serviceQueue, RunningCalls calls, CancellationToken cancellationToken)
+    private ControlListener(RunningCalls calls, string exchange)
     {
-        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var exchange = WireContract.ControlExchangeFor(serviceQueue);
-            await ControlExchange.DeclareAsync(channel, exchange).ConfigureAwait(false);
-            var queue = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-            await channel.QueueBindAsync(queue.QueueName, exchange, string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var listener = new ControlListener(channel, calls);
-            await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, listener, cancellationToken).ConfigureAwait(false);
-            return listener;
-        }
-        catch
-        {
-            channel.Dispose();
-            throw;
-        }
+        _calls = calls;
+        _exchange = exchange;
     }
 
-    public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
-        string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    public static async Task<ControlListener> StartAsync(IConnection connection, string serviceQueue, RunningCalls calls, ILogger logger,
+        CancellationToken cancellationToken)
     {
-        // Anything else (a type a newer peer sends) is ignored: control messages are advisory.
-        if (properties.Type == WireContract.CancelMessageType && !string.IsNullOrEmpty(properties.CorrelationId))
-        {
-            _calls.Cancel(properties.CorrelationId!, properties.UserId, WireContract.ReadDeadline(properties.Headers));
-        }
-
-        return Task.CompletedTask;
+        var listener = new ControlListener(calls, WireContract.ControlExchangeFor(serviceQueue));
+        listener._channel = await ChannelHolder.CreateAsync(connection,
+            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
+            listener.SetUpAsync, $"control channel of queue '{serviceQueue}'", logger, cancellationToken).ConfigureAwait(false);
+        return listener;
     }
 
-    public async ValueTask CloseAsync()
+    /// <summary>The first channel and each rebuilt one: the exchange, a queue of its own bound to it, the consumer.</summary>
+    private async Task SetUpAsync(IChannel channel, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Channel.CloseAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (RpcServer.IsChannelGone(e))
-        {
-        }
+        await ControlExchange.DeclareAsync(channel, _exchange).ConfigureAwait(false);
+        var queue = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueBindAsync(queue.QueueName, _exchange, string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, new Consumer(channel, _calls), cancellationToken).ConfigureAwait(false);
+    }
 
-        Channel.Dispose();
+    public ValueTask CloseAsync() => _channel.DisposeAsync();
+
+    private sealed class Consumer : AsyncDefaultBasicConsumer
+    {
+        private readonly RunningCalls _calls;
+
+        public Consumer(IChannel channel, RunningCalls calls) : base(channel) => _calls = calls;
+
+        public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
+            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+        {
+            // Anything else (a type a newer peer sends) is ignored: control messages are advisory.
+            if (properties.Type == WireContract.CancelMessageType && !string.IsNullOrEmpty(properties.CorrelationId))
+            {
+                _calls.Cancel(properties.CorrelationId!, properties.UserId, WireContract.ReadDeadline(properties.Headers));
+            }
+
+            return Task.CompletedTask;
+        }
     }
 }

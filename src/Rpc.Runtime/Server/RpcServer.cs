@@ -3,8 +3,10 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Server;
+using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen;
@@ -17,34 +19,33 @@ namespace RpcGen;
 /// </summary>
 public sealed class RpcServer : IAsyncDisposable
 {
-    private readonly IChannel _channel;
     private readonly RpcOptions _options;
     private readonly RpcServiceDescriptor _service;
     private readonly string _queue;
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
-    private readonly Acknowledgements _acks;
-    private readonly FailedWork _failedWork;
+    private readonly SettlementCounts _settlements = new();
+    private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IConnection _connection = null!;
+    private FailedWork _failedWork = null!;
+    private ChannelHolder _channel = null!;
+    private volatile RequestConsumer _consumer = null!;
+    private volatile string? _consumerTag;
     private readonly RunningCalls _running = new();
     private readonly IRpcServerInterceptor[] _interceptors;
     private ControlListener? _control;
-    private string? _consumerTag;
     private int _inFlight;
     private volatile bool _stopping;
     private int _disposed;
     private long _served;
 
-    private RpcServer(IChannel channel, RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
-        FailedWork failedWork)
+    private RpcServer(RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke)
     {
-        _failedWork = failedWork;
-        _channel = channel;
         _options = options;
         _service = service;
         _queue = queue;
         _invoke = invoke;
         _interceptors = System.Linq.Enumerable.ToArray(options.ServerInterceptors);
-        _acks = new Acknowledgements(channel, options.CoalesceAcks);
     }
 
     /// <summary>The queue this server consumes.</summary>
@@ -60,10 +61,10 @@ public sealed class RpcServer : IAsyncDisposable
     public long Served => Interlocked.Read(ref _served);
 
     /// <summary>Ack and nack frames written, a multiple ack counted once; fewer than the requests settled when acks are coalesced.</summary>
-    internal long SettlementFrames => _acks.FramesSent;
+    internal long SettlementFrames => _settlements.Frames;
 
     /// <summary>Deliveries acked or requeued so far.</summary>
-    internal long Settled => _acks.Settled;
+    internal long Settled => _settlements.Settled;
 
     /// <summary>Where one-way requests whose handler kept failing, or that can never succeed, are moved: <c>{queue}.dead-letter</c>.</summary>
     public string DeadLetterQueue => _failedWork.DeadLetterQueue;
@@ -74,143 +75,229 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>One-way requests moved to <see cref="DeadLetterQueue"/> since the server started.</summary>
     public long DeadLettered => _failedWork.DeadLettered;
 
-    internal static async Task<RpcServer> StartAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor service,
+    /// <summary>The server's channel (tests read how often the broker closed it and it was rebuilt).</summary>
+    internal ChannelHolder Channel => _channel;
+
+    internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcOptions options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken)
     {
-        // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
-        // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
-        ushort prefetch = service.Ordered ? (ushort)1 : options.Prefetch;
-        var channel = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                consumerDispatchConcurrency: prefetch),
-            cancellationToken).ConfigureAwait(false);
         var queue = options.QueueFor(service);
+        var server = new RpcServer(options, service, queue, invoke)
+        {
+            _connection = connection,
+            _failedWork = new FailedWork(connection, options, service.Name, queue),
+        };
         try
         {
-            await Transport.QueueDeclarations.DeclareDurableAsync(channel, options, queue, service.Name, cancellationToken,
-                singleActiveConsumer: service.Ordered).ConfigureAwait(false);
-            await channel.BasicQosAsync(0, prefetch, global: false, cancellationToken).ConfigureAwait(false);
-            var failedWork = new FailedWork(connection, options, service.Name, queue);
-            var server = new RpcServer(channel, options, service, queue, invoke, failedWork);
             // The control path first: a cancel for a request this server is about to take must find it listening.
-            server._control = await ControlListener.StartAsync(connection, queue, server._running, cancellationToken).ConfigureAwait(false);
-            server._consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new RequestConsumer(server, channel), cancellationToken)
+            server._control = await ControlListener.StartAsync(connection, queue, server._running, options.Loggers.Server, cancellationToken)
                 .ConfigureAwait(false);
-            return server;
+            // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
+            // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
+            server._channel = await ChannelHolder.CreateAsync(connection,
+                new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+                    consumerDispatchConcurrency: server.Prefetch),
+                server.SetUpChannelAsync, $"channel serving queue '{queue}'", options.Loggers.Server, cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException)
+        catch (Exception e)
         {
-            channel.Dispose();
+            if (server._control is { } control) await control.CloseAsync().ConfigureAwait(false);
+            if (e is OperationInterruptedException refused)
+            {
+                throw new RpcException($"Cannot serve {service.Name} on queue '{queue}': {refused.ShutdownReason?.ReplyText ?? refused.Message}", service.Name, null, refused);
+            }
+
             throw;
         }
-        catch (OperationInterruptedException e)
-        {
-            channel.Dispose();
-            throw new RpcException($"Cannot serve {service.Name} on queue '{queue}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
-        }
+
+        server._channel.ChannelClosedByBroker = server.OnChannelClosedByBroker;
+        connection.ConnectionShutdownAsync += server.OnConnectionShutdownAsync;
+        return server;
     }
 
-    private async Task HandleAsync(ulong deliveryTag, bool redelivered, string exchange, string routingKey, IReadOnlyBasicProperties properties,
-        ReadOnlyMemory<byte> body)
+    private ushort Prefetch => _service.Ordered ? (ushort)1 : _options.Prefetch;
+
+    /// <summary>What every server channel needs, the first and each rebuilt one: the queue, the prefetch, the consumer (consume-ok).</summary>
+    private async Task SetUpChannelAsync(IChannel channel, CancellationToken cancellationToken)
     {
+        await QueueDeclarations.DeclareDurableAsync(channel, _options, _queue, _service.Name, cancellationToken,
+            singleActiveConsumer: _service.Ordered).ConfigureAwait(false);
+        await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+        // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
+        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
+            CancellationTokenSource.CreateLinkedTokenSource(_abort.Token));
+        _consumer = consumer;
+        if (_stopping) return;
+        _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The broker closed this server's channel; the connection is open. The deliveries on it go back to the queue (the
+    /// handlers still running finish, but their acks have no channel), and the holder rebuilds the channel.
+    /// </summary>
+    private int OnChannelClosedByBroker(IChannel channel, ShutdownEventArgs reason)
+    {
+        // RabbitMQ's words (3.8 to 4.x): "delivery acknowledgement on channel N timed out. Timeout value used: ..."
+        if (reason.ReplyText.Contains("timed out", StringComparison.OrdinalIgnoreCase)
+            && reason.ReplyText.Contains("acknowledgement", StringComparison.OrdinalIgnoreCase))
+        {
+            Diagnostics.RpcLog.ConsumerTimeoutExceeded(_options.Loggers.Server, _queue, reason.ReplyText);
+        }
+
+        // The requests still running go back to the queue and will be answered again; their handlers' tokens fire so
+        // they stop now. RabbitMQ.Client answers the broker's channel.close only once the channel's handlers have
+        // returned, and reads nothing else on the connection meanwhile. Cancelled off the reader: token callbacks run inline.
+        ThreadPool.UnsafeQueueUserWorkItem(static lost => lost.Cancel(), _consumer.ChannelLost, preferLocal: false);
+        return InFlight;
+    }
+
+    /// <summary>The connection is lost: its deliveries will never be acked here; recovery numbers the new ones after them.</summary>
+    private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs reason)
+    {
+        if (reason.Initiator != ShutdownInitiator.Application) _consumer.Acks.ForgetUnsettled();
+        return Task.CompletedTask;
+    }
+
+    internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        var acks = consumer.Acks;
         Interlocked.Increment(ref _inFlight);
+        acks.Delivered(deliveryTag);
+        // Every delivery is settled exactly once, here, whatever throws above: acked once answered (or once answering
+        // failed for good, so a request that breaks the server is not redelivered in a loop), given back unanswered
+        // only when the server is stopping.
+        bool requeue = true;
         try
         {
-            if (_stopping)
+            if (_stopping) return; // arrived while stopping: give it back for another server
+            requeue = false;
+            requeue = !await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            try
             {
-                // Arrived while stopping: give it back for another server.
-                await _acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
-                return;
+                Diagnostics.RpcLog.AnswerFailed(_options.Loggers.Server, e, _service.Name, _queue, properties.CorrelationId);
             }
-
-            var telemetry = new Diagnostics.ServerCallTelemetry(_options, _service, _queue, properties, redelivered, body.Length);
-            // Pooled: the reply body is written, published and given back without a buffer allocated per call.
-            using var result = new PooledBufferWriter();
-            RpcMethodDescriptor? method = null;
-            Exception? failure;
-            int retries = WireContract.ReadRetries(properties.Headers);
-            while (true)
+            catch (Exception)
             {
-                failure = null;
-                try
-                {
-                    method = Accept(properties, body);
-                    if (_running.WasCancelled(properties.CorrelationId, properties.UserId))
-                    {
-                        throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
-                    }
-
-                    DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
-                        ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
-                        : null;
-                    var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
-                        callerDeadline, properties.Headers);
-                    var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, _abort.Token);
-                    bool tracked = _running.Track(call);
-                    try
-                    {
-                        await InvokeAsync(call).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        if (tracked) _running.Untrack(call);
-                        call.Complete();
-                    }
-                }
-                catch (Exception e)
-                {
-                    failure = e;
-                    result.Clear();
-                }
-
-                // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
-                if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
-                retries++;
-                Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
-                    Classify(failure).Type, failure.Message);
+                // A log provider that throws must not leave the delivery unsettled.
             }
-
-            if (failure is not null && method?.OneWay != true && TryWriteDeclaredFault(result, method, failure, telemetry))
-            {
-                // A fault the method declares: written with its data, logged as expected.
-            }
-            else if (failure is not null)
-            {
-                var (type, message) = Classify(failure);
-                telemetry.Failed(failure, type, rejected: !IsRetryable(failure));
-                if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
-                {
-                    // Nobody to tell: the work is retried or dead-lettered, never dropped.
-                    var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
-                        retries, IsRetryable(failure) && !_service.Ordered, type, message);
-                    if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
-                    {
-                        // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
-                        await Task.Delay(HandOffRetryPause).ConfigureAwait(false);
-                        await _acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
-                        telemetry.Stop();
-                        return;
-                    }
-                }
-                else
-                {
-                    ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && IsRetryable(failure) ? failure.ToString() : null);
-                }
-            }
-
-            if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true)
-            {
-                await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
-            }
-
-            await _acks.AckAsync(deliveryTag).ConfigureAwait(false);
-            telemetry.Stop();
-            Interlocked.Increment(ref _served);
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            try
+            {
+                if (requeue) await acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
+                else await acks.AckAsync(deliveryTag).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
         }
+    }
+
+    /// <summary>Runs the request and answers it; false when the delivery must go back to the queue instead of being acked.</summary>
+    private async Task<bool> AnswerAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        var telemetry = StartTelemetry(properties, redelivered, body.Length);
+        // Pooled: the reply body is written, published and given back without a buffer allocated per call.
+        using var result = new PooledBufferWriter();
+        RpcMethodDescriptor? method = null;
+        Exception? failure;
+        int retries = WireContract.ReadRetries(properties.Headers);
+        DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
+            ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
+            : null;
+        RpcServerCall? served = null;
+        while (true)
+        {
+            failure = null;
+            try
+            {
+                method = Accept(properties, body);
+                if (_running.WasCancelled(properties.CorrelationId, properties.UserId))
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
+                }
+
+                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
+                    callerDeadline, properties.Headers);
+                var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token);
+                served = call;
+                bool tracked = _running.Track(call);
+                try
+                {
+                    await InvokeAsync(call).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (tracked) _running.Untrack(call);
+                    call.Complete();
+                }
+
+                if (result.WrittenCount > _options.MaxMessageSize)
+                {
+                    throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
+                        $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+                result.Clear();
+            }
+
+            // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
+            if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
+            retries++;
+            Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
+                Classify(failure).Type, failure.Message);
+        }
+
+        if (failure is not null && method?.OneWay != true && TryWriteDeclaredFault(result, method, failure, telemetry))
+        {
+            // A fault the method declares: written with its data, logged as expected.
+        }
+        else if (failure is not null)
+        {
+            var (type, message) = Classify(failure);
+            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure)), (failure, type));
+            if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
+            {
+                // Nobody to tell: the work is retried or dead-lettered, never dropped.
+                var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
+                    retries, IsRetryable(failure) && !_service.Ordered, type, message);
+                if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
+                {
+                    // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
+                    await Task.Delay(HandOffRetryPause).ConfigureAwait(false);
+                    Guard(telemetry, static (t, _) => t.Stop(), 0);
+                    return false;
+                }
+            }
+            else
+            {
+                ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && IsRetryable(failure) ? failure.ToString() : null);
+            }
+        }
+
+        // The handler stopped on its token because its caller stopped waiting (deadline passed, or a cancel came): the
+        // caller ends the call itself (RpcTimeoutException, or its own cancellation), and an error reply would only race that.
+        bool callerGaveUp = failure is OperationCanceledException && served is not null
+            && (served.CancelledByCaller || callerDeadline <= DateTimeOffset.UtcNow);
+        // A request whose channel the broker closed is back in the queue and will be answered from there.
+        if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp)
+        {
+            await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
+        }
+
+        Guard(telemetry, static (t, _) => t.Stop(), 0);
+        Interlocked.Increment(ref _served);
+        return true;
     }
 
     private static readonly TimeSpan HandOffRetryPause = TimeSpan.FromSeconds(1);
@@ -247,6 +334,31 @@ public sealed class RpcServer : IAsyncDisposable
         return method;
     }
 
+    /// <summary>Telemetry that throws (a listener, a log provider) must not cost the caller its reply or the server its ack.</summary>
+    private Diagnostics.ServerCallTelemetry? StartTelemetry(IReadOnlyBasicProperties properties, bool redelivered, int bodySize)
+    {
+        try
+        {
+            return new Diagnostics.ServerCallTelemetry(_options, _service, _queue, properties, redelivered, bodySize);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    private static void Guard<TState>(Diagnostics.ServerCallTelemetry? telemetry, Action<Diagnostics.ServerCallTelemetry, TState> action, TState state)
+    {
+        if (telemetry is null) return;
+        try
+        {
+            action(telemetry, state);
+        }
+        catch (Exception)
+        {
+        }
+    }
+
     private RpcMethodDescriptor ResolveMethod(string? type)
     {
         if (string.IsNullOrEmpty(type))
@@ -271,7 +383,7 @@ public sealed class RpcServer : IAsyncDisposable
     /// A fault the method declares ([RpcFault]) goes back with its properties in <c>data</c>, logged as expected. If
     /// one of its properties cannot be serialised it is answered like any other exception instead.
     /// </summary>
-    private bool TryWriteDeclaredFault(PooledBufferWriter result, RpcMethodDescriptor? method, Exception e, Diagnostics.ServerCallTelemetry telemetry)
+    private bool TryWriteDeclaredFault(PooledBufferWriter result, RpcMethodDescriptor? method, Exception e, Diagnostics.ServerCallTelemetry? telemetry)
     {
         if (method is null || e is ErrorReply or RpcBadRequestException || RpcFaultDescriptor.Find(method, e) is not { } fault) return false;
         try
@@ -284,7 +396,7 @@ public sealed class RpcServer : IAsyncDisposable
             return false;
         }
 
-        telemetry.Failed(e, fault.WireType, rejected: false, declaredFault: true);
+        Guard(telemetry, static (t, state) => t.Failed(state.e, state.WireType, rejected: false, declaredFault: true), (e, fault.WireType));
         return true;
     }
 
@@ -320,58 +432,82 @@ public sealed class RpcServer : IAsyncDisposable
         try
         {
             // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
-            await _channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
+            await _channel.Channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
         }
         catch (Exception e) when (IsChannelGone(e))
         {
-            // The request stays unacked, so the broker redelivers it.
+            // The request went with its channel: the broker redelivers it.
         }
     }
 
     /// <summary>The failures that mean the channel is gone, taking its unsettled deliveries with it (the broker redelivers them).</summary>
     internal static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
 
-    /// <summary>A failed reply or ack after a lost channel must not crash the consumer; the broker redelivers unacked requests.</summary>
-    private static async Task SafeAsync(Func<Task> action)
+    /// <summary>
+    /// Stops taking requests, waits up to <see cref="RpcOptions.DrainTimeout"/> for calls in flight to be answered and
+    /// acked, then closes the channel; requests not yet started go back to the queue for other servers. A second call
+    /// waits for the first to finish.
+    /// </summary>
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>
+    /// <see cref="DisposeAsync"/>, cut short when <paramref name="cancellationToken"/> fires (a host's shutdown grace
+    /// period): then the handlers still running are cancelled at once, and given a short moment to finish.
+    /// </summary>
+    internal async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _disposedCompletion.Task.ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            await action().ConfigureAwait(false);
+            _stopping = true;
+            _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+            if (_consumerTag is { } consumerTag)
+            {
+                try
+                {
+                    await _channel.Channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsChannelGone(e) || e is OperationCanceledException)
+                {
+                }
+            }
+
+            await WaitForInFlightAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            if (InFlight > 0)
+            {
+                _abort.Cancel();
+                // Handlers that honour their token stop now; one that ignores it is not waited for long.
+                var grace = cancellationToken.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5);
+                await WaitForInFlightAsync(grace, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
+            await _consumer.Acks.WhenSentAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsChannelGone(e))
+        catch (TimeoutException)
         {
+        }
+        finally
+        {
+            if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
+            await _channel.DisposeAsync().ConfigureAwait(false);
+            await _failedWork.CloseAsync().ConfigureAwait(false);
+            _disposedCompletion.TrySetResult();
         }
     }
 
-    /// <summary>
-    /// Stops taking requests, waits up to <see cref="RpcOptions.DrainTimeout"/> for calls in flight to be answered and
-    /// acked, then closes the channel; requests not yet started go back to the queue for other servers.
-    /// </summary>
-    public async ValueTask DisposeAsync()
+    private async Task WaitForInFlightAsync(TimeSpan limit, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _stopping = true;
-        if (_consumerTag is not null)
+        var deadline = DateTime.UtcNow + limit;
+        while (InFlight > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {
-            await SafeAsync(() => _channel.BasicCancelAsync(_consumerTag)).ConfigureAwait(false);
+            await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
         }
-
-        var deadline = DateTime.UtcNow + _options.DrainTimeout;
-        while (InFlight > 0 && DateTime.UtcNow < deadline) await Task.Delay(10).ConfigureAwait(false);
-        if (InFlight > 0)
-        {
-            _abort.Cancel();
-            var hardDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            while (InFlight > 0 && DateTime.UtcNow < hardDeadline) await Task.Delay(10).ConfigureAwait(false);
-        }
-
-        // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
-        await _acks.WhenSentAsync().ConfigureAwait(false);
-        if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
-        await SafeAsync(() => _channel.CloseAsync()).ConfigureAwait(false);
-        _channel.Dispose();
-        await _failedWork.CloseAsync().ConfigureAwait(false);
-        _abort.Dispose();
     }
 
     /// <summary>An error reply the runtime itself decides on, with its documented type.</summary>
@@ -379,16 +515,5 @@ public sealed class RpcServer : IAsyncDisposable
     {
         public ErrorReply(string type, string message) : base(message) => Type = type;
         public string Type { get; }
-    }
-
-    private sealed class RequestConsumer : AsyncDefaultBasicConsumer
-    {
-        private readonly RpcServer _server;
-
-        public RequestConsumer(RpcServer server, IChannel channel) : base(channel) => _server = server;
-
-        public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
-            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-            _server.HandleAsync(deliveryTag, redelivered, exchange, routingKey, properties, body);
     }
 }

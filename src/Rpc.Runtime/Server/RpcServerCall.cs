@@ -18,20 +18,20 @@ public sealed class RpcServerCall
     private RequestBodyReader _body;
     private readonly JsonSerializerOptions _json;
     private readonly PooledBufferWriter _result;
+    private readonly CancellationToken _serverStopping;
+    private CancellationTokenSource? _deadlineSource;
 
     internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
-        PooledBufferWriter result, RpcContext context, CancellationToken cancellationToken)
+        PooledBufferWriter result, RpcContext context, CancellationToken serverStopping)
     {
         Method = method;
         _body = new RequestBodyReader(method, body);
         _json = json;
         _result = result;
         Context = context;
-        _serverStopping = cancellationToken;
+        _serverStopping = serverStopping;
     }
 
-    private readonly CancellationToken _serverStopping;
-    private CancellationTokenSource? _source;
     private int _cancelledByCaller;
 
     /// <summary>The method being called.</summary>
@@ -41,19 +41,31 @@ public sealed class RpcServerCall
     public RpcContext Context { get; }
 
     /// <summary>
-    /// Cancelled when the caller cancels the call (its token or its timeout; a cancel on the control path), and when the
-    /// server stops and the call did not finish within the drain timeout.
+    /// Cancelled when the caller's deadline passes (<see cref="RpcContext.Deadline"/>), when the caller cancels the
+    /// call (its token or its timeout, sent on the control path), and when the server stops and the call did not
+    /// finish within the drain timeout.
     /// </summary>
-    /// <remarks>Made on first read: only handlers that take a <see cref="System.Threading.CancellationToken"/> pay for the linked source.</remarks>
-    public CancellationToken CancellationToken => Volatile.Read(ref _source) is { } source ? source.Token : CreateToken();
+    /// <remarks>
+    /// Made on first read: only handlers that take a <see cref="System.Threading.CancellationToken"/> pay for the
+    /// linked source and its timer.
+    /// </remarks>
+    public CancellationToken CancellationToken => Volatile.Read(ref _deadlineSource) is { } source ? source.Token : CreateToken();
 
     private CancellationToken CreateToken()
     {
+        // Always a source of our own (even without a deadline): a cancel from the caller must be able to fire it.
         var source = CancellationTokenSource.CreateLinkedTokenSource(_serverStopping);
-        if (Interlocked.CompareExchange(ref _source, source, null) is { } existing)
+        if (Interlocked.CompareExchange(ref _deadlineSource, source, null) is { } existing)
         {
             source.Dispose();
             return existing.Token;
+        }
+
+        if (Context.Deadline is { } deadline)
+        {
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            if (remaining <= TimeSpan.Zero) source.Cancel();
+            else source.CancelAfter(remaining);
         }
 
         // A cancel that came before the source existed set the flag; one that comes after sees the source.
@@ -67,7 +79,7 @@ public sealed class RpcServerCall
         Interlocked.Exchange(ref _cancelledByCaller, 1);
         try
         {
-            Volatile.Read(ref _source)?.Cancel();
+            Volatile.Read(ref _deadlineSource)?.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -78,8 +90,8 @@ public sealed class RpcServerCall
     /// <summary>Whether the caller cancelled this call.</summary>
     internal bool CancelledByCaller => Volatile.Read(ref _cancelledByCaller) != 0;
 
-    /// <summary>The call is over: its linked source, if one was made, is released.</summary>
-    internal void Complete() => Volatile.Read(ref _source)?.Dispose();
+    /// <summary>The call is over: its linked source and deadline timer, if one was made, are released.</summary>
+    internal void Complete() => Volatile.Read(ref _deadlineSource)?.Dispose();
 
     /// <summary>Reads a required argument.</summary>
     public T ReadArgument<T>(int index) => _body.Read(index, GetTypeInfo<T>(), hasDefault: false, default!);

@@ -21,7 +21,7 @@ internal static class AmqpConnector
             AutomaticRecoveryEnabled = true,
             TopologyRecoveryEnabled = true,
             NetworkRecoveryInterval = TimeSpan.FromSeconds(1),
-            RequestedHeartbeat = TimeSpan.FromSeconds(10),
+            RequestedHeartbeat = options.Heartbeat,
             ClientProvidedName = options.ConnectionName ?? "RpcGen " + Process.GetCurrentProcess().ProcessName,
         };
 

@@ -53,6 +53,8 @@ internal sealed class AnalyzerTest : CSharpAnalyzerTest<RpcServiceAnalyzer, Defa
 {
     public AnalyzerTest(string framework = TargetFramework.Net10)
     {
+        // The suggestion to add a CancellationToken would otherwise be expected on nearly every sample method.
+        DisabledDiagnostics.Add(RpcGen.Generator.Diagnostics.DiagnosticDescriptors.NoCancellationToken.Id);
         ReferenceAssemblies = TargetFramework.NoPackage(framework);
         CompilerDiagnostics = CompilerDiagnostics.Warnings;
         StrictProject.Configure(TestState, SolutionTransforms, framework);
@@ -62,11 +64,12 @@ internal sealed class AnalyzerTest : CSharpAnalyzerTest<RpcServiceAnalyzer, Defa
 }
 
 /// <summary>A code fix of <typeparamref name="TCodeFix"/> for the analyzer's diagnostics, before and after.</summary>
-internal sealed class CodeFixTest<TCodeFix> : CSharpCodeFixTest<RpcServiceAnalyzer, TCodeFix, DefaultVerifier>
+internal sealed class RpcGenCodeFixTest<TCodeFix> : CSharpCodeFixTest<RpcServiceAnalyzer, TCodeFix, DefaultVerifier>
     where TCodeFix : CodeFixProvider, new()
 {
-    public CodeFixTest(string framework = TargetFramework.Net10)
+    public RpcGenCodeFixTest(string framework = TargetFramework.Net10)
     {
+        DisabledDiagnostics.Add(RpcGen.Generator.Diagnostics.DiagnosticDescriptors.NoCancellationToken.Id);
         ReferenceAssemblies = TargetFramework.NoPackage(framework);
         StrictProject.Configure(TestState, SolutionTransforms, framework);
     }

@@ -34,7 +34,6 @@ public sealed class FailFastTests
         Assert.Equal("AuditTrail", e.Service);
         Assert.Equal("Count", e.Method);
         Assert.Equal(0, rpc.PendingCallCount);
-        Assert.Equal(0, rpc.ActiveTimerCount);
     }
 
     // A one-way call no longer fails on a missing queue (changed on purpose with durable one-way work): it declares the

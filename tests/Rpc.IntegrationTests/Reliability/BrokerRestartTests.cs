@@ -104,6 +104,5 @@ public sealed class BrokerRestartTests
         var burst = await Task.WhenAll(Enumerable.Range(200, 100).Select(i => work.DoAsync(i, 0)));
         Assert.Equal(Enumerable.Range(200, 100), burst.Select(r => r.Id));
         Assert.Equal(0, clientConnection.PendingCallCount);
-        Assert.Equal(0, clientConnection.ActiveTimerCount);
     }
 }

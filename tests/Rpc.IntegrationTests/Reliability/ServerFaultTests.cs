@@ -134,7 +134,6 @@ public sealed class ServerFaultTests
         Assert.Equal(0, errors);
         Assert.Equal(total, done);
         Assert.All(connections, c => Assert.Equal(0, c.PendingCallCount));
-        Assert.All(connections, c => Assert.Equal(0, c.ActiveTimerCount));
         Assert.True(memoryAtEnd - memoryAfterWarmup < 16 * 1024 * 1024, $"heap grew by {(memoryAtEnd - memoryAfterWarmup) / 1024} KiB");
     }
 
@@ -163,9 +162,7 @@ public sealed class ServerFaultTests
             foreach (var t in timeouts) await Assert.ThrowsAsync<RpcTimeoutException>(() => t);
             foreach (var t in cancelled) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => t);
             Assert.Equal(0, timingOut.PendingCallCount);
-            Assert.Equal(0, timingOut.ActiveTimerCount);
             Assert.Equal(0, cancelling.PendingCallCount);
-            Assert.Equal(0, cancelling.ActiveTimerCount);
 
             // Every request on the calc queue has expired (100 ms): a server that starts now must run none of them.
             await Task.Delay(300);

@@ -55,7 +55,9 @@ public sealed class IdentityTests
         var factory = new ConnectionFactory { Uri = guestUri };
         await using var raw = await factory.CreateConnectionAsync();
         await using var channel = await raw.CreateChannelAsync();
-        var forged = new BasicProperties { UserId = Alice, ReplyTo = "amq.rabbitmq.reply-to", CorrelationId = "forged" };
+        // No reply_to: with direct reply-to and no consumer the broker would close the channel for that reason instead
+        // ("fast reply consumer does not exist"), whatever user_id said.
+        var forged = new BasicProperties { UserId = Alice, CorrelationId = "forged", Type = "WhoAmI" };
         try
         {
             await channel.BasicPublishAsync("", server.Queue, mandatory: false, forged, Encoding.UTF8.GetBytes(""));
@@ -67,7 +69,9 @@ public sealed class IdentityTests
 
         for (int i = 0; i < 100 && channel.IsOpen; i++) await Task.Delay(20);
         Assert.False(channel.IsOpen);
-        Assert.Equal((ushort)406, channel.CloseReason?.ReplyCode); // PRECONDITION_FAILED: user_id does not match the authenticated user
+        Assert.Equal((ushort)406, channel.CloseReason?.ReplyCode);
+        // RabbitMQ: "PRECONDITION_FAILED - user_id property set to 'rpcgen-alice' but authenticated user was 'guest'"
+        Assert.Contains("user_id property set to 'rpcgen-alice'", channel.CloseReason?.ReplyText);
         await Task.Delay(200);
         Assert.Equal(2, service.Calls);
         Assert.Equal(Alice, await asAlice.CreateClient<IWhoAmI>().WhoAmIAsync()); // the server is unaffected

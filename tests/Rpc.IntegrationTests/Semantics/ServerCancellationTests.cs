@@ -56,7 +56,7 @@ public sealed class ServerCancellationTests
     {
         await using var broker = new TestBroker();
         var shop = new Shop();
-        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+        await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
         var client = (await broker.ConnectAsync()).CreateClient<IShop>();
 
         // [RpcMethod(TimeoutMilliseconds = 400)], the handler would wait 30 s.
@@ -66,7 +66,8 @@ public sealed class ServerCancellationTests
         Assert.True(hold.TokenFired);
         _output.WriteLine($"handler ran {hold.After.TotalMilliseconds:0} ms before its token fired");
         Assert.True(hold.After < TimeSpan.FromSeconds(2), $"the handler ran {hold.After}");
-        Assert.True(server.CancelledByCallers >= 1);
+        // Whichever comes first fires it: the server's own deadline timer (RpcContext.Deadline) or the caller's cancel
+        // on the control path; the control path alone is pinned by the cancellation test above.
     }
 
     [Fact]

@@ -1,0 +1,32 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+
+namespace RpcGen.Server;
+
+/// <summary>
+/// The consumer of one server channel: hands each delivery to its <see cref="RpcServer"/> with what belongs to that
+/// channel (its acknowledgements, and the token that fires when the broker closes it). A rebuilt channel gets a new one.
+/// </summary>
+internal sealed class RequestConsumer : AsyncDefaultBasicConsumer
+{
+    private readonly RpcServer _server;
+
+    public RequestConsumer(RpcServer server, IChannel channel, Acknowledgements acks, CancellationTokenSource channelLost) : base(channel)
+    {
+        _server = server;
+        Acks = acks;
+        ChannelLost = channelLost;
+    }
+
+    /// <summary>Settles this channel's deliveries: tags are per channel.</summary>
+    public Acknowledgements Acks { get; }
+
+    /// <summary>Fires when the broker closes this channel, and when the server stops past its drain timeout.</summary>
+    public CancellationTokenSource ChannelLost { get; }
+
+    public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
+        string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        _server.HandleAsync(this, deliveryTag, redelivered, exchange, routingKey, properties, body);
+}
