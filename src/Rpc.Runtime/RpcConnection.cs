@@ -20,19 +20,32 @@ public sealed class RpcConnection : IAsyncDisposable
 {
     private readonly IConnection _connection;
     private readonly ConnectionState _state;
+    private readonly bool _ownsConnection;
     private readonly ConcurrentDictionary<RpcServer, byte> _servers = new();
+    private readonly Diagnostics.ConnectionEvents _events;
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    private RpcConnection(IConnection connection, ConnectionState state, RpcOptions options, RpcInvoker invoker)
+    private RpcConnection(IConnection connection, bool ownsConnection, ConnectionState state, RpcOptions options, RpcInvoker invoker)
     {
         _connection = connection;
+        _ownsConnection = ownsConnection;
         _state = state;
         Options = options;
         Invoker = invoker;
         _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
-        Diagnostics.ConnectionEvents.Attach(connection, options);
+        _events = Diagnostics.ConnectionEvents.Attach(connection, options);
+        Health = new Health.ConnectionHealth(connection);
     }
+
+    /// <summary>When the connection was lost and whether it was closed, for the health check (blocked: <see cref="BlockedReason"/>).</summary>
+    internal Health.ConnectionHealth Health { get; }
+
+    /// <summary>The servers started on this connection.</summary>
+    internal ICollection<RpcServer> Servers => _servers.Keys;
+
+    /// <summary>The AMQP connection underneath (opened by RpcGen, or the app's own).</summary>
+    internal IConnection Connection => _connection;
 
     /// <summary>The options this connection was opened with.</summary>
     public RpcOptions Options { get; }
@@ -82,14 +95,49 @@ public sealed class RpcConnection : IAsyncDisposable
         try
         {
             var state = new ConnectionState(connection, options);
-            var invoker = await RpcInvoker.CreateAsync(connection, state, options, cancellationToken).ConfigureAwait(false);
-            return new RpcConnection(connection, state, options, invoker);
+            // The user the connection authenticated as: the first node's (Validate made sure the others agree).
+            var invoker = await RpcInvoker.CreateAsync(connection, state, options, AmqpConnector.UserNameOf(options.NodeUris[0]), cancellationToken)
+                .ConfigureAwait(false);
+            return new RpcConnection(connection, ownsConnection: true, state, options, invoker);
         }
         catch
         {
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Runs RpcGen on a connection the app already has (say the <see cref="IConnection"/> Aspire's
+    /// <c>AddRabbitMQClient</c> registers). RpcGen opens its own channels on it and closes them when disposed; the
+    /// connection stays the app's: RpcGen does not change its settings (automatic recovery must be on, as it is by
+    /// default, for RpcGen's consumers to come back after a loss) and neither closes nor disposes it.
+    /// </summary>
+    /// <param name="connection">An open connection.</param>
+    /// <param name="options">
+    /// RpcGen's settings. <see cref="RpcOptions.Uri"/>, <see cref="RpcOptions.Uris"/> and <see cref="RpcOptions.ConnectionName"/>
+    /// open nothing here: if <see cref="RpcOptions.Uri"/> (or <see cref="RpcOptions.Uris"/>) was set, its user name is sent as <c>user_id</c> (it must be the user the
+    /// connection authenticated as, or the broker closes the channel); if not, requests carry no <c>user_id</c>, since
+    /// RabbitMQ.Client does not tell which user a connection authenticated as, and the Uri is set to the connection's endpoint.
+    /// </param>
+    /// <param name="cancellationToken">Cancels opening the channels.</param>
+    /// <exception cref="InvalidOperationException">The connection is not open.</exception>
+    public static async Task<RpcConnection> CreateAsync(IConnection connection, RpcOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        options ??= new RpcOptions();
+        options.Validate();
+        if (!connection.IsOpen)
+        {
+            throw new InvalidOperationException($"RpcGen needs an open connection; '{connection.ClientProvidedName}' is closed ({connection.CloseReason?.ReplyText}).");
+        }
+
+        var hasAddress = options.HasUri || options.Uris.Count > 0;
+        string? userId = hasAddress ? AmqpConnector.UserNameOf(options.NodeUris[0]) : null;
+        if (!hasAddress) options.AdoptEndpoint(connection.Endpoint);
+        var state = new ConnectionState(connection, options);
+        var invoker = await RpcInvoker.CreateAsync(connection, state, options, userId, cancellationToken).ConfigureAwait(false);
+        return new RpcConnection(connection, ownsConnection: false, state, options, invoker);
     }
 
     /// <summary>Creates a client for <typeparamref name="TService"/>: the generated <c>{Name}Client</c>.</summary>
@@ -155,7 +203,8 @@ public sealed class RpcConnection : IAsyncDisposable
 
     /// <summary>
     /// Stops this connection's servers (draining them all at once, each for up to <see cref="RpcOptions.DrainTimeout"/>),
-    /// fails calls still waiting, and closes the connection. A second call waits for the first to finish.
+    /// fails calls still waiting, closes RpcGen's channels, and closes the connection if RpcGen opened it (not one passed
+    /// to <see cref="CreateAsync(IConnection, RpcOptions?, CancellationToken)"/>). A second call waits for the first to finish.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -182,6 +231,10 @@ public sealed class RpcConnection : IAsyncDisposable
         await Task.WhenAll(servers).ConfigureAwait(false);
         await Invoker.CloseAsync().ConfigureAwait(false);
         _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        _events.Dispose();
+        Health.Dispose();
+        // The app's connection is the app's to close: RpcGen has closed its channels on it, which is all it opened.
+        if (!_ownsConnection) return;
         try
         {
             await _connection.CloseAsync().ConfigureAwait(false);

@@ -15,7 +15,24 @@ public sealed class RpcOptions
     public static readonly Uri DefaultUri = new("amqp://guest:guest@localhost:5672/");
 
     /// <summary>The broker URI (<c>amqp://</c> or <c>amqps://</c>). Defaults to <see cref="DefaultUri"/>.</summary>
-    public Uri Uri { get; set; } = DefaultUri;
+    public Uri Uri
+    {
+        get => _uri;
+        set
+        {
+            _uri = value;
+            HasUri = true;
+        }
+    }
+
+    private Uri _uri = DefaultUri;
+
+    /// <summary>Whether <see cref="Uri"/> was set (in code or configuration) rather than left at its default.</summary>
+    internal bool HasUri { get; private set; }
+
+    /// <summary>On a connection the app opened and RpcGen was given no Uri: the connection's address, without a user, for logs and traces.</summary>
+    internal void AdoptEndpoint(RabbitMQ.Client.AmqpTcpEndpoint endpoint) =>
+        _uri = new UriBuilder(endpoint.Ssl.Enabled ? "amqps" : "amqp", endpoint.HostName, endpoint.Port, "/").Uri;
 
     /// <summary>
     /// The nodes of a RabbitMQ cluster, one URI each (configuration keys <c>RpcGen:Uris:0</c>, <c>RpcGen:Uris:1</c>, ...).
@@ -162,7 +179,10 @@ public sealed class RpcOptions
     /// <summary>For <c>amqps://</c> URIs: client certificates to present, when the broker asks for one (mutual TLS).</summary>
     public X509CertificateCollection? ClientCertificates { get; set; }
 
-    /// <summary>The connection name shown in the RabbitMQ management UI. Defaults to <c>RpcGen</c> and the process name.</summary>
+    /// <summary>
+    /// The connection name shown in the RabbitMQ management UI. Under <c>AddRpcGen</c> it defaults to the host's
+    /// application name (<c>IHostEnvironment.ApplicationName</c>); without a host, to <c>RpcGen</c> and the process name.
+    /// </summary>
     public string? ConnectionName { get; set; }
 
     /// <summary>

@@ -85,6 +85,44 @@ public sealed class HostingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_connection_is_named_after_the_hosts_application_unless_configured()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "orders-api" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RpcGen:Uri"] = TestBroker.Uri.ToString(),
+            ["RpcGen:QueuePrefix"] = _broker.Prefix,
+        });
+        builder.Services.AddRpcGen();
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            // What the management UI lists: the connection's client-provided name.
+            Assert.Equal("orders-api", host.Services.GetRequiredService<RpcConnection>().Connection.ClientProvidedName);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+
+        var configured = new ServiceCollection().AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["RpcGen:ConnectionName"] = "billing worker" }).Build());
+        configured.AddSingleton<IHostEnvironment>(new FixedEnvironment("orders-api"));
+        configured.AddRpcGen();
+        using var provider = configured.BuildServiceProvider();
+        Assert.Equal("billing worker", provider.GetRequiredService<IOptions<RpcOptions>>().Value.ConnectionName);
+    }
+
+    private sealed class FixedEnvironment(string applicationName) : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Test";
+        public string ApplicationName { get; set; } = applicationName;
+        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
+    }
+
+    [Fact]
     public async Task Host_start_fails_with_the_broker_address_when_the_broker_cannot_be_reached()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

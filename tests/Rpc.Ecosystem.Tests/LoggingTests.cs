@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RpcGen.Diagnostics;
@@ -90,6 +91,63 @@ public sealed class LoggingTests : IAsyncLifetime
 
         var aboveDebug = _logs.Entries.Where(e => e.Level > LogLevel.Debug && e.EventId.Id != RpcLogEvents.Connected).ToList();
         Assert.Empty(aboveDebug);
+    }
+
+    [Fact]
+    public async Task At_Debug_each_successful_call_is_logged_by_client_and_server_with_service_method_correlation_id_and_elapsed()
+    {
+        await using var connection = await RpcConnection.ConnectAsync(_broker.Options(o => o.LoggerFactory = _loggerFactory));
+        var queue = _broker.Queue("calc");
+        await using var server = await connection.ServeAsync<IEcoCalculator>(new EcoCalculator());
+        var client = connection.CreateClient<IEcoCalculator>();
+
+        Assert.Equal(5, await client.AddAsync(2, 3));
+        await client.NotifyAsync("sent");
+        await _logs.WaitForAsync(RpcLogEvents.RequestHandled, TimeSpan.FromSeconds(10));
+
+        var called = Assert.Single(_logs.WithEventId(RpcLogEvents.CallSucceeded), e => e.Message.Contains("EcoCalculator.Add"));
+        Assert.Equal(LogLevel.Debug, called.Level);
+        Assert.Equal(RpcDiagnostics.ClientLogCategory, called.Category);
+        Assert.Matches($@"^RPC EcoCalculator\.Add \(queue '{Regex.Escape(queue)}', correlation id \S+\) succeeded in [0-9.]+ ms$", called.Message);
+        // The one-way send has no correlation id; it is logged once the broker confirmed it.
+        Assert.Single(_logs.WithEventId(RpcLogEvents.CallSucceeded), e => e.Message.Contains("EcoCalculator.Notify"));
+
+        var answered = await WaitForAsync(() => _logs.WithEventId(RpcLogEvents.RequestHandled).FirstOrDefault(e => e.Message.Contains("EcoCalculator.Add")));
+        Assert.Equal(LogLevel.Debug, answered.Level);
+        Assert.Equal(RpcDiagnostics.ServerLogCategory, answered.Category);
+        Assert.Matches($@"^Answered EcoCalculator\.Add on queue '{Regex.Escape(queue)}' \(correlation id \S+\) in [0-9.]+ ms$", answered.Message);
+        // Client and server lines of one call share its correlation id, so a log store can join them.
+        Assert.Equal(CorrelationIdOf(called.Message), CorrelationIdOf(answered.Message));
+    }
+
+    [Fact]
+    public async Task Under_an_Information_minimum_successful_calls_log_nothing()
+    {
+        using var informationOnly = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Information).AddProvider(_logs));
+        await using var connection = await RpcConnection.ConnectAsync(_broker.Options(o => o.LoggerFactory = informationOnly));
+        _broker.Queue("calc");
+        await using var server = await connection.ServeAsync<IEcoCalculator>(new EcoCalculator());
+        var client = connection.CreateClient<IEcoCalculator>();
+
+        for (int i = 0; i < 20; i++) Assert.Equal(i + 1, await client.AddAsync(i, 1));
+        await client.NotifyAsync("done");
+        await Assert.ThrowsAsync<RpcRemoteException>(() => client.FailAsync("still logged"));
+        await _logs.WaitForAsync(RpcLogEvents.HandlerFailed, TimeSpan.FromSeconds(10));
+
+        Assert.DoesNotContain(_logs.Entries, e => e.Level < LogLevel.Information);
+    }
+
+    private static string CorrelationIdOf(string message) => Regex.Match(message, @"correlation id (\S+)\)").Groups[1].Value;
+
+    private static async Task<LogEntry> WaitForAsync(Func<LogEntry?> find)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            if (find() is { } entry) return entry;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The log entry did not come within 10 s.");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]

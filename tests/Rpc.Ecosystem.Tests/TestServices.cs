@@ -81,3 +81,19 @@ public sealed class Inventory(UnitOfWork unitOfWork, AuditTrail audit) : IInvent
         return new ReservationReport(sku, quantity, unitOfWork.Id, audit.UnitOfWork.Id, unitOfWork.Disposed);
     }
 }
+
+[RpcService(Queue = "greeter")]
+public interface IGreeter
+{
+    Task<string> GreetAsync(string name);
+
+    /// <summary>The caller's user as the server sees it (the request's user_id, which the broker vouches for).</summary>
+    Task<string> CallerAsync();
+}
+
+public sealed class Greeter : IGreeter
+{
+    public Task<string> GreetAsync(string name) => Task.FromResult("hello " + name);
+
+    public Task<string> CallerAsync() => Task.FromResult(RpcContext.Current?.UserId ?? "(no user_id)");
+}

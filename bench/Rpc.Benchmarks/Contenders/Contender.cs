@@ -73,6 +73,7 @@ public static class ContenderCatalog
     {
         RpcGen => new RpcGenContender(prefetch),
         RpcGen + "+single-acks" => new RpcGenContender(prefetch, coalesceAcks: false),
+        RpcGen + "+logger" => new RpcGenContender(prefetch, logger: true),
         Tutorial => new TutorialContender(),
         BestEffort => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch),
         _ when key.StartsWith(BestEffort + "+", StringComparison.Ordinal) => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch,

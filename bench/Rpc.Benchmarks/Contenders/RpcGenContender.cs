@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using RpcGen.Benchmarks.Contracts;
 
 namespace RpcGen.Benchmarks.Contenders;
@@ -7,19 +8,26 @@ public sealed class RpcGenContender : IContender
 {
     private readonly ushort? _prefetch;
     private readonly bool _coalesceAcks;
+    private readonly bool _logger;
 
     /// <param name="prefetch">The server's prefetch; null keeps <see cref="RpcOptions.Prefetch"/>'s default.</param>
     /// <param name="coalesceAcks">False: the server acks every request on its own (the variant <c>rpcgen+single-acks</c>).</param>
-    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true)
+    /// <param name="logger">
+    /// True: client and server log through a Microsoft.Extensions.Logging factory at the usual Information minimum, as
+    /// under a host (the variant <c>rpcgen+logger</c>): what the logging hooks cost a call while Debug is off.
+    /// </param>
+    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false)
     {
         _prefetch = prefetch;
         _coalesceAcks = coalesceAcks;
+        _logger = logger;
     }
 
     /// <summary>RpcGen as it ships: default prefetch, acks coalesced.</summary>
-    public bool IsDefault => _prefetch is null && _coalesceAcks;
+    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger;
 
-    public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks");
+    public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks")
+        + (_logger ? ", logger at Information" : string.Empty);
 
     private RpcOptions Options(BenchEnvironment environment, string role)
     {
@@ -27,13 +35,33 @@ public sealed class RpcGenContender : IContender
         {
             Uri = environment.Amqp,
             // A prefix per prefetch value lets one server process serve several settings side by side.
-            QueuePrefix = environment.Prefix + (_prefetch is null ? string.Empty : "p" + _prefetch + ".") + (_coalesceAcks ? string.Empty : "single-acks."),
+            QueuePrefix = environment.Prefix + (_prefetch is null ? string.Empty : "p" + _prefetch + ".") + (_coalesceAcks ? string.Empty : "single-acks.")
+                + (_logger ? "logger." : string.Empty),
             JsonSerializerOptions = BenchJson.SharedOptions,
             ConnectionName = "RpcGen bench " + role,
         };
         if (_prefetch is { } prefetch) options.Prefetch = prefetch;
         options.CoalesceAcks = _coalesceAcks;
+        if (_logger) options.LoggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new DiscardingProvider()));
         return options;
+    }
+
+    /// <summary>Takes every entry the factory's filter lets through and writes it nowhere, so only RpcGen's own cost is timed.</summary>
+    private sealed class DiscardingProvider : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     public async Task<IAsyncDisposable> ServeAsync(BenchEnvironment environment, CancellationToken cancellationToken)

@@ -35,13 +35,14 @@ public sealed class RpcInvoker
     private ChannelHolder _sends = null!;
 
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
-    private readonly string _userId;
+    // Null on a connection the app opened, whose user RpcGen cannot know: then no user_id is sent.
+    private readonly string? _userId;
 
     private readonly IRpcClientInterceptor[] _clientInterceptors;
     private readonly ServerAvailability _availability;
     private readonly CancellationSender _cancellations;
 
-    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcOptions options)
+    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcOptions options, string? userId)
     {
         _workQueues = workQueues;
         _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
@@ -49,7 +50,7 @@ public sealed class RpcInvoker
         _cancellations = new CancellationSender(connection);
         pending.ServerCheckDue = _availability.CheckDue;
         pending.Abandoned = _cancellations.Send;
-        _userId = Transport.AmqpConnector.UserNameOf(options.Uri);
+        _userId = userId;
         _connection = connection;
         _state = state;
         _pending = pending;
@@ -78,9 +79,10 @@ public sealed class RpcInvoker
     /// <summary>The channel calls are published and replies consumed on (tests read its rebuild count).</summary>
     internal ChannelHolder CallChannel => _calls;
 
-    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcOptions options, CancellationToken cancellationToken)
+    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcOptions options, string? userId,
+        CancellationToken cancellationToken)
     {
-        var invoker = new RpcInvoker(connection, state, new PendingCalls(), new WorkQueues(connection, options), options);
+        var invoker = new RpcInvoker(connection, state, new PendingCalls(), new WorkQueues(connection, options), options, userId);
         var logger = options.Loggers.Client;
         // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
         // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails

@@ -7,9 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace RpcGen.Diagnostics;
 
 /// <summary>
-/// The client span, metrics and failure log of one call. Created only when someone observes (a listener on the
-/// ActivitySource or Meter, an ambient trace to propagate, or a logger taking warnings), so an unobserved call pays
-/// one check.
+/// The client span, metrics, failure log (and, at Debug, success log) of one call. Created only when someone observes
+/// (a listener on the ActivitySource or Meter, an ambient trace to propagate, or a logger taking warnings), so an
+/// unobserved call pays one check.
 /// </summary>
 internal sealed class ClientCallTelemetry
 {
@@ -22,6 +22,7 @@ internal sealed class ClientCallTelemetry
     private readonly Activity? _propagated;
     private readonly bool _metrics;
     private readonly bool _observesCompletion;
+    private readonly bool _logSuccess;
     private readonly long _started;
 
     private ClientCallTelemetry(RpcOptions options, RpcMethodDescriptor method, string queue, string? correlationId, bool oneWay,
@@ -54,7 +55,9 @@ internal sealed class ClientCallTelemetry
 
         _propagated = _activity ?? callerActivity;
         if (_metrics) RpcTelemetry.ClientActive.Add(1, MetricTags());
-        _observesCompletion = _activity is not null || _metrics || options.Loggers.Client.IsEnabled(LogLevel.Information);
+        // Debug implies Information: when success is logged, cancels, declared faults and failures are too.
+        _logSuccess = options.Loggers.Client.IsEnabled(LogLevel.Debug);
+        _observesCompletion = _activity is not null || _metrics || _logSuccess || options.Loggers.Client.IsEnabled(LogLevel.Information);
     }
 
     /// <summary>Writes the trace context (the client span's, else the caller's) into the request headers.</summary>
@@ -142,6 +145,12 @@ internal sealed class ClientCallTelemetry
             if (errorType is not null) tags.Add(RpcTelemetry.ErrorTypeTag, errorType);
             RpcTelemetry.ClientDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
             if (errorType is not null) RpcTelemetry.ClientErrors.Add(1, tags);
+        }
+
+        if (failure is null && _logSuccess)
+        {
+            RpcLog.CallSucceeded(_options.Loggers.Client, _method.Service.Name, _method.WireName, _queue, _correlationId,
+                Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
         }
 
         if (errorType is null) return;

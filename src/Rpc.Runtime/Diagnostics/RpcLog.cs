@@ -44,6 +44,14 @@ internal static partial class RpcLog
         Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) failed: {ErrorType}: {ErrorMessage}")]
     public static partial void CallFailed(ILogger logger, string service, string method, string queue, string? correlationId, string errorType, string errorMessage);
 
+    [LoggerMessage(EventId = RpcLogEvents.CallSucceeded, EventName = nameof(RpcLogEvents.CallSucceeded), Level = LogLevel.Debug,
+        Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) succeeded in {ElapsedMs:0.###} ms")]
+    public static partial void CallSucceeded(ILogger logger, string service, string method, string queue, string? correlationId, double elapsedMs);
+
+    [LoggerMessage(EventId = RpcLogEvents.RequestHandled, EventName = nameof(RpcLogEvents.RequestHandled), Level = LogLevel.Debug,
+        Message = "Answered {Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}) in {ElapsedMs:0.###} ms")]
+    public static partial void RequestHandled(ILogger logger, string service, string method, string queue, string? correlationId, double elapsedMs);
+
     [LoggerMessage(EventId = RpcLogEvents.HandlerFailed, EventName = nameof(RpcLogEvents.HandlerFailed), Level = LogLevel.Error,
         Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) failed in the server; the caller got error {ErrorType}")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string service, string method, string queue, string? correlationId, string errorType);

@@ -1,8 +1,8 @@
 namespace RpcGen.Diagnostics;
 
 /// <summary>
-/// The event ids RpcGen logs with. They are stable: filter or alert on them. No event is logged for a successful call
-/// above <c>Debug</c>.
+/// The event ids RpcGen logs with. They are stable: filter or alert on them. A successful call is logged at
+/// <c>Debug</c> only (<see cref="CallSucceeded"/>, <see cref="RequestHandled"/>), off under the usual Information minimum.
 /// </summary>
 public static class RpcLogEvents
 {
@@ -54,6 +54,18 @@ public static class RpcLogEvents
 
     /// <summary>Information: a handler threw a fault its method declares; the caller gets it as that exception (category <c>RpcGen.Server</c>).</summary>
     public const int DeclaredFaultReturned = 3011;
+
+    /// <summary>
+    /// Debug: a client call succeeded (reply received; for a one-way method, the broker confirmed the send), with service,
+    /// method, queue, correlation id and elapsed milliseconds (category <c>RpcGen.Client</c>).
+    /// </summary>
+    public const int CallSucceeded = 2002;
+
+    /// <summary>
+    /// Debug: a server answered a request successfully and acked it, with service, method, queue, correlation id and
+    /// the milliseconds from delivery to ack (category <c>RpcGen.Server</c>).
+    /// </summary>
+    public const int RequestHandled = 3020;
 
     /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
     public const int HandlerFailed = 3001;

@@ -7,7 +7,7 @@ using RpcGen.Wire;
 namespace RpcGen.Diagnostics;
 
 /// <summary>
-/// The server span, metrics and failure logs of one request. The span continues the caller's trace from the request's
+/// The server span, metrics, failure logs (and, at Debug, success log) of one request. The span continues the caller's trace from the request's
 /// <c>traceparent</c> header and is <see cref="Activity.Current"/> while the handler runs, so the handler's own spans
 /// nest under it.
 /// </summary>
@@ -21,6 +21,7 @@ internal sealed class ServerCallTelemetry
     private readonly string _methodName;
     private readonly Activity? _activity;
     private readonly bool _metrics;
+    private readonly bool _logSuccess;
     private readonly long _started;
     private string? _errorType;
 
@@ -34,7 +35,8 @@ internal sealed class ServerCallTelemetry
         _bodySize = bodySize;
         _methodName = KnownMethod(service, properties.Type)?.WireName ?? RpcTelemetry.OtherMethod;
         _metrics = RpcTelemetry.ServerMetricsEnabled;
-        _started = _metrics ? Stopwatch.GetTimestamp() : 0;
+        _logSuccess = options.Loggers.Server.IsEnabled(LogLevel.Debug);
+        _started = _metrics || _logSuccess ? Stopwatch.GetTimestamp() : 0;
 
         if (RpcTelemetry.Source.HasListeners())
         {
@@ -104,6 +106,12 @@ internal sealed class ServerCallTelemetry
         {
             if (_errorType is null) _activity.SetTag(RpcTelemetry.RpcStatusTag, RpcTelemetry.StatusOk);
             _activity.Stop();
+        }
+
+        if (_logSuccess && _errorType is null)
+        {
+            RpcLog.RequestHandled(_options.Loggers.Server, _service.Name, _methodName, _queue, _properties.CorrelationId,
+                Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
         }
 
         if (!_metrics) return;

@@ -1,25 +1,38 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace RpcGen.Hosting;
 
 /// <summary>
-/// The container's one <see cref="RpcConnection"/>: opened once, on first use (the hosted service asks first when the
-/// host starts), closed when the container is disposed. A failed attempt is not cached: the next use tries again.
+/// The <see cref="RpcConnection"/> of one <see cref="RpcConnectionDefinition"/>: opened once, on first use (the hosted
+/// service asks first when the host starts), closed when the container is disposed. A failed attempt is not cached:
+/// the next use tries again.
 /// </summary>
 internal sealed class RpcConnectionHolder : IAsyncDisposable, IDisposable
 {
-    private readonly IOptions<RpcOptions> _options;
+    private readonly RpcConnectionDefinition _definition;
+    private readonly IServiceProvider _services;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private RpcConnection? _connection;
+    private volatile Exception? _lastFailure;
     private bool _disposed;
 
-    public RpcConnectionHolder(IOptions<RpcOptions> options)
+    public RpcConnectionHolder(RpcConnectionDefinition definition, IServiceProvider services)
     {
-        _options = options;
+        _definition = definition;
+        _services = services;
     }
+
+    public RpcConnectionDefinition Definition => _definition;
+
+    /// <summary>The open connection, or null before the first successful open and after disposal.</summary>
+    public RpcConnection? Current => Volatile.Read(ref _connection);
+
+    /// <summary>Why the last attempt to open failed, while no connection is open.</summary>
+    public Exception? LastFailure => _lastFailure;
 
     public async ValueTask<RpcConnection> GetAsync(CancellationToken cancellationToken)
     {
@@ -30,8 +43,20 @@ internal sealed class RpcConnectionHolder : IAsyncDisposable, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_connection is null)
             {
-                var connection = await RpcConnection.ConnectAsync(_options.Value, cancellationToken).ConfigureAwait(false);
-                Volatile.Write(ref _connection, connection);
+                var options = _services.GetRequiredService<IOptionsMonitor<RpcOptions>>().Get(_definition.OptionsName);
+                try
+                {
+                    var connection = _definition.ExternalConnection is { } external
+                        ? await RpcConnection.CreateAsync(external(_services), options, cancellationToken).ConfigureAwait(false)
+                        : await RpcConnection.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+                    _lastFailure = null;
+                    Volatile.Write(ref _connection, connection);
+                }
+                catch (Exception e)
+                {
+                    _lastFailure = e;
+                    throw;
+                }
             }
 
             return _connection;
@@ -59,7 +84,9 @@ internal sealed class RpcConnectionHolder : IAsyncDisposable, IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+            var connection = _connection;
+            Volatile.Write(ref _connection, null);
+            if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {

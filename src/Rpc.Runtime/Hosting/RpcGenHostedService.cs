@@ -1,49 +1,53 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using RpcGen.Diagnostics;
 
 namespace RpcGen.Hosting;
 
 /// <summary>
-/// Connects when the host starts (so a broker that cannot be reached stops the host with a clear error instead of
-/// failing the first request), starts every registered server, and stops them, draining, when the host stops.
+/// Connects every RpcGen connection when the host starts (so a broker that cannot be reached stops the host with a
+/// clear error instead of failing the first request), starts every registered server on its connection, and stops
+/// them, draining, when the host stops.
 /// </summary>
 internal sealed class RpcGenHostedService : IHostedService
 {
-    private readonly RpcConnectionHolder _connection;
+    private readonly IServiceProvider _services;
+    private readonly IReadOnlyList<RpcConnectionDefinition> _connections;
     private readonly IReadOnlyList<RpcServerRegistration> _registrations;
     private readonly IServiceScopeFactory _scopes;
-    private readonly RpcOptions _options;
-    private readonly List<(string Service, RpcServer Server)> _servers = new();
+    private readonly List<(string Service, RpcServer Server, RpcOptions Options)> _servers = new();
 
-    public RpcGenHostedService(RpcConnectionHolder connection, IEnumerable<RpcServerRegistration> registrations, IServiceScopeFactory scopes,
-        IOptions<RpcOptions> options)
+    public RpcGenHostedService(IServiceProvider services, IEnumerable<RpcConnectionDefinition> connections,
+        IEnumerable<RpcServerRegistration> registrations, IServiceScopeFactory scopes)
     {
-        _connection = connection;
+        _services = services;
+        _connections = connections.ToList();
         _registrations = registrations.ToList();
         _scopes = scopes;
-        _options = options.Value;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var connection = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var registration in _registrations)
+        foreach (var definition in _connections)
         {
-            var server = await registration.StartAsync(connection, _scopes, cancellationToken).ConfigureAwait(false);
-            lock (_servers) _servers.Add((registration.ServiceType.Name, server));
-            RpcLog.ServerStarted(_options.Loggers.Server, registration.ServiceType.Name, server.Queue);
+            var connection = await _services.GetRequiredKeyedService<RpcConnectionHolder>(definition).GetAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var registration in _registrations.Where(r => r.Connection == definition))
+            {
+                var server = await registration.StartAsync(connection, _scopes, cancellationToken).ConfigureAwait(false);
+                lock (_servers) _servers.Add((registration.ServiceType.Name, server, connection.Options));
+                RpcLog.ServerStarted(connection.Options.Loggers.Server, registration.ServiceType.Name, server.Queue);
+            }
         }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        (string Service, RpcServer Server)[] servers;
+        (string Service, RpcServer Server, RpcOptions Options)[] servers;
         lock (_servers)
         {
             servers = _servers.ToArray();
@@ -55,7 +59,7 @@ internal sealed class RpcGenHostedService : IHostedService
         await Task.WhenAll(servers.Select(async entry =>
         {
             await entry.Server.StopAsync(cancellationToken).ConfigureAwait(false);
-            RpcLog.ServerStopped(_options.Loggers.Server, entry.Service, entry.Server.Queue, entry.Server.Served);
+            RpcLog.ServerStopped(entry.Options.Loggers.Server, entry.Service, entry.Server.Queue, entry.Server.Served);
         })).ConfigureAwait(false);
     }
 }

@@ -52,10 +52,14 @@ internal static class RpcOptionsBinder
     /// <summary>The keys of single values the section may hold (besides the sections Uris and QueueTypes).</summary>
     public static IReadOnlyCollection<string> Keys => s_setters.Keys;
 
-    public static void Bind(IConfiguration section, RpcOptions options)
+    /// <param name="section">The connection's section.</param>
+    /// <param name="options">The options to set.</param>
+    /// <param name="isDefaultSection">The <c>RpcGen</c> section itself, whose <c>Connections</c> child holds the named connections' sections.</param>
+    public static void Bind(IConfiguration section, RpcOptions options, bool isDefaultSection = true)
     {
         foreach (var child in section.GetChildren())
         {
+            if (isDefaultSection && string.Equals(child.Key, RpcConnectionDefinition.ConnectionsSection, StringComparison.OrdinalIgnoreCase)) continue;
             if (s_sections.TryGetValue(child.Key, out var bindSection))
             {
                 if (child.Value is not null)
@@ -100,11 +104,14 @@ internal static class RpcOptionsBinder
             ? type
             : throw new InvalidOperationException($"Configuration key '{entry.Path}' is '{entry.Value}'; expected Classic or Quorum.");
 
-    private static Uri ReadUri(IConfigurationSection entry)
+    private static Uri ReadUri(IConfigurationSection entry) => ReadUri(entry.Path, entry.Value!);
+
+    /// <summary>Reads a broker URI from configuration key <paramref name="path"/> (a section key or a connection string).</summary>
+    public static Uri ReadUri(string path, string value)
     {
-        if (Uri.TryCreate(entry.Value!.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == "amqp" || uri.Scheme == "amqps")) return uri;
+        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == "amqp" || uri.Scheme == "amqps")) return uri;
         // The value may hold a password: name the key, never echo the value.
         throw new InvalidOperationException(
-            $"Configuration key '{entry.Path}' is not an absolute amqp:// or amqps:// URI (e.g. amqp://user:password@host:5672/vhost).");
+            $"Configuration key '{path}' is not an absolute amqp:// or amqps:// URI (e.g. amqp://user:password@host:5672/vhost).");
     }
 }

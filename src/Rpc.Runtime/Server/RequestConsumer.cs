@@ -26,6 +26,31 @@ internal sealed class RequestConsumer : AsyncDefaultBasicConsumer
     /// <summary>Fires when the broker closes this channel, and when the server stops past its drain timeout.</summary>
     public CancellationTokenSource ChannelLost { get; }
 
+    /// <summary>
+    /// Whether the broker delivers to this consumer: set once basic.consume returned (its consume-ok callback may run a
+    /// moment later) and again when recovery re-registers it; cleared when it is cancelled or its channel goes. Read by the health check.
+    /// </summary>
+    public bool IsConsuming
+    {
+        get => _consuming;
+        set => _consuming = value;
+    }
+
+    private volatile bool _consuming;
+
+    public override async Task HandleBasicConsumeOkAsync(string consumerTag, CancellationToken cancellationToken = default)
+    {
+        await base.HandleBasicConsumeOkAsync(consumerTag, cancellationToken).ConfigureAwait(false);
+        _consuming = true;
+    }
+
+    /// <summary>Cancelled by the broker (queue deleted), by the server, or gone with the channel.</summary>
+    protected override async Task OnCancelAsync(string[] consumerTags, CancellationToken cancellationToken = default)
+    {
+        await base.OnCancelAsync(consumerTags, cancellationToken).ConfigureAwait(false);
+        _consuming = false;
+    }
+
     public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
         string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
         _server.HandleAsync(this, deliveryTag, redelivered, exchange, routingKey, properties, body);

@@ -66,6 +66,15 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>Deliveries acked or requeued so far.</summary>
     internal long Settled => _settlements.Settled;
 
+    /// <summary>
+    /// Whether the broker is delivering this server's queue to it: its current channel's consumer is registered (after a
+    /// recovery or a rebuild too) and the channel open. Read by the health check.
+    /// </summary>
+    internal bool IsConsuming => _consumer is { IsConsuming: true } consumer && consumer.Channel.IsOpen;
+
+    /// <summary>Stopping has begun: the server no longer counts towards the connection's health.</summary>
+    internal bool IsStopping => _stopping;
+
     /// <summary>Where one-way requests whose handler kept failing, or that can never succeed, are moved: <c>{queue}.dead-letter</c>.</summary>
     public string DeadLetterQueue => _failedWork.DeadLetterQueue;
 
@@ -129,6 +138,7 @@ public sealed class RpcServer : IAsyncDisposable
         _consumer = consumer;
         if (_stopping) return;
         _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+        consumer.IsConsuming = true;
     }
 
     /// <summary>

@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using RabbitMQ.Client;
+using RpcGen.Ecosystem.Tests.Infrastructure;
+using RpcGen.Hosting;
+
+namespace RpcGen.Ecosystem.Tests;
+
+/// <summary>
+/// The <c>rpcgen</c> health check against a private node that the test blocks (memory alarm), kills and restarts:
+/// the host's HealthCheckService reports each state as the app's connection goes through it.
+/// </summary>
+[Collection(PrivateBrokerCollection.Name)]
+public sealed class HealthCheckTests(PrivateBroker broker)
+{
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task The_rpcgen_check_goes_healthy_degraded_when_blocked_degraded_then_unhealthy_when_killed_and_healthy_when_back()
+    {
+        var prefix = "health-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RpcGen:Uri"] = broker.Uri.ToString(),
+            ["RpcGen:QueuePrefix"] = prefix,
+            ["RpcGen:DefaultTimeout"] = "00:00:03",
+        });
+        builder.Services.AddHealthChecks();
+        builder.Services.AddRpcGen()
+            .ConfigureHealthCheck(check => check.RecoveryGracePeriod = Grace)
+            .AddRpcServer<IEcoCalculator, EcoCalculator>()
+            .AddRpcClient<IEcoCalculator>();
+        using var host = builder.Build();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        var seen = new List<(HealthStatus Status, string? Description)>();
+
+        async Task<HealthReportEntry> CheckAsync()
+        {
+            var report = await health.CheckHealthAsync(registration => registration.Name == RpcHealthCheckOptions.DefaultName);
+            var entry = Assert.Single(report.Entries).Value;
+            if (seen.Count == 0 || seen[^1].Status != entry.Status) seen.Add((entry.Status, entry.Description));
+            return entry;
+        }
+
+        async Task<HealthReportEntry> WaitForAsync(HealthStatus status, TimeSpan limit)
+        {
+            var deadline = DateTime.UtcNow + limit;
+            while (true)
+            {
+                var entry = await CheckAsync();
+                if (entry.Status == status) return entry;
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"The check did not report {status} within {limit}; it went through " +
+                        string.Join(" -> ", seen.Select(s => $"{s.Status} ({s.Description})")));
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        // Registered by AddRpcGen, with the tags a readiness probe selects; before the host starts there is no connection.
+        var before = await CheckAsync();
+        Assert.Equal(HealthStatus.Unhealthy, before.Status);
+        Assert.Contains("Not connected", before.Description);
+        Assert.Equal(new[] { "ready", "rpcgen" }, before.Tags.Order());
+
+        await host.StartAsync();
+        try
+        {
+            var healthy = await CheckAsync();
+            Assert.True(healthy.Status == HealthStatus.Healthy, healthy.Description);
+            Assert.Equal(new[] { prefix + "calc" }, (string[])healthy.Data["serving"]);
+            var client = host.Services.GetRequiredService<IEcoCalculator>();
+            Assert.Equal(5, await client.AddAsync(2, 3));
+
+            // A memory alarm: the broker blocks the connection at its next publish, and says so (connection.blocked).
+            await broker.CtlAsync("set_vm_memory_high_watermark", "0");
+            try
+            {
+                var blockedCall = client.AddAsync(1, 1);
+                var blocked = await WaitForAsync(HealthStatus.Degraded, TimeSpan.FromSeconds(30));
+                Assert.Contains("blocks this connection's publishers", blocked.Description);
+                // The call gets no reply while the broker holds the connection (the server's replies are held too): it
+                // times out, or fails at once where the runtime fails calls on a block.
+                var failure = await Record.ExceptionAsync(() => blockedCall);
+                Assert.True(failure is RpcTimeoutException or RpcException, $"Expected the blocked call to fail; got {failure?.GetType().Name ?? "a result"}.");
+            }
+            finally
+            {
+                await broker.CtlAsync("set_vm_memory_high_watermark", "0.4");
+            }
+
+            await WaitForAsync(HealthStatus.Healthy, TimeSpan.FromSeconds(30));
+
+            // A crash: Degraded while recovery reconnects within the grace period, Unhealthy after it, Healthy once back.
+            seen.Clear();
+            await broker.KillAsync();
+            var recovering = await WaitForAsync(HealthStatus.Degraded, TimeSpan.FromSeconds(10));
+            Assert.Contains("reconnecting", recovering.Description);
+            var lost = await WaitForAsync(HealthStatus.Unhealthy, Grace * 4);
+            Assert.Contains("grace period", lost.Description);
+            await broker.StartAsync();
+            var back = await WaitForAsync(HealthStatus.Healthy, TimeSpan.FromSeconds(90));
+            Assert.Equal(new[] { prefix + "calc" }, (string[])back.Data["serving"]);
+            Assert.Equal(new[] { HealthStatus.Degraded, HealthStatus.Unhealthy, HealthStatus.Healthy }, seen.Select(s => s.Status));
+
+            // Healthy means serving: the recovered consumer answers.
+            Assert.Equal(7, await client.AddAsync(3, 4));
+        }
+        finally
+        {
+            await host.StopAsync();
+            await broker.CtlAsync("set_vm_memory_high_watermark", "0.4");
+        }
+    }
+
+    [Fact]
+    public async Task A_server_whose_queue_is_deleted_makes_the_check_unhealthy_and_naming_it()
+    {
+        var prefix = "health-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var services = new ServiceCollection().AddLogging();
+        services.AddHealthChecks();
+        services.AddRpcGen(options =>
+            {
+                options.Uri = broker.Uri;
+                options.QueuePrefix = prefix;
+            })
+            .ConfigureHealthCheck(check => check.Tags.Add(RpcHealthCheckOptions.LiveTag))
+            .AddRpcServer<IEcoCalculator, EcoCalculator>();
+        await using var provider = services.BuildServiceProvider();
+        var hosted = provider.GetServices<IHostedService>().OfType<RpcGenHostedService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+        try
+        {
+            var health = provider.GetRequiredService<HealthCheckService>();
+            var healthy = (await health.CheckHealthAsync()).Entries["rpcgen"];
+            Assert.Equal(HealthStatus.Healthy, healthy.Status);
+            Assert.Contains("live", healthy.Tags);
+
+            // The broker cancels the consumer of a deleted queue (basic.cancel); nothing brings it back.
+            await using (var amqp = await new ConnectionFactory { Uri = broker.Uri }.CreateConnectionAsync())
+            await using (var channel = await amqp.CreateChannelAsync())
+            {
+                await channel.QueueDeleteAsync(prefix + "calc");
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            HealthReportEntry entry;
+            do
+            {
+                await Task.Delay(50);
+                entry = (await health.CheckHealthAsync()).Entries["rpcgen"];
+            }
+            while (entry.Status != HealthStatus.Unhealthy && DateTime.UtcNow < deadline);
+
+            Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+            Assert.Contains(prefix + "calc", entry.Description);
+            Assert.Equal(new[] { prefix + "calc" }, (string[])entry.Data["notConsuming"]);
+        }
+        finally
+        {
+            await hosted.StopAsync(CancellationToken.None);
+        }
+    }
+}
