@@ -295,10 +295,11 @@ public sealed class RpcServer : IAsyncDisposable
             }
         }
 
-        // The handler stopped on its token because its caller stopped waiting (deadline passed, or a cancel came): the
-        // caller ends the call itself (RpcTimeoutException, or its own cancellation), and an error reply would only race that.
-        bool callerGaveUp = failure is OperationCanceledException && served is not null
-            && (served.CancelledByCaller || callerDeadline <= DateTimeOffset.UtcNow);
+        // The handler stopped on its token because its caller's deadline passed: the caller ends the call itself with
+        // RpcTimeoutException, and an error reply would only race that. (After a caller's cancel the handler's
+        // exception still goes back, as docs/wire-format.md "Cancelling a call" promises pika clients.)
+        bool callerGaveUp = failure is OperationCanceledException && served is not null && !served.CancelledByCaller
+            && callerDeadline <= DateTimeOffset.UtcNow;
         // A request whose channel the broker closed is back in the queue and will be answered from there.
         if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp)
         {
