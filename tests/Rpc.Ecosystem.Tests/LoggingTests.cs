@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RpcGen.Diagnostics;
 using RpcGen.Ecosystem.Tests.Infrastructure;
+using TcpProxy = RpcGen.IntegrationTests.Infrastructure.TcpProxy;
 
 namespace RpcGen.Ecosystem.Tests;
 
