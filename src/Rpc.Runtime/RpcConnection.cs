@@ -179,11 +179,25 @@ public sealed class RpcConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(subscription);
         ThrowIfDisposed();
-        var dispatcher = EventsRegistration<TEvents>().CreateDispatcher();
-        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor, call => dispatcher.InvokeAsync(handler, call),
-            cancellationToken, subscription).ConfigureAwait(false);
-        _servers.TryAdd(server, 0);
+        var server = await SubscribePerEventAsync<TEvents>((dispatcher, call) => dispatcher.InvokeAsync(handler, call), subscription, cancellationToken)
+            .ConfigureAwait(false);
         return new RpcSubscriber(server, stopped => _servers.TryRemove(stopped, out _));
+    }
+
+    /// <summary>
+    /// Subscribes to <typeparamref name="TEvents"/>, handing each event to <paramref name="invoke"/> with the
+    /// dispatcher, so the caller decides where the handler comes from (a DI scope per event).
+    /// </summary>
+    internal async Task<RpcServer> SubscribePerEventAsync<TEvents>(Func<RpcDispatcher<TEvents>, RpcServerCall, ValueTask> invoke,
+        RpcSubscription subscription, CancellationToken cancellationToken) where TEvents : class
+    {
+        ThrowIfDisposed();
+        var dispatcher = EventsRegistration<TEvents>().CreateDispatcher();
+        var handle = Diagnostics.EventTelemetry.Counted(dispatcher.Descriptor.Name, call => invoke(dispatcher, call));
+        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor, handle, cancellationToken, subscription)
+            .ConfigureAwait(false);
+        _servers.TryAdd(server, 0);
+        return server;
     }
 
     private static RpcServiceRegistry.Registration<TEvents> EventsRegistration<TEvents>() where TEvents : class

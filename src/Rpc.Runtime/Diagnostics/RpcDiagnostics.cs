@@ -43,6 +43,15 @@ public static class RpcDiagnostics
     /// <summary>Counter of events the broker returned because no queue was bound for them.</summary>
     public const string EventsUnroutable = "rpcgen.events.unroutable";
 
+    /// <summary>Counter of events a subscriber's handler completed.</summary>
+    public const string EventsHandled = "rpcgen.events.handled";
+
+    /// <summary>Counter of event handler runs that threw (each try of a retried event counts), tagged with <c>error.type</c>.</summary>
+    public const string EventsFailed = "rpcgen.events.failed";
+
+    /// <summary>Counter of events moved to their subscription's dead-letter queue, tagged with <c>error.type</c>.</summary>
+    public const string EventsDeadLettered = "rpcgen.events.dead_lettered";
+
     /// <summary>Logger category of connection events (connected, reconnecting, recovered).</summary>
     public const string ConnectionLogCategory = "RpcGen.Connection";
 

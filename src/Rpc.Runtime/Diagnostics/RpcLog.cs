@@ -64,6 +64,10 @@ internal static partial class RpcLog
         Message = "Rejected a request to {Service} on queue '{Queue}' (type '{MethodType}', correlation id {CorrelationId}, {BodySize} bytes): {ErrorType}: {Reason}. It was answered with an error reply and acked, so it is not redelivered")]
     public static partial void PoisonMessageRejected(ILogger logger, string service, string queue, string? methodType, string? correlationId, int bodySize, string errorType, string reason);
 
+    [LoggerMessage(EventId = RpcLogEvents.SubscriptionQueueRenewed, EventName = nameof(RpcLogEvents.SubscriptionQueueRenewed), Level = LogLevel.Warning,
+        Message = "The connection recovered; the exclusive queue of the {Events} subscription, '{OldQueue}', went with the old connection and is now '{Queue}', bound again. Events published while the connection was down were not kept for it")]
+    public static partial void SubscriptionQueueRenewed(ILogger logger, string events, string oldQueue, string queue);
+
     [LoggerMessage(EventId = RpcLogEvents.RequestExpired, EventName = nameof(RpcLogEvents.RequestExpired), Level = LogLevel.Warning,
         Message = "Did not run a request to {Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}): {Reason}")]
     public static partial void RequestExpired(ILogger logger, string service, string method, string queue, string? correlationId, string reason);

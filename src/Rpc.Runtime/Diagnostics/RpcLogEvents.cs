@@ -112,4 +112,11 @@ public static class RpcLogEvents
 
     /// <summary>Information: a hosted server stopped (calls in flight were drained).</summary>
     public const int ServerStopped = 3004;
+
+    /// <summary>
+    /// Warning: the connection was lost and recovered, and with it a subscription's exclusive server-named queue,
+    /// which the broker deleted with the old connection: recovery declared a fresh one, bound it and consumes it now.
+    /// Events published while the connection was down were not kept for this subscriber (a named queue keeps them).
+    /// </summary>
+    public const int SubscriptionQueueRenewed = 3030;
 }

@@ -43,6 +43,13 @@ internal static class RpcTelemetry
     public static readonly Counter<long> EventsUnroutable = Meter.CreateCounter<long>(RpcDiagnostics.EventsUnroutable, "{event}",
         "Events the broker returned because no queue was bound for them.");
 
+    public static readonly Counter<long> EventsHandled = Meter.CreateCounter<long>(RpcDiagnostics.EventsHandled, "{event}",
+        "Events a subscriber's handler completed.");
+    public static readonly Counter<long> EventsFailed = Meter.CreateCounter<long>(RpcDiagnostics.EventsFailed, "{event}",
+        "Event handler runs that threw.");
+    public static readonly Counter<long> EventsDeadLettered = Meter.CreateCounter<long>(RpcDiagnostics.EventsDeadLettered, "{event}",
+        "Events moved to their subscription's dead-letter queue.");
+
     public static void CountPublished(string events, string method)
     {
         if (EventsPublished.Enabled) EventsPublished.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, events }, { RpcMethodTag, method } });
@@ -58,11 +65,20 @@ internal static class RpcTelemetry
         if (Retried.Enabled) Retried.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { RpcMethodTag, method } });
     }
 
-    public static void CountDeadLettered(string service, string method, string errorType)
+    /// <param name="service">The service, or for an event the events interface.</param>
+    /// <param name="method">The method or event.</param>
+    /// <param name="errorType">Why it was given up.</param>
+    /// <param name="isEvent">An event rather than one-way work: counted by <c>rpcgen.events.dead_lettered</c> as well.</param>
+    public static void CountDeadLettered(string service, string method, string errorType, bool isEvent = false)
     {
         if (DeadLettered.Enabled)
         {
             DeadLettered.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { RpcMethodTag, method }, { ErrorTypeTag, errorType } });
+        }
+
+        if (isEvent && EventsDeadLettered.Enabled)
+        {
+            EventsDeadLettered.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { RpcMethodTag, method }, { ErrorTypeTag, errorType } });
         }
     }
 

@@ -7,7 +7,7 @@ using RabbitMQ.Client;
 namespace RpcGen.Hosting;
 
 /// <summary>
-/// Registers RpcGen clients and servers on one connection of a service collection, the default one or a named one;
+/// Registers RpcGen clients, servers and subscribers on one connection of a service collection, the default one or a named one;
 /// returned by <c>AddRpcGen</c>.
 /// </summary>
 public sealed class RpcGenBuilder
@@ -65,7 +65,7 @@ public sealed class RpcGenBuilder
         foreach (var descriptor in Services)
         {
             if (descriptor.ServiceType == typeof(RpcServerRegistration)
-                && descriptor.ImplementationInstance is RpcServerRegistration existing
+                && descriptor.ImplementationInstance is RpcServerRegistration { Subscription: null } existing
                 && existing.Connection == Connection
                 && existing.ServiceType == typeof(TService))
             {
@@ -77,6 +77,49 @@ public sealed class RpcGenBuilder
 
         Services.TryAddScoped<TImplementation>();
         Services.AddSingleton(RpcServerRegistration.Create<TService, TImplementation>(Connection));
+        return this;
+    }
+
+    /// <summary>
+    /// Subscribes to the events of <typeparamref name="TEvents"/> on this builder's connection while the host runs: the
+    /// subscription's exchange, queue and bindings are declared when the host starts, and it stops (draining events in
+    /// flight; an exclusive queue is deleted) when the host stops. Each event gets a new DI scope, from which a
+    /// <typeparamref name="THandler"/> is resolved (registered scoped unless already registered), disposed once the event
+    /// is handled. A handler that throws gets the event again, up to <see cref="RpcOptions.RetryLimit"/> retries, then
+    /// it is dead-lettered, as with <see cref="RpcConnection.SubscribeAsync{TEvents}(TEvents, RpcSubscription, System.Threading.CancellationToken)"/>.
+    /// </summary>
+    /// <typeparam name="TEvents">An interface marked <see cref="RpcEventsAttribute"/>.</typeparam>
+    /// <typeparam name="THandler">The class that handles its events.</typeparam>
+    /// <param name="configure">
+    /// Sets the subscription: <see cref="RpcSubscription.Queue"/> names the group (a durable queue its members share;
+    /// empty, the default, is an exclusive queue of this process), <see cref="RpcSubscription.Bindings"/> the routing keys
+    /// or topic patterns.
+    /// </param>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TEvents"/> is already subscribed with the same queue on this connection.</exception>
+    public RpcGenBuilder AddRpcSubscriber<TEvents, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
+        Action<RpcSubscription>? configure = null)
+        where TEvents : class
+        where THandler : class, TEvents
+    {
+        var subscription = new RpcSubscription();
+        configure?.Invoke(subscription);
+        foreach (var descriptor in Services)
+        {
+            if (descriptor.ServiceType == typeof(RpcServerRegistration)
+                && descriptor.ImplementationInstance is RpcServerRegistration { Subscription: { } existing } registration
+                && registration.Connection == Connection
+                && registration.ServiceType == typeof(TEvents)
+                && string.Equals(existing.Queue, subscription.Queue, StringComparison.Ordinal))
+            {
+                var queue = subscription.Queue.Length == 0 ? "an exclusive queue" : $"queue '{subscription.Queue}'";
+                throw new InvalidOperationException(
+                    $"{typeof(TEvents).Name} is already subscribed by {registration.ImplementationType.Name} with {queue} on {Connection.Describe()}; " +
+                    "subscribe once per queue and connection (a named queue's group grows by running more instances of the process).");
+            }
+        }
+
+        Services.TryAddScoped<THandler>();
+        Services.AddSingleton(RpcServerRegistration.CreateSubscriber<TEvents, THandler>(Connection, subscription));
         return this;
     }
 

@@ -11,7 +11,7 @@ namespace RpcGen.Hosting;
 
 /// <summary>
 /// Connects every RpcGen connection when the host starts (so a broker that cannot be reached stops the host with a
-/// clear error instead of failing the first request), starts every registered server on its connection, and stops
+/// clear error instead of failing the first request), starts every registered server and subscriber on its connection, and stops
 /// them, draining, when the host stops.
 /// </summary>
 internal sealed class RpcGenHostedService : IHostedService

@@ -5,14 +5,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace RpcGen.Hosting;
 
-/// <summary>One <c>AddRpcServer</c> call: which service, on which connection, and how to start serving it.</summary>
+/// <summary>
+/// One <c>AddRpcServer</c> or <c>AddRpcSubscriber</c> call: which service or events, on which connection, and how to
+/// start serving it (a subscriber is a server of its subscription's queue).
+/// </summary>
 internal sealed class RpcServerRegistration
 {
     private readonly Func<RpcConnection, IServiceScopeFactory, CancellationToken, Task<RpcServer>> _start;
 
     public RpcServerRegistration(RpcConnectionDefinition connection, Type serviceType, Type implementationType,
-        Func<RpcConnection, IServiceScopeFactory, CancellationToken, Task<RpcServer>> start)
+        Func<RpcConnection, IServiceScopeFactory, CancellationToken, Task<RpcServer>> start, RpcSubscription? subscription = null)
     {
+        Subscription = subscription;
         Connection = connection;
         ServiceType = serviceType;
         ImplementationType = implementationType;
@@ -24,6 +28,9 @@ internal sealed class RpcServerRegistration
     public Type ServiceType { get; }
 
     public Type ImplementationType { get; }
+
+    /// <summary>Set for an <c>AddRpcSubscriber</c> registration: where its events come from.</summary>
+    public RpcSubscription? Subscription { get; }
 
     public Task<RpcServer> StartAsync(RpcConnection connection, IServiceScopeFactory scopes, CancellationToken cancellationToken) =>
         _start(connection, scopes, cancellationToken);
@@ -49,5 +56,28 @@ internal sealed class RpcServerRegistration
                     await scope.DisposeAsync().ConfigureAwait(false);
                 }
             }, cancellationToken));
+    }
+
+    /// <summary>
+    /// Subscribes <typeparamref name="THandler"/> to <typeparamref name="TEvents"/>, resolved from a new DI scope for
+    /// each event and disposed once it is handled, as servers do per call.
+    /// </summary>
+    public static RpcServerRegistration CreateSubscriber<TEvents, THandler>(RpcConnectionDefinition connection, RpcSubscription subscription)
+        where TEvents : class
+        where THandler : class, TEvents
+    {
+        return new RpcServerRegistration(connection, typeof(TEvents), typeof(THandler), (rpc, scopes, cancellationToken) =>
+            rpc.SubscribePerEventAsync<TEvents>(async (dispatcher, call) =>
+            {
+                var scope = scopes.CreateAsyncScope();
+                try
+                {
+                    await dispatcher.InvokeAsync(scope.ServiceProvider.GetRequiredService<THandler>(), call).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await scope.DisposeAsync().ConfigureAwait(false);
+                }
+            }, subscription, cancellationToken), subscription);
     }
 }

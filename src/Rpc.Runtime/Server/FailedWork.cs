@@ -21,15 +21,18 @@ internal sealed class FailedWork
     private readonly IConnection _connection;
     private readonly RpcOptions _options;
     private readonly string _service;
-    private readonly string _queue;
+    private readonly bool _events;
+    private volatile string _queue;
     private readonly string _userId;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IChannel? _channel;
     private bool _deadLetterQueueDeclared;
     private readonly string _deadLetterFor;
 
-    public FailedWork(IConnection connection, RpcOptions options, string service, string queue, string? deadLetterFor = null)
+    // events: a subscription's failures, which the events' meters count too.
+    public FailedWork(IConnection connection, RpcOptions options, string service, string queue, string? deadLetterFor = null, bool events = false)
     {
+        _events = events;
         _deadLetterFor = deadLetterFor ?? queue;
         _connection = connection;
         _options = options;
@@ -38,6 +41,12 @@ internal sealed class FailedWork
         DeadLetterQueue = _deadLetterFor + QueueDeclarations.DeadLetterSuffix;
         _userId = AmqpConnector.UserNameOf(options.Uri);
     }
+
+    /// <summary>
+    /// The queue retries go back to has a new name: an exclusive server-named queue re-declared by connection recovery
+    /// (its dead-letter queue is named after the exchange, so it stays).
+    /// </summary>
+    public void QueueRenamed(string queue) => _queue = queue;
 
     /// <summary>The queue given-up messages go to.</summary>
     public string DeadLetterQueue { get; }
@@ -103,7 +112,7 @@ internal sealed class FailedWork
         {
             Interlocked.Increment(ref _deadLettered);
             RpcLog.WorkDeadLettered(_options.Loggers.Server, _service, failed.Method, _queue, DeadLetterQueue, failed.Retries, failed.ErrorType, failed.ErrorMessage);
-            RpcTelemetry.CountDeadLettered(_service, failed.Method, failed.ErrorType);
+            RpcTelemetry.CountDeadLettered(_service, failed.Method, failed.ErrorType, _events);
         }
 
         return true;

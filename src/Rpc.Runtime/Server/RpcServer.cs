@@ -21,7 +21,7 @@ public sealed class RpcServer : IAsyncDisposable
 {
     private readonly RpcOptions _options;
     private readonly RpcServiceDescriptor _service;
-    private readonly string _queue;
+    private volatile string _queue;
     private readonly RpcSubscription? _subscription;
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
@@ -108,7 +108,7 @@ public sealed class RpcServer : IAsyncDisposable
         var server = new RpcServer(options, service, queue, invoke, subscription)
         {
             _connection = connection,
-            _failedWork = new FailedWork(connection, options, service.Name, queue, deadLetterFor),
+            _failedWork = new FailedWork(connection, options, service.Name, queue, deadLetterFor, events: subscription is not null),
         };
         try
         {
@@ -126,6 +126,7 @@ public sealed class RpcServer : IAsyncDisposable
 
         server._channel.ChannelClosedByBroker = server.OnChannelClosedByBroker;
         connection.ConnectionShutdownAsync += server.OnConnectionShutdownAsync;
+        if (server.OwnsQueue) connection.QueueNameChangedAfterRecoveryAsync += server.OnQueueRenamedAsync;
         return server;
     }
 
@@ -182,6 +183,20 @@ public sealed class RpcServer : IAsyncDisposable
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs reason)
     {
         if (reason.Initiator != ShutdownInitiator.Application) _consumer.Acks.ForgetUnsettled();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// An exclusive server-named queue dies with its connection; RabbitMQ.Client's topology recovery declares a fresh
+    /// one, moves the bindings and this server's consumer to it and says so here, before the consumer is recovered.
+    /// The new name is where retries go, what <see cref="Queue"/> reports and what stopping deletes.
+    /// </summary>
+    private Task OnQueueRenamedAsync(object sender, QueueNameChangedAfterRecoveryEventArgs renamed)
+    {
+        if (renamed.NameBefore != _queue) return Task.CompletedTask;
+        _queue = renamed.NameAfter;
+        _failedWork.QueueRenamed(renamed.NameAfter);
+        Diagnostics.RpcLog.SubscriptionQueueRenewed(_options.Loggers.Server, _service.Name, renamed.NameBefore, renamed.NameAfter);
         return Task.CompletedTask;
     }
 
@@ -456,6 +471,7 @@ public sealed class RpcServer : IAsyncDisposable
         {
             _stopping = true;
             _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+            _connection.QueueNameChangedAfterRecoveryAsync -= OnQueueRenamedAsync;
             if (_consumerTag is { } consumerTag)
             {
                 try
