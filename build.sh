@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # RpcGen developer entry point. See README.md.
 #   ./build.sh broker start|stop|status   private RabbitMQ node for demos and tests
-#   ./build.sh demo                       broker start, then the Fibonacci sample end to end
+#   ./build.sh demo                       broker start, then the Fibonacci and Shop samples end to end
 #   ./build.sh test                       broker start, then every test; last line "N passed, N failed"
 #   ./build.sh cluster start|stop|status  three clustered nodes c1..c3 for cluster demos and tests (docs/cluster.md)
 #   ./build.sh cluster kill|stop|restart|ctl NODE   one node of it: kill -9, graceful stop, start again and rejoin
@@ -241,7 +241,9 @@ case "$cmd" in
     esac ;;
   demo)
     broker_start
-    dotnet run --project src/Samples.Fibonacci -c Release -- "$@" ;;
+    dotnet run --project src/Samples.Fibonacci -c Release -- "$@"
+    # The shop (RPC, events, a late subscriber) after it; with arguments the Fibonacci sample alone runs as asked.
+    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release; fi ;;
   pack)
     exec bash eng/pack.sh "$@" ;;
   bench)
