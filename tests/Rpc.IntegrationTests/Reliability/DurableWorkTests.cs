@@ -164,13 +164,18 @@ public sealed class DurableWorkRestartTests
     public Task A_thousand_one_way_calls_sent_with_no_server_survive_a_graceful_broker_restart_and_are_all_handled() => RunAsync("stop");
 
     /// <summary>
-    /// Not in <c>./build.sh test</c>: in 2 of about 8 runs on 3.10.8 the queue itself was gone after the kill -9
-    /// (NOT_FOUND on the passive declare), so the node lost a queue record that a client had declared seconds before
-    /// the kill, together with its confirmed messages. Until that is understood it runs under <c>./build.sh reliability</c>.
+    /// The queue is declared (by the first send) a few seconds before the other 999 are sent and the node is killed.
+    /// RabbitMQ 3.10 can lose the record of a durable queue declared within about a second of a kill -9 (its
+    /// confirmed messages go with it; a plain pika client shows it too): measured in docs/reliability.md. That is the
+    /// broker's metadata store, not message durability, which is what this test is about: every message is confirmed
+    /// moments before the kill. Runs under <c>./build.sh reliability</c> (a node boot, kill and boot take ~30 s).
     /// </summary>
     [Fact]
     [Trait("Category", "Heavy")]
     public Task A_thousand_one_way_calls_sent_with_no_server_survive_a_broker_kill_and_are_all_handled() => RunAsync("kill");
+
+    /// <summary>How long the queue exists before the kill: RabbitMQ 3.10 lost none declared 3 s or more before it (docs/reliability.md).</summary>
+    private static readonly TimeSpan s_queueAgeBeforeKill = TimeSpan.FromSeconds(5);
 
     private async Task RunAsync(string fault)
     {
@@ -184,10 +189,16 @@ public sealed class DurableWorkRestartTests
             await using (var sender = await RpcConnection.ConnectAsync(options()))
             {
                 var client = sender.CreateClient<IJobs>();
+                await client.RunAsync(0);   // declares the queue
+                if (fault == "kill")
+                {
+                    await Task.Delay(s_queueAgeBeforeKill);
+                    sending.Restart();
+                }
                 // Confirmed one by one in batches of 100 in flight: every send completed, so the broker has each one.
                 for (int batch = 0; batch < count; batch += 100)
                 {
-                    await Task.WhenAll(Enumerable.Range(batch, 100).Select(id => client.RunAsync(id)));
+                    await Task.WhenAll(Enumerable.Range(Math.Max(batch, 1), batch + 100 - Math.Max(batch, 1)).Select(id => client.RunAsync(id)));
                 }
             }
 
