@@ -151,26 +151,43 @@ internal struct RequestBodyReader
     /// <summary>
     /// For a method that takes a single value: whether the body is the object of named arguments rather than the first
     /// argument's value. It is when it is a JSON object with a property named like the first parameter, which the named
-    /// form always carries (a client leaves out only optional arguments after the first). A value that is itself an
-    /// object with such a property must be sent in the named form; docs/wire-format.md says so.
+    /// form carries whenever the first parameter is required (and RpcGen clients always send it). When the first
+    /// parameter is optional and the method has others, an object whose properties all name parameters (<c>{}</c>
+    /// too) is also the named form, as it was before bare values were accepted for such methods. A first argument that
+    /// is itself an object with such properties must be sent in the named form; docs/wire-format.md says so.
     /// </summary>
     private readonly bool IsNamedArguments(ReadOnlySpan<byte> span)
     {
-        var first = _method.Parameters[0].Name;
+        var parameters = _method.Parameters;
+        bool allNameParameters = true;
         try
         {
             var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals(first)) return true;
+                if (reader.ValueTextEquals(parameters[0].Name)) return true;
+                if (allNameParameters && !NamesParameter(ref reader)) allNameParameters = false;
                 reader.Read();
                 reader.Skip();
             }
+
+            if (reader.TokenType != JsonTokenType.EndObject) return false;
         }
         catch (JsonException)
         {
             // Not JSON up to the first parameter's name: read as the value, whose error names the parameter.
+            return false;
+        }
+
+        return allNameParameters && parameters.Count > 1 && (parameters[0].Flags & RpcParameterFlags.Optional) != 0;
+    }
+
+    private readonly bool NamesParameter(ref Utf8JsonReader reader)
+    {
+        for (int i = 1; i < _method.Parameters.Count; i++)
+        {
+            if (reader.ValueTextEquals(_method.Parameters[i].Name)) return true;
         }
 
         return false;
