@@ -3,7 +3,7 @@
 # and fails on any warning. With --run, runs the trimmed binary against the broker (RPCGEN_AMQP): it serves
 # ICalculator and calls it from a worker in the same host, then exits.
 #   eng/publish-trimmed.sh [--run]      output: artifacts/trimmed/Samples.Hosting
-# The NativeAOT compiler packs are not available on this machine; docs/trimming-and-aot.md says what stands in.
+# NativeAOT is src/Samples.NativeAot, published and run by NativeAotTests (docs/trimming-and-aot.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
