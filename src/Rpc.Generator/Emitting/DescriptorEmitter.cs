@@ -39,8 +39,11 @@ internal static class DescriptorEmitter
     private static void EmitMethod(SourceWriter writer, MethodModel method, int index)
     {
         var field = "internal static readonly global::RpcGen.RpcMethodDescriptor Method" + index + " = new(" + ServiceEmitter.Literal(method.WireName) + ", ";
+        var initializers = new System.Collections.Generic.List<string>();
+        if (method.TimeToLiveMilliseconds > 0) initializers.Add("TimeToLiveMilliseconds = " + method.TimeToLiveMilliseconds);
+        if (method.ResultTypeOf is not null) initializers.Add("ResultType = typeof(" + method.ResultTypeOf + ")");
         var end = (method.OneWay ? ", oneWay: true" : string.Empty) + ")" +
-            (method.TimeToLiveMilliseconds > 0 ? " { TimeToLiveMilliseconds = " + method.TimeToLiveMilliseconds + " }" : string.Empty) + ";";
+            (initializers.Count == 0 ? string.Empty : " { " + string.Join(", ", initializers) + " }") + ";";
         var sent = method.Parameters.Where(p => !p.IsCancellationToken && !p.IsRoutingKey).ToList();
         if (sent.Count == 0)
         {
@@ -53,7 +56,8 @@ internal static class DescriptorEmitter
         foreach (var parameter in sent)
         {
             var flags = Flags(parameter);
-            writer.Line("    new(" + ServiceEmitter.Literal(parameter.WireName) + (flags is null ? string.Empty : ", " + flags) + "),");
+            writer.Line("    new(" + ServiceEmitter.Literal(parameter.WireName) + (flags is null ? string.Empty : ", " + flags) + ")" +
+                (parameter.TypeOf is null ? string.Empty : " { ParameterType = typeof(" + parameter.TypeOf + ") }") + ",");
         }
 
         writer.Line("}" + end);

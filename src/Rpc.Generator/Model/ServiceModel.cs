@@ -28,6 +28,7 @@ internal enum ReturnKind
 /// <param name="ResultType">The T of Task&lt;T&gt; / ValueTask&lt;T&gt;, or null.</param>
 /// <param name="ExplicitInterface">The interface to implement the method explicitly for, when a public method of that name would not compile.</param>
 /// <param name="CallThrough">The interface the dispatcher calls the method through, when calling it on the service would be ambiguous.</param>
+/// <param name="ResultTypeOf">The result type as <c>typeof</c> takes it (no nullable reference annotations), or null without a result.</param>
 /// <param name="TimeToLiveMilliseconds">For a one-way method, its requests' expiration (the method's, else the service's); zero for none.</param>
 internal sealed record MethodModel(
     string Name,
@@ -39,11 +40,13 @@ internal sealed record MethodModel(
     EquatableArray<ParameterModel> Parameters,
     string? ExplicitInterface,
     string? CallThrough,
-    int TimeToLiveMilliseconds = 0);
+    int TimeToLiveMilliseconds = 0,
+    string? ResultTypeOf = null);
 
 /// <param name="Identifier">The C# identifier, escaped with @ where it is a keyword.</param>
 /// <param name="WireName">The JSON property name: the parameter name without @.</param>
 /// <param name="DefaultValue">The default value as a C# expression, or null when the parameter has none.</param>
+/// <param name="TypeOf">The type as <c>typeof</c> takes it (no nullable reference annotations), for the descriptor.</param>
 /// <param name="IsRoutingKey">An event's [RoutingKey] parameter: the routing key, not part of the body.</param>
 /// <param name="EmptyParamsValue">For a params parameter, the empty array or collection used when a request leaves it out.</param>
 internal sealed record ParameterModel(
@@ -55,4 +58,5 @@ internal sealed record ParameterModel(
     bool IsNotNull,
     string? DefaultValue,
     string? EmptyParamsValue,
-    bool IsRoutingKey = false);
+    bool IsRoutingKey = false,
+    string? TypeOf = null);

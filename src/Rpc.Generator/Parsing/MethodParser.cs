@@ -59,6 +59,7 @@ internal static class MethodParser
             ReturnKind: shape.Kind,
             ReturnType: method.ReturnType.ToDisplayString(SymbolFormats.Type),
             ResultType: shape.ResultType,
+            ResultTypeOf: shape.ResultTypeOf,
             OneWay: options.OneWay,
             Parameters: parameters,
             ExplicitInterface: null,
@@ -68,7 +69,7 @@ internal static class MethodParser
 }
 
 /// <summary>Which awaitable a method returns, and the type of its result when it has one.</summary>
-internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
+internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType, string? ResultTypeOf = null)
 {
     /// <summary>The shape of a supported return type, or null when RPC methods cannot return it.</summary>
     public static ReturnShape? Of(ITypeSymbol returnType, KnownTypes known)
@@ -79,12 +80,14 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
         {
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.TaskOfT))
             {
-                return new ReturnShape(ReturnKind.TaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+                return new ReturnShape(ReturnKind.TaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
+                    generic.TypeArguments[0].ToDisplayString(SymbolFormats.TypeOf));
             }
 
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.ValueTaskOfT))
             {
-                return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+                return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
+                    generic.TypeArguments[0].ToDisplayString(SymbolFormats.TypeOf));
             }
         }
 
