@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Text;
 using System.Threading;
 
 namespace RpcGen;
@@ -11,9 +13,16 @@ public sealed class RpcContext
 {
     private static readonly AsyncLocal<RpcContext?> s_current = new();
 
-    internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered, DateTimeOffset? deadline = null)
+    private static readonly IReadOnlyDictionary<string, string> s_noHeaders = new Dictionary<string, string>(0);
+
+    private readonly IDictionary<string, object?>? _rawHeaders;
+    private IReadOnlyDictionary<string, string>? _headers;
+
+    internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered,
+        DateTimeOffset? deadline = null, IDictionary<string, object?>? rawHeaders = null)
     {
         Deadline = deadline;
+        _rawHeaders = rawHeaders;
         Service = service;
         Method = method;
         CorrelationId = correlationId;
@@ -52,9 +61,37 @@ public sealed class RpcContext
     /// <summary>
     /// When the caller stops waiting for the reply (its timeout), from the request's <c>rpc-deadline</c> header; or
     /// <see langword="null"/> when the caller sent none (plain clients, one-way sends). The handler's
-    /// <see cref="System.Threading.CancellationToken"/> parameter fires at this moment (and when the server stops
-    /// past its drain timeout), so a handler that honours it frees its slot and stops work nobody waits for.
+    /// <see cref="System.Threading.CancellationToken"/> parameter fires at this moment (and when the caller cancels, and
+    /// when the server stops past its drain timeout), so a handler that honours it frees its slot and stops work nobody
+    /// waits for. Calls the handler makes are cut to the time left until then, so none outlives the call being served.
     /// The deadline is the caller's clock: allow for skew between hosts (<see cref="RpcOptions.ClockSkewTolerance"/>).
     /// </summary>
     public DateTimeOffset? Deadline { get; }
+
+    /// <summary>
+    /// The caller's own headers (<see cref="RpcCallOptions.Headers"/>, or any AMQP header a plain client sets), by
+    /// name; the runtime's headers (<c>rpc-*</c>, <c>traceparent</c>, <c>tracestate</c>) are left out. Text values
+    /// only: a header of another AMQP type (a number, a table) is not listed. Empty when there are none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Headers => _headers ??= ReadHeaders(_rawHeaders);
+
+    private static IReadOnlyDictionary<string, string> ReadHeaders(IDictionary<string, object?>? raw)
+    {
+        if (raw is null || raw.Count == 0) return s_noHeaders;
+        Dictionary<string, string>? headers = null;
+        foreach (var header in raw)
+        {
+            if (Wire.WireContract.IsReservedHeader(header.Key)) continue;
+            string? text = header.Value switch
+            {
+                byte[] bytes => Encoding.UTF8.GetString(bytes),
+                string s => s,
+                _ => null,
+            };
+            if (text is null) continue;
+            (headers ??= new Dictionary<string, string>(StringComparer.Ordinal))[header.Key] = text;
+        }
+
+        return headers ?? s_noHeaders;
+    }
 }

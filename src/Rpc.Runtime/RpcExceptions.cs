@@ -30,16 +30,42 @@ public class RpcException : Exception
     public string? Method { get; }
 }
 
-/// <summary>No reply came within the call's timeout.</summary>
-public sealed class RpcTimeoutException : RpcException
+/// <summary>
+/// No reply came within the call's timeout (its own, or the time left of the call being served when it was made).
+/// </summary>
+/// <remarks>
+/// A <see cref="TimeoutException"/>, not an <see cref="RpcException"/>, so that <c>catch (TimeoutException)</c> and
+/// resilience libraries (Polly's timeout and retry handling, for example) see it for what it is. <c>catch (RpcException)</c>
+/// therefore no longer catches it; catch both, or <see cref="Exception"/>, where every call failure is handled alike.
+/// It names the service and method as <see cref="RpcException"/> does.
+/// </remarks>
+public sealed class RpcTimeoutException : TimeoutException
 {
     /// <summary>Creates the exception.</summary>
     public RpcTimeoutException(string service, string method, string queue, TimeSpan timeout)
-        : base($"RPC {service}.{method} timed out after {timeout.TotalMilliseconds:0} ms waiting for a reply (queue '{queue}').", service, method)
+        : base($"RPC {service}.{method} timed out after {timeout.TotalMilliseconds:0} ms waiting for a reply (queue '{queue}').")
     {
+        Service = service;
+        Method = method;
         Queue = queue;
         Timeout = timeout;
     }
+
+    /// <summary>Creates the exception for a call whose caller's deadline had already passed when it was made.</summary>
+    internal RpcTimeoutException(string service, string method, string queue, TimeSpan timeout, string message)
+        : base(message)
+    {
+        Service = service;
+        Method = method;
+        Queue = queue;
+        Timeout = timeout;
+    }
+
+    /// <summary>The service name, e.g. <c>Calculator</c>.</summary>
+    public string Service { get; }
+
+    /// <summary>The method's wire name, e.g. <c>Add</c>.</summary>
+    public string Method { get; }
 
     /// <summary>The request queue.</summary>
     public string Queue { get; }
@@ -73,18 +99,35 @@ public sealed class RpcRemoteException : RpcException
     public string? RemoteDetail { get; }
 }
 
-/// <summary>The request could not be routed: no queue of that name exists, so no server serves it.</summary>
+/// <summary>
+/// No server serves the call: no queue of that name exists (the broker returned the request), or the queue exists
+/// but nothing consumes it (checked when a call has waited <see cref="RpcOptions.ServerCheckDelay"/> without a reply,
+/// unless the call waits for ready).
+/// </summary>
 public sealed class RpcServiceUnavailableException : RpcException
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception for a queue that does not exist.</summary>
     public RpcServiceUnavailableException(string service, string method, string queue)
-        : base($"RPC {service}.{method} could not be delivered: no queue '{queue}' exists on the broker (is a server for {service} running?).", service, method)
+        : this(service, method, queue, queueExists: false)
     {
-        Queue = queue;
     }
 
-    /// <summary>The request queue that does not exist.</summary>
+    /// <summary>Creates the exception; <paramref name="queueExists"/> tells a queue without consumers from a missing one.</summary>
+    public RpcServiceUnavailableException(string service, string method, string queue, bool queueExists)
+        : base(queueExists
+            ? $"RPC {service}.{method} could not be served: queue '{queue}' exists but no server consumes it (is a server for {service} running?)."
+            : $"RPC {service}.{method} could not be delivered: no queue '{queue}' exists on the broker (is a server for {service} running?).",
+            service, method)
+    {
+        Queue = queue;
+        QueueExists = queueExists;
+    }
+
+    /// <summary>The request queue.</summary>
     public string Queue { get; }
+
+    /// <summary>True when the queue exists but has no consumer; false when it does not exist.</summary>
+    public bool QueueExists { get; }
 }
 
 /// <summary>

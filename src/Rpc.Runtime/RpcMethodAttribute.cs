@@ -26,6 +26,14 @@ public sealed class RpcMethodAttribute : Attribute
     public bool OneWay { get; set; }
 
     /// <summary>
+    /// How long a caller waits for this method's reply, in milliseconds; 0 (the default) means the service's
+    /// <see cref="RpcServiceAttribute.TimeoutMilliseconds"/>, else the connection's <see cref="RpcOptions.DefaultTimeout"/>.
+    /// A per-call <see cref="RpcCallOptions.Timeout"/> overrides it. The effective timeout is sent as the request's
+    /// <c>expiration</c> and <c>rpc-deadline</c>.
+    /// </summary>
+    public int TimeoutMilliseconds { get; set; }
+
+    /// <summary>
     /// For a one-way method: how long, in milliseconds, a request may wait in the queue before the broker discards
     /// it (the AMQP <c>expiration</c>). Zero, the default, takes the service's
     /// <see cref="RpcServiceAttribute.TimeToLiveMilliseconds"/>; when that is zero too, one-way requests never expire.

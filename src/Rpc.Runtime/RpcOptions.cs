@@ -75,6 +75,28 @@ public sealed class RpcOptions
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long a call waits without a reply before the client asks the broker whether anyone consumes its queue (a
+    /// passive declare, shared by the calls to that queue and cached briefly). A queue with no consumer fails the call
+    /// with <see cref="RpcServiceUnavailableException"/> instead of letting it wait for its timeout, once a second check
+    /// half a second later agrees; the check repeats every such period while the call waits. Calls answered sooner never
+    /// cost a check. Defaults to 1 second, so a call nobody serves fails after about 1.5 s (the sweep runs at most 100 ms late).
+    /// </summary>
+    public TimeSpan ServerCheckDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When <see langword="true"/>, calls wait for a server up to their timeout when their queue has no consumer
+    /// (gRPC's wait-for-ready) instead of failing fast; <see cref="RpcCallOptions.WaitForReady"/> sets it per call.
+    /// Defaults to <see langword="false"/>.
+    /// </summary>
+    public bool WaitForReady { get; set; }
+
+    /// <summary>Run around every call this connection's clients make, first outermost (<see cref="IRpcClientInterceptor"/>).</summary>
+    public System.Collections.Generic.IList<IRpcClientInterceptor> ClientInterceptors { get; } = new System.Collections.Generic.List<IRpcClientInterceptor>();
+
+    /// <summary>Run around every request this connection's servers handle, first outermost (<see cref="IRpcServerInterceptor"/>).</summary>
+    public System.Collections.Generic.IList<IRpcServerInterceptor> ServerInterceptors { get; } = new System.Collections.Generic.List<IRpcServerInterceptor>();
+
+    /// <summary>
     /// How many requests one server takes from its queue before acknowledging any (AMQP prefetch), which is also
     /// how many it runs at once. Several servers on one queue share the work in proportion. Defaults to 64 (why: docs/performance.md).
     /// </summary>
@@ -192,6 +214,7 @@ public sealed class RpcOptions
         if (QueueTypes is null) throw new ArgumentException("RpcOptions.QueueTypes must not be null.");
         if (QuorumDeliveryLimit < 1) throw new ArgumentException("RpcOptions.QuorumDeliveryLimit must be at least 1.");
         if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.DefaultTimeout must be positive.");
+        if (ServerCheckDelay <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.ServerCheckDelay must be positive.");
         if (Prefetch == 0) throw new ArgumentException("RpcOptions.Prefetch must be at least 1.");
         if (JsonSerializerOptions is null) throw new ArgumentException("RpcOptions.JsonSerializerOptions must be set.");
         if (QueuePrefix is null) throw new ArgumentException("RpcOptions.QueuePrefix must not be null.");

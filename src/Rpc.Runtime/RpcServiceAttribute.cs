@@ -16,6 +16,13 @@ public sealed class RpcServiceAttribute : Attribute
     public string? Queue { get; set; }
 
     /// <summary>
+    /// How long a caller waits for a reply from any method of this service, in milliseconds; 0 (the default) means
+    /// the connection's <see cref="RpcOptions.DefaultTimeout"/>. A method's own
+    /// <see cref="RpcMethodAttribute.TimeoutMilliseconds"/> and a per-call <see cref="RpcCallOptions.Timeout"/> take precedence.
+    /// </summary>
+    public int TimeoutMilliseconds { get; set; }
+
+    /// <summary>
     /// How long, in milliseconds, a one-way request to this service may wait in the queue before the broker discards
     /// it, unless the method sets its own <see cref="RpcMethodAttribute.TimeToLiveMilliseconds"/>. Zero, the default:
     /// one-way requests are durable work that waits for a server as long as the queue lives.

@@ -70,6 +70,31 @@ public sealed class RpcMethodDescriptor
     public bool OneWay { get; }
 
     /// <summary>
+    /// How long a caller waits for the reply, in milliseconds, from <see cref="RpcMethodAttribute.TimeoutMilliseconds"/>
+    /// or else the service's <see cref="RpcServiceAttribute.TimeoutMilliseconds"/>; zero for the connection's default.
+    /// </summary>
+    public int TimeoutMilliseconds
+    {
+        get => _timeoutMilliseconds;
+        init
+        {
+            if (value < 0) throw new ArgumentOutOfRangeException(nameof(TimeoutMilliseconds), value, $"Method '{WireName}': a timeout must not be negative.");
+            _timeoutMilliseconds = value;
+            Timeout = value == 0 ? null : TimeSpan.FromMilliseconds(value);
+        }
+    }
+
+    private readonly int _timeoutMilliseconds;
+
+    internal TimeSpan? Timeout { get; private init; }
+
+    /// <summary>
+    /// The exceptions declared with <see cref="RpcFaultAttribute"/> on the method and on its service, which reach the
+    /// caller as themselves; empty when none are.
+    /// </summary>
+    public IReadOnlyList<RpcFaultDescriptor> Faults { get; init; } = Array.Empty<RpcFaultDescriptor>();
+
+    /// <summary>
     /// The type of the result the reply carries (<c>T</c> of <c>Task&lt;T&gt;</c>), or null for a method without a
     /// result. Set by generated code; describes the contract (<c>RpcAsyncApi</c>), not used to make calls.
     /// </summary>

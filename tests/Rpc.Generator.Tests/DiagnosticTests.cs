@@ -384,6 +384,32 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public Task RPCGEN017_declared_fault_that_is_not_an_exception() => AssertSingle(
+        """
+        public sealed class NotAnError { }
+        [RpcService] public interface IShop { [{|#0:RpcFault(typeof(NotAnError))|}] Task<int> CountAsync(); }
+        """,
+        "RPCGEN017",
+        "[RpcFault(typeof(NotAnError))] cannot be carried to the caller: it does not derive from System.Exception; declare an exception type");
+
+    [Fact]
+    public Task RPCGEN017_declared_fault_the_caller_cannot_build() => AssertSingle(
+        """
+        public sealed class Opaque : Exception { public Opaque(Guid secret) { } public string Sku => ""; }
+        [{|#0:RpcFault(typeof(Opaque))|}] [RpcService] public interface IShop { Task<int> CountAsync(); }
+        """,
+        "RPCGEN017",
+        "[RpcFault(typeof(Opaque))] cannot be carried to the caller: it has no public constructor whose parameters are all named after its public properties (or 'message'); add one, e.g. (string sku, int requested) for properties Sku and Requested");
+
+    [Fact]
+    public Task RPCGEN018_negative_timeout() => AssertSingle(
+        """
+        [RpcService] public interface IShop { [RpcMethod(TimeoutMilliseconds = -5)] Task<int> {|#0:CountAsync|}(); }
+        """,
+        "RPCGEN018",
+        "TimeoutMilliseconds of 'CountAsync' is -5: give a positive number of milliseconds, or 0 for the default");
+
+    [Fact]
     public Task A_diagnostic_lies_in_the_users_tree_so_pragma_disables_it()
     {
         // A diagnostic the generator reported would carry an external location that #pragma cannot reach.

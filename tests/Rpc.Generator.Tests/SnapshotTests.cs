@@ -62,6 +62,10 @@ public sealed class SnapshotTests
 
     [Theory]
     [MemberData(nameof(Frameworks))]
+    public Task Timeouts_and_declared_faults(string framework) => Verify(framework, "FaultsAndTimeouts", "FaultsAndTimeouts.cs");
+
+    [Theory]
+    [MemberData(nameof(Frameworks))]
     public Task Durable_work_time_to_live_and_ordered_services(string framework) => Verify(framework, "DurableWork", "DurableWork.cs");
 
     [Theory]

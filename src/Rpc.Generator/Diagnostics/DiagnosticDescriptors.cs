@@ -97,6 +97,13 @@ internal static class DiagnosticDescriptors
         "JsonContext is not a JsonSerializerContext",
         "'{0}' given as JsonContext of '{1}' does not derive from System.Text.Json.Serialization.JsonSerializerContext: give the source-generated context that serialises the contract's types");
 
+    public static readonly DiagnosticDescriptor InvalidFaultType = Error("RPCGEN017",
+        "Declared fault type cannot be carried",
+        "[RpcFault(typeof({0}))] cannot be carried to the caller: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidTimeout = Error("RPCGEN018",
+        "Negative timeout",
+        "TimeoutMilliseconds of '{0}' is {1}: give a positive number of milliseconds, or 0 for the default");
     public static readonly DiagnosticDescriptor EventWithResult = Error("RPCGEN020",
         "Event returns a value",
         "Event '{0}' returns '{1}': an event has no reply; return Task or ValueTask, or make it a method of an [RpcService]");
@@ -120,7 +127,7 @@ internal static class DiagnosticDescriptors
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
         DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult, UnsupportedParameterType,
-        GeneratedNameClash, NoCancellationToken, JsonContextGap, JsonContextNotAContext,
+        GeneratedNameClash, NoCancellationToken, JsonContextGap, JsonContextNotAContext, InvalidFaultType, InvalidTimeout,
         EventWithResult, InvalidExchangeName, SeveralRoutingKeys, RoutingKeyNotString, RoutingKeyOutsideEvents);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);

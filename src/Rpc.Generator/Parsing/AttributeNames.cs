@@ -5,6 +5,7 @@ internal static class AttributeNames
 {
     public const string RpcService = "RpcGen.RpcServiceAttribute";
     public const string RpcMethod = "RpcGen.RpcMethodAttribute";
+    public const string RpcFault = "RpcGen.RpcFaultAttribute";
     public const string RpcEvents = "RpcGen.RpcEventsAttribute";
     public const string RoutingKey = "RpcGen.RoutingKeyAttribute";
 }

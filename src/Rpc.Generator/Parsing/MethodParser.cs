@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -13,7 +14,8 @@ namespace RpcGen.Generator.Parsing;
 /// </summary>
 internal static class MethodParser
 {
-    public static MethodModel? Parse(IMethodSymbol method, KnownTypes known, DiagnosticBag diagnostics)
+    public static MethodModel? Parse(IMethodSymbol method, KnownTypes known, DiagnosticBag diagnostics, ServiceDefaults defaults,
+        System.Threading.CancellationToken cancellationToken)
     {
         var location = method.Locations.FirstOrDefault();
         bool valid = true;
@@ -44,6 +46,20 @@ internal static class MethodParser
             valid = false;
         }
 
+        if (options.TimeoutMilliseconds < 0)
+        {
+            diagnostics.Report(DiagnosticDescriptors.InvalidTimeout, location, method.Name, options.TimeoutMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            valid = false;
+        }
+
+        var faults = MethodOptions.MayHaveAttributes(method)
+            ? FaultParser.Read(method, diagnostics, cancellationToken, ref valid)
+            : new List<FaultModel>();
+        foreach (var fault in defaults.Faults)
+        {
+            if (faults.All(f => f.Type != fault.Type)) faults.Add(fault);
+        }
+
         var parameters = ParameterParser.Parse(method, known, diagnostics, ref valid);
         if (!valid) return null;
 
@@ -64,6 +80,8 @@ internal static class MethodParser
             Parameters: parameters,
             ExplicitInterface: null,
             CallThrough: null,
+            TimeoutMilliseconds: options.TimeoutMilliseconds != 0 ? options.TimeoutMilliseconds : defaults.TimeoutMilliseconds,
+            Faults: faults.ToEquatableArray(),
             TimeToLiveMilliseconds: options.OneWay ? options.TimeToLiveMilliseconds : 0);
     }
 }
@@ -96,12 +114,13 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType,
 }
 
 /// <summary>What [RpcMethod] sets on a method, or the defaults when it has none.</summary>
-internal readonly record struct MethodOptions(string WireName, bool OneWay, int TimeToLiveMilliseconds)
+internal readonly record struct MethodOptions(string WireName, bool OneWay, int TimeoutMilliseconds, int TimeToLiveMilliseconds)
 {
     public static MethodOptions Read(IMethodSymbol method)
     {
         var wireName = Names.DefaultWireName(method.Name);
         bool oneWay = false;
+        int timeout = 0;
         int timeToLive = 0;
         var attribute = MayHaveAttributes(method)
             ? method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RpcMethod)
@@ -116,18 +135,19 @@ internal readonly record struct MethodOptions(string WireName, bool OneWay, int 
             foreach (var named in attribute.NamedArguments)
             {
                 if (named.Key == "OneWay" && named.Value.Value is bool flag) oneWay = flag;
-                if (named.Key == "TimeToLiveMilliseconds" && named.Value.Value is int milliseconds) timeToLive = Math.Max(0, milliseconds);
+                if (named.Key == "TimeoutMilliseconds" && named.Value.Value is int milliseconds) timeout = milliseconds;
+                if (named.Key == "TimeToLiveMilliseconds" && named.Value.Value is int ttl) timeToLive = Math.Max(0, ttl);
             }
         }
 
-        return new MethodOptions(wireName, oneWay, timeToLive);
+        return new MethodOptions(wireName, oneWay, timeout, timeToLive);
     }
 
     /// <summary>
     /// Binding attributes is a large share of parsing, which reruns for every service on every edit; a method declared
     /// in source without an attribute list has none to bind.
     /// </summary>
-    private static bool MayHaveAttributes(IMethodSymbol method)
+    internal static bool MayHaveAttributes(IMethodSymbol method)
     {
         var declarations = method.DeclaringSyntaxReferences;
         if (declarations.Length == 0) return true;
@@ -139,3 +159,6 @@ internal readonly record struct MethodOptions(string WireName, bool OneWay, int 
         return false;
     }
 }
+
+/// <summary>What [RpcService] and the interface's [RpcFault]s give every method that does not say otherwise.</summary>
+internal sealed record ServiceDefaults(int TimeoutMilliseconds, List<FaultModel> Faults);

@@ -63,7 +63,8 @@ internal static class ServiceParser
             diagnostics.Report(DiagnosticDescriptors.GeneratedNameClash, interfaceLocation, generated, clash);
         }
 
-        var methods = EventRules.Check(ParseMembers(symbol, new KnownTypes(compilation), diagnostics, cancellationToken), isEvents, diagnostics);
+        var defaults = ReadDefaults(attribute, symbol, diagnostics, cancellationToken);
+        var methods = EventRules.Check(ParseMembers(symbol, new KnownTypes(compilation), diagnostics, defaults, cancellationToken), isEvents, diagnostics);
 
         if (diagnostics.HasErrors || accessibility is null) return null;
 
@@ -105,6 +106,27 @@ internal static class ServiceParser
         return queue;
     }
 
+    /// <summary>[RpcService(TimeoutMilliseconds = ...)] and the [RpcFault]s on the interface, for every method.</summary>
+    private static ServiceDefaults ReadDefaults(
+        AttributeData? attribute, INamedTypeSymbol symbol, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    {
+        int timeout = 0;
+        foreach (var named in attribute?.NamedArguments ?? default)
+        {
+            if (named.Key == "TimeoutMilliseconds" && named.Value.Value is int milliseconds) timeout = milliseconds;
+        }
+
+        if (timeout < 0)
+        {
+            diagnostics.Report(DiagnosticDescriptors.InvalidTimeout, symbol.Locations.FirstOrDefault(), symbol.Name,
+                timeout.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        bool valid = true;
+        var faults = FaultParser.Read(symbol, diagnostics, cancellationToken, ref valid);
+        return new ServiceDefaults(timeout, faults);
+    }
+
     private static int ReadInt(AttributeData? attribute, string name) =>
         attribute?.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is int value ? Math.Max(0, value) : 0;
 
@@ -113,7 +135,7 @@ internal static class ServiceParser
 
     /// <summary>The methods that can be generated, in declaration order; every other member is reported.</summary>
     private static List<(IMethodSymbol Symbol, MethodModel Model)> ParseMembers(
-        INamedTypeSymbol symbol, KnownTypes known, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+        INamedTypeSymbol symbol, KnownTypes known, DiagnosticBag diagnostics, ServiceDefaults defaults, CancellationToken cancellationToken)
     {
         var methods = new List<(IMethodSymbol Symbol, MethodModel Model)>();
         var wireNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -127,7 +149,7 @@ internal static class ServiceParser
                         "remove it, or give it a body (static virtual) so the interface can still be used as a type argument");
                     break;
                 case IMethodSymbol { MethodKind: MethodKind.Ordinary } method:
-                    var model = MethodParser.Parse(method, known, diagnostics);
+                    var model = MethodParser.Parse(method, known, diagnostics, defaults, cancellationToken);
                     if (model is null) break;
                     if (wireNames.TryGetValue(model.WireName, out var other))
                     {

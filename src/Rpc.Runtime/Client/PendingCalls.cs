@@ -34,6 +34,15 @@ internal sealed class PendingCalls
     private long _sequence;
     private long _droppedReplies;
 
+    /// <summary>
+    /// Called from the sweep for a call that has waited its server-check delay without a reply (fail fast when nobody
+    /// serves); the call is then due for another check one delay later. Null: no checks.
+    /// </summary>
+    public Action<PendingCall>? ServerCheckDue { get; set; }
+
+    /// <summary>Called once for a call the caller gave up on (its token fired, or its timeout): the server may still be running it.</summary>
+    public Action<PendingCall>? Abandoned { get; set; }
+
     /// <summary>Calls waiting for a reply.</summary>
     public int Count => _calls.Count;
 
@@ -104,8 +113,21 @@ internal sealed class PendingCalls
         foreach (var entry in _calls)
         {
             any = true;
-            long due = Volatile.Read(ref entry.Value.DueAt);
-            if (due != 0 && due <= now) OnTimeout(entry.Value);
+            var call = entry.Value;
+            long due = Volatile.Read(ref call.DueAt);
+            if (due != 0 && due <= now)
+            {
+                OnTimeout(call);
+                continue;
+            }
+
+            // Only calls that have waited long without a reply come here: an answered call never costs a check.
+            long check = call.CheckAt;
+            if (check != 0 && check <= now && ServerCheckDue is { } checkDue)
+            {
+                call.CheckAt = now + call.CheckInterval;
+                checkDue(call);
+            }
         }
 
         if (any)
@@ -160,14 +182,20 @@ internal sealed class PendingCalls
         }
     }
 
-    private void OnTimeout(PendingCall call) =>
-        Fail(call, new RpcTimeoutException(call.Method.Service.Name, call.Method.WireName, call.Queue, call.Timeout));
+    private void OnTimeout(PendingCall call)
+    {
+        if (!_calls.TryRemove(new(call.CorrelationId, call))) return;
+        Release(call);
+        call.SetException(new RpcTimeoutException(call.Method.Service.Name, call.Method.WireName, call.Queue, call.Timeout));
+        Abandoned?.Invoke(call);
+    }
 
     private void OnCanceled(PendingCall call, CancellationToken token)
     {
         if (!_calls.TryRemove(new(call.CorrelationId, call))) return;
         Release(call);
         call.SetCanceled(token);
+        Abandoned?.Invoke(call);
     }
 
     private static void Release(PendingCall call)
@@ -178,8 +206,8 @@ internal sealed class PendingCalls
     }
 
     internal PendingCall<T> Create<T>(RpcMethodDescriptor method, string queue, TimeSpan timeout,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType) =>
-        new(this, NextCorrelationId(), method, queue, timeout, resultType);
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType, System.Text.Json.JsonSerializerOptions? json = null) =>
+        new(this, NextCorrelationId(), method, queue, timeout, resultType, json);
 }
 
 /// <summary>One call waiting for its reply.</summary>
@@ -193,6 +221,18 @@ internal abstract class PendingCall
     /// <summary><see cref="Waiting"/> from Add until whoever removed the call from the map completes it (<see cref="Done"/>).</summary>
     public int State;
     public CancellationTokenRegistration CancellationRegistration;
+
+    /// <summary>When the sweep next asks whether anyone serves the queue (<see cref="Environment.TickCount64"/> ms); 0: never.</summary>
+    public long CheckAt;
+
+    /// <summary>Milliseconds between such checks.</summary>
+    public long CheckInterval;
+
+    /// <summary>The last check found the queue without consumers; a second such answer fails the call.</summary>
+    public bool SawNoConsumer;
+
+    /// <summary>The caller's user id, sent on a cancel so that servers can tell it comes from the caller.</summary>
+    public string? UserId;
 
     /// <summary>Still waiting for its reply: not yet answered, timed out, cancelled or failed.</summary>
     public bool IsPending => Volatile.Read(ref State) == Waiting;
@@ -227,11 +267,14 @@ internal sealed class PendingCall<T> : PendingCall
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? _resultType;
 
+    private readonly System.Text.Json.JsonSerializerOptions? _json;
+
     public PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType)
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>? resultType, System.Text.Json.JsonSerializerOptions? json)
         : base(owner, correlationId, method, queue, timeout)
     {
         _resultType = resultType;
+        _json = json ?? resultType?.Options;
     }
 
     public Task<T> Task => _completion.Task;
@@ -240,8 +283,7 @@ internal sealed class PendingCall<T> : PendingCall
     {
         if (isError)
         {
-            var (type, message, detail) = Wire.ErrorBody.Read(body);
-            _completion.TrySetException(new RpcRemoteException(Method.Service.Name, Method.WireName, type, message, detail));
+            _completion.TrySetException(RemoteErrors.ToException(Method, body, _json));
             return;
         }
 

@@ -20,7 +20,7 @@ namespace RpcGen.Client;
 /// requests are published with publisher confirms.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public sealed class RpcInvoker
+public sealed partial class RpcInvoker
 {
     private static readonly CachedString s_defaultExchange = new(WireContract.DefaultExchange);
 
@@ -39,9 +39,18 @@ public sealed class RpcInvoker
     // Null on a connection the app opened, whose user RpcGen cannot know: then no user_id is sent.
     private readonly string? _userId;
 
+    private readonly IRpcClientInterceptor[] _clientInterceptors;
+    private readonly ServerAvailability _availability;
+    private readonly CancellationSender _cancellations;
+
     private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcOptions options, string? userId)
     {
         _workQueues = workQueues;
+        _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
+        _availability = new ServerAvailability(connection, pending);
+        _cancellations = new CancellationSender(connection);
+        pending.ServerCheckDue = _availability.CheckDue;
+        pending.Abandoned = _cancellations.Send;
         _events = new EventPublisher(workQueues.Connection, options, userId);
         _userId = userId;
         _connection = connection;
@@ -62,6 +71,12 @@ public sealed class RpcInvoker
             reason, call.Method.Service.Name, call.Method.WireName));
 
     internal PendingCalls PendingCalls => _pending;
+
+    /// <summary>Passive declares sent to ask whether anyone consumes a queue.</summary>
+    internal long ServerChecks => _availability.Probes;
+
+    /// <summary>Cancel control messages sent for abandoned calls.</summary>
+    internal long CancelsSent => _cancellations.Sent;
 
     /// <summary>The channel calls are published and replies consumed on (tests read its rebuild count).</summary>
     internal ChannelHolder CallChannel => _calls;
@@ -151,95 +166,6 @@ public sealed class RpcInvoker
     /// <summary>Calls a method that returns no result and completes when the server has replied.</summary>
     public Task CallAsync(RpcRequest request, CancellationToken cancellationToken) => Start<object?>(request, null, cancellationToken);
 
-    /// <summary>
-    /// Sends a one-way request as durable work: persistent, to the durable service queue (declared if need be), with no
-    /// expiration unless the method or service sets a time-to-live; completes when the broker has confirmed it.
-    /// </summary>
-    public async Task SendAsync(RpcRequest request, CancellationToken cancellationToken)
-    {
-        if (request.Error is { } error)
-        {
-            request.Release();
-            throw error;
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            request.Release();
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        var method = request.Method;
-        if (Refuse(method, request) is { } refused)
-        {
-            request.Release();
-            throw refused;
-        }
-
-        var queue = QueueOf(method.Service);
-        var telemetry = ClientCallTelemetry.Start(_options, method, queue.Value, correlationId: null, oneWay: true);
-        var properties = new BasicProperties
-        {
-            Type = method.WireName,
-            ContentType = WireContract.JsonContentType,
-            Persistent = true,
-            Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
-            UserId = _userId,
-        };
-        telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
-
-        // A confirm that never comes (connection lost mid-publish) must not hang a one-way caller forever.
-        Exception? failure;
-        try
-        {
-            failure = await DeclareAndPublishAsync(method, queue, properties, request, cancellationToken)
-                .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            failure = new RpcTimeoutException(method.Service.Name, method.WireName, queue.Value, _options.DefaultTimeout);
-        }
-        catch (Exception e)
-        {
-            telemetry?.Complete(e);
-            throw;
-        }
-
-        telemetry?.Complete(failure);
-        if (failure is not null) throw failure;
-    }
-
-    /// <summary>
-    /// Publishes an event of an <see cref="RpcEventsAttribute"/> interface to its exchange with <paramref name="routingKey"/>
-    /// (the method's wire name when null): persistent, mandatory; completes when the broker has confirmed it.
-    /// </summary>
-    public Task PublishAsync(RpcRequest request, string? routingKey, CancellationToken cancellationToken)
-    {
-        if (request.Error is { } error)
-        {
-            request.Release();
-            return Task.FromException(error);
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            request.Release();
-            return Task.FromCanceled(cancellationToken);
-        }
-
-        if (Refuse(request.Method, request) is { } refused)
-        {
-            request.Release();
-            return Task.FromException(refused);
-        }
-
-        return _events.PublishAsync(_sends, request, routingKey, cancellationToken);
-    }
-
-    /// <summary>
-    /// Why the request must not be published: the connection is down or blocked, or the body is over
-    /// <see cref="RpcOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
-    /// </summary>
     private RpcException? Refuse(RpcMethodDescriptor method, RpcRequest request)
     {
         if (_state.Refusal(method) is { } refusal) return refusal;
@@ -271,17 +197,56 @@ public sealed class RpcInvoker
             return Task.FromException<T>(refused);
         }
 
-        var timeout = _options.DefaultTimeout;
-        var queue = QueueOf(request.Method.Service);
-        var call = _pending.Create(request.Method, queue.Value, timeout, resultType);
+        var ambient = RpcCallOptions.Current;
+        if (_clientInterceptors.Length != 0) return InterceptAsync(request, resultType, cancellationToken, ambient);
+        return StartCore(request, resultType, cancellationToken, ambient, ambient?.Headers);
+    }
+
+    private Task<T> StartCore<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken, RpcCallOptions? ambient,
+        IReadOnlyDictionary<string, string>? userHeaders)
+    {
+        var method = request.Method;
+        var timeout = ambient?.Timeout ?? method.Timeout ?? _options.DefaultTimeout;
+        var queue = QueueOf(method.Service);
+        if (RpcContext.Current?.Deadline is { } outer)
+        {
+            // Made while serving a call: never wait longer than that call's caller does.
+            var left = outer - DateTimeOffset.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                request.Release();
+                return Task.FromException<T>(new RpcTimeoutException(method.Service.Name, method.WireName, queue.Value, TimeSpan.Zero,
+                    $"RPC {method.Service.Name}.{method.WireName} was not sent: the call being served ({RpcContext.Current.Service}.{RpcContext.Current.Method}) " +
+                    $"passed its deadline {-left.TotalMilliseconds:0} ms ago (queue '{queue.Value}')."));
+            }
+
+            if (left < timeout) timeout = left;
+        }
+
+        var call = _pending.Create(method, queue.Value, timeout, resultType, _options.JsonSerializerOptions);
+        call.UserId = _userId;
+        if (!(ambient?.WaitForReady ?? _options.WaitForReady))
+        {
+            long delay = (long)_options.ServerCheckDelay.TotalMilliseconds;
+            call.CheckInterval = delay;
+            call.CheckAt = Environment.TickCount64 + delay;
+        }
+
         var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
         _pending.Add(call, timeout, cancellationToken);
-        PublishRequest(call, request, queue, telemetry);
+        PublishRequest(call, request, queue, telemetry, userHeaders);
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
-    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry)
+    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
+        IReadOnlyDictionary<string, string>? userHeaders)
     {
+        var headers = new Dictionary<string, object?>(3 + (userHeaders?.Count ?? 0)) { [WireContract.DeadlineHeader] = call.Deadline };
+        if (userHeaders is not null)
+        {
+            foreach (var header in userHeaders) headers[header.Key] = header.Value;
+        }
+
         var properties = new BasicProperties
         {
             CorrelationId = call.CorrelationId,
@@ -290,7 +255,7 @@ public sealed class RpcInvoker
             ContentType = WireContract.JsonContentType,
             Expiration = ExpirationFor(call.Timeout),
             UserId = _userId,
-            Headers = new Dictionary<string, object?>(3) { [WireContract.DeadlineHeader] = call.Deadline },
+            Headers = headers,
         };
         telemetry?.InjectTraceContext(properties.Headers);
 
@@ -375,55 +340,6 @@ public sealed class RpcInvoker
         }
     }
 
-    private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties,
-        RpcRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _workQueues.EnsureAsync(method.Service, queue.Value, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            request.Release();
-            return PublishFailure(method, queue.Value, e);
-        }
-        catch
-        {
-            request.Release();
-            throw;
-        }
-
-        return await PublishSendAsync(method, queue, properties, request, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Publishes a one-way request mandatory, with a confirm; returns the failure as an RpcException instead of throwing.</summary>
-    private async Task<Exception?> PublishSendAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties, RpcRequest request,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (_sends.WhenReady is { } ready) await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-            await _sends.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)
-                .ConfigureAwait(false);
-            return null;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e)
-        {
-            return PublishFailure(method, queue.Value, e);
-        }
-        finally
-        {
-            request.Release();
-        }
-    }
-
-    private RpcException PublishFailure(RpcMethodDescriptor method, string queue, Exception e) =>
-        PublishFailures.Describe(method, queue, e, connectionOpen: _connection.IsOpen);
-
     /// <summary>The service's queue name, encoded once for every publish; recomputed if the options' prefix changes.</summary>
     private CachedString QueueOf(RpcServiceDescriptor service)
     {
@@ -453,6 +369,8 @@ public sealed class RpcInvoker
         _pending.FailAll(call => new RpcConnectionException(
             $"RPC {call.Method.Service.Name}.{call.Method.WireName}: the RpcConnection was disposed before a reply came.",
             call.Method.Service.Name, call.Method.WireName));
+        await _cancellations.CloseAsync().ConfigureAwait(false);
+        await _availability.CloseAsync().ConfigureAwait(false);
         await _calls.DisposeAsync().ConfigureAwait(false);
         await _sends.DisposeAsync().ConfigureAwait(false);
     }

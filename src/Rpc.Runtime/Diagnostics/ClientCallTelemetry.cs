@@ -55,9 +55,9 @@ internal sealed class ClientCallTelemetry
 
         _propagated = _activity ?? callerActivity;
         if (_metrics) RpcTelemetry.ClientActive.Add(1, MetricTags());
-        // Debug implies Warning: when success is logged, failures are too.
+        // Debug implies Information: when success is logged, cancels, declared faults and failures are too.
         _logSuccess = options.Loggers.Client.IsEnabled(LogLevel.Debug);
-        _observesCompletion = _activity is not null || _metrics || _logSuccess || options.Loggers.Client.IsEnabled(LogLevel.Warning);
+        _observesCompletion = _activity is not null || _metrics || _logSuccess || options.Loggers.Client.IsEnabled(LogLevel.Information);
     }
 
     /// <summary>Writes the trace context (the client span's, else the caller's) into the request headers.</summary>
@@ -75,7 +75,7 @@ internal sealed class ClientCallTelemetry
     {
         var caller = Activity.Current;
         if (caller is null && !RpcTelemetry.Source.HasListeners() && !RpcTelemetry.ClientMetricsEnabled
-            && !options.Loggers.Client.IsEnabled(LogLevel.Warning))
+            && !options.Loggers.Client.IsEnabled(LogLevel.Information))
         {
             return null;
         }
@@ -117,19 +117,18 @@ internal sealed class ClientCallTelemetry
     public void Complete(Exception? failure)
     {
         if (Activity.Current == _activity) Activity.Current = _callerActivity;
+        // The caller's own cancellation is an outcome like the others (span status, error counter, a log event), at
+        // information level: the caller chose it. So is a fault the method declares.
         var cancelled = failure is OperationCanceledException;
-        string? errorType = failure is null || cancelled ? null : RpcTelemetry.ErrorType(failure);
+        var declared = failure is not null && !cancelled && RpcFaultDescriptor.Find(_method, failure) is not null;
+        string? errorType = failure is null ? null : cancelled ? RpcTelemetry.Cancelled : RpcTelemetry.ErrorType(failure);
         if (_activity is not null)
         {
             if (errorType is not null)
             {
-                _activity.SetStatus(ActivityStatusCode.Error, failure!.Message);
+                _activity.SetStatus(ActivityStatusCode.Error, cancelled ? "cancelled by the caller" : failure!.Message);
                 _activity.SetTag(RpcTelemetry.ErrorTypeTag, errorType);
                 _activity.SetTag(RpcTelemetry.RpcStatusTag, errorType);
-            }
-            else if (cancelled)
-            {
-                _activity.SetTag(RpcTelemetry.ErrorTypeTag, "cancelled");
             }
             else
             {
@@ -143,7 +142,7 @@ internal sealed class ClientCallTelemetry
         {
             var tags = MetricTags();
             RpcTelemetry.ClientActive.Add(-1, tags);
-            if (failure is not null) tags.Add(RpcTelemetry.ErrorTypeTag, errorType ?? "cancelled");
+            if (errorType is not null) tags.Add(RpcTelemetry.ErrorTypeTag, errorType);
             RpcTelemetry.ClientDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
             if (errorType is not null) RpcTelemetry.ClientErrors.Add(1, tags);
         }
@@ -154,11 +153,20 @@ internal sealed class ClientCallTelemetry
                 Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
         }
 
-        // The caller's own cancellation is not a failure worth a warning.
-        if (errorType is not null)
+        if (errorType is null) return;
+        var logger = _options.Loggers.Client;
+        if (cancelled)
+        {
+            RpcLog.CallCancelled(logger, _method.Service.Name, _method.WireName, _queue, _correlationId, (long)Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+        }
+        else if (declared)
+        {
+            RpcLog.CallFaulted(logger, _method.Service.Name, _method.WireName, _queue, _correlationId, errorType, failure!.Message);
+        }
+        else
         {
             var message = failure is RpcRemoteException remote ? remote.RemoteMessage : failure!.Message;
-            RpcLog.CallFailed(_options.Loggers.Client, _method.Service.Name, _method.WireName, _queue, _correlationId, errorType, message);
+            RpcLog.CallFailed(logger, _method.Service.Name, _method.WireName, _queue, _correlationId, errorType, message);
         }
     }
 

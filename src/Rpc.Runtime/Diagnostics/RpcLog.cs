@@ -68,6 +68,18 @@ internal static partial class RpcLog
         Message = "Did not run a request to {Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}): {Reason}")]
     public static partial void RequestExpired(ILogger logger, string service, string method, string queue, string? correlationId, string reason);
 
+    [LoggerMessage(EventId = RpcLogEvents.DeclaredFaultReturned, EventName = nameof(RpcLogEvents.DeclaredFaultReturned), Level = LogLevel.Information,
+        Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) ended in its declared fault {ErrorType}: {ErrorMessage}")]
+    public static partial void DeclaredFaultReturned(ILogger logger, string service, string method, string queue, string? correlationId, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = RpcLogEvents.CallCancelled, EventName = nameof(RpcLogEvents.CallCancelled), Level = LogLevel.Information,
+        Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) was cancelled by its caller after {ElapsedMs} ms; the servers were told")]
+    public static partial void CallCancelled(ILogger logger, string service, string method, string queue, string? correlationId, long elapsedMs);
+
+    [LoggerMessage(EventId = RpcLogEvents.CallFaulted, EventName = nameof(RpcLogEvents.CallFaulted), Level = LogLevel.Information,
+        Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) ended in its declared fault {ErrorType}: {ErrorMessage}")]
+    public static partial void CallFaulted(ILogger logger, string service, string method, string queue, string? correlationId, string errorType, string errorMessage);
+
     [LoggerMessage(EventId = RpcLogEvents.ServerStarted, EventName = nameof(RpcLogEvents.ServerStarted), Level = LogLevel.Information,
         Message = "Serving {Service} on queue '{Queue}'")]
     public static partial void ServerStarted(ILogger logger, string service, string queue);

@@ -44,6 +44,18 @@ public static class RpcLogEvents
     public const int CallFailed = 2001;
 
     /// <summary>
+    /// Information: the caller's cancellation token fired before the reply; a cancel was sent to the service's servers
+    /// (category <c>RpcGen.Client</c>).
+    /// </summary>
+    public const int CallCancelled = 2010;
+
+    /// <summary>Information: a call ended in a fault its method declares (<see cref="RpcFaultAttribute"/>), rethrown as that exception.</summary>
+    public const int CallFaulted = 2011;
+
+    /// <summary>Information: a handler threw a fault its method declares; the caller gets it as that exception (category <c>RpcGen.Server</c>).</summary>
+    public const int DeclaredFaultReturned = 3011;
+
+    /// <summary>
     /// Debug: a client call succeeded (reply received; for a one-way method, the broker confirmed the send), with service,
     /// method, queue, correlation id and elapsed milliseconds (category <c>RpcGen.Client</c>).
     /// </summary>

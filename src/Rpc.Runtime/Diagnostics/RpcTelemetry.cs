@@ -90,6 +90,9 @@ internal static class RpcTelemetry
 
     public const string StatusOk = "ok";
 
+    /// <summary>The <c>error.type</c> of a call its caller cancelled.</summary>
+    public const string Cancelled = "cancelled";
+
     public static bool ClientMetricsEnabled => ClientDuration.Enabled || ClientActive.Enabled || ClientErrors.Enabled;
     public static bool ServerMetricsEnabled => ServerDuration.Enabled || ServerActive.Enabled || ServerErrors.Enabled;
 

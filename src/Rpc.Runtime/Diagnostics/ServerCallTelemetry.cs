@@ -68,7 +68,7 @@ internal sealed class ServerCallTelemetry
     /// Records that the request was answered with an error reply. <paramref name="rejected"/>: the request itself can
     /// never succeed (poison), as opposed to a handler that threw.
     /// </summary>
-    public void Failed(Exception exception, string errorType, bool rejected)
+    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false)
     {
         _errorType = errorType;
         if (_activity is not null)
@@ -79,7 +79,12 @@ internal sealed class ServerCallTelemetry
         }
 
         var logger = _options.Loggers.Server;
-        if (errorType == WireContract.ErrorTypes.DeadlineExceeded)
+        if (declaredFault)
+        {
+            // Part of the contract ([RpcFault]): the caller expects it, so it is information, without a stack trace.
+            RpcLog.DeclaredFaultReturned(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, errorType, exception.Message);
+        }
+        else if (errorType == WireContract.ErrorTypes.DeadlineExceeded || errorType == WireContract.ErrorTypes.Cancelled)
         {
             // Late, not malformed: the caller has given up, which says the server is behind rather than the request is bad.
             RpcLog.RequestExpired(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, exception.Message);

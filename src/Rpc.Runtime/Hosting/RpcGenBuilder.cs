@@ -125,4 +125,30 @@ public sealed class RpcGenBuilder
         configure(Connection.HealthCheck);
         return this;
     }
+
+    /// <summary>
+    /// Adds <typeparamref name="TInterceptor"/> (a singleton, resolved from the container) to
+    /// <see cref="RpcOptions.ClientInterceptors"/>: it runs around every call the container's connection makes.
+    /// </summary>
+    public RpcGenBuilder AddRpcClientInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>()
+        where TInterceptor : class, IRpcClientInterceptor
+    {
+        Services.TryAddSingleton<TInterceptor>();
+        Services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<RpcOptions>>(static provider =>
+            new Microsoft.Extensions.Options.ConfigureOptions<RpcOptions>(options => options.ClientInterceptors.Add(provider.GetRequiredService<TInterceptor>())));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds <typeparamref name="TInterceptor"/> (a singleton, resolved from the container) to
+    /// <see cref="RpcOptions.ServerInterceptors"/>: it runs around every request the container's servers handle.
+    /// </summary>
+    public RpcGenBuilder AddRpcServerInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>()
+        where TInterceptor : class, IRpcServerInterceptor
+    {
+        Services.TryAddSingleton<TInterceptor>();
+        Services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<RpcOptions>>(static provider =>
+            new Microsoft.Extensions.Options.ConfigureOptions<RpcOptions>(options => options.ServerInterceptors.Add(provider.GetRequiredService<TInterceptor>())));
+        return this;
+    }
 }

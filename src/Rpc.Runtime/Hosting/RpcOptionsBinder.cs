@@ -24,6 +24,8 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.IncludeExceptionDetails)] = (options, value) => options.IncludeExceptionDetails = ReadBool(value),
         [nameof(RpcOptions.ClockSkewTolerance)] = (options, value) => options.ClockSkewTolerance = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
         [nameof(RpcOptions.DrainTimeout)] = (options, value) => options.DrainTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
+        [nameof(RpcOptions.ServerCheckDelay)] = (options, value) => options.ServerCheckDelay = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
+        [nameof(RpcOptions.WaitForReady)] = (options, value) => options.WaitForReady = ReadBool(value),
         [nameof(RpcOptions.FailUnroutableEvents)] = (options, value) => options.FailUnroutableEvents = ReadBool(value),
         [nameof(RpcOptions.RetryLimit)] = (options, value) => options.RetryLimit = Read<int>(value, "a whole number of retries, 0 or more", int.TryParse),
         [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,

@@ -17,7 +17,7 @@ namespace RpcGen;
 /// those that cannot be read, so a poison message is never redelivered in a loop. A one-way request whose handler
 /// throws is retried and then dead-lettered (<see cref="FailedWork"/>), never dropped.
 /// </summary>
-public sealed class RpcServer : IAsyncDisposable
+public sealed partial class RpcServer : IAsyncDisposable
 {
     private readonly RpcOptions _options;
     private readonly RpcServiceDescriptor _service;
@@ -32,6 +32,9 @@ public sealed class RpcServer : IAsyncDisposable
     private ChannelHolder _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
+    private readonly RunningCalls _running = new();
+    private readonly IRpcServerInterceptor[] _interceptors;
+    private ControlListener? _control;
     private int _inFlight;
     private volatile bool _stopping;
     private int _disposed;
@@ -45,6 +48,7 @@ public sealed class RpcServer : IAsyncDisposable
         _service = service;
         _queue = queue;
         _invoke = invoke;
+        _interceptors = System.Linq.Enumerable.ToArray(options.ServerInterceptors);
     }
 
     /// <summary>The queue this server consumes.</summary>
@@ -52,6 +56,9 @@ public sealed class RpcServer : IAsyncDisposable
 
     /// <summary>Calls being served right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Handlers whose token a caller's cancel fired, plus queued requests refused unrun because their caller cancelled.</summary>
+    internal long CancelledByCallers => _running.CancelledCount;
 
     /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
     public long Served => Interlocked.Read(ref _served);
@@ -112,6 +119,9 @@ public sealed class RpcServer : IAsyncDisposable
         };
         try
         {
+            // The control path first: a cancel for a request this server is about to take must find it listening.
+            server._control = await ControlListener.StartAsync(connection, queue, server._running, options.Loggers.Server, cancellationToken)
+                .ConfigureAwait(false);
             // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
             // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
             server._channel = await ChannelHolder.CreateAsync(connection,
@@ -119,9 +129,15 @@ public sealed class RpcServer : IAsyncDisposable
                     consumerDispatchConcurrency: server.Prefetch),
                 server.SetUpChannelAsync, $"channel serving queue '{queue}'", options.Loggers.Server, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationInterruptedException e)
+        catch (Exception e)
         {
-            throw new RpcException($"Cannot serve {service.Name} on queue '{queue}': {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
+            if (server._control is { } control) await control.CloseAsync().ConfigureAwait(false);
+            if (e is OperationInterruptedException refused)
+            {
+                throw new RpcException($"Cannot serve {service.Name} on queue '{queue}': {refused.ShutdownReason?.ReplyText ?? refused.Message}", service.Name, null, refused);
+            }
+
+            throw;
         }
 
         server._channel.ChannelClosedByBroker = server.OnChannelClosedByBroker;
@@ -185,251 +201,6 @@ public sealed class RpcServer : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
-        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
-    {
-        var acks = consumer.Acks;
-        Interlocked.Increment(ref _inFlight);
-        acks.Delivered(deliveryTag);
-        // Every delivery is settled exactly once, here, whatever throws above: acked once answered (or once answering
-        // failed for good, so a request that breaks the server is not redelivered in a loop), given back unanswered
-        // only when the server is stopping.
-        bool requeue = true;
-        try
-        {
-            if (_stopping) return; // arrived while stopping: give it back for another server
-            requeue = false;
-            requeue = !await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            try
-            {
-                Diagnostics.RpcLog.AnswerFailed(_options.Loggers.Server, e, _service.Name, _queue, properties.CorrelationId);
-            }
-            catch (Exception)
-            {
-                // A log provider that throws must not leave the delivery unsettled.
-            }
-        }
-        finally
-        {
-            try
-            {
-                if (requeue) await acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
-                else await acks.AckAsync(deliveryTag).ConfigureAwait(false);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-            }
-        }
-    }
-
-    /// <summary>Runs the request and answers it; false when the delivery must go back to the queue instead of being acked.</summary>
-    private async Task<bool> AnswerAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
-        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
-    {
-        var telemetry = StartTelemetry(properties, redelivered, body.Length);
-        // Pooled: the reply body is written, published and given back without a buffer allocated per call.
-        using var result = new PooledBufferWriter();
-        RpcMethodDescriptor? method = null;
-        Exception? failure;
-        int retries = WireContract.ReadRetries(properties.Headers);
-        DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
-            ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
-            : null;
-        while (true)
-        {
-            failure = null;
-            try
-            {
-                method = Accept(properties, body);
-                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
-                    callerDeadline);
-                // The routing key as first published: a retried copy goes back through the default exchange, so it carries the original in a header.
-                var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token,
-                    WireContract.ReadText(properties.Headers, WireContract.RoutingKeyHeader) ?? routingKey);
-                try
-                {
-                    await InvokeAsync(call).ConfigureAwait(false);
-                }
-                finally
-                {
-                    call.Complete();
-                }
-
-                if (result.WrittenCount > _options.MaxMessageSize)
-                {
-                    throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                        $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
-                }
-            }
-            catch (Exception e)
-            {
-                failure = e;
-                result.Clear();
-            }
-
-            // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
-            if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
-            retries++;
-            Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
-                Classify(failure).Type, failure.Message);
-        }
-
-        if (failure is not null)
-        {
-            var (type, message) = Classify(failure);
-            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure)), (failure, type));
-            if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
-            {
-                // Nobody to tell: the work is retried or dead-lettered, never dropped.
-                var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
-                    retries, IsRetryable(failure) && !_service.Ordered, type, message);
-                if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
-                {
-                    // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
-                    await Task.Delay(HandOffRetryPause).ConfigureAwait(false);
-                    Guard(telemetry, static (t, _) => t.Stop(), 0);
-                    return false;
-                }
-            }
-            else
-            {
-                ErrorBody.Write(result, type, message, _options.IncludeExceptionDetails && IsRetryable(failure) ? failure.ToString() : null);
-            }
-        }
-
-        // A request whose channel the broker closed is back in the queue and will be answered from there.
-        if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen)
-        {
-            await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
-        }
-
-        Guard(telemetry, static (t, _) => t.Stop(), 0);
-        Interlocked.Increment(ref _served);
-        return true;
-    }
-
-    private static readonly TimeSpan HandOffRetryPause = TimeSpan.FromSeconds(1);
-
-    /// <summary>Whether trying again could help: the handler threw, as opposed to input that can never succeed.</summary>
-    private static bool IsRetryable(Exception e) => e is not ErrorReply and not RpcBadRequestException;
-
-    /// <summary>The checks before a request runs; each failure is an error reply with its documented type.</summary>
-    private RpcMethodDescriptor Accept(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
-    {
-        if (body.Length > _options.MaxRequestBodySize)
-        {
-            throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                $"The request body is {body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
-        }
-
-        var method = ResolveMethod(properties.Type);
-        if (WireContract.ReadDeadline(properties.Headers) is long deadline)
-        {
-            long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
-            if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
-            {
-                throw new ErrorReply(WireContract.ErrorTypes.DeadlineExceeded,
-                    $"The request arrived {lateBy} ms after its caller's deadline; it was not run.");
-            }
-        }
-
-        if (!WireContract.IsAcceptedContentType(properties.ContentType))
-        {
-            throw new ErrorReply(WireContract.ErrorTypes.UnsupportedContentType,
-                $"Content type '{properties.ContentType}' is not supported; send application/json.");
-        }
-
-        return method;
-    }
-
-    /// <summary>Telemetry that throws (a listener, a log provider) must not cost the caller its reply or the server its ack.</summary>
-    private Diagnostics.ServerCallTelemetry? StartTelemetry(IReadOnlyBasicProperties properties, bool redelivered, int bodySize)
-    {
-        try
-        {
-            return new Diagnostics.ServerCallTelemetry(_options, _service, _queue, properties, redelivered, bodySize);
-        }
-        catch (Exception)
-        {
-            return null;
-        }
-    }
-
-    private static void Guard<TState>(Diagnostics.ServerCallTelemetry? telemetry, Action<Diagnostics.ServerCallTelemetry, TState> action, TState state)
-    {
-        if (telemetry is null) return;
-        try
-        {
-            action(telemetry, state);
-        }
-        catch (Exception)
-        {
-        }
-    }
-
-    private RpcMethodDescriptor ResolveMethod(string? type)
-    {
-        if (string.IsNullOrEmpty(type))
-        {
-            if (_service.Methods.Count == 1) return _service.Methods[0];
-            throw new ErrorReply(WireContract.ErrorTypes.UnknownMethod,
-                $"The request has no 'type' property and service {_service.Name} has {_service.Methods.Count} methods ({MethodNames()}); set 'type' to one of them.");
-        }
-
-        return _service.FindMethod(type)
-            ?? throw new ErrorReply(WireContract.ErrorTypes.UnknownMethod, $"Service {_service.Name} has no method '{type}'; it has {MethodNames()}.");
-    }
-
-    private string MethodNames()
-    {
-        var names = new List<string>(_service.Methods.Count);
-        foreach (var m in _service.Methods) names.Add(m.WireName);
-        return string.Join(", ", names);
-    }
-
-    private static (string Type, string Message) Classify(Exception e) => e switch
-    {
-        ErrorReply reply => (reply.Type, reply.Message),
-        RpcBadRequestException bad => (WireContract.ErrorTypes.BadRequest, bad.Message),
-        RpcResultSerializationException failed => (WireContract.ErrorTypes.ServerError, failed.Message),
-        _ => (e.GetType().FullName ?? e.GetType().Name, e.Message),
-    };
-
-    /// <summary>
-    /// Sets <see cref="RpcContext.Current"/> for the handler only. The change lives in this method's execution
-    /// context, which ends with it: the caller never sees it, so nothing has to set it back.
-    /// </summary>
-    private async ValueTask InvokeAsync(RpcServerCall call)
-    {
-        RpcContext.Current = call.Context;
-        await _invoke(call).ConfigureAwait(false);
-    }
-
-    private async ValueTask PublishReplyAsync(string replyTo, string? correlationId, bool isError, ReadOnlyMemory<byte> body)
-    {
-        var properties = new BasicProperties
-        {
-            CorrelationId = correlationId,
-            ContentType = WireContract.JsonContentType,
-        };
-        // Only an error says so: a reply without the header is a success (as from a plain server), and a success
-        // without a header table is less for this server, the broker and the caller to encode and decode.
-        if (isError) properties.Headers = new Dictionary<string, object?>(1) { [WireContract.StatusHeader] = WireContract.StatusError };
-        try
-        {
-            // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
-            await _channel.Channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsChannelGone(e))
-        {
-            // The request went with its channel: the broker redelivers it.
-        }
-    }
-
     /// <summary>The failures that mean the channel is gone, taking its unsettled deliveries with it (the broker redelivers them).</summary>
     internal static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
 
@@ -484,6 +255,7 @@ public sealed class RpcServer : IAsyncDisposable
         }
         finally
         {
+            if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
             await _channel.DisposeAsync().ConfigureAwait(false);
             await _failedWork.CloseAsync().ConfigureAwait(false);
             if (OwnsQueue) await EventTopology.DeleteQuietlyAsync(_connection, _queue).ConfigureAwait(false);

@@ -33,6 +33,8 @@ public sealed class RpcServerCall
         _serverStopping = serverStopping;
     }
 
+    private int _cancelledByCaller;
+
     /// <summary>The method being called.</summary>
     public RpcMethodDescriptor Method { get; }
 
@@ -43,28 +45,57 @@ public sealed class RpcServerCall
     public string RoutingKey { get; }
 
     /// <summary>
-    /// Cancelled when the caller's deadline passes (<see cref="RpcContext.Deadline"/>), and when the server stops and
-    /// the call did not finish within the drain timeout.
+    /// Cancelled when the caller's deadline passes (<see cref="RpcContext.Deadline"/>), when the caller cancels the
+    /// call (its token or its timeout, sent on the control path), and when the server stops and the call did not
+    /// finish within the drain timeout.
     /// </summary>
     /// <remarks>
     /// Made on first read: only handlers that take a <see cref="System.Threading.CancellationToken"/> pay for the
     /// linked source and its timer.
     /// </remarks>
-    public CancellationToken CancellationToken => _deadlineSource is { } source ? source.Token : CreateToken();
+    public CancellationToken CancellationToken => Volatile.Read(ref _deadlineSource) is { } source ? source.Token : CreateToken();
 
     private CancellationToken CreateToken()
     {
-        if (Context.Deadline is not { } deadline) return _serverStopping;
+        // Always a source of our own (even without a deadline): a cancel from the caller must be able to fire it.
         var source = CancellationTokenSource.CreateLinkedTokenSource(_serverStopping);
-        var remaining = deadline - DateTimeOffset.UtcNow;
-        if (remaining <= TimeSpan.Zero) source.Cancel();
-        else source.CancelAfter(remaining);
-        _deadlineSource = source;
+        if (Interlocked.CompareExchange(ref _deadlineSource, source, null) is { } existing)
+        {
+            source.Dispose();
+            return existing.Token;
+        }
+
+        if (Context.Deadline is { } deadline)
+        {
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            if (remaining <= TimeSpan.Zero) source.Cancel();
+            else source.CancelAfter(remaining);
+        }
+
+        // A cancel that came before the source existed set the flag; one that comes after sees the source.
+        if (Volatile.Read(ref _cancelledByCaller) != 0) source.Cancel();
         return source.Token;
     }
 
-    /// <summary>The call is over: its deadline timer, if one was made, is released.</summary>
-    internal void Complete() => _deadlineSource?.Dispose();
+    /// <summary>The caller gave up: fires the handler's token (now, or as soon as the handler asks for it).</summary>
+    internal void CancelByCaller()
+    {
+        Interlocked.Exchange(ref _cancelledByCaller, 1);
+        try
+        {
+            Volatile.Read(ref _deadlineSource)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call finished meanwhile.
+        }
+    }
+
+    /// <summary>Whether the caller cancelled this call.</summary>
+    internal bool CancelledByCaller => Volatile.Read(ref _cancelledByCaller) != 0;
+
+    /// <summary>The call is over: its linked source and deadline timer, if one was made, are released.</summary>
+    internal void Complete() => Volatile.Read(ref _deadlineSource)?.Dispose();
 
     /// <summary>Reads a required argument.</summary>
     public T ReadArgument<T>(int index) => _body.Read(index, GetTypeInfo<T>(), hasDefault: false, default!);

@@ -5,13 +5,18 @@ using System.Text.Json;
 
 namespace RpcGen.Wire;
 
-/// <summary>Reads and writes the error reply body <c>{"type": ..., "message": ..., "detail": ...}</c>.</summary>
+/// <summary>
+/// Reads and writes the error reply body <c>{"type": ..., "message": ..., "detail": ..., "data": {...}}</c>; <c>data</c>
+/// carries a declared fault's properties.
+/// </summary>
 internal static class ErrorBody
 {
+    // Error text is read by people and plain clients, not embedded in HTML: keep quotes and accents readable.
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void Write(IBufferWriter<byte> output, string type, string message, string? detail)
     {
-        // Error text is read by people and plain clients, not embedded in HTML: keep quotes and accents readable.
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var writer = new Utf8JsonWriter(output, s_writerOptions);
         writer.WriteStartObject();
         writer.WriteString(WireContract.ErrorTypeField, type);
         writer.WriteString(WireContract.ErrorMessageField, message);
@@ -19,9 +24,28 @@ internal static class ErrorBody
         writer.WriteEndObject();
     }
 
-    /// <summary>Never throws: a malformed error body still becomes an error the caller can read.</summary>
-    public static (string Type, string Message, string? Detail) Read(ReadOnlySpan<byte> body)
+    /// <summary>Writes a declared fault: its type, message and a <c>data</c> object of its properties. Throws when a property cannot be serialised.</summary>
+    public static void WriteFault(IBufferWriter<byte> output, RpcFaultDescriptor fault, Exception exception, JsonSerializerOptions json, string? detail)
     {
+        using var writer = new Utf8JsonWriter(output, s_writerOptions);
+        writer.WriteStartObject();
+        writer.WriteString(WireContract.ErrorTypeField, fault.WireType);
+        writer.WriteString(WireContract.ErrorMessageField, exception.Message);
+        if (detail is not null) writer.WriteString(WireContract.ErrorDetailField, detail);
+        writer.WritePropertyName(WireContract.ErrorDataField);
+        writer.WriteStartObject();
+        fault.Write(new RpcFaultWriter(writer, json), exception);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Never throws: a malformed error body still becomes an error the caller can read.</summary>
+    public static (string Type, string Message, string? Detail) Read(ReadOnlySpan<byte> body) => Read(body, out _);
+
+    /// <summary>As <see cref="Read(ReadOnlySpan{byte})"/>, and where the <c>data</c> object is in the body (length 0 when absent).</summary>
+    public static (string Type, string Message, string? Detail) Read(ReadOnlySpan<byte> body, out (int Start, int Length) data)
+    {
+        data = default;
         string? type = null, message = null, detail = null;
         try
         {
@@ -33,7 +57,12 @@ internal static class ErrorBody
                     var name = reader.GetString();
                     reader.Read();
                     var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    {
+                        int start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        if (name == WireContract.ErrorDataField) data = (start, (int)reader.BytesConsumed - start);
+                    }
                     switch (name)
                     {
                         case WireContract.ErrorTypeField: type = value; break;
@@ -45,6 +74,7 @@ internal static class ErrorBody
         }
         catch (JsonException)
         {
+            data = default;
         }
 
         if (type is null && message is null)

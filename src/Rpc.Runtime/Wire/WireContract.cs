@@ -38,6 +38,21 @@ internal static class WireContract
     public const string DeadlineHeader = "rpc-deadline";
 
     /// <summary>
+    /// Where a service's control messages go: a fanout exchange <c>rpc-control.{queue}</c> that every server of the
+    /// service binds with an exclusive, auto-delete queue of its own. A cancel is one message to it.
+    /// </summary>
+    public const string ControlExchangePrefix = "rpc-control.";
+
+    /// <summary>The <c>type</c> of a control message that cancels the call with its <c>correlation_id</c>.</summary>
+    public const string CancelMessageType = "cancel";
+
+    public static string ControlExchangeFor(string queue) => ControlExchangePrefix + queue;
+
+    /// <summary>Header names the runtime owns: a caller's own headers (RpcCallOptions.Headers) may not use them.</summary>
+    public static bool IsReservedHeader(string name) =>
+        name.StartsWith("rpc-", StringComparison.Ordinal) || name == TraceParentHeader || name == TraceStateHeader;
+
+    /// <summary>
     /// Header on a one-way request or event that RpcGen put back in its queue after a handler failed: how many times
     /// it has been retried so far. Absent means a first delivery. Counted by RpcGen rather than the broker because
     /// classic queues do not count redeliveries.
@@ -61,6 +76,9 @@ internal static class WireContract
     public const string ErrorMessageField = "message";
     public const string ErrorDetailField = "detail";
 
+    /// <summary>Error body field of a declared fault (<see cref="RpcFaultAttribute"/>): an object of the exception's public properties.</summary>
+    public const string ErrorDataField = "data";
+
     /// <summary>Error types the runtime itself produces; handler exceptions use the exception's type name instead.</summary>
     public static class ErrorTypes
     {
@@ -78,6 +96,9 @@ internal static class WireContract
 
         /// <summary>The request arrived after its caller's deadline; it was not run.</summary>
         public const string DeadlineExceeded = "rpc:deadline-exceeded";
+
+        /// <summary>The caller cancelled the call (a control message) before a server ran it; it was not run.</summary>
+        public const string Cancelled = "rpc:cancelled";
 
         /// <summary>The handler ran but its result could not be serialised.</summary>
         public const string ServerError = "rpc:server-error";

@@ -165,7 +165,7 @@ public sealed class NodeLossTests
                 await ledger.RecordAsync(id);
                 confirmed.Enqueue(id);
             }
-            catch (RpcException e)
+            catch (Exception e) when (e is RpcException or RpcTimeoutException)
             {
                 failures.Enqueue(e.GetType().Name);
                 await Task.Delay(50);

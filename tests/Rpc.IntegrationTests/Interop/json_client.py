@@ -6,7 +6,8 @@ usage: json_client.py [--amqp URL] [--timeout SECONDS] QUEUE METHOD BODY [METHOD
   METHOD  the method's wire name, sent as `type` ("-" sends no `type`: fine for a service with one method)
   BODY    the request body as is: "" for no argument, the JSON value of a single argument (42, "text", [1, 2]),
           or a JSON object of named arguments ({"a": 1, "b": 2})
-Prints one JSON line per call: {"ok": true, "result": ...} or {"ok": false, "type": ..., "message": ...}.
+Prints one JSON line per call: {"ok": true, "result": ...} or {"ok": false, "type": ..., "message": ...}, plus
+"data" when the error is a fault the method declares ([RpcFault]): the exception's properties by name.
 Exit code 0 when every call was answered (successfully or not), 1 when one was not answered in time.
 """
 import argparse
@@ -22,10 +23,12 @@ import pika
 class RemoteError(Exception):
     """The server answered with rpc-status: error."""
 
-    def __init__(self, error_type, message):
+    def __init__(self, error_type, message, data=None):
         super().__init__(f"{error_type}: {message}")
         self.type = error_type
         self.message = message
+        # A declared fault ([RpcFault]) carries its exception's public properties, e.g. {"Sku": "pear", "Available": 5}.
+        self.data = data
 
 
 class RpcClient:
@@ -71,7 +74,7 @@ class RpcClient:
         properties, reply = self.replies.pop(correlation_id)
         if (properties.headers or {}).get("rpc-status") == "error":
             error = json.loads(reply)
-            raise RemoteError(error["type"], error["message"])
+            raise RemoteError(error["type"], error["message"], error.get("data"))
         return json.loads(reply) if reply else None
 
     def close(self):
@@ -95,7 +98,10 @@ def main():
                 result = client.call(None if method == "-" else method, body.encode("utf-8"), args.timeout)
                 print(json.dumps({"ok": True, "result": result}), flush=True)
             except RemoteError as e:
-                print(json.dumps({"ok": False, "type": e.type, "message": e.message}), flush=True)
+                failure = {"ok": False, "type": e.type, "message": e.message}
+                if e.data is not None:
+                    failure["data"] = e.data
+                print(json.dumps(failure), flush=True)
     except TimeoutError as e:
         print(e, file=sys.stderr)
         return 1

@@ -90,7 +90,7 @@ public sealed class BrokerRestartTests
             {
                 result = await work.DoAsync(100, 0);
             }
-            catch (RpcException)
+            catch (Exception e) when (e is RpcException or TimeoutException)
             {
                 await Task.Delay(100);
             }

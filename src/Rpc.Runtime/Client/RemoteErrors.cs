@@ -1,0 +1,34 @@
+using System;
+using System.Text.Json;
+using RpcGen.Wire;
+
+namespace RpcGen.Client;
+
+/// <summary>
+/// Turns an error reply into the exception the caller sees: a fault the method declares (<see cref="RpcFaultAttribute"/>)
+/// as that exception, anything else as <see cref="RpcRemoteException"/>. The reply's <c>type</c> only selects among the
+/// declared faults; no other type is ever named or built from a reply.
+/// </summary>
+internal static class RemoteErrors
+{
+    public static Exception ToException(RpcMethodDescriptor method, ReadOnlySpan<byte> body, JsonSerializerOptions? json)
+    {
+        var (type, message, detail) = ErrorBody.Read(body, out var data);
+        if (json is not null && RpcFaultDescriptor.Find(method, type) is { } fault)
+        {
+            try
+            {
+                using var document = data.Length == 0 ? null : JsonDocument.Parse(body.Slice(data.Start, data.Length).ToArray());
+                return fault.Read(new RpcFaultReader(document?.RootElement.Clone() ?? default, message, json));
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
+            {
+                // A declared fault whose data this client cannot read (contracts out of step) still says what happened.
+                return new RpcRemoteException(method.Service.Name, method.WireName, type,
+                    message + $" (declared fault {fault.WireType}, but its data could not be read: {e.Message})", detail);
+            }
+        }
+
+        return new RpcRemoteException(method.Service.Name, method.WireName, type, message, detail);
+    }
+}

@@ -1,0 +1,161 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace RpcGen.Client;
+
+/// <summary>
+/// Fails fast a call to a queue nobody consumes. Only a call that has waited <see cref="RpcOptions.ServerCheckDelay"/>
+/// without a reply asks (from the timeout sweep): one passive declare per queue on a channel of its own, whose answer
+/// (exists, consumer count, ready messages) all calls to that queue waiting meanwhile share and which is reused for half a second.
+/// A call answered in time never reaches this class, so the hot path pays nothing.
+/// </summary>
+internal sealed class ServerAvailability
+{
+    private const long ReuseMs = 500;
+
+    private readonly IConnection _connection;
+    private readonly PendingCalls _pending;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, QueueCheck> _checks = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _channelGate = new(1, 1);
+    private IChannel? _channel;
+    private long _probes;
+
+    public ServerAvailability(IConnection connection, PendingCalls pending)
+    {
+        _connection = connection;
+        _pending = pending;
+    }
+
+    /// <summary>Passive declares sent so far (for tests and the performance notes).</summary>
+    public long Probes => Interlocked.Read(ref _probes);
+
+    /// <summary>Called by the sweep; never blocks it.</summary>
+    public void CheckDue(PendingCall call)
+    {
+        QueueCheck? check;
+        lock (_gate)
+        {
+            if (!_checks.TryGetValue(call.Queue, out check)) _checks[call.Queue] = check = new QueueCheck();
+            if (check.Result is { } known && Environment.TickCount64 - check.CheckedAt < ReuseMs)
+            {
+                Apply(call, known);
+                return;
+            }
+
+            check.Waiting.Add(call);
+            if (check.Running) return;
+            check.Running = true;
+        }
+
+        _ = RunAsync(call.Queue, check);
+    }
+
+    private async Task RunAsync(string queue, QueueCheck check)
+    {
+        var result = await ProbeAsync(queue).ConfigureAwait(false);
+        List<PendingCall> waiting;
+        lock (_gate)
+        {
+            check.Result = result;
+            check.CheckedAt = Environment.TickCount64;
+            check.Running = false;
+            waiting = check.Waiting;
+            check.Waiting = new List<PendingCall>();
+        }
+
+        if (result is { } known)
+        {
+            foreach (var call in waiting) Apply(call, known);
+        }
+    }
+
+    private void Apply(PendingCall call, (bool Exists, uint Consumers, uint Ready) state)
+    {
+        // No consumer but nothing ready either: the request was delivered and a server still runs it (one draining
+        // on dispose has cancelled its consumer but answers what it holds), so it is not a service nobody runs.
+        if (state.Exists && (state.Consumers > 0 || state.Ready == 0))
+        {
+            call.SawNoConsumer = false;
+            return;
+        }
+
+        // A queue without consumers for a moment (a quorum queue electing a new leader, servers reconnecting after a
+        // node loss) is not a service nobody runs: only a second answer, half a second later, fails the call.
+        if (state.Exists && !call.SawNoConsumer)
+        {
+            call.SawNoConsumer = true;
+            call.CheckAt = Environment.TickCount64 + ReuseMs;
+            return;
+        }
+
+        _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue, queueExists: state.Exists));
+    }
+
+    /// <summary>Null when the broker could not be asked (connection down): the call keeps waiting for its timeout.</summary>
+    private async Task<(bool Exists, uint Consumers, uint Ready)?> ProbeAsync(string queue)
+    {
+        await _channelGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_channel is { IsClosed: true } closed)
+            {
+                closed.Dispose();
+                _channel = null;
+            }
+
+            _channel ??= await _connection.CreateChannelAsync().ConfigureAwait(false);
+            Interlocked.Increment(ref _probes);
+            var ok = await _channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
+            return (true, ok.ConsumerCount, ok.MessageCount);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            // A passive declare of a missing queue closes the channel; the next probe opens another.
+            return (false, 0, 0);
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException or TimeoutException)
+        {
+            return null;
+        }
+        finally
+        {
+            _channelGate.Release();
+        }
+    }
+
+    public async ValueTask CloseAsync()
+    {
+        await _channelGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_channel is null) return;
+            try
+            {
+                await _channel.CloseAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+            {
+            }
+
+            _channel.Dispose();
+            _channel = null;
+        }
+        finally
+        {
+            _channelGate.Release();
+        }
+    }
+
+    private sealed class QueueCheck
+    {
+        public List<PendingCall> Waiting = new();
+        public (bool Exists, uint Consumers, uint Ready)? Result;
+        public long CheckedAt;
+        public bool Running;
+    }
+}

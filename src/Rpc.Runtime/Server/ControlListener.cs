@@ -1,0 +1,75 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
+using RpcGen.Transport;
+using RpcGen.Wire;
+
+namespace RpcGen.Server;
+
+/// <summary>
+/// One server's end of its service's control path: an exclusive, auto-delete, server-named queue bound to the fanout
+/// exchange <c>rpc-control.{queue}</c>, so every server of the service hears every control message (a caller cannot
+/// know which server took its request). It hands each cancel to <see cref="RunningCalls"/>. It has a channel of its own:
+/// on the request channel a cancel would queue behind the very handlers it is meant to stop, as dispatch concurrency
+/// equals prefetch. Streaming's credit and cancel messages are meant to reuse it (message <c>type</c> tells them apart).
+/// </summary>
+/// <remarks>
+/// The channel lives in a <see cref="ChannelHolder"/> like the server's own: connection recovery restores it (queue,
+/// binding and consumer, through topology recovery), and a channel the broker closes is rebuilt with a fresh queue.
+/// Cancels published while the listener is down are lost; the call's deadline still ends the handler.
+/// </remarks>
+internal sealed class ControlListener
+{
+    private readonly RunningCalls _calls;
+    private readonly string _exchange;
+    private ChannelHolder _channel = null!;
+
+    private ControlListener(RunningCalls calls, string exchange)
+    {
+        _calls = calls;
+        _exchange = exchange;
+    }
+
+    public static async Task<ControlListener> StartAsync(IConnection connection, string serviceQueue, RunningCalls calls, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var listener = new ControlListener(calls, WireContract.ControlExchangeFor(serviceQueue));
+        listener._channel = await ChannelHolder.CreateAsync(connection,
+            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
+            listener.SetUpAsync, $"control channel of queue '{serviceQueue}'", logger, cancellationToken).ConfigureAwait(false);
+        return listener;
+    }
+
+    /// <summary>The first channel and each rebuilt one: the exchange, a queue of its own bound to it, the consumer.</summary>
+    private async Task SetUpAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        await ControlExchange.DeclareAsync(channel, _exchange).ConfigureAwait(false);
+        var queue = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueBindAsync(queue.QueueName, _exchange, string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, new Consumer(channel, _calls), cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask CloseAsync() => _channel.DisposeAsync();
+
+    private sealed class Consumer : AsyncDefaultBasicConsumer
+    {
+        private readonly RunningCalls _calls;
+
+        public Consumer(IChannel channel, RunningCalls calls) : base(channel) => _calls = calls;
+
+        public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
+            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+        {
+            // Anything else (a type a newer peer sends) is ignored: control messages are advisory.
+            if (properties.Type == WireContract.CancelMessageType && !string.IsNullOrEmpty(properties.CorrelationId))
+            {
+                _calls.Cancel(properties.CorrelationId!, properties.UserId, WireContract.ReadDeadline(properties.Headers));
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+}

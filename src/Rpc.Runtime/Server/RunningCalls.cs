@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading;
+
+namespace RpcGen.Server;
+
+/// <summary>
+/// The calls one server is running, by correlation id, so a cancel from the control path fires the right handler's
+/// token; and the cancels for calls it has not received yet, remembered until the call's deadline, so a request
+/// cancelled while still in the queue is refused unrun when it arrives. A cancel counts only when it comes from the
+/// caller's user (RabbitMQ checks the <c>user_id</c> of both against the publishing connection).
+/// </summary>
+internal sealed class RunningCalls
+{
+    // Without a deadline on the cancel, remember it this long; at most this many remembered at once.
+    private const long DefaultMemoryMs = 60_000;
+    private const int MaxRemembered = 100_000;
+
+    private readonly ConcurrentDictionary<string, RpcServerCall> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long ForgetAt, string? UserId)> _early = new(StringComparer.Ordinal);
+    private long _cancelled;
+
+    /// <summary>Handlers whose token a caller's cancel fired, and queued requests refused because of one.</summary>
+    public long CancelledCount => Interlocked.Read(ref _cancelled);
+
+    /// <summary>True when the caller cancelled this request before it arrived: do not run it.</summary>
+    public bool WasCancelled(string? correlationId, string? userId)
+    {
+        if (correlationId is null || _early.IsEmpty) return false;
+        if (!_early.TryRemove(correlationId, out var cancel)) return false;
+        if (!SameCaller(cancel.UserId, userId)) return false;
+        Interlocked.Increment(ref _cancelled);
+        return true;
+    }
+
+    /// <summary>Registers a call while its handler runs; returns false when it cannot be cancelled (no correlation id, or a duplicate).</summary>
+    public bool Track(RpcServerCall call)
+    {
+        var correlationId = call.Context.CorrelationId;
+        if (correlationId is null || !_running.TryAdd(correlationId, call)) return false;
+        // A cancel that arrived between the check above and now sits in the early set.
+        if (!_early.IsEmpty && _early.TryRemove(correlationId, out var cancel) && SameCaller(cancel.UserId, call.Context.UserId))
+        {
+            Interlocked.Increment(ref _cancelled);
+            call.CancelByCaller();
+        }
+
+        return true;
+    }
+
+    public void Untrack(RpcServerCall call) => _running.TryRemove(new(call.Context.CorrelationId!, call));
+
+    public void Cancel(string correlationId, string? userId, long? deadline)
+    {
+        if (_running.TryGetValue(correlationId, out var call))
+        {
+            if (!SameCaller(userId, call.Context.UserId)) return;
+            Interlocked.Increment(ref _cancelled);
+            call.CancelByCaller();
+            return;
+        }
+
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (_early.Count >= 1000) Forget(now);
+        if (_early.Count >= MaxRemembered) return;
+        _early[correlationId] = (deadline ?? now + DefaultMemoryMs, userId);
+    }
+
+    private void Forget(long now)
+    {
+        foreach (var entry in _early)
+        {
+            if (entry.Value.ForgetAt < now) _early.TryRemove(entry);
+        }
+    }
+
+    /// <summary>A request without user_id (a plain client) may be cancelled by anyone who knows its correlation id.</summary>
+    private static bool SameCaller(string? cancelUser, string? requestUser) => requestUser is null || string.Equals(cancelUser, requestUser, StringComparison.Ordinal);
+}

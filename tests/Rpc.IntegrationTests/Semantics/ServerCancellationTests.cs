@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using RpcGen.IntegrationTests.Infrastructure;
+using RpcGen.IntegrationTests.Interop;
+using RpcGen.IntegrationTests.Shapes.Faults;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RpcGen.IntegrationTests.Semantics;
+
+/// <summary>A caller that gives up (token or timeout) stops the server's work: the control path of docs/wire-format.md.</summary>
+[Collection(SemanticsCollection.Name)]
+public sealed class ServerCancellationTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public ServerCancellationTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public async Task A_cancelled_call_fires_the_handler_token_on_whichever_of_three_servers_on_three_connections_runs_it()
+    {
+        await using var broker = new TestBroker();
+        var shops = new List<Shop>();
+        for (int i = 0; i < 3; i++)
+        {
+            var shop = new Shop();
+            shops.Add(shop);
+            // Prefetch 1: nine calls spread over the three servers, three at a time, each server running one.
+            await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Prefetch = 1), shop);
+        }
+
+        var client = (await broker.ConnectAsync()).CreateClient<IShop>();
+        var latencies = new List<double>();
+        for (int round = 0; round < 3; round++)
+        {
+            var cancels = Enumerable.Range(0, 3).Select(_ => new CancellationTokenSource()).ToArray();
+            int before = shops.Sum(s => s.Holds.Count);
+            var calls = cancels.Select(c => client.WaitAsync(30_000, c.Token)).ToArray();
+            await Wait.UntilAsync(() => shops.Sum(s => Volatile.Read(ref s.Started)) >= 3 * (round + 1), "three handlers started");
+            var cancelledAt = Stopwatch.StartNew();
+            foreach (var cancel in cancels) cancel.Cancel();
+            foreach (var call in calls) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+            await Wait.UntilAsync(() => shops.Sum(s => s.Holds.Count) == before + 3, "every handler's token fired", seconds: 10);
+            latencies.Add(cancelledAt.Elapsed.TotalMilliseconds);
+        }
+
+        // Every server ran (and had cancelled) some of the calls.
+        Assert.All(shops, s => Assert.NotEmpty(s.Holds));
+        Assert.All(shops.SelectMany(s => s.Holds), h => Assert.True(h.TokenFired));
+        _output.WriteLine("cancel to last handler token fired (ms): " + string.Join(", ", latencies.Select(l => l.ToString("0"))));
+        // The bound is 250 ms per handler; this measures the slowest of three, so twice that, and then some for CI.
+        Assert.All(latencies, l => Assert.True(l < 1000, $"a handler's token fired {l:0} ms after the cancel"));
+    }
+
+    [Fact]
+    public async Task A_call_that_times_out_fires_the_handler_token()
+    {
+        await using var broker = new TestBroker();
+        var shop = new Shop();
+        await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+        var client = (await broker.ConnectAsync()).CreateClient<IShop>();
+
+        // [RpcMethod(TimeoutMilliseconds = 400)], the handler would wait 30 s.
+        await Assert.ThrowsAsync<RpcTimeoutException>(() => client.HoldAsync(30_000));
+        await Wait.UntilAsync(() => !shop.Holds.IsEmpty, "the handler's token fired", seconds: 5);
+        var hold = Assert.Single(shop.Holds);
+        Assert.True(hold.TokenFired);
+        _output.WriteLine($"handler ran {hold.After.TotalMilliseconds:0} ms before its token fired");
+        Assert.True(hold.After < TimeSpan.FromSeconds(2), $"the handler ran {hold.After}");
+        // Whichever comes first fires it: the server's own deadline timer (RpcContext.Deadline) or the caller's cancel
+        // on the control path; the control path alone is pinned by the cancellation test above.
+    }
+
+    [Fact]
+    public async Task A_request_cancelled_while_still_queued_is_never_run()
+    {
+        await using var broker = new TestBroker();
+        var shop = new Shop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Prefetch = 1), shop);
+        var client = (await broker.ConnectAsync()).CreateClient<IShop>();
+
+        // The first call holds the only slot; the second waits in the queue and is cancelled there.
+        using var first = new CancellationTokenSource();
+        var busy = client.WaitAsync(1500, first.Token);
+        await Wait.UntilAsync(() => Volatile.Read(ref shop.Started) == 1, "the first call started");
+        using var second = new CancellationTokenSource();
+        var queued = client.WaitAsync(10, second.Token);
+        await Wait.UntilAsync(async () => await RawAmqp.ReadyMessagesAsync(broker.QueueName("shop")) == 1, "the second request is queued");
+        second.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+
+        Assert.Equal(1500, await busy);
+        // The queued request reaches the server once the slot is free, and is refused unrun.
+        await Wait.UntilAsync(() => server.Served == 2, "the queued request was settled");
+        Assert.Equal(1, Volatile.Read(ref shop.Started));
+        Assert.Equal(1, server.CancelledByCallers);
+    }
+
+    [Fact]
+    public async Task A_cancel_from_another_user_is_ignored()
+    {
+        await using var broker = new TestBroker();
+        var shop = new Shop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+        await using var peer = await RawAmqp.ConnectAsync();
+        var call = peer.CallAsync(broker.QueueName("shop"), "1500", type: "Wait", headers: null);
+        await Wait.UntilAsync(() => Volatile.Read(ref shop.Started) == 1, "the call started");
+
+        // The peer's request had no user_id, so anyone may cancel it; a cancel naming the wrong correlation id does nothing.
+        await peer.Channel.BasicPublishAsync("rpc-control." + broker.QueueName("shop"), "", false,
+            new RabbitMQ.Client.BasicProperties { Type = "cancel", CorrelationId = "not-this-one" }, ReadOnlyMemory<byte>.Empty);
+        var reply = await call;
+        Assert.Equal("1500", System.Text.Encoding.UTF8.GetString(reply.Body));
+        Assert.False(Assert.Single(shop.Holds).TokenFired);
+        Assert.Equal(0, server.CancelledByCallers);
+    }
+}
+
+/// <summary>The cancel_client.py example of docs/wire-format.md cancels an RpcGen server's work with nothing but pika.</summary>
+[Collection(SemanticsCollection.Name)]
+public sealed class PikaCancelTests
+{
+    [Fact]
+    public async Task A_pika_client_cancels_a_call_and_the_handler_token_fires()
+    {
+        await using var broker = new TestBroker();
+        var shop = new Shop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+
+        var lines = await PythonScript.RunAsync(TimeSpan.FromSeconds(60), "cancel_client.py",
+            "--amqp", TestBroker.Uri.ToString(), "--after", "0.5", broker.QueueName("shop"), "Wait", "30000");
+
+        var hold = Assert.Single(shop.Holds);
+        Assert.True(hold.TokenFired);
+        Assert.True(hold.After < TimeSpan.FromSeconds(10), $"the handler ran {hold.After}");
+        Assert.Equal(1, server.CancelledByCallers);
+        // The handler ended by its token: the reply is its exception, an error the pika client reads.
+        Assert.Contains("\"ok\": false", Assert.Single(lines));
+        Assert.Contains("Canceled", lines[0]);
+    }
+}
