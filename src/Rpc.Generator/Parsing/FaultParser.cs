@@ -137,7 +137,7 @@ internal static class FaultParser
     }
 
     private static FaultProperty Model(IPropertySymbol property) =>
-        new(property.Name, property.Type.ToDisplayString(SymbolFormats.Type), property.Type.ToDisplayString(SymbolFormats.TypeOf));
+        new(property.Name, property.Type.ToDisplayString(SymbolFormats.Type), SymbolFormats.TypeOf(property.Type));
 
     private static bool DerivesFromException(INamedTypeSymbol type)
     {

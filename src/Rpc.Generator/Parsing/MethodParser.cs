@@ -99,13 +99,13 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType,
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.TaskOfT))
             {
                 return new ReturnShape(ReturnKind.TaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
-                    generic.TypeArguments[0].ToDisplayString(SymbolFormats.TypeOf));
+                    SymbolFormats.TypeOf(generic.TypeArguments[0]));
             }
 
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.ValueTaskOfT))
             {
                 return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
-                    generic.TypeArguments[0].ToDisplayString(SymbolFormats.TypeOf));
+                    SymbolFormats.TypeOf(generic.TypeArguments[0]));
             }
         }
 

@@ -4,7 +4,8 @@ namespace RpcGen.IntegrationTests.Interop;
 [RpcService(Queue = "asyncapi-orders")]
 public interface IOrderDesk
 {
-    /// <summary>Two required parameters, an optional one and a record result.</summary>
+    /// <summary>Two required parameters, an optional one, a record result and a declared fault.</summary>
+    [RpcFault(typeof(QuoteRefusedException))]
     Task<Quote> QuoteAsync(string product, int quantity, bool express = false, CancellationToken cancellationToken = default);
 
     /// <summary>One record parameter, sent as the bare value.</summary>
@@ -24,6 +25,21 @@ public interface IOrderDesk
     Task NoteAsync(string text);
 }
 
+/// <summary>A declared fault: its properties travel in the error reply's data.</summary>
+public sealed class QuoteRefusedException : Exception
+{
+    public QuoteRefusedException(string product, int limit)
+        : base($"At most {limit} of {product} per quote.")
+    {
+        Product = product;
+        Limit = limit;
+    }
+
+    public string Product { get; }
+
+    public int Limit { get; }
+}
+
 public sealed record Quote(string Product, int Quantity, decimal Total, bool Express);
 
 public sealed record Basket(IReadOnlyList<string> Items, string? Owner);
@@ -33,7 +49,9 @@ public sealed record Category(string Name, Category? Child);
 public sealed class OrderDesk : IOrderDesk
 {
     public Task<Quote> QuoteAsync(string product, int quantity, bool express = false, CancellationToken cancellationToken = default) =>
-        Task.FromResult(new Quote(product, quantity, quantity * 1.25m + (express ? 5 : 0), express));
+        quantity > 100
+            ? throw new QuoteRefusedException(product, 100)
+            : Task.FromResult(new Quote(product, quantity, quantity * 1.25m + (express ? 5 : 0), express));
 
     public Task<int> CountAsync(Basket basket, CancellationToken cancellationToken = default) => Task.FromResult(basket.Items.Count);
 

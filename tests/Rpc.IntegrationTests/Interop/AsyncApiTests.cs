@@ -50,8 +50,12 @@ public sealed class AsyncApiTests
             Assert.Equal("$message.header#/reply_to", (string?)reply["address"]!["location"]);
             Assert.Same(channels["OrderDesk.reply"], Resolve(document, (string)reply["channel"]!["$ref"]!));
             var replies = reply["messages"]!.AsArray().Select(m => Resolve(document, (string)m!["$ref"]!)).ToList();
-            Assert.Equal(new[] { name + ".reply", "error" }, replies.Select(m => (string?)m["name"]));
-            Assert.Equal("error", (string?)replies[1]["headers"]!["properties"]!["rpc-status"]!["const"]);
+            // The result, any error, and the faults the method declares.
+            var expected = name == "Quote"
+                ? new[] { name + ".reply", "error", typeof(QuoteRefusedException).FullName }
+                : new[] { name + ".reply", "error" };
+            Assert.Equal(expected, replies.Select(m => (string?)m["name"]));
+            Assert.All(replies.Skip(1), m => Assert.Equal("error", (string?)m["headers"]!["properties"]!["rpc-status"]!["const"]));
         }
 
         // A client's view of the same contract sends where the server's receives.
@@ -87,6 +91,12 @@ public sealed class AsyncApiTests
         // The recursive type's self-reference points into its own schema, inside the document.
         Assert.Contains(References(schemas["Deepest.reply"]!), r => r.StartsWith("#/components/schemas/Deepest.reply", StringComparison.Ordinal));
         Assert.Equal(new[] { "type", "message" }, schemas["error"]!["required"]!.AsArray().Select(r => (string?)r));
+        // A declared fault: its type, and data with the exception's properties and their types.
+        var fault = schemas[typeof(QuoteRefusedException).FullName!]!;
+        Assert.Equal(typeof(QuoteRefusedException).FullName, (string?)fault["properties"]!["type"]!["const"]);
+        // (the exporter marks reference-type properties nullable unless the options respect nullable annotations)
+        Assert.Contains("string", fault["properties"]!["data"]!["properties"]!["Product"]!["type"]!.AsArray().Select(t => (string?)t));
+        Assert.Equal("integer", (string?)fault["properties"]!["data"]!["properties"]!["Limit"]!["type"]);
     }
 
     [Fact]
@@ -137,6 +147,13 @@ public sealed class AsyncApiTests
         var error = JsonNode.Parse(bad.Body);
         Assert.True(Evaluate(SchemaAt(document, "#/components/schemas/error"), error).IsValid, error!.ToJsonString());
         Assert.Equal("rpc:bad-request", (string?)error!["type"]);
+
+        // A declared fault's reply matches the fault's schema, data included.
+        var refused = await raw.CallAsync(quoteQueue, "{\"product\":\"pear\",\"quantity\":1000}", type: "Quote", contentType: "application/json");
+        Assert.Equal("error", refused.Headers["rpc-status"]);
+        var faultBody = JsonNode.Parse(refused.Body);
+        Assert.True(Evaluate(SchemaAt(document, "#/components/schemas/" + typeof(QuoteRefusedException).FullName), faultBody).IsValid, faultBody!.ToJsonString());
+        Assert.Equal(100, (int)faultBody!["data"]!["Limit"]!);
     }
 
     /// <summary>The node a local JSON Pointer reference (<c>#/a/b</c>) names in the document, through any chain of references.</summary>

@@ -62,6 +62,21 @@ internal sealed class AsyncApiDocumentBuilder
                 AddMessage(replyName, Message(replyName, method.WireName + " reply", "The result of " + _service.Name + "." + method.WireName + ".",
                     _schemas.Reply(method), messageType: null, headers: null));
                 replyMessages[replyName] = Ref("#/components/messages/" + Pointer.Escape(replyName));
+                var replyRefs = new JsonArray(
+                    Ref("#/channels/" + Pointer.Escape(_replyChannel) + "/messages/" + Pointer.Escape(replyName)),
+                    Ref("#/channels/" + Pointer.Escape(_replyChannel) + "/messages/" + ErrorMessageName));
+                foreach (var fault in method.Faults)
+                {
+                    // Faults are named by their wire type; a fault shared by several methods is one message.
+                    if (!_componentMessages.ContainsKey(fault.WireType))
+                    {
+                        AddMessage(fault.WireType, FaultMessage(method, fault));
+                        replyMessages[fault.WireType] = Ref("#/components/messages/" + Pointer.Escape(fault.WireType));
+                    }
+
+                    replyRefs.Add((JsonNode)Ref("#/channels/" + Pointer.Escape(_replyChannel) + "/messages/" + Pointer.Escape(fault.WireType)));
+                }
+
                 reply = new JsonObject
                 {
                     // RpcGen clients ask for direct reply-to; any queue a request names in reply_to gets the reply.
@@ -71,9 +86,7 @@ internal sealed class AsyncApiDocumentBuilder
                         ["location"] = "$message.header#/reply_to",
                     },
                     ["channel"] = Ref("#/channels/" + Pointer.Escape(_replyChannel)),
-                    ["messages"] = new JsonArray(
-                        Ref("#/channels/" + Pointer.Escape(_replyChannel) + "/messages/" + Pointer.Escape(replyName)),
-                        Ref("#/channels/" + Pointer.Escape(_replyChannel) + "/messages/" + ErrorMessageName)),
+                    ["messages"] = replyRefs,
                 };
             }
 
@@ -216,16 +229,34 @@ internal sealed class AsyncApiDocumentBuilder
             ["summary"] = "The reply to a request that failed: any method may answer with it instead of its result.",
             ["contentType"] = WireContract.JsonContentType,
             ["correlationId"] = Ref("#/components/correlationIds/correlation_id"),
-            ["headers"] = new JsonObject
-            {
-                ["type"] = "object",
-                ["properties"] = new JsonObject { [WireContract.StatusHeader] = new JsonObject { ["const"] = WireContract.StatusError } },
-                ["required"] = new JsonArray(WireContract.StatusHeader),
-            },
+            ["headers"] = ErrorHeaders(),
             ["payload"] = Ref("#/components/schemas/" + ErrorMessageName),
             ["bindings"] = new JsonObject { ["amqp"] = new JsonObject { ["bindingVersion"] = AmqpBindingVersion } },
         };
     }
+
+    private JsonObject FaultMessage(RpcMethodDescriptor method, RpcFaultDescriptor fault)
+    {
+        _componentSchemas[fault.WireType] = _schemas.Fault(method, fault);
+        return new JsonObject
+        {
+            ["name"] = fault.WireType,
+            ["title"] = "Fault " + fault.WireType,
+            ["summary"] = "A declared fault ([RpcFault]): an error reply whose data carries the exception's properties.",
+            ["contentType"] = WireContract.JsonContentType,
+            ["correlationId"] = Ref("#/components/correlationIds/correlation_id"),
+            ["headers"] = ErrorHeaders(),
+            ["payload"] = Ref("#/components/schemas/" + Pointer.Escape(fault.WireType)),
+            ["bindings"] = new JsonObject { ["amqp"] = new JsonObject { ["bindingVersion"] = AmqpBindingVersion } },
+        };
+    }
+
+    private static JsonObject ErrorHeaders() => new()
+    {
+        ["type"] = "object",
+        ["properties"] = new JsonObject { [WireContract.StatusHeader] = new JsonObject { ["const"] = WireContract.StatusError } },
+        ["required"] = new JsonArray(WireContract.StatusHeader),
+    };
 
     private static JsonObject Ref(string pointer) => new() { ["$ref"] = pointer };
 }

@@ -85,7 +85,8 @@ internal sealed class MessageSchemas
     {
         var types = new JsonArray(
             WireContract.ErrorTypes.BadRequest, WireContract.ErrorTypes.UnknownMethod, WireContract.ErrorTypes.TooLarge,
-            WireContract.ErrorTypes.UnsupportedContentType, WireContract.ErrorTypes.DeadlineExceeded, WireContract.ErrorTypes.ServerError);
+            WireContract.ErrorTypes.UnsupportedContentType, WireContract.ErrorTypes.DeadlineExceeded, WireContract.ErrorTypes.Cancelled,
+            WireContract.ErrorTypes.ServerError);
         return new JsonObject
         {
             ["type"] = "object",
@@ -100,6 +101,36 @@ internal sealed class MessageSchemas
                 },
                 [WireContract.ErrorMessageField] = new JsonObject { ["type"] = "string", ["description"] = "What went wrong, for people." },
                 [WireContract.ErrorDetailField] = new JsonObject { ["type"] = "string", ["description"] = "The exception's stack trace; only from servers with RpcOptions.IncludeExceptionDetails." },
+                [WireContract.ErrorDataField] = new JsonObject { ["type"] = "object", ["description"] = "Only on a declared fault's reply: see the method's fault messages." },
+            },
+            ["required"] = new JsonArray(WireContract.ErrorTypeField, WireContract.ErrorMessageField),
+        };
+    }
+
+    /// <summary>The error reply of a declared fault: its <c>type</c>, and <c>data</c> with the exception's properties.</summary>
+    public JsonNode Fault(RpcMethodDescriptor method, RpcFaultDescriptor fault)
+    {
+        var data = new JsonObject();
+        foreach (var (name, type) in fault.DataProperties)
+        {
+            data[name] = Export(method, type, "property '" + name + "' of fault " + fault.WireType);
+        }
+
+        return new JsonObject
+        {
+            ["type"] = "object",
+            ["description"] = "The error reply (header rpc-status = error) of the declared fault " + fault.WireType + ": an RpcGen client rethrows it as that exception.",
+            ["properties"] = new JsonObject
+            {
+                [WireContract.ErrorTypeField] = new JsonObject { ["const"] = fault.WireType },
+                [WireContract.ErrorMessageField] = new JsonObject { ["type"] = "string" },
+                [WireContract.ErrorDetailField] = new JsonObject { ["type"] = "string" },
+                [WireContract.ErrorDataField] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["description"] = "The exception's public properties, named as in C#; one left out reads as its type's default.",
+                    ["properties"] = data,
+                },
             },
             ["required"] = new JsonArray(WireContract.ErrorTypeField, WireContract.ErrorMessageField),
         };
