@@ -104,6 +104,11 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
             {
                 return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
             }
+
+            if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.AsyncEnumerableOfT))
+            {
+                return new ReturnShape(ReturnKind.AsyncEnumerable, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+            }
         }
 
         return null;
