@@ -80,7 +80,8 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     /// <summary>One more item taken by the reader: when half the window is used, the server may send another half.</summary>
     private void Taken()
     {
-        long consumed = ++_consumed;
+        long consumed = _consumed + 1;
+        Volatile.Write(ref _consumed, consumed);
         long granted = Interlocked.Read(ref _granted);
         if (granted - consumed > _window / 2 || Volatile.Read(ref _finished) != 0) return;
         long credit = consumed + _window;
@@ -132,8 +133,8 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
             while (json.Read() && json.TokenType != JsonTokenType.EndArray)
             {
                 var item = JsonSerializer.Deserialize(ref json, _itemType)!;
-                _received++;
                 writer.TryWrite(item);
+                Volatile.Write(ref _received, _received + 1);
             }
         }
         catch (Exception e)
@@ -165,11 +166,23 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
 
     private void OnTimer()
     {
+        try
+        {
+            CheckIdle();
+        }
+        catch (Exception)
+        {
+            // A timer callback must never take the process down; the call's own timeout still ends the stream.
+        }
+    }
+
+    private void CheckIdle()
+    {
         if (Volatile.Read(ref _finished) != 0) return;
         long now = Environment.TickCount64;
         long silent = now - Volatile.Read(ref _lastMessageAt);
         // Silence while the reader still has items to take is the reader's doing, not the server's.
-        if (silent >= _idleMs && _items.Reader.Count == 0)
+        if (silent >= _idleMs && Volatile.Read(ref _received) == Volatile.Read(ref _consumed))
         {
             Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_idleMs),
                 $"RPC {Method.Service.Name}.{Method.WireName}: the stream got no message for {silent} ms (RpcOptions.StreamIdleTimeout is {_idleMs} ms) " +

@@ -59,9 +59,12 @@ internal sealed class StreamWriter
     {
         var request = call.Request!;
         long window = StreamContract.ReadInteger(request.Headers, StreamContract.WindowHeader) is long asked && asked > 0 ? asked : options.StreamWindow;
+        call.Streamed = true;
+        // Nobody to send the items to (a plain client that sent no reply_to): nothing is enumerated.
+        if (string.IsNullOrEmpty(request.ReplyTo)) return;
+        string replyTo = request.ReplyTo;
         var stream = new StreamWriter(window);
         call.Stream = stream;
-        string? replyTo = request.ReplyTo;
         var token = call.CancellationToken;
         using var body = new PooledBufferWriter();
         using var json = new Utf8JsonWriter(body);
@@ -125,8 +128,6 @@ internal sealed class StreamWriter
             }
         }
 
-        call.Streamed = true;
-        if (replyTo is null) return;
         try
         {
             if (failure is null)
@@ -154,11 +155,8 @@ internal sealed class StreamWriter
             if (batched == 0) return;
             json.WriteEndArray();
             json.Flush();
-            if (replyTo is not null)
-            {
-                await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.Items, first, isError: false, body.WrittenMemory)
-                    .ConfigureAwait(false);
-            }
+            await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.Items, first, isError: false, body.WrittenMemory)
+                .ConfigureAwait(false);
 
             first += batched;
             stream.Sent = first;
