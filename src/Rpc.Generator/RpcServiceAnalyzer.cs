@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using RpcGen.Generator.Contracts;
 using RpcGen.Generator.Diagnostics;
 using RpcGen.Generator.Parsing;
 
@@ -29,11 +30,19 @@ public sealed class RpcServiceAnalyzer : DiagnosticAnalyzer
             var serviceAttribute = start.Compilation.GetTypeByMetadataName(AttributeNames.RpcService);
             if (serviceAttribute is null) return;
             var eventsAttribute = start.Compilation.GetTypeByMetadataName(AttributeNames.RpcEvents);
-            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, serviceAttribute, eventsAttribute), SymbolKind.NamedType);
+            var contract = ShippedContract.Read(start.Options.AdditionalFiles, start.CancellationToken) is { } shipped ? new ContractCheck(shipped) : null;
+            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, serviceAttribute, eventsAttribute, contract), SymbolKind.NamedType);
+            if (contract is not null)
+            {
+                start.RegisterCompilationEndAction(end =>
+                {
+                    foreach (var diagnostic in contract.Finish()) end.ReportDiagnostic(diagnostic);
+                });
+            }
         });
     }
 
-    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol serviceAttribute, INamedTypeSymbol? eventsAttribute)
+    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol serviceAttribute, INamedTypeSymbol? eventsAttribute, ContractCheck? contract)
     {
         if (context.Symbol is not INamedTypeSymbol { TypeKind: TypeKind.Interface } symbol) return;
         var attribute = symbol.GetAttributes().FirstOrDefault(a =>
@@ -41,7 +50,14 @@ public sealed class RpcServiceAnalyzer : DiagnosticAnalyzer
         if (attribute is null) return;
 
         var diagnostics = new DiagnosticBag(symbol.Locations.FirstOrDefault());
-        ServiceParser.Parse(symbol, attribute, context.Compilation, diagnostics, context.CancellationToken);
+        var model = ServiceParser.Parse(symbol, attribute, context.Compilation, diagnostics, context.CancellationToken);
+
+        // RpcContracts.Shipped.txt, when the project has one: what this service must keep for peers already deployed.
+        if (contract is not null)
+        {
+            if (model is null) contract.SkipBrokenService();
+            else contract.Check(model, symbol, diagnostics);
+        }
 
         // Not part of parsing: a gap in the JSON context does not stop code from being generated, it stops the build.
         JsonContextCoverage.Check(symbol, attribute, context.Compilation, diagnostics, context.CancellationToken);

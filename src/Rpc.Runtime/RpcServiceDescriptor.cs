@@ -58,6 +58,11 @@ public sealed class RpcMethodDescriptor
         WireName = wireName ?? throw new ArgumentNullException(nameof(wireName));
         Parameters = parameters ?? throw new ArgumentNullException(nameof(parameters));
         OneWay = oneWay;
+        TakesSingleValue = parameters.Length > 0;
+        for (int i = 1; i < parameters.Length; i++)
+        {
+            if ((parameters[i].Flags & RpcParameterFlags.Optional) == 0) TakesSingleValue = false;
+        }
     }
 
     /// <summary>The wire name, sent as the AMQP <c>type</c> property.</summary>
@@ -105,6 +110,13 @@ public sealed class RpcMethodDescriptor
 
     /// <summary>The service this method belongs to.</summary>
     public RpcServiceDescriptor Service => _service ?? throw new InvalidOperationException($"Method '{WireName}' is not part of an RpcServiceDescriptor.");
+
+    /// <summary>
+    /// Whether a request body may be the first argument's bare JSON value: the method has one parameter, or every
+    /// parameter after the first is optional. Such a method keeps accepting the bodies its one-parameter version was
+    /// called with after optional parameters are added (docs/wire-format.md, "Contracts that evolve").
+    /// </summary>
+    internal bool TakesSingleValue { get; }
 
     internal void Attach(RpcServiceDescriptor service, int index)
     {

@@ -20,6 +20,11 @@ internal static class DiagnosticDescriptors
     private static DiagnosticDescriptor Suggestion(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink(id, title));
 
+    /// <summary>A break of the shipped contract: a warning, so it fails builds that treat warnings as errors and can be suppressed on purpose.</summary>
+    private static DiagnosticDescriptor Warning(string id, string title, string message, bool compilationEnd = false) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id, title),
+            customTags: compilationEnd ? new[] { WellKnownDiagnosticTags.CompilationEnd } : System.Array.Empty<string>());
+
     /// <summary>The section's anchor as Markdown renderers make it from "## RPCGEN001: Title": lower case, punctuation dropped, spaces as '-'.</summary>
     private static string HelpLink(string id, string title)
     {
@@ -124,11 +129,45 @@ internal static class DiagnosticDescriptors
         "Routing key on a service method",
         "[RoutingKey] parameter '{0}' of method '{1}' is in an [RpcService]: requests are routed by queue; remove [RoutingKey], or declare the interface [RpcEvents]");
 
+    // Contracts that evolve: RpcContracts.Shipped.txt against the code (docs/wire-format.md, "Contracts that evolve").
+    // Reported only when the project has that file; the removals are known only once every service has been seen.
+    public static readonly DiagnosticDescriptor ShippedMethodRemoved = Warning("RPCGEN025",
+        "Shipped RPC method removed",
+        "Method '{0}' of queue '{1}' is in RpcContracts.Shipped.txt but no [RpcService] has it: callers built against the shipped contract get rpc:unknown-method; keep the method (a renamed C# method keeps its wire name with [RpcMethod(\"{0}\")]), or delete its line from RpcContracts.Shipped.txt if breaking those callers is intended",
+        compilationEnd: true);
+
+    public static readonly DiagnosticDescriptor ShippedWireNameChanged = Warning("RPCGEN026",
+        "Wire name differs from the shipped contract",
+        "Method '{0}' goes on the wire as '{1}', but RpcContracts.Shipped.txt ships it as '{2}': callers built against the shipped contract get rpc:unknown-method; name it [RpcMethod(\"{2}\")] to keep the shipped wire name, or update RpcContracts.Shipped.txt if breaking those callers is intended");
+
+    public static readonly DiagnosticDescriptor ShippedRequiredParameterAdded = Warning("RPCGEN027",
+        "Required parameter not in the shipped contract",
+        "Parameter '{0}' of method '{1}' is required, but {2}: callers built against the shipped contract leave it out and get rpc:bad-request; give it a default value (added parameters go last, with a default), or update RpcContracts.Shipped.txt if breaking those callers is intended");
+
+    public static readonly DiagnosticDescriptor ShippedShapeChanged = Warning("RPCGEN028",
+        "Parameter or result differs from the shipped contract",
+        "{0} of method '{1}' is '{2}', but RpcContracts.Shipped.txt ships '{3}': peers built against the shipped contract send and read the shipped shape; change it back, or add a method with its own wire name for the new shape (or update RpcContracts.Shipped.txt if breaking those peers is intended)");
+
+    public static readonly DiagnosticDescriptor ShippedParameterRemoved = Warning("RPCGEN029",
+        "Shipped parameter removed",
+        "Method '{0}' no longer has parameter '{1}' of RpcContracts.Shipped.txt: callers built against the shipped contract that pass it get rpc:bad-request; keep the parameter (the implementation may ignore it), or update RpcContracts.Shipped.txt if breaking those callers is intended");
+
+    public static readonly DiagnosticDescriptor NotInShippedContract = Suggestion("RPCGEN030",
+        "Not in the shipped contract yet",
+        "Method '{0}' is {1} RpcContracts.Shipped.txt: once it has shipped, {2}: {3}");
+
+    public static readonly DiagnosticDescriptor UnreadableShippedLine = Warning("RPCGEN031",
+        "Unreadable line in RpcContracts.Shipped.txt",
+        "RpcContracts.Shipped.txt line '{0}' is not '{{queue}} {{wire name}}({{name}}: {{type}}[ = {{default}}], ...) -> {{result}}': nothing is checked against it; fix the line (the RPCGEN030 messages give each method's line), or delete it",
+        compilationEnd: true);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         UnsupportedReturnType, GenericMethod, ByRefParameter, SeveralCancellationTokens, GenericInterface, UnsupportedMember,
         DuplicateWireName, InaccessibleInterface, InvalidQueueName, InvalidMethodName, OneWayWithResult, UnsupportedParameterType,
         GeneratedNameClash, NoCancellationToken, JsonContextGap, JsonContextNotAContext, InvalidFaultType, InvalidTimeout,
-        EventWithResult, InvalidExchangeName, SeveralRoutingKeys, RoutingKeyNotString, RoutingKeyOutsideEvents);
+        EventWithResult, InvalidExchangeName, SeveralRoutingKeys, RoutingKeyNotString, RoutingKeyOutsideEvents,
+        ShippedMethodRemoved, ShippedWireNameChanged, ShippedRequiredParameterAdded, ShippedShapeChanged, ShippedParameterRemoved,
+        NotInShippedContract, UnreadableShippedLine);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
 

@@ -53,17 +53,7 @@ internal static class ClientEmitter
         var routingKey = method.Parameters.FirstOrDefault(p => p.IsRoutingKey)?.Identifier ?? "null";
 
         writer.Line("global::RpcGen.Client.RpcRequest " + request + " = this._invoker.CreateRequest(" + methodDescriptor + ");");
-        if (sent.Count == 1)
-        {
-            writer.Line(request + ".WriteValue<" + sent[0].Type + ">(" + sent[0].Identifier + ");");
-        }
-        else
-        {
-            foreach (var parameter in sent)
-            {
-                writer.Line(request + ".WriteArgument<" + parameter.Type + ">(" + ServiceEmitter.Literal(parameter.WireName) + ", " + parameter.Identifier + ");");
-            }
-        }
+        WriteArguments(writer, request, sent, taken);
 
         var call = isEvent
             ? "this._invoker.PublishAsync(" + request + ", " + routingKey + ", " + token + ")"
@@ -82,6 +72,64 @@ internal static class ClientEmitter
         });
         writer.Close();
     }
+
+    /// <summary>
+    /// Writes the arguments by the evolution rules of docs/wire-format.md: trailing optional arguments equal to their
+    /// defaults are left out, so a call that does not use a parameter added later has the body it had before; when only
+    /// the first argument is left, the body is its bare value, the shape of a one-parameter method.
+    /// </summary>
+    private static void WriteArguments(SourceWriter writer, string request, List<ParameterModel> sent, HashSet<string> taken)
+    {
+        if (sent.Count == 0) return;
+        if (sent.Count == 1)
+        {
+            writer.Line(WriteValue(request, sent[0]));
+            return;
+        }
+
+        // The first argument is always written: without it a body could be neither the bare value nor a complete object.
+        int firstOmittable = sent.Count;
+        while (firstOmittable > 1 && sent[firstOmittable - 1] is { DefaultValue: not null, IsParams: false }) firstOmittable--;
+        if (firstOmittable == sent.Count)
+        {
+            foreach (var parameter in sent) writer.Line(WriteArgument(request, parameter));
+            return;
+        }
+
+        var count = Unique("argumentCount", taken);
+        writer.Line("int " + count + " = " + sent.Count + ";");
+        for (int i = sent.Count - 1; i >= firstOmittable; i--)
+        {
+            writer.Line("if (" + (i == sent.Count - 1 ? string.Empty : count + " == " + (i + 1) + " && ") + IsDefault(sent[i]) + ") " + count + " = " + i + ";");
+        }
+
+        if (firstOmittable == 1)
+        {
+            writer.Open("if (" + count + " == 1)");
+            writer.Line(WriteValue(request, sent[0]));
+            writer.Close();
+            writer.Open("else");
+        }
+
+        for (int i = 0; i < sent.Count; i++)
+        {
+            writer.Line((i < firstOmittable ? string.Empty : "if (" + count + " > " + i + ") ") + WriteArgument(request, sent[i]));
+        }
+
+        if (firstOmittable == 1) writer.Close();
+    }
+
+    private static string WriteValue(string request, ParameterModel parameter) =>
+        request + ".WriteValue<" + parameter.Type + ">(" + parameter.Identifier + ");";
+
+    private static string WriteArgument(string request, ParameterModel parameter) =>
+        request + ".WriteArgument<" + parameter.Type + ">(" + ServiceEmitter.Literal(parameter.WireName) + ", " + parameter.Identifier + ");";
+
+    /// <summary>Whether the argument equals its declared default, by the type's own equality (ordinal for strings).</summary>
+    private static string IsDefault(ParameterModel parameter) =>
+        parameter.DefaultValue == "null"
+            ? parameter.Identifier + " is null"
+            : "global::System.Collections.Generic.EqualityComparer<" + parameter.Type + ">.Default.Equals(" + parameter.Identifier + ", " + parameter.DefaultValue + ")";
 
     private static string Declaration(ParameterModel parameter, bool withDefault) =>
         (parameter.IsParams && withDefault ? "params " : string.Empty) + parameter.Type + " " + parameter.Identifier +

@@ -6,8 +6,9 @@ using System.Text.Json.Serialization.Metadata;
 namespace RpcGen.Wire;
 
 /// <summary>
-/// The request body rules: no parameters → empty body; one parameter → that argument's JSON value as is;
-/// two or more → a JSON object keyed by parameter name. This type writes them (client side). Writers are reused:
+/// The request body rules: no parameters → empty body; one argument → its JSON value as is; two or more → a JSON
+/// object keyed by parameter name. This type writes them (client side); the generated client decides which
+/// arguments it writes (it leaves out trailing optional ones equal to their defaults). Writers are reused:
 /// <see cref="Rent"/> takes this thread's spare one, <see cref="Return"/> keeps it for the next request, so a call
 /// allocates neither a buffer nor a <see cref="Utf8JsonWriter"/>.
 /// </summary>
@@ -69,14 +70,17 @@ internal sealed class RequestBodyWriter
 }
 
 /// <summary>
-/// Reads a request body by the same rules (server side). Every failure is an <see cref="RpcBadRequestException"/>.
-/// A struct held inside <see cref="Server.RpcServerCall"/>, so reading a request allocates no reader.
+/// Reads a request body by the same rules (server side), and by the evolution rules that let a contract grow: a
+/// method that takes a single value (<see cref="RpcMethodDescriptor.TakesSingleValue"/>) accepts both the first
+/// argument's bare value and the object of named arguments, and a missing optional argument takes its default. Every
+/// failure is an <see cref="RpcBadRequestException"/>. A struct held inside <see cref="Server.RpcServerCall"/>, so
+/// reading a request allocates no reader.
 /// </summary>
 internal struct RequestBodyReader
 {
     private readonly ReadOnlyMemory<byte> _body;
     private readonly RpcMethodDescriptor _method;
-    private (int Start, int Length)[]? _properties;
+    private (int Start, int Length)[]? _arguments;
 
     public RequestBodyReader(RpcMethodDescriptor method, ReadOnlyMemory<byte> body)
     {
@@ -95,18 +99,9 @@ internal struct RequestBodyReader
     public T Read<T>(int index, JsonTypeInfo<T> typeInfo, bool hasDefault, T defaultValue)
     {
         var parameter = _method.Parameters[index];
-        ReadOnlySpan<byte> json;
-        if (_method.Parameters.Count == 1)
-        {
-            json = _body.Span;
-            if (json.Trim(" \t\r\n"u8).IsEmpty) json = default;
-        }
-        else
-        {
-            _properties ??= ParseObject();
-            var (start, length) = _properties[index];
-            json = length == 0 ? default : _body.Span.Slice(start, length);
-        }
+        _arguments ??= LocateArguments();
+        var (start, length) = _arguments[index];
+        var json = length == 0 ? default : _body.Span.Slice(start, length);
 
         if (json.IsEmpty)
         {
@@ -136,13 +131,72 @@ internal struct RequestBodyReader
         return value!;
     }
 
-    private (int Start, int Length)[] ParseObject()
+    /// <summary>Where each argument's JSON is in the body; a zero length means the request leaves it out.</summary>
+    private (int Start, int Length)[] LocateArguments()
     {
-        var parameters = _method.Parameters;
-        var found = new (int Start, int Length)[parameters.Count];
+        var found = new (int Start, int Length)[_method.Parameters.Count];
         var span = _body.Span;
         if (span.Trim(" \t\r\n"u8).IsEmpty) return found;
 
+        if (_method.TakesSingleValue && !IsNamedArguments(span))
+        {
+            found[0] = (0, span.Length);
+            return found;
+        }
+
+        ParseObject(found);
+        return found;
+    }
+
+    /// <summary>
+    /// For a method that takes a single value: whether the body is the object of named arguments rather than the first
+    /// argument's value. It is when it is a JSON object with a property named like the first parameter, which the named
+    /// form carries whenever the first parameter is required (and RpcGen clients always send it). When the first
+    /// parameter is optional and the method has others, an object whose properties all name parameters (<c>{}</c>
+    /// too) is also the named form, as it was before bare values were accepted for such methods. A first argument that
+    /// is itself an object with such properties must be sent in the named form; docs/wire-format.md says so.
+    /// </summary>
+    private readonly bool IsNamedArguments(ReadOnlySpan<byte> span)
+    {
+        var parameters = _method.Parameters;
+        bool allNameParameters = true;
+        try
+        {
+            var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals(parameters[0].Name)) return true;
+                if (allNameParameters && !NamesParameter(ref reader)) allNameParameters = false;
+                reader.Read();
+                reader.Skip();
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject) return false;
+        }
+        catch (JsonException)
+        {
+            // Not JSON up to the first parameter's name: read as the value, whose error names the parameter.
+            return false;
+        }
+
+        return allNameParameters && parameters.Count > 1 && (parameters[0].Flags & RpcParameterFlags.Optional) != 0;
+    }
+
+    private readonly bool NamesParameter(ref Utf8JsonReader reader)
+    {
+        for (int i = 1; i < _method.Parameters.Count; i++)
+        {
+            if (reader.ValueTextEquals(_method.Parameters[i].Name)) return true;
+        }
+
+        return false;
+    }
+
+    private readonly void ParseObject((int Start, int Length)[] found)
+    {
+        var parameters = _method.Parameters;
+        var span = _body.Span;
         try
         {
             var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
@@ -162,8 +216,11 @@ internal struct RequestBodyReader
 
                 if (index < 0)
                 {
+                    // Most often a caller built against a newer contract that passed a new argument: refused, never
+                    // dropped, since the caller asked for something this server cannot do.
                     throw new RpcBadRequestException(
-                        $"Method '{_method.WireName}' has no parameter '{reader.GetString()}'; expected properties {Names()}.");
+                        $"Method '{_method.WireName}' of service '{_method.Service.Name}' has no parameter '{reader.GetString()}' (its parameters: {Names()}); " +
+                        "the caller's contract may be newer than this server's: update the server, or leave the argument at its default.");
                 }
 
                 if (found[index].Length != 0)
@@ -186,11 +243,9 @@ internal struct RequestBodyReader
         {
             throw new RpcBadRequestException($"The body of method '{_method.WireName}' is not valid JSON: {e.Message}");
         }
-
-        return found;
     }
 
-    private string Names()
+    private readonly string Names()
     {
         var names = new string[_method.Parameters.Count];
         for (int i = 0; i < names.Length; i++) names[i] = "'" + _method.Parameters[i].Name + "'";
