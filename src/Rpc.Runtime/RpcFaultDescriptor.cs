@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using RpcGen.Wire;
 
@@ -29,6 +30,12 @@ public sealed class RpcFaultDescriptor
 
     /// <summary>The error reply's <c>type</c>: the exception type's full name.</summary>
     public string WireType { get; }
+
+    /// <summary>
+    /// The properties the error reply's <c>data</c> object carries, by name and declared type, in order. Set by
+    /// generated code; describes the contract (<c>RpcAsyncApi</c>), while the generated delegates carry it.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, Type>> DataProperties { get; init; } = Array.Empty<KeyValuePair<string, Type>>();
 
     internal void Write(RpcFaultWriter writer, Exception exception) => _write(writer, exception);
 

@@ -257,7 +257,7 @@ public sealed partial class RpcOptions
     /// </summary>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Runs only when no TypeInfoResolver is set; trimmed apps disable reflection and get a clear error instead.")]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Runs only when no TypeInfoResolver is set; AOT apps disable reflection and get a clear error instead.")]
-    private static void PrepareJson(JsonSerializerOptions options)
+    internal static void PrepareJson(JsonSerializerOptions options)
     {
         if (options.IsReadOnly) return;
         try

@@ -1,24 +1,42 @@
 using System;
+using System.IO;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RpcGen;
 using Samples.Hosting;
 
-// Usage: Samples.Hosting [demo | serve | call A B]
-//   demo   serve ICalculator and call it from a worker in the same host, print the answers, stop (the default)
-//   serve  serve ICalculator until Ctrl+C
-//   call   call a server elsewhere and print A + B
+// Usage: Samples.Hosting [demo | serve | call A B | asyncapi [FILE]]
+//   demo      serve ICalculator and call it from a worker in the same host, print the answers, stop (the default)
+//   serve     serve ICalculator until Ctrl+C
+//   call      call a server elsewhere and print A + B
+//   asyncapi  write ICalculator's AsyncAPI 3.0 document (docs/wire-format.md) to FILE, or print it
 // The broker and other options come from configuration: appsettings.json, environment (RpcGen__Uri=amqp://...),
 // or the command line (--RpcGen:Uri=amqp://...).
 var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "demo";
+var json = new JsonSerializerOptions { TypeInfoResolver = SampleJsonContext.Default };
+if (mode == "asyncapi")
+{
+    // The same serializer settings as the service runs with, so the schemas describe the JSON on the wire.
+    var document = RpcAsyncApi.CreateDocument<ICalculator>(new RpcAsyncApiOptions { JsonSerializerOptions = json });
+    var text = document.ToJsonString(new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = SampleJsonContext.Default,
+    });
+    if (args.Length > 1) File.WriteAllText(args[1], text + Environment.NewLine);
+    else Console.WriteLine(text);
+    return 0;
+}
+
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
-var rpc = builder.Services.AddRpcGen(options =>
-    options.JsonSerializerOptions = new JsonSerializerOptions { TypeInfoResolver = SampleJsonContext.Default });
+var rpc = builder.Services.AddRpcGen(options => options.JsonSerializerOptions = json);
 builder.Services.AddScoped<RequestScope>();
 if (mode is "demo" or "serve") rpc.AddRpcServer<ICalculator, Calculator>();
 if (mode is "demo" or "call")

@@ -70,7 +70,12 @@ internal static class DescriptorEmitter
                 p.Name + " = reader.Read<" + p.Type + ">(" + ServiceEmitter.Literal(p.Name) + ")")) + " }";
         }
 
-        writer.Line("    static reader => " + construct + ");");
+        // The data's property types describe the contract (RpcAsyncApi); the delegates above are what carries it.
+        var dataProperties = fault.Properties.Count == 0
+            ? string.Empty
+            : " { DataProperties = new global::System.Collections.Generic.KeyValuePair<string, global::System.Type>[] { " +
+              string.Join(", ", fault.Properties.Select(p => "new(" + ServiceEmitter.Literal(p.Name) + ", typeof(" + (p.TypeOf ?? p.Type) + "))")) + " } }";
+        writer.Line("    static reader => " + construct + ")" + dataProperties + ";");
     }
 
     private static void EmitMethod(SourceWriter writer, MethodModel method, int index, System.Collections.Generic.List<string> faults)
@@ -93,6 +98,8 @@ internal static class DescriptorEmitter
             initializers.Add("TimeToLiveMilliseconds = " + method.TimeToLiveMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        if (method.ResultTypeOf is not null) initializers.Add("ResultType = typeof(" + method.ResultTypeOf + ")");
+
         var end = (method.OneWay ? ", oneWay: true" : string.Empty) + ")" +
             (initializers.Count == 0 ? string.Empty : " { " + string.Join(", ", initializers) + " }") + ";";
         var sent = method.Parameters.Where(p => !p.IsCancellationToken && !p.IsRoutingKey).ToList();
@@ -107,7 +114,8 @@ internal static class DescriptorEmitter
         foreach (var parameter in sent)
         {
             var flags = Flags(parameter);
-            writer.Line("    new(" + ServiceEmitter.Literal(parameter.WireName) + (flags is null ? string.Empty : ", " + flags) + "),");
+            writer.Line("    new(" + ServiceEmitter.Literal(parameter.WireName) + (flags is null ? string.Empty : ", " + flags) + ")" +
+                (parameter.TypeOf is null ? string.Empty : " { ParameterType = typeof(" + parameter.TypeOf + ") }") + ",");
         }
 
         writer.Line("}" + end);

@@ -33,6 +33,7 @@ internal enum ReturnKind
 /// <param name="CallThrough">The interface the dispatcher calls the method through, when calling it on the service would be ambiguous.</param>
 /// <param name="TimeoutMilliseconds">[RpcMethod(TimeoutMilliseconds)] or else the service's; 0 for the connection default.</param>
 /// <param name="Faults">The method's [RpcFault] types, then the service's, each once.</param>
+/// <param name="ResultTypeOf">The result type as <c>typeof</c> takes it (no nullable reference annotations), or null without a result.</param>
 /// <param name="TimeToLiveMilliseconds">For a one-way method, its requests' expiration (the method's, else the service's); zero for none.</param>
 internal sealed record MethodModel(
     string Name,
@@ -46,11 +47,13 @@ internal sealed record MethodModel(
     string? CallThrough,
     int TimeoutMilliseconds = 0,
     EquatableArray<FaultModel> Faults = default,
-    int TimeToLiveMilliseconds = 0);
+    int TimeToLiveMilliseconds = 0,
+    string? ResultTypeOf = null);
 
 /// <param name="Identifier">The C# identifier, escaped with @ where it is a keyword.</param>
 /// <param name="WireName">The JSON property name: the parameter name without @.</param>
 /// <param name="DefaultValue">The default value as a C# expression, or null when the parameter has none.</param>
+/// <param name="TypeOf">The type as <c>typeof</c> takes it (no nullable reference annotations), for the descriptor.</param>
 /// <param name="IsRoutingKey">An event's [RoutingKey] parameter: the routing key, not part of the body.</param>
 /// <param name="EmptyParamsValue">For a params parameter, the empty array or collection used when a request leaves it out.</param>
 internal sealed record ParameterModel(
@@ -62,7 +65,8 @@ internal sealed record ParameterModel(
     bool IsNotNull,
     string? DefaultValue,
     string? EmptyParamsValue,
-    bool IsRoutingKey = false);
+    bool IsRoutingKey = false,
+    string? TypeOf = null);
 
 /// <summary>An exception declared with [RpcFault]: how the descriptor writes its properties and builds it again.</summary>
 /// <param name="Type">The exception type, global::-qualified.</param>
@@ -77,4 +81,5 @@ internal sealed record FaultModel(
 
 /// <param name="Name">The C# property name, also its name in the <c>data</c> object.</param>
 /// <param name="Type">The property type, global::-qualified.</param>
-internal sealed record FaultProperty(string Name, string Type);
+/// <param name="TypeOf">The property type as <c>typeof</c> takes it (no nullable reference annotations), for the descriptor.</param>
+internal sealed record FaultProperty(string Name, string Type, string? TypeOf = null);

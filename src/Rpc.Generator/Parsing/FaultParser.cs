@@ -136,7 +136,8 @@ internal static class FaultParser
         return properties;
     }
 
-    private static FaultProperty Model(IPropertySymbol property) => new(property.Name, property.Type.ToDisplayString(SymbolFormats.Type));
+    private static FaultProperty Model(IPropertySymbol property) =>
+        new(property.Name, property.Type.ToDisplayString(SymbolFormats.Type), SymbolFormats.TypeOf(property.Type));
 
     private static bool DerivesFromException(INamedTypeSymbol type)
     {

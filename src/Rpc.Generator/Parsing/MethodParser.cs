@@ -75,6 +75,7 @@ internal static class MethodParser
             ReturnKind: shape.Kind,
             ReturnType: method.ReturnType.ToDisplayString(SymbolFormats.Type),
             ResultType: shape.ResultType,
+            ResultTypeOf: shape.ResultTypeOf,
             OneWay: options.OneWay,
             Parameters: parameters,
             ExplicitInterface: null,
@@ -86,7 +87,7 @@ internal static class MethodParser
 }
 
 /// <summary>Which awaitable a method returns, and the type of its result when it has one.</summary>
-internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
+internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType, string? ResultTypeOf = null)
 {
     /// <summary>The shape of a supported return type, or null when RPC methods cannot return it.</summary>
     public static ReturnShape? Of(ITypeSymbol returnType, KnownTypes known)
@@ -97,12 +98,14 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType)
         {
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.TaskOfT))
             {
-                return new ReturnShape(ReturnKind.TaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+                return new ReturnShape(ReturnKind.TaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
+                    SymbolFormats.TypeOf(generic.TypeArguments[0]));
             }
 
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.ValueTaskOfT))
             {
-                return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+                return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
+                    SymbolFormats.TypeOf(generic.TypeArguments[0]));
             }
 
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.AsyncEnumerableOfT))

@@ -44,6 +44,7 @@ internal static class ParameterParser
                 Identifier: Names.EscapeIdentifier(parameter.Name),
                 WireName: parameter.Name,
                 Type: parameter.Type.ToDisplayString(SymbolFormats.Type),
+                TypeOf: SymbolFormats.TypeOf(parameter.Type),
                 IsCancellationToken: isToken,
                 IsParams: parameter.IsParams,
                 IsNotNull: parameter.Type.IsReferenceType && parameter.NullableAnnotation == NullableAnnotation.NotAnnotated,
