@@ -78,8 +78,9 @@ public sealed partial class RpcOptions
     /// How long a call waits without a reply before the client asks the broker whether anyone consumes its queue (a
     /// passive declare, shared by the calls to that queue and cached briefly). A queue with no consumer fails the call
     /// with <see cref="RpcServiceUnavailableException"/> instead of letting it wait for its timeout, once a second check
-    /// half a second later agrees; the check repeats every such period while the call waits. Calls answered sooner never
-    /// cost a check. Defaults to 1 second, so a call nobody serves fails after about 1.5 s (the sweep runs at most 100 ms late).
+    /// a second later agrees (so a quorum queue's failover, which shows no consumer for a moment, is not mistaken for a
+    /// service nobody runs); the check repeats every such period while the call waits. Calls answered sooner never
+    /// cost a check. Defaults to 1 second, so a call nobody serves fails after about 2 s (the sweep runs at most 100 ms late).
     /// </summary>
     public TimeSpan ServerCheckDelay { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -17,6 +17,11 @@ internal sealed class ServerAvailability
 {
     private const long ReuseMs = 500;
 
+    // How long a queue must go on showing no consumer before a call fails. A quorum queue that lost its leader's node
+    // shows none until a new leader is elected and the consumers attach again: on a loaded two-core host that took
+    // longer than half a second (NodeLossTests), so half a second turned failovers into false "nobody serves" answers.
+    private const long ConfirmMs = 1000;
+
     private readonly IConnection _connection;
     private readonly PendingCalls _pending;
     private readonly object _gate = new();
@@ -85,11 +90,11 @@ internal sealed class ServerAvailability
         }
 
         // A queue without consumers for a moment (a quorum queue electing a new leader, servers reconnecting after a
-        // node loss) is not a service nobody runs: only a second answer, half a second later, fails the call.
+        // node loss) is not a service nobody runs: only a second answer, a second later, fails the call.
         if (state.Exists && !call.SawNoConsumer)
         {
             call.SawNoConsumer = true;
-            call.CheckAt = Environment.TickCount64 + ReuseMs;
+            call.CheckAt = Environment.TickCount64 + ConfirmMs;
             return;
         }
 

@@ -103,10 +103,13 @@ public sealed class NodeLossTests
             _output.WriteLine($"  first call to succeed after the fault ended {(firstOkAfter - faultDone).TotalMilliseconds:0} ms after the fault command returned; callers now on {ClusterBroker.NodeOf(callers)}");
             _output.WriteLine($"  served after the fault: {survivors[0]} {workA.Served - servedBefore.A}, {survivors[1]} {workB.Served - servedBefore.B}");
 
-            // Calls in flight complete or fail with the documented RpcConnectionException, none waits for its timeout.
-            Assert.All(inFlightFailed, c => Assert.Equal(nameof(RpcConnectionException), c.Error));
+            // Calls in flight complete or fail fast with a documented exception, none waits for its timeout: the lost
+            // connection's RpcConnectionException, or, when a quorum queue showed no consumer for over a second while
+            // its new leader was elected (seen on a loaded two-core host), RpcServiceUnavailableException (cluster.md).
+            string[] fastFailures = [nameof(RpcConnectionException), nameof(RpcServiceUnavailableException)];
+            Assert.All(inFlightFailed, c => Assert.Contains(c.Error, fastFailures));
             Assert.True(slowestInFlight < TimeSpan.FromSeconds(5), $"a call in flight ended only {slowestInFlight} after the fault command returned");
-            Assert.All(failedAfter, c => Assert.Equal(nameof(RpcConnectionException), c.Error));
+            Assert.All(failedAfter, c => Assert.Contains(c.Error, fastFailures));
             // The bound is 5 s; twice that here, as timing on a shared machine is noisy (the figure is reported).
             Assert.True(firstOkAfter - faultDone < TimeSpan.FromSeconds(10), $"no call succeeded through another node until {firstOkAfter - faultDone} after the fault");
             Assert.NotEqual(lost, ClusterBroker.NodeOf(callers));
