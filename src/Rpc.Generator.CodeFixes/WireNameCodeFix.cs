@@ -37,7 +37,7 @@ public sealed class WireNameCodeFix : CodeFixProvider
 
         var name = DistinctName(symbol, TakenNames(symbol.ContainingType));
         context.RegisterCodeFix(
-            CodeAction.Create($"Name it [RpcMethod(\"{name}\")] on the wire", token => FixAsync(context.Document, method, name, token), equivalenceKey: nameof(WireNameCodeFix)),
+            CodeAction.Create($"Name it [RpcMethod(\"{name}\")] on the wire", token => WithWireNameAsync(context.Document, method, name, token), equivalenceKey: nameof(WireNameCodeFix)),
             context.Diagnostics);
     }
 
@@ -76,7 +76,8 @@ public sealed class WireNameCodeFix : CodeFixProvider
 
     private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
 
-    private static async Task<Document> FixAsync(Document document, MethodDeclarationSyntax method, string name, CancellationToken cancellationToken)
+    /// <summary>Names <paramref name="method"/> <paramref name="name"/> on the wire: in its [RpcMethod], added if need be.</summary>
+    internal static async Task<Document> WithWireNameAsync(Document document, MethodDeclarationSyntax method, string name, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         if (root is null) return document;

@@ -66,6 +66,35 @@ public sealed class CodeFixTests
         "[RpcService] public interface IShop { [RpcMethod(\"find\")] Task FindAsync(int id, CancellationToken cancellationToken = default); [RpcMethod(\"find\", OneWay = true)] Task {|RPCGEN007:LookupAsync|}(int id, CancellationToken cancellationToken = default); }",
         "[RpcService] public interface IShop { [RpcMethod(\"find\")] Task FindAsync(int id, CancellationToken cancellationToken = default); [RpcMethod(\"LookupById\", OneWay = true)] Task LookupAsync(int id, CancellationToken cancellationToken = default); }");
 
+    private const string Shipped = "Calc Add(a: int, b: int) -> int\nCalc Subtract(a: int, b: int) -> int\n";
+
+    [Fact]
+    public Task RPCGEN026_the_shipped_wire_name_is_put_back()
+    {
+        var test = new RpcGenCodeFixTest<ShippedWireNameCodeFix>();
+        test.TestCode = Header + "[RpcService(Queue = \"Calc\")] public interface ICalc { Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default); [RpcMethod(\"Minus\")] Task<int> {|RPCGEN026:SubtractAsync|}(int a, int b, CancellationToken cancellationToken = default); }\n";
+        test.FixedCode = Header + "[RpcService(Queue = \"Calc\")] public interface ICalc { Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default); [RpcMethod(\"Subtract\")] Task<int> SubtractAsync(int a, int b, CancellationToken cancellationToken = default); }\n";
+        test.TestState.AdditionalFiles.Add(("RpcContracts.Shipped.txt", Shipped));
+        test.FixedState.AdditionalFiles.Add(("RpcContracts.Shipped.txt", Shipped));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task RPCGEN030_a_new_method_and_a_compatible_change_are_recorded_in_the_shipped_file()
+    {
+        var test = new RpcGenCodeFixTest<ShipContractLineCodeFix>();
+        const string before = "[RpcService(Queue = \"Calc\")] public interface ICalc { Task<int> {|RPCGEN030:AddAsync|}(int a, int b, int c = 0, CancellationToken cancellationToken = default); Task<int> SubtractAsync(int a, int b, CancellationToken cancellationToken = default); Task<int> {|RPCGEN030:MultiplyAsync|}(int a, int b, CancellationToken cancellationToken = default); }\n";
+        test.TestCode = Header + before;
+        test.FixedCode = Header + before.Replace("{|RPCGEN030:", "").Replace("|}", "");
+        test.TestState.AdditionalFiles.Add(("RpcContracts.Shipped.txt", Shipped));
+        // The changed method's line is replaced where it was; the new method's line is added at the end.
+        test.FixedState.AdditionalFiles.Add(("RpcContracts.Shipped.txt",
+            "Calc Add(a: int, b: int, c: int = 0) -> int\nCalc Subtract(a: int, b: int) -> int\nCalc Multiply(a: int, b: int) -> int\n"));
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        return test.RunAsync();
+    }
+
     /// <summary>Fixes <paramref name="before"/> into <paramref name="after"/>; the fixed code must be clean.</summary>
     private static Task Fix<TCodeFix>(string before, string after) where TCodeFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using RpcGen.Generator.Diagnostics;
@@ -45,7 +46,7 @@ internal sealed class ContractCheck
                 _accountedFor[contract.Key] = true;
                 if (!CompareShape(before.Method, contract, displayName, methodSymbol, location, diagnostics) && before.Method.ToString() != contract.ToString())
                 {
-                    diagnostics.Report(DiagnosticDescriptors.NotInShippedContract, location, displayName,
+                    diagnostics.Report(DiagnosticDescriptors.NotInShippedContract, location, LineToShip(contract), displayName,
                         "compatibly changed from its line in", "replace that line with", contract.ToString());
                 }
 
@@ -57,13 +58,24 @@ internal sealed class ContractCheck
             if (defaultName is not null && defaultName != method.WireName && !current.Contains(defaultName) && shipped.ContainsKey(defaultName))
             {
                 _accountedFor[service.Queue + " " + defaultName] = true;
-                diagnostics.Report(DiagnosticDescriptors.ShippedWireNameChanged, location, methodSymbol!.Name, method.WireName, defaultName);
+                diagnostics.Report(DiagnosticDescriptors.ShippedWireNameChanged, location,
+                    ImmutableDictionary<string, string?>.Empty.Add(ShippedWireNameProperty, defaultName), methodSymbol!.Name, method.WireName, defaultName);
                 continue;
             }
 
-            diagnostics.Report(DiagnosticDescriptors.NotInShippedContract, location, displayName, "not yet in", "add the line", contract.ToString());
+            diagnostics.Report(DiagnosticDescriptors.NotInShippedContract, location, LineToShip(contract), displayName, "not yet in", "add the line", contract.ToString());
         }
     }
+
+    /// <summary>RPCGEN026's property for its code fix: the wire name to keep.</summary>
+    public const string ShippedWireNameProperty = "ShippedWireName";
+
+    /// <summary>RPCGEN030's properties for its code fix: the line, and the key of the line it replaces.</summary>
+    public const string LineProperty = "ContractLine";
+    public const string KeyProperty = "ContractKey";
+
+    private static ImmutableDictionary<string, string?> LineToShip(ContractMethod contract) =>
+        ImmutableDictionary<string, string?>.Empty.Add(LineProperty, contract.ToString()).Add(KeyProperty, contract.Key);
 
     /// <summary>Reports every way <paramref name="now"/> breaks <paramref name="before"/>; true when there was one.</summary>
     private static bool CompareShape(ContractMethod before, ContractMethod now, string displayName, IMethodSymbol? method, Location? location,

@@ -18,10 +18,14 @@ internal sealed class DiagnosticBag
     /// <summary>Errors keep a service from being generated; suggestions do not.</summary>
     public bool HasErrors { get; private set; }
 
-    public void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args)
+    public void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args) =>
+        Report(descriptor, location, ImmutableDictionary<string, string?>.Empty, args);
+
+    /// <summary>Reports with <paramref name="properties"/>: what a code fix needs that the message only shows.</summary>
+    public void Report(DiagnosticDescriptor descriptor, Location? location, ImmutableDictionary<string, string?> properties, params string[] args)
     {
         HasErrors |= descriptor.DefaultSeverity == DiagnosticSeverity.Error;
-        _items.Add(Diagnostic.Create(descriptor, (location is { IsInSource: true } ? location : _fallback) ?? Location.None, args));
+        _items.Add(Diagnostic.Create(descriptor, (location is { IsInSource: true } ? location : _fallback) ?? Location.None, properties, args));
     }
 
     public ImmutableArray<Diagnostic> ToImmutableArray() => _items.ToImmutableArray();

@@ -3,8 +3,8 @@ namespace RpcGen.IntegrationTests.Evolution;
 /// <summary>
 /// Two versions of one contract, as two deployments of a service would have them: compiled separately by
 /// <see cref="ContractCompiler"/>, never by this project. v2 makes every change docs/wire-format.md calls compatible:
-/// an optional parameter on a two-parameter method (<c>Add</c>) and on a one-parameter method (<c>Neg</c>, whose
-/// body was a bare value), a nullable property on a record, a new method, and a C# rename that keeps its wire name.
+/// an optional parameter on a two-parameter method (<c>Add</c>) and on one-parameter methods (<c>Neg</c> and
+/// <c>Repeat</c>, whose bodies were bare values: a number, and a record's JSON object), a nullable property on a record, a new method, and a C# rename that keeps its wire name.
 /// Each version also has a peer (<see cref="IContractPeer"/>) that serves it and makes the calls it knows.
 /// </summary>
 internal static class ContractVersions
@@ -13,7 +13,7 @@ internal static class ContractVersions
     public static readonly string[] V1Calls = { "Add(1,2)", "Neg(5)", "Subtract(7,2)", "Repeat(tea x2)" };
 
     /// <summary>The calls only a v2 client can make: a new argument with a value other than its default, and a new method.</summary>
-    public static readonly string[] V2Calls = { "Add(1,2,3)", "Neg(5,twice)", "Repeat(tea x2, note gift)", "Multiply(3,4)" };
+    public static readonly string[] V2Calls = { "Add(1,2,3)", "Neg(5,twice)", "Repeat(tea x2, note gift)", "Repeat(tea x2, times 3)", "Multiply(3,4)" };
 
     public const string V1 = """
         using System.Collections.Generic;
@@ -84,7 +84,7 @@ internal static class ContractVersions
             Task<int> NegAsync(int a, bool twice = false);
             [RpcMethod("Subtract")]
             Task<int> MinusAsync(int a, int b);
-            Task<Order> RepeatAsync(Order order);
+            Task<Order> RepeatAsync(Order order, int times = 2);
             Task<int> MultiplyAsync(int a, int b);
         }
 
@@ -100,8 +100,8 @@ internal static class ContractVersions
             public Task<int> AddAsync(int a, int b, int c = 0) => Task.FromResult(a + b + c);
             public Task<int> NegAsync(int a, bool twice = false) => Task.FromResult(twice ? -2 * a : -a);
             public Task<int> MinusAsync(int a, int b) => Task.FromResult(a - b);
-            public Task<Order> RepeatAsync(Order order) =>
-                Task.FromResult(order with { Quantity = order.Quantity * 2, Note = order.Note is null ? "none" : order.Note + "!" });
+            public Task<Order> RepeatAsync(Order order, int times = 2) =>
+                Task.FromResult(order with { Quantity = order.Quantity * times, Note = order.Note is null ? "none" : order.Note + "!" });
             public Task<int> MultiplyAsync(int a, int b) => Task.FromResult(a * b);
         }
 
@@ -123,6 +123,7 @@ internal static class ContractVersions
                     case "Subtract(7,2)": return (await calc.MinusAsync(7, 2)).ToString();
                     case "Repeat(tea x2)": return Show(await calc.RepeatAsync(new Order("tea", 2)));
                     case "Repeat(tea x2, note gift)": return Show(await calc.RepeatAsync(new Order("tea", 2, "gift")));
+                    case "Repeat(tea x2, times 3)": return Show(await calc.RepeatAsync(new Order("tea", 2), times: 3));
                     case "Multiply(3,4)": return (await calc.MultiplyAsync(3, 4)).ToString();
                     default: throw new KeyNotFoundException("v2 has no call " + call);
                 }

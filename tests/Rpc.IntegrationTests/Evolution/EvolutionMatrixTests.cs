@@ -56,6 +56,7 @@ public sealed class EvolutionMatrixTests
         Assert.Equal("6", await s_v2.Value.CallAsync(calling, "Add(1,2,3)"));
         Assert.Equal("-10", await s_v2.Value.CallAsync(calling, "Neg(5,twice)"));
         Assert.Equal("tea x4 note=gift!", await s_v2.Value.CallAsync(calling, "Repeat(tea x2, note gift)"));
+        Assert.Equal("tea x6 note=none", await s_v2.Value.CallAsync(calling, "Repeat(tea x2, times 3)"));
         Assert.Equal("12", await s_v2.Value.CallAsync(calling, "Multiply(3,4)"));
     }
 
@@ -76,6 +77,11 @@ public sealed class EvolutionMatrixTests
         var neg = await Assert.ThrowsAsync<RpcRemoteException>(() => s_v2.Value.CallAsync(calling, "Neg(5,twice)"));
         Assert.Equal("rpc:bad-request", neg.RemoteType);
         Assert.Contains("Method 'Neg' of service 'Calc' has no parameter 'twice' (its parameters: 'a')", neg.Message);
+
+        // The same for a one-parameter method whose value is an object: the named form carries "order", so it is not the record.
+        var repeat = await Assert.ThrowsAsync<RpcRemoteException>(() => s_v2.Value.CallAsync(calling, "Repeat(tea x2, times 3)"));
+        Assert.Equal("rpc:bad-request", repeat.RemoteType);
+        Assert.Contains("Method 'Repeat' of service 'Calc' has no parameter 'times' (its parameters: 'order')", repeat.Message);
 
         var multiply = await Assert.ThrowsAsync<RpcRemoteException>(() => s_v2.Value.CallAsync(calling, "Multiply(3,4)"));
         Assert.Equal("rpc:unknown-method", multiply.RemoteType);
@@ -103,10 +109,12 @@ public sealed class EvolutionMatrixTests
             "Neg", """{"a": 5, "twice": true}""",                 // the new argument
             "Neg", """{"twice": true}""",                         // an object without 'a' is read as the value of 'a'
             "Add", """{"a": 1, "b": 2}""",                        // v1's two arguments; c takes its default
-            "Add", """{"a": 1, "b": 2, "d": 4}""");               // an argument no version has
+            "Add", """{"a": 1, "b": 2, "d": 4}""",                // an argument no version has
+            "Repeat", """{"Item": "tea", "Quantity": 2}""",       // the v1 body of Repeat(Order order): the record itself
+            "Repeat", """{"order": {"Item": "tea", "Quantity": 2}, "times": 3}""");
         var replies = lines.Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
 
-        Assert.Equal(6, replies.Count);
+        Assert.Equal(8, replies.Count);
         Assert.Equal("""{"ok": true, "result": -5}""", replies[0].GetRawText());
         Assert.Equal("""{"ok": true, "result": -5}""", replies[1].GetRawText());
         Assert.Equal("""{"ok": true, "result": -10}""", replies[2].GetRawText());
@@ -115,6 +123,8 @@ public sealed class EvolutionMatrixTests
         Assert.Equal("""{"ok": true, "result": 3}""", replies[4].GetRawText());
         Assert.Equal("rpc:bad-request", replies[5].GetProperty("type").GetString());
         Assert.Contains("has no parameter 'd'", replies[5].GetProperty("message").GetString());
+        Assert.Equal("""{"Item": "tea", "Quantity": 4, "Note": "none"}""", replies[6].GetProperty("result").GetRawText());
+        Assert.Equal("""{"Item": "tea", "Quantity": 6, "Note": "none"}""", replies[7].GetProperty("result").GetRawText());
     }
 
     [Fact]
