@@ -11,6 +11,7 @@ using RpcGen.Benchmarks.Harness;
 // without one, in one run.
 // Run it with ./build.sh bench [--quick]; see BenchOptions.Usage for the options.
 if (args is ["cluster-scale", .. var scaleArgs]) return await ClusterScale.RunAsync(scaleArgs);
+if (args is ["stream", .. var streamArgs]) return await StreamScenario.RunAsync(streamArgs);
 
 BenchOptions options;
 try

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace RpcGen;
 
 /// <summary>Settings of an <see cref="RpcConnection"/>, for its clients and its servers.</summary>
-public sealed class RpcOptions
+public sealed partial class RpcOptions
 {
     /// <summary>The default broker address when none is given.</summary>
     public static readonly Uri DefaultUri = new("amqp://guest:guest@localhost:5672/");

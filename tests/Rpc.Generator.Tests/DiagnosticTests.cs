@@ -21,7 +21,8 @@ public sealed partial class DiagnosticTests
     [InlineData("void", "void")]
     [InlineData("int", "int")]
     [InlineData("string", "string")]
-    [InlineData("IAsyncEnumerable<int>", "System.Collections.Generic.IAsyncEnumerable<int>")]
+    [InlineData("IEnumerable<int>", "System.Collections.Generic.IEnumerable<int>")]
+    [InlineData("IAsyncEnumerator<int>", "System.Collections.Generic.IAsyncEnumerator<int>")]
     [InlineData("Task<int>[]", "System.Threading.Tasks.Task<int>[]")]
     [InlineData("IEnumerable<Task>", "System.Collections.Generic.IEnumerable<System.Threading.Tasks.Task>")]
     public Task RPCGEN001_unsupported_return_type(string returnType, string shown) => AssertSingle(
@@ -29,7 +30,7 @@ public sealed partial class DiagnosticTests
         [RpcService] public interface IShop { Task<int> CountAsync(); {{returnType}} {|#0:Run|}(int x); }
         """,
         "RPCGEN001",
-        $"Method 'Run' returns '{shown}': RPC methods must return Task, Task<T>, ValueTask or ValueTask<T>; change the return type");
+        $"Method 'Run' returns '{shown}': RPC methods must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>; change the return type");
 
     [Fact]
     public Task RPCGEN002_generic_method() => AssertSingle(
@@ -176,6 +177,7 @@ public sealed partial class DiagnosticTests
     [Theory]
     [InlineData("Task<int>", "System.Threading.Tasks.Task<int>")]
     [InlineData("ValueTask<string>", "System.Threading.Tasks.ValueTask<string>")]
+    [InlineData("IAsyncEnumerable<int>", "System.Collections.Generic.IAsyncEnumerable<int>")]
     public Task RPCGEN011_one_way_method_that_returns_a_value(string returnType, string shown) => AssertSingle(
         $$"""
         [RpcService] public interface IShop { [RpcMethod(OneWay = true)] {{returnType}} {|#0:NotifyAsync|}(string text); }
@@ -198,6 +200,7 @@ public sealed partial class DiagnosticTests
     [Theory]
     [InlineData("Task<int>", "System.Threading.Tasks.Task<int>")]
     [InlineData("ValueTask<string>", "System.Threading.Tasks.ValueTask<string>")]
+    [InlineData("IAsyncEnumerable<int>", "System.Collections.Generic.IAsyncEnumerable<int>")]
     public Task RPCGEN020_event_that_returns_a_value(string returnType, string shown) => AssertSingle(
         $$"""
         [RpcEvents] public interface IOrderEvents { {{returnType}} {|#0:OrderPlacedAsync|}(string id); }

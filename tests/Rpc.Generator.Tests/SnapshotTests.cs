@@ -72,6 +72,10 @@ public sealed class SnapshotTests
     [MemberData(nameof(Frameworks))]
     public Task Events_on_fanout_direct_and_topic_exchanges_with_routing_keys(string framework) => Verify(framework, "Events", "Events.cs");
 
+    [Theory]
+    [MemberData(nameof(Frameworks))]
+    public Task Streamed_results_of_values_records_and_with_declared_faults(string framework) => Verify(framework, "Streaming", "Streaming.cs");
+
     public static TheoryData<string> Frameworks => TargetFramework.All;
 
     private static async Task Verify(string framework, string family, params string[] contractFiles)

@@ -71,7 +71,7 @@ public sealed class UnusualShapeTests
         test.TestState.Sources.Add(("Shape.cs", Usings + "[RpcService] internal interface {|#0:IClosable|} : IDisposable { Task<int> CountAsync(); }"));
         test.ExpectedDiagnostics.Add(new Microsoft.CodeAnalysis.Testing.DiagnosticResult("RPCGEN001", Microsoft.CodeAnalysis.DiagnosticSeverity.Error)
             .WithLocation(0)
-            .WithMessage("Method 'Dispose' returns 'void': RPC methods must return Task, Task<T>, ValueTask or ValueTask<T>; change the return type"));
+            .WithMessage("Method 'Dispose' returns 'void': RPC methods must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>; change the return type"));
         return test.RunAsync();
     }
 

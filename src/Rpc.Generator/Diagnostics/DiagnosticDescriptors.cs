@@ -40,7 +40,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedReturnType = Error("RPCGEN001",
         "Unsupported return type",
-        "Method '{0}' returns '{1}': RPC methods must return Task, Task<T>, ValueTask or ValueTask<T>; change the return type");
+        "Method '{0}' returns '{1}': RPC methods must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>; change the return type");
 
     public static readonly DiagnosticDescriptor GenericMethod = Error("RPCGEN002",
         "Generic RPC method",

@@ -59,6 +59,8 @@ internal static class ClientEmitter
             ? "this._invoker.PublishAsync(" + request + ", " + routingKey + ", " + token + ")"
             : method.OneWay
             ? "this._invoker.SendAsync(" + request + ", " + token + ")"
+            : method.ReturnKind == ReturnKind.AsyncEnumerable
+            ? "this._invoker.StreamAsync<" + method.ResultType + ">(" + request + ", " + token + ")"
             : method.ResultType is null
                 ? "this._invoker.CallAsync(" + request + ", " + token + ")"
                 : "this._invoker.CallAsync<" + method.ResultType + ">(" + request + ", " + token + ")";

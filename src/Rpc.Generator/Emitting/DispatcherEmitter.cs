@@ -73,8 +73,18 @@ internal static class DispatcherEmitter
         if (wireIndex == 0) writer.Line("call.EnsureNoArguments();");
 
         var target = method.CallThrough is null ? "service" : "((" + method.CallThrough + ")service)";
-        var invocation = "await " + target + "." + method.Name + "(" + string.Join(", ", arguments) + ").ConfigureAwait(false)";
-        writer.Line(method.ResultType is null ? invocation + ";" : "call.SetResult<" + method.ResultType + ">(" + invocation + ");");
+        var invocation = target + "." + method.Name + "(" + string.Join(", ", arguments) + ")";
+        if (method.ReturnKind == ReturnKind.AsyncEnumerable)
+        {
+            // The runtime enumerates it as the caller grants credit, passing the call's token to GetAsyncEnumerator.
+            writer.Line("await call.StreamAsync<" + method.ResultType + ">(" + invocation + ").ConfigureAwait(false);");
+        }
+        else
+        {
+            var awaited = "await " + invocation + ".ConfigureAwait(false)";
+            writer.Line(method.ResultType is null ? awaited + ";" : "call.SetResult<" + method.ResultType + ">(" + awaited + ");");
+        }
+
         writer.Line("return;");
         writer.Close();
     }

@@ -21,11 +21,14 @@ internal enum ReturnKind
     TaskOfT,
     ValueTask,
     ValueTaskOfT,
+
+    /// <summary>IAsyncEnumerable&lt;T&gt;: a streamed result; ResultType is the item type.</summary>
+    AsyncEnumerable,
 }
 
 /// <param name="Name">The C# method name, escaped with @ where it is a keyword.</param>
 /// <param name="ReturnType">The full return type as written in the generated signature.</param>
-/// <param name="ResultType">The T of Task&lt;T&gt; / ValueTask&lt;T&gt;, or null.</param>
+/// <param name="ResultType">The T of Task&lt;T&gt; / ValueTask&lt;T&gt;, the item type of IAsyncEnumerable&lt;T&gt;, or null.</param>
 /// <param name="ExplicitInterface">The interface to implement the method explicitly for, when a public method of that name would not compile.</param>
 /// <param name="CallThrough">The interface the dispatcher calls the method through, when calling it on the service would be ambiguous.</param>
 /// <param name="TimeoutMilliseconds">[RpcMethod(TimeoutMilliseconds)] or else the service's; 0 for the connection default.</param>

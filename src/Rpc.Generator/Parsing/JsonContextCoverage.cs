@@ -55,7 +55,8 @@ internal static class JsonContextCoverage
 
             if (method.ReturnType is INamedTypeSymbol { IsGenericType: true } returnType
                 && (SymbolEqualityComparer.Default.Equals(returnType.OriginalDefinition, known.TaskOfT)
-                    || SymbolEqualityComparer.Default.Equals(returnType.OriginalDefinition, known.ValueTaskOfT))
+                    || SymbolEqualityComparer.Default.Equals(returnType.OriginalDefinition, known.ValueTaskOfT)
+                    || SymbolEqualityComparer.Default.Equals(returnType.OriginalDefinition, known.AsyncEnumerableOfT))
                 && !IsCovered(returnType.TypeArguments[0], covered))
             {
                 diagnostics.Report(DiagnosticDescriptors.JsonContextGap, method.Locations.FirstOrDefault(),

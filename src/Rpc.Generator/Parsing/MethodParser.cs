@@ -107,6 +107,11 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType,
                 return new ReturnShape(ReturnKind.ValueTaskOfT, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
                     SymbolFormats.TypeOf(generic.TypeArguments[0]));
             }
+
+            if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.AsyncEnumerableOfT))
+            {
+                return new ReturnShape(ReturnKind.AsyncEnumerable, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+            }
         }
 
         return null;

@@ -11,6 +11,8 @@ namespace RpcGen.Client;
 /// Tells a service's servers that a caller gave up on a call (its token fired or its timeout passed), so the server
 /// running it cancels the handler's token and one that has not started it yet never runs it. One control message per
 /// abandoned call to the service's fanout exchange <c>rpc-control.{queue}</c> (docs/wire-format.md, "Cancelling a call").
+/// A streamed result's credit grants take the same path and the same loop (message <c>type</c> <c>credit</c>), so a
+/// grant never overtakes the cancel of its own stream.
 /// </summary>
 /// <remarks>
 /// Cancels go through a queue to one sender loop with a channel of its own: the caller's cancellation callback and the
@@ -24,7 +26,7 @@ internal sealed class CancellationSender
     private static readonly ReadOnlyMemory<byte> s_empty = ReadOnlyMemory<byte>.Empty;
 
     private readonly IConnection _connection;
-    private readonly Channel<PendingCall> _queue = Channel.CreateUnbounded<PendingCall>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(PendingCall Call, long Credit)> _queue = Channel.CreateUnbounded<(PendingCall, long)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
     private readonly Task _loop;
     private IChannel? _channel;
@@ -39,16 +41,19 @@ internal sealed class CancellationSender
     /// <summary>Cancel messages published so far.</summary>
     public long Sent => System.Threading.Interlocked.Read(ref _sent);
 
-    public void Send(PendingCall call) => _queue.Writer.TryWrite(call);
+    public void Send(PendingCall call) => _queue.Writer.TryWrite((call, -1));
+
+    /// <summary>A streamed result's credit: the server may send the items below <paramref name="credit"/>.</summary>
+    public void SendCredit(PendingCall call, long credit) => _queue.Writer.TryWrite((call, credit));
 
     private async Task SendLoopAsync()
     {
-        await foreach (var call in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (call, credit) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
-                await PublishAsync(call).ConfigureAwait(false);
-                System.Threading.Interlocked.Increment(ref _sent);
+                await PublishAsync(call, credit).ConfigureAwait(false);
+                if (credit < 0) System.Threading.Interlocked.Increment(ref _sent);
             }
             catch (Exception)
             {
@@ -61,7 +66,7 @@ internal sealed class CancellationSender
         }
     }
 
-    private async Task PublishAsync(PendingCall call)
+    private async Task PublishAsync(PendingCall call, long credit)
     {
         if (_channel is { IsClosed: true } closed)
         {
@@ -80,10 +85,12 @@ internal sealed class CancellationSender
 
         var properties = new BasicProperties
         {
-            Type = WireContract.CancelMessageType,
+            Type = credit < 0 ? WireContract.CancelMessageType : StreamContract.CreditMessageType,
             CorrelationId = call.CorrelationId,
             UserId = call.UserId,
-            Headers = new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline },
+            Headers = credit < 0
+                ? new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline }
+                : new Dictionary<string, object?>(1) { [StreamContract.CreditHeader] = credit },
         };
         await _channel.BasicPublishAsync(exchange, string.Empty, mandatory: false, properties, s_empty).ConfigureAwait(false);
     }

@@ -43,6 +43,9 @@ internal sealed class PendingCalls
     /// <summary>Called once for a call the caller gave up on (its token fired, or its timeout): the server may still be running it.</summary>
     public Action<PendingCall>? Abandoned { get; set; }
 
+    /// <summary>Called for a streamed result whose caller grants more credit (an absolute sequence number), or resends its last grant.</summary>
+    public Action<PendingCall, long>? CreditGranted { get; set; }
+
     /// <summary>Calls waiting for a reply.</summary>
     public int Count => _calls.Count;
 
@@ -163,6 +166,29 @@ internal sealed class PendingCalls
         return true;
     }
 
+    /// <summary>
+    /// Hands one message of a streamed result to its call, which stays in the map until its end or error marker.
+    /// Returns false for a message nobody waits for (the stream was cancelled, failed, or is foreign).
+    /// </summary>
+    public bool TryStream(string? correlationId, string kind, long sequence, ReadOnlySpan<byte> body, bool isError) =>
+        correlationId is not null && _calls.TryGetValue(correlationId, out var call) && call.OnStreamMessage(kind, sequence, body, isError);
+
+    /// <summary>Removes a finished call (a stream's end or error marker) so nothing else completes it; false when someone else did.</summary>
+    internal bool TryFinish(PendingCall call)
+    {
+        if (!_calls.TryRemove(new(call.CorrelationId, call))) return false;
+        Release(call);
+        return true;
+    }
+
+    /// <summary>The caller gave up on a call that is still running (a stream it stopped reading): fail it and tell the servers.</summary>
+    internal void Abandon(PendingCall call, Exception exception)
+    {
+        if (!TryFinish(call)) return;
+        call.SetException(exception);
+        Abandoned?.Invoke(call);
+    }
+
     /// <summary>Finds a call still waiting, e.g. the one whose request the broker returned as unroutable.</summary>
     public bool TryGet(string correlationId, [NotNullWhen(true)] out PendingCall? call) => _calls.TryGetValue(correlationId, out call);
 
@@ -257,6 +283,9 @@ internal abstract class PendingCall
     public TimeSpan Timeout { get; }
 
     public abstract void SetReply(ReadOnlySpan<byte> body, bool isError);
+
+    /// <summary>One message of a streamed result (docs/wire-format.md, "Streaming results"); false when this call does not stream.</summary>
+    public virtual bool OnStreamMessage(string kind, long sequence, ReadOnlySpan<byte> body, bool isError) => false;
     public abstract void SetException(Exception exception);
     public abstract void SetCanceled(CancellationToken token);
 }

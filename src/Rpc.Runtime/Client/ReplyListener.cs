@@ -7,7 +7,8 @@ using RpcGen.Wire;
 namespace RpcGen.Client;
 
 /// <summary>
-/// Consumes the direct reply-to pseudo-queue of the client channel and hands each reply to <see cref="PendingCalls"/>.
+/// Consumes the direct reply-to pseudo-queue of the client channel and hands each reply, and each message of a streamed
+/// result (header <c>rpc-stream</c>), to <see cref="PendingCalls"/>.
 /// A reply nobody waits for any more (timed out, cancelled) is dropped quietly, and counted (<see cref="PendingCalls.DroppedReplies"/>).
 /// </summary>
 internal sealed class ReplyListener : AsyncDefaultBasicConsumer
@@ -22,7 +23,11 @@ internal sealed class ReplyListener : AsyncDefaultBasicConsumer
     public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
         string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
-        if (!_pending.TryComplete(properties.CorrelationId, body.Span, WireContract.IsErrorReply(properties.Headers)))
+        bool isError = WireContract.IsErrorReply(properties.Headers);
+        bool taken = StreamContract.Read(properties.Headers) is { } stream
+            ? _pending.TryStream(properties.CorrelationId, stream.Kind, stream.Sequence, body.Span, isError)
+            : _pending.TryComplete(properties.CorrelationId, body.Span, isError);
+        if (!taken)
         {
             _pending.CountDroppedReply();
         }

@@ -51,6 +51,7 @@ public sealed partial class RpcInvoker
         _cancellations = new CancellationSender(connection);
         pending.ServerCheckDue = _availability.CheckDue;
         pending.Abandoned = _cancellations.Send;
+        pending.CreditGranted = _cancellations.SendCredit;
         _events = new EventPublisher(workQueues.Connection, options, userId);
         _userId = userId;
         _connection = connection;

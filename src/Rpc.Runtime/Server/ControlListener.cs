@@ -13,7 +13,7 @@ namespace RpcGen.Server;
 /// exchange <c>rpc-control.{queue}</c>, so every server of the service hears every control message (a caller cannot
 /// know which server took its request). It hands each cancel to <see cref="RunningCalls"/>. It has a channel of its own:
 /// on the request channel a cancel would queue behind the very handlers it is meant to stop, as dispatch concurrency
-/// equals prefetch. Streaming's credit and cancel messages are meant to reuse it (message <c>type</c> tells them apart).
+/// equals prefetch. A streamed result's credit travels the same way (message <c>type</c> tells them apart).
 /// </summary>
 /// <remarks>
 /// The channel lives in a <see cref="ChannelHolder"/> like the server's own: connection recovery restores it (queue,
@@ -64,9 +64,15 @@ internal sealed class ControlListener
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
         {
             // Anything else (a type a newer peer sends) is ignored: control messages are advisory.
-            if (properties.Type == WireContract.CancelMessageType && !string.IsNullOrEmpty(properties.CorrelationId))
+            if (string.IsNullOrEmpty(properties.CorrelationId)) return Task.CompletedTask;
+            if (properties.Type == WireContract.CancelMessageType)
             {
                 _calls.Cancel(properties.CorrelationId!, properties.UserId, WireContract.ReadDeadline(properties.Headers));
+            }
+            else if (properties.Type == StreamContract.CreditMessageType
+                && StreamContract.ReadInteger(properties.Headers, StreamContract.CreditHeader) is long credit)
+            {
+                _calls.Grant(properties.CorrelationId!, properties.UserId, credit);
             }
 
             return Task.CompletedTask;

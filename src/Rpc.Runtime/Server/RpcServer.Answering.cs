@@ -86,6 +86,8 @@ public sealed partial class RpcServer
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token,
                     WireContract.ReadText(properties.Headers, WireContract.RoutingKeyHeader) ?? routingKey);
                 served = call;
+                call.Server = this;
+                call.Request = properties;
                 bool tracked = _running.Track(call);
                 try
                 {
@@ -148,8 +150,10 @@ public sealed partial class RpcServer
         // exception still goes back, as docs/wire-format.md "Cancelling a call" promises pika clients.)
         bool callerGaveUp = failure is OperationCanceledException && served is not null && !served.CancelledByCaller
             && callerDeadline <= DateTimeOffset.UtcNow;
-        // A request whose channel the broker closed is back in the queue and will be answered from there.
-        if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp)
+        // A request whose channel the broker closed is back in the queue and will be answered from there. A streamed
+        // result has sent its own end or error marker.
+        if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp
+            && served?.Streamed != true)
         {
             await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
         }

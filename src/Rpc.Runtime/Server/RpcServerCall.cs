@@ -97,6 +97,29 @@ public sealed class RpcServerCall
     /// <summary>The call is over: its linked source and deadline timer, if one was made, are released.</summary>
     internal void Complete() => Volatile.Read(ref _deadlineSource)?.Dispose();
 
+    /// <summary>The server running the call, and its request: what a streamed result publishes with.</summary>
+    internal RpcServer? Server { get; set; }
+
+    internal RabbitMQ.Client.IReadOnlyBasicProperties? Request { get; set; }
+
+    /// <summary>The credit state of a streamed result while it runs; credit messages from the caller go to it.</summary>
+    internal StreamWriter? Stream { get; set; }
+
+    /// <summary>The method streamed its result: the end or error marker has been sent instead of a reply.</summary>
+    internal bool Streamed { get; set; }
+
+    /// <summary>
+    /// Sends the items of a method returning <see cref="System.Collections.Generic.IAsyncEnumerable{T}"/> to the caller
+    /// as the caller grants credit, then the end marker; an exception from the enumeration becomes the error marker
+    /// after the items sent so far. Completes when the stream is over; the enumeration gets <see cref="CancellationToken"/>.
+    /// </summary>
+    public System.Threading.Tasks.Task StreamAsync<T>(System.Collections.Generic.IAsyncEnumerable<T> items)
+    {
+        if (items is null) throw new ArgumentNullException(nameof(items), $"Method '{Method.WireName}' returned a null IAsyncEnumerable.");
+        var server = Server ?? throw new InvalidOperationException($"Method '{Method.WireName}' streams its result, which needs an RpcServer to send it.");
+        return StreamWriter.RunAsync(server, this, items, GetTypeInfo<T>(), server.Options);
+    }
+
     /// <summary>Reads a required argument.</summary>
     public T ReadArgument<T>(int index) => _body.Read(index, GetTypeInfo<T>(), hasDefault: false, default!);
 

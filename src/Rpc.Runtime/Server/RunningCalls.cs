@@ -66,6 +66,15 @@ internal sealed class RunningCalls
         _early[correlationId] = (deadline ?? now + DefaultMemoryMs, userId);
     }
 
+    /// <summary>Credit for a streamed result from its caller; ignored for a call that is not (or no longer) streaming here.</summary>
+    public void Grant(string correlationId, string? userId, long credit)
+    {
+        if (_running.TryGetValue(correlationId, out var call) && SameCaller(userId, call.Context.UserId)) call.Stream?.Grant(credit);
+    }
+
+    /// <summary>Calls running now.</summary>
+    public int Count => _running.Count;
+
     private void Forget(long now)
     {
         foreach (var entry in _early)

@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using RpcGen.Wire;
+
+namespace RpcGen.Client;
+
+/// <summary>
+/// The caller's end of one streamed result: a pending call that stays in <see cref="PendingCalls"/> from the request
+/// to its end or error marker, buffers the items as they arrive (deserialised where they arrive, in order, checked
+/// by sequence number) and hands them to <c>await foreach</c>. It grants credit as its reader takes items, half a
+/// window at a time, so at most <see cref="RpcOptions.StreamWindow"/> items are ever ahead of the reader.
+/// </summary>
+/// <remarks>
+/// One timer per stream, every quarter of <see cref="RpcOptions.StreamIdleTimeout"/>: it resends the last grant when
+/// none went out for a third of it (so the server can tell a slow reader from a dead one), and fails the stream when
+/// the reader has taken everything and no message came for the whole idle timeout (a dead server, or a producer
+/// slower than the timeout). The call's own timeout and cancellation work as for any call (<see cref="PendingCalls"/>).
+/// </remarks>
+internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
+{
+    private readonly Channel<T> _items = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly JsonTypeInfo<T> _itemType;
+    private readonly int _window;
+    private readonly long _idleMs;
+    private readonly CancellationToken _cancellationToken;
+    private readonly CancellationTokenSource? _linked;
+    private Timer? _timer;
+    private long _received;     // written by the reply listener only
+    private long _consumed;     // written by the reader only
+    private long _granted;
+    private long _lastMessageAt = Environment.TickCount64;
+    private long _lastGrantAt = Environment.TickCount64;
+    private int _finished;
+
+    public StreamingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout,
+        JsonTypeInfo<T> itemType, int window, TimeSpan idle, CancellationToken cancellationToken, CancellationTokenSource? linked)
+        : base(owner, correlationId, method, queue, timeout)
+    {
+        _itemType = itemType;
+        _window = window;
+        _granted = window;
+        _idleMs = Math.Max(1, (long)idle.TotalMilliseconds);
+        _cancellationToken = cancellationToken;
+        _linked = linked;
+    }
+
+    public int Window => _window;
+
+    public T Current { get; private set; } = default!;
+
+    /// <summary>Starts the keep-alive and idle timer; called once the call is in <see cref="PendingCalls"/>.</summary>
+    public void StartTimer()
+    {
+        long period = Math.Clamp(_idleMs / 4, 10, 5_000);
+        _timer = new Timer(static state => ((StreamingCall<T>)state!).OnTimer(), this, period, period);
+    }
+
+    public async ValueTask<bool> MoveNextAsync()
+    {
+        _cancellationToken.ThrowIfCancellationRequested();
+        var reader = _items.Reader;
+        while (true)
+        {
+            if (reader.TryRead(out var item))
+            {
+                Current = item;
+                Taken();
+                return true;
+            }
+
+            if (!await reader.WaitToReadAsync(_cancellationToken).ConfigureAwait(false)) return false;
+        }
+    }
+
+    /// <summary>One more item taken by the reader: when half the window is used, the server may send another half.</summary>
+    private void Taken()
+    {
+        long consumed = _consumed + 1;
+        Volatile.Write(ref _consumed, consumed);
+        long granted = Interlocked.Read(ref _granted);
+        if (granted - consumed > _window / 2 || Volatile.Read(ref _finished) != 0) return;
+        long credit = consumed + _window;
+        Interlocked.Exchange(ref _granted, credit);
+        Volatile.Write(ref _lastGrantAt, Environment.TickCount64);
+        Owner.CreditGranted?.Invoke(this, credit);
+    }
+
+    public override bool OnStreamMessage(string kind, long sequence, ReadOnlySpan<byte> body, bool isError)
+    {
+        Volatile.Write(ref _lastMessageAt, Environment.TickCount64);
+        // The server exists and streams: no need to ask the broker whether anyone serves the queue.
+        CheckAt = 0;
+        if (sequence != _received)
+        {
+            Finish(new RpcException(
+                $"RPC {Method.Service.Name}.{Method.WireName}: the stream's message {kind} carries sequence number {sequence} where {_received} was due " +
+                "(items lost or repeated, e.g. a request redelivered to a second server); the stream was stopped.", Method.Service.Name, Method.WireName), abandon: true);
+            return true;
+        }
+
+        switch (kind)
+        {
+            case StreamContract.Items:
+                ReadItems(body);
+                break;
+            case StreamContract.End:
+                Finish(null, abandon: false);
+                break;
+            case StreamContract.Error:
+                Finish(RemoteErrors.ToException(Method, body, _itemType.Options), abandon: false);
+                break;
+            default:
+                Finish(new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the stream sent a message of unknown kind '{kind}'.",
+                    Method.Service.Name, Method.WireName), abandon: true);
+                break;
+        }
+
+        return true;
+    }
+
+    private void ReadItems(ReadOnlySpan<byte> body)
+    {
+        var writer = _items.Writer;
+        try
+        {
+            var json = new Utf8JsonReader(body);
+            if (!json.Read() || json.TokenType != JsonTokenType.StartArray) throw new JsonException("the body of an items message must be a JSON array");
+            while (json.Read() && json.TokenType != JsonTokenType.EndArray)
+            {
+                var item = JsonSerializer.Deserialize(ref json, _itemType)!;
+                writer.TryWrite(item);
+                Volatile.Write(ref _received, _received + 1);
+            }
+        }
+        catch (Exception e)
+        {
+            Finish(new RpcSerializationException(
+                $"RPC {Method.Service.Name}.{Method.WireName}: item {_received} of the stream is not a valid {typeof(T).Name}: {e.Message}",
+                Method.Service.Name, Method.WireName, e), abandon: true);
+        }
+    }
+
+    /// <summary>The end, the error marker, or a broken stream: out of the pending map, the reader told after the items it has.</summary>
+    private void Finish(Exception? failure, bool abandon)
+    {
+        if (abandon)
+        {
+            Owner.Abandon(this, failure!);
+            return;
+        }
+
+        if (Owner.TryFinish(this)) Complete(failure);
+    }
+
+    private void Complete(Exception? failure)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0) return;
+        _timer?.Dispose();
+        _items.Writer.TryComplete(failure);
+    }
+
+    private void OnTimer()
+    {
+        try
+        {
+            CheckIdle();
+        }
+        catch (Exception)
+        {
+            // A timer callback must never take the process down; the call's own timeout still ends the stream.
+        }
+    }
+
+    private void CheckIdle()
+    {
+        if (Volatile.Read(ref _finished) != 0) return;
+        long now = Environment.TickCount64;
+        long silent = now - Volatile.Read(ref _lastMessageAt);
+        // Silence while the reader still has items to take is the reader's doing, not the server's.
+        if (silent >= _idleMs && Volatile.Read(ref _received) == Volatile.Read(ref _consumed))
+        {
+            Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_idleMs),
+                $"RPC {Method.Service.Name}.{Method.WireName}: the stream got no message for {silent} ms (RpcOptions.StreamIdleTimeout is {_idleMs} ms) " +
+                $"after {_received} items; the server is gone or produces no item in time (queue '{Queue}')."));
+            return;
+        }
+
+        if (now - Volatile.Read(ref _lastGrantAt) >= _idleMs / 3)
+        {
+            Volatile.Write(ref _lastGrantAt, now);
+            Owner.CreditGranted?.Invoke(this, Interlocked.Read(ref _granted));
+        }
+    }
+
+    public override void SetReply(ReadOnlySpan<byte> body, bool isError) =>
+        // A plain reply: the server refused the request before streaming (bad arguments, unknown method, cancelled),
+        // or does not know the method streams.
+        Complete(isError
+            ? RemoteErrors.ToException(Method, body, _itemType.Options)
+            : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server answered with a single reply instead of a stream; " +
+                "does it serve the same contract?", Method.Service.Name, Method.WireName));
+
+    public override void SetException(Exception exception) => Complete(exception);
+
+    public override void SetCanceled(CancellationToken token) => Complete(new OperationCanceledException(token));
+
+    /// <summary>The reader is done: a stream not over yet is abandoned, which cancels it on the server.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _finished) == 0)
+        {
+            Owner.Abandon(this, new OperationCanceledException($"RPC {Method.Service.Name}.{Method.WireName}: the caller stopped reading the stream."));
+        }
+
+        Complete(null);
+        _linked?.Dispose();
+        return default;
+    }
+}

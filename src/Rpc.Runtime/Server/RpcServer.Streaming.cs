@@ -1,0 +1,46 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RpcGen.Server;
+using RpcGen.Wire;
+
+namespace RpcGen;
+
+// What a streamed result (Server/StreamWriter.cs) needs of its server: the channel to publish on and the error rules.
+public sealed partial class RpcServer
+{
+    internal RpcOptions Options => _options;
+
+    /// <summary>One message of a stream to the caller's reply_to, on this server's channel, like a reply (not mandatory).</summary>
+    internal ValueTask PublishStreamMessageAsync(string replyTo, string? correlationId, string kind, long sequence, bool isError, ReadOnlyMemory<byte> body)
+    {
+        var headers = new Dictionary<string, object?>(3)
+        {
+            [StreamContract.KindHeader] = kind,
+            [StreamContract.SequenceHeader] = sequence,
+        };
+        if (isError) headers[WireContract.StatusHeader] = WireContract.StatusError;
+        var properties = new BasicProperties
+        {
+            CorrelationId = correlationId,
+            ContentType = WireContract.JsonContentType,
+            Headers = headers,
+        };
+        return _channel.Channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body);
+    }
+
+    /// <summary>The error marker's body: a declared fault with its data, else the exception's type and message, as an error reply would carry.</summary>
+    internal void WriteStreamError(PooledBufferWriter body, RpcMethodDescriptor method, Exception failure)
+    {
+        if (failure is StreamAbandonedException)
+        {
+            ErrorBody.Write(body, StreamContract.AbandonedErrorType, failure.Message, null);
+            return;
+        }
+
+        if (TryWriteDeclaredFault(body, method, failure, telemetry: null)) return;
+        var (type, message) = Classify(failure);
+        ErrorBody.Write(body, type, message, _options.IncludeExceptionDetails && IsRetryable(failure) ? failure.ToString() : null);
+    }
+}

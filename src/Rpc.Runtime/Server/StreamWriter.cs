@@ -1,0 +1,200 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Threading;
+using System.Threading.Tasks;
+using RpcGen.Wire;
+
+namespace RpcGen.Server;
+
+/// <summary>
+/// The server end of one streamed result: enumerates the implementation's <see cref="IAsyncEnumerable{T}"/> and sends
+/// its items to the caller's <c>reply_to</c>, never asking for an item the caller has not granted credit for, then
+/// one end or error marker (docs/wire-format.md, "Streaming results").
+/// </summary>
+/// <remarks>
+/// Items the enumeration produces without waiting share a message, up to <see cref="RpcOptions.StreamBatchSize"/>; as
+/// soon as the next item is not ready, what is gathered goes out, so batching never delays an item. Credit arrives on
+/// the control path (<see cref="ControlListener"/> → <see cref="RunningCalls"/> → <see cref="Grant"/>); waiting for it
+/// longer than <see cref="RpcOptions.StreamIdleTimeout"/> without any grant (callers resend theirs while alive) means
+/// the caller is gone, and the enumeration stops.
+/// </remarks>
+internal sealed class StreamWriter
+{
+    // A batch stops growing at this many bytes, so one message stays far below the broker's frame and size limits.
+    private const int MaxBatchBytes = 64 * 1024;
+
+    private readonly object _gate = new();
+    private long _credit;
+    private long _lastGrant = Stopwatch.GetTimestamp();
+    private TaskCompletionSource? _waiter;
+
+    private StreamWriter(long window) => _credit = window;
+
+    /// <summary>The highest sequence number (exclusive) the caller allowed so far.</summary>
+    public long Credit => Interlocked.Read(ref _credit);
+
+    /// <summary>Items sent so far (tests read how far ahead of its caller a server got).</summary>
+    public long Sent { get; private set; }
+
+    /// <summary>A grant from the caller: it may lower nothing (grants are absolute), and counts as a sign of life even when unchanged.</summary>
+    public void Grant(long credit)
+    {
+        TaskCompletionSource? waiter;
+        lock (_gate)
+        {
+            Volatile.Write(ref _lastGrant, Stopwatch.GetTimestamp());
+            if (credit > _credit) Interlocked.Exchange(ref _credit, credit);
+            waiter = _waiter;
+            _waiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>Runs the whole stream: items, then the end marker, or the items so far and then an error marker.</summary>
+    public static async Task RunAsync<T>(RpcServer server, RpcServerCall call, IAsyncEnumerable<T> items, JsonTypeInfo<T> type, RpcOptions options)
+    {
+        var request = call.Request!;
+        long window = StreamContract.ReadInteger(request.Headers, StreamContract.WindowHeader) is long asked && asked > 0 ? asked : options.StreamWindow;
+        call.Streamed = true;
+        // Nobody to send the items to (a plain client that sent no reply_to): nothing is enumerated.
+        if (string.IsNullOrEmpty(request.ReplyTo)) return;
+        string replyTo = request.ReplyTo;
+        var stream = new StreamWriter(window);
+        call.Stream = stream;
+        var token = call.CancellationToken;
+        using var body = new PooledBufferWriter();
+        using var json = new Utf8JsonWriter(body);
+        int batched = 0;
+        long first = 0;
+        Exception? failure = null;
+        var enumerator = items.GetAsyncEnumerator(token);
+        try
+        {
+            while (true)
+            {
+                long next = first + batched;
+                if (next >= stream.Credit)
+                {
+                    // Everything gathered is within credit: send it before waiting for more.
+                    await FlushAsync().ConfigureAwait(false);
+                    await stream.WaitForCreditAsync(next, options.StreamIdleTimeout, token).ConfigureAwait(false);
+                }
+
+                var move = enumerator.MoveNextAsync();
+                // The next item is not ready: what is gathered goes out now rather than wait for it.
+                if (!move.IsCompleted && batched > 0) await FlushAsync().ConfigureAwait(false);
+                if (!await move.ConfigureAwait(false)) break;
+                if (batched == 0)
+                {
+                    body.Clear();
+                    json.Reset(body);
+                    json.WriteStartArray();
+                }
+
+                try
+                {
+                    JsonSerializer.Serialize(json, enumerator.Current, type);
+                }
+                catch (Exception e)
+                {
+                    throw new RpcResultSerializationException(
+                        $"Item {first + batched} of the stream of method '{call.Method.WireName}' ({typeof(T).Name}) cannot be serialised: {e.Message}", e);
+                }
+
+                batched++;
+                if (batched >= options.StreamBatchSize || json.BytesPending + body.WrittenCount >= MaxBatchBytes) await FlushAsync().ConfigureAwait(false);
+            }
+
+            await FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            // The enumeration's finally blocks run here, before the caller hears the end, and also when it stopped early.
+            try
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+        }
+
+        try
+        {
+            if (failure is null)
+            {
+                await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.End, first, isError: false, ReadOnlyMemory<byte>.Empty)
+                    .ConfigureAwait(false);
+                return;
+            }
+
+            // Items gathered before the failure still reach the caller first, if they could be written.
+            if (failure is not RpcResultSerializationException && !RpcServer.IsChannelGone(failure) && batched > 0) await FlushAsync().ConfigureAwait(false);
+            body.Clear();
+            server.WriteStreamError(body, call.Method, failure);
+            await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.Error, first, isError: true, body.WrittenMemory)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (RpcServer.IsChannelGone(e))
+        {
+            // The request went with its channel: the broker redelivers it, and the caller's sequence check fails a
+            // repeated stream rather than mix two.
+        }
+
+        async ValueTask FlushAsync()
+        {
+            if (batched == 0) return;
+            json.WriteEndArray();
+            json.Flush();
+            await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.Items, first, isError: false, body.WrittenMemory)
+                .ConfigureAwait(false);
+
+            first += batched;
+            stream.Sent = first;
+            batched = 0;
+        }
+    }
+
+    /// <summary>Waits until the caller allows item <paramref name="next"/>; throws when it stays silent for <paramref name="idle"/>.</summary>
+    private async Task WaitForCreditAsync(long next, TimeSpan idle, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_gate)
+            {
+                if (next < _credit) return;
+                waiter = _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastGrant));
+            if (silent >= idle) throw new StreamAbandonedException(idle);
+            try
+            {
+                await waiter.Task.WaitAsync(idle - silent, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Checked again at the top: a grant may have come in just now.
+            }
+        }
+    }
+}
+
+/// <summary>The caller granted no credit for the idle timeout: it is taken to be gone (error type <see cref="StreamContract.AbandonedErrorType"/>).</summary>
+internal sealed class StreamAbandonedException : Exception
+{
+    public StreamAbandonedException(TimeSpan idle)
+        : base($"The caller granted no credit for {idle.TotalSeconds:0.###} s (RpcOptions.StreamIdleTimeout); the stream was stopped.")
+    {
+    }
+}
