@@ -82,36 +82,8 @@ public sealed partial class RpcInvoker
         }
     }
 
-    private void PublishStreamRequest(PendingCall call, RpcRequest request, CachedString queue, IReadOnlyDictionary<string, string>? userHeaders)
-    {
-        var headers = new Dictionary<string, object?>(2 + (userHeaders?.Count ?? 0))
-        {
-            [WireContract.DeadlineHeader] = call.Deadline,
-            [StreamContract.WindowHeader] = (long)_options.StreamWindow,
-        };
-        if (userHeaders is not null)
-        {
-            foreach (var header in userHeaders) headers[header.Key] = header.Value;
-        }
-
-        var properties = new BasicProperties
-        {
-            CorrelationId = call.CorrelationId,
-            ReplyTo = WireContract.DirectReplyTo,
-            Type = call.Method.WireName,
-            ContentType = WireContract.JsonContentType,
-            Expiration = ExpirationFor(call.Timeout),
-            UserId = _userId,
-            Headers = headers,
-        };
-        if (_calls.WhenReady is { } ready)
-        {
-            _ = PublishWhenReadyAsync(ready, call, request, queue, properties);
-            return;
-        }
-
-        PublishNow(call, request, queue, properties);
-    }
+    private void PublishStreamRequest(PendingCall call, RpcRequest request, CachedString queue, IReadOnlyDictionary<string, string>? userHeaders) =>
+        PublishRequest(call, request, queue, telemetry: null, userHeaders, _options.StreamWindow);
 
     /// <summary>What a generated client returns: the call starts when it is enumerated.</summary>
     private sealed class RpcStream<T> : IAsyncEnumerable<T>

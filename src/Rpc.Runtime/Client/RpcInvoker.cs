@@ -239,10 +239,12 @@ public sealed partial class RpcInvoker
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
+    /// <summary>Publishes a call's request; a streaming call also names its initial credit window.</summary>
     private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
-        IReadOnlyDictionary<string, string>? userHeaders)
+        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow = null)
     {
         var headers = new Dictionary<string, object?>(3 + (userHeaders?.Count ?? 0)) { [WireContract.DeadlineHeader] = call.Deadline };
+        if (streamWindow is { } window) headers[StreamContract.WindowHeader] = window;
         if (userHeaders is not null)
         {
             foreach (var header in userHeaders) headers[header.Key] = header.Value;
