@@ -88,6 +88,7 @@ public sealed partial class RpcServer
                 served = call;
                 call.Server = this;
                 call.Request = properties;
+                call.DeliveredOn = consumer.Channel;
                 bool tracked = _running.Track(call);
                 try
                 {
@@ -155,7 +156,7 @@ public sealed partial class RpcServer
         if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp
             && served?.Streamed != true)
         {
-            await PublishReplyAsync(properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
+            await PublishReplyAsync(consumer.Channel, properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
         }
 
         Guard(telemetry, static (t, _) => t.Stop(), 0);
@@ -282,7 +283,11 @@ public sealed partial class RpcServer
         else await ServerInterception.RunAsync(_interceptors, call, _invoke).ConfigureAwait(false);
     }
 
-    private async ValueTask PublishReplyAsync(string replyTo, string? correlationId, bool isError, ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// On <paramref name="channel"/>, the one the request came on: a request delivered by a rebuilt channel before the
+    /// holder swapped it in would otherwise be answered on the closed one, and its reply lost while it is acked.
+    /// </summary>
+    private static async ValueTask PublishReplyAsync(IChannel channel, string replyTo, string? correlationId, bool isError, ReadOnlyMemory<byte> body)
     {
         var properties = new BasicProperties
         {
@@ -295,7 +300,7 @@ public sealed partial class RpcServer
         try
         {
             // Not mandatory: a caller that is gone (direct reply-to) is the broker's to drop, not ours to retry.
-            await _channel.Channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
+            await channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
         }
         catch (Exception e) when (IsChannelGone(e))
         {

@@ -12,8 +12,8 @@ public sealed partial class RpcServer
 {
     internal RpcOptions Options => _options;
 
-    /// <summary>One message of a stream to the caller's reply_to, on this server's channel, like a reply (not mandatory).</summary>
-    internal ValueTask PublishStreamMessageAsync(string replyTo, string? correlationId, string kind, long sequence, bool isError, ReadOnlyMemory<byte> body)
+    /// <summary>One message of a stream to the caller's reply_to, on the channel the request came on, like a reply (not mandatory).</summary>
+    internal static ValueTask PublishStreamMessageAsync(IChannel channel, string replyTo, string? correlationId, string kind, long sequence, bool isError, ReadOnlyMemory<byte> body)
     {
         var headers = new Dictionary<string, object?>(3)
         {
@@ -27,7 +27,7 @@ public sealed partial class RpcServer
             ContentType = WireContract.JsonContentType,
             Headers = headers,
         };
-        return _channel.Channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body);
+        return channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body);
     }
 
     /// <summary>The error marker's body: a declared fault with its data, else the exception's type and message, as an error reply would carry.</summary>

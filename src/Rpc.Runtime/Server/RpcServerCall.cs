@@ -102,6 +102,12 @@ public sealed class RpcServerCall
 
     internal RabbitMQ.Client.IReadOnlyBasicProperties? Request { get; set; }
 
+    /// <summary>
+    /// The channel the request was delivered on, which its reply or stream goes out on: during a rebuild the holder
+    /// still hands out the closed channel while the new one already delivers.
+    /// </summary>
+    internal RabbitMQ.Client.IChannel? DeliveredOn { get; set; }
+
     /// <summary>The credit state of a streamed result while it runs; credit messages from the caller go to it.</summary>
     internal StreamWriter? Stream { get; set; }
 

@@ -63,6 +63,7 @@ internal sealed class StreamWriter
         // Nobody to send the items to (a plain client that sent no reply_to): nothing is enumerated.
         if (string.IsNullOrEmpty(request.ReplyTo)) return;
         string replyTo = request.ReplyTo;
+        var channel = call.DeliveredOn!;
         var stream = new StreamWriter(window);
         call.Stream = stream;
         var token = call.CancellationToken;
@@ -132,7 +133,7 @@ internal sealed class StreamWriter
         {
             if (failure is null)
             {
-                await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.End, first, isError: false, ReadOnlyMemory<byte>.Empty)
+                await RpcServer.PublishStreamMessageAsync(channel, replyTo, request.CorrelationId, StreamContract.End, first, isError: false, ReadOnlyMemory<byte>.Empty)
                     .ConfigureAwait(false);
                 return;
             }
@@ -141,7 +142,7 @@ internal sealed class StreamWriter
             if (failure is not RpcResultSerializationException && !RpcServer.IsChannelGone(failure) && batched > 0) await FlushAsync().ConfigureAwait(false);
             body.Clear();
             server.WriteStreamError(body, call.Method, failure);
-            await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.Error, first, isError: true, body.WrittenMemory)
+            await RpcServer.PublishStreamMessageAsync(channel, replyTo, request.CorrelationId, StreamContract.Error, first, isError: true, body.WrittenMemory)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (RpcServer.IsChannelGone(e))
@@ -155,7 +156,7 @@ internal sealed class StreamWriter
             if (batched == 0) return;
             json.WriteEndArray();
             json.Flush();
-            await server.PublishStreamMessageAsync(replyTo, request.CorrelationId, StreamContract.Items, first, isError: false, body.WrittenMemory)
+            await RpcServer.PublishStreamMessageAsync(channel, replyTo, request.CorrelationId, StreamContract.Items, first, isError: false, body.WrittenMemory)
                 .ConfigureAwait(false);
 
             first += batched;

@@ -102,7 +102,9 @@ public sealed class ChannelFaultTests
     {
         await _broker.StartAsync();
         // The server's reply is over the broker's limit (the server's own limit set above it): the broker closes the
-        // server's channel; the request goes back to the queue and is answered again on the rebuilt channel.
+        // server's channel; the request goes back to the queue and is answered again on the rebuilt channel. The
+        // rebuilt channel's consumer can deliver it before the holder swaps that channel in: its reply must go out on
+        // the channel that delivered it, not the closed one (about half the runs here hit that, and lost the reply).
         await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", "1048576");
         var prefix = "serverclose";
         await using var serving = await RpcConnection.ConnectAsync(Options(prefix, o => o.MaxMessageSize = 8 * 1024 * 1024));
