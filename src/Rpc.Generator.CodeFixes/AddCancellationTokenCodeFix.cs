@@ -1,10 +1,8 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -16,23 +14,15 @@ namespace RpcGen.Generator.CodeFixes;
 /// compiles, and never sent, so the wire contract does not change.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AddCancellationTokenCodeFix)), Shared]
-public sealed class AddCancellationTokenCodeFix : CodeFixProvider
+public sealed class AddCancellationTokenCodeFix : MethodCodeFix
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create("RPCGEN014");
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    /// <summary>Fixes RPCGEN014.</summary>
+    public AddCancellationTokenCodeFix() : base("RPCGEN014")
     {
-        var method = await Fixes.MethodAtAsync(context.Document, context.Span, context.CancellationToken).ConfigureAwait(false);
-        if (method is null) return;
-        context.RegisterCodeFix(
-            CodeAction.Create("Add a CancellationToken parameter", token => FixAsync(context.Document, method, token), equivalenceKey: nameof(AddCancellationTokenCodeFix)),
-            context.Diagnostics);
     }
+
+    private protected override Task<MethodFix?> FixForAsync(Document document, MethodDeclarationSyntax method, CancellationToken cancellationToken) =>
+        Task.FromResult<MethodFix?>(new MethodFix("Add a CancellationToken parameter", token => FixAsync(document, method, token)));
 
     private static async Task<Document> FixAsync(Document document, MethodDeclarationSyntax method, CancellationToken cancellationToken)
     {

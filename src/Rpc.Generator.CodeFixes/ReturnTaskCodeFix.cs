@@ -1,9 +1,7 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -12,24 +10,18 @@ namespace RpcGen.Generator.CodeFixes;
 
 /// <summary>RPCGEN001: a synchronous return type becomes its awaitable: <c>void</c> → <c>Task</c>, <c>T</c> → <c>Task&lt;T&gt;</c>.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ReturnTaskCodeFix)), Shared]
-public sealed class ReturnTaskCodeFix : CodeFixProvider
+public sealed class ReturnTaskCodeFix : MethodCodeFix
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create("RPCGEN001");
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    /// <summary>Fixes RPCGEN001.</summary>
+    public ReturnTaskCodeFix() : base("RPCGEN001")
     {
-        var method = await Fixes.MethodAtAsync(context.Document, context.Span, context.CancellationToken).ConfigureAwait(false);
-        if (method is null) return;
+    }
+
+    private protected override Task<MethodFix?> FixForAsync(Document document, MethodDeclarationSyntax method, CancellationToken cancellationToken)
+    {
         bool isVoid = method.ReturnType is PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword };
         var title = isVoid ? "Return Task" : "Return Task<" + method.ReturnType + ">";
-        context.RegisterCodeFix(
-            CodeAction.Create(title, token => FixAsync(context.Document, method, isVoid, token), equivalenceKey: nameof(ReturnTaskCodeFix)),
-            context.Diagnostics);
+        return Task.FromResult<MethodFix?>(new MethodFix(title, token => FixAsync(document, method, isVoid, token)));
     }
 
     private static async Task<Document> FixAsync(Document document, MethodDeclarationSyntax method, bool isVoid, CancellationToken cancellationToken)

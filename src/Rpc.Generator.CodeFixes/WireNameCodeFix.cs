@@ -1,12 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -18,27 +16,25 @@ namespace RpcGen.Generator.CodeFixes;
 /// made from its name and its parameters (FindAsync(string name) → "FindByName"), so overloads read apart on the wire.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(WireNameCodeFix)), Shared]
-public sealed class WireNameCodeFix : CodeFixProvider
+public sealed class WireNameCodeFix : MethodCodeFix
 {
     private const string MethodAttribute = "RpcGen.RpcMethodAttribute";
 
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create("RPCGEN007");
+    /// <summary>Fixes RPCGEN007.</summary>
+    public WireNameCodeFix() : base("RPCGEN007")
+    {
+    }
 
     /// <inheritdoc/>
     public override FixAllProvider? GetFixAllProvider() => null; // each fix must see the names the previous one chose
 
-    /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    private protected override async Task<MethodFix?> FixForAsync(Document document, MethodDeclarationSyntax method, CancellationToken cancellationToken)
     {
-        var method = await Fixes.MethodAtAsync(context.Document, context.Span, context.CancellationToken).ConfigureAwait(false);
-        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
-        if (method is null || model?.GetDeclaredSymbol(method, context.CancellationToken) is not { } symbol) return;
+        var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+        if (model?.GetDeclaredSymbol(method, cancellationToken) is not { } symbol) return null;
 
         var name = DistinctName(symbol, TakenNames(symbol.ContainingType));
-        context.RegisterCodeFix(
-            CodeAction.Create($"Name it [RpcMethod(\"{name}\")] on the wire", token => WithWireNameAsync(context.Document, method, name, token), equivalenceKey: nameof(WireNameCodeFix)),
-            context.Diagnostics);
+        return new MethodFix($"Name it [RpcMethod(\"{name}\")] on the wire", token => WithWireNameAsync(document, method, name, token));
     }
 
     /// <summary>The wire names the interface uses, the same way the generator reads them.</summary>
