@@ -43,7 +43,7 @@ public sealed class TlsBroker : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private Dictionary<string, string> Environment() => new()
+    private Dictionary<string, string?> Environment() => new()
     {
         ["RPCGEN_PORT"] = Port.ToString(),
         ["RPCGEN_NODE"] = $"rpcgen-tls{TestPorts.Suffix}@localhost",
