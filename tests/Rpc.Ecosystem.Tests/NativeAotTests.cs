@@ -34,49 +34,32 @@ public sealed class NativeAotTests(ITestOutputHelper output)
     [Fact]
     public async Task The_sample_publishes_with_NativeAOT_without_warnings_and_the_native_binary_answers_calls_over_the_broker()
     {
-        var folder = Repo.NewArtifactsFolder("aot");
         await using var broker = new TestBroker();
-        try
-        {
-            var published = Path.Combine(folder, "out");
-            var project = Path.Combine(Repo.Root, "src", "Samples.NativeAot", "Samples.NativeAot.csproj");
-            // Its own artifacts folder: the RID-specific restore and build never touch the working tree's obj folders.
-            var publish = await Repo.DotNetAsync(
-                $"publish \"{project}\" -c Release -r linux-x64 --artifacts-path \"{Path.Combine(folder, "artifacts")}\" -o \"{published}\" -nologo",
-                Repo.Root, TimeSpan.FromMinutes(10));
+        using var sample = await PublishedSample.PublishAsync("Samples.NativeAot", "aot", TimeSpan.FromMinutes(10));
 
-            Assert.True(publish.ExitCode == 0, "The NativeAOT publish failed:\n" + publish.Output);
-            Assert.DoesNotMatch(new Regex(@"\bwarning\b", RegexOptions.IgnoreCase), publish.Output);
-            Assert.Contains("Generating native code", publish.Output); // ILC ran, not only the trimmer
-            var binary = Path.Combine(published, "Samples.NativeAot");
-            Assert.Equal("\u007fELF"u8.ToArray(), File.ReadAllBytes(binary)[..4]);
-            // One native executable: no IL of the app and no runtime beside it to JIT with.
-            Assert.False(File.Exists(Path.Combine(published, "Samples.NativeAot.dll")), "The app's IL was published beside the binary.");
-            Assert.Empty(Directory.GetFiles(published, "*.so"));
-            var size = new FileInfo(binary).Length;
-            output.WriteLine($"native binary: {size:N0} bytes ({size / 1048576.0:F1} MiB)");
+        Assert.True(sample.ExitCode == 0, "The NativeAOT publish failed:\n" + sample.Log);
+        Assert.DoesNotMatch(new Regex(@"\bwarning\b", RegexOptions.IgnoreCase), sample.Log);
+        Assert.Contains("Generating native code", sample.Log); // ILC ran, not only the trimmer
+        var binary = Path.Combine(sample.OutputFolder, "Samples.NativeAot");
+        Assert.Equal("\u007fELF"u8.ToArray(), File.ReadAllBytes(binary)[..4]);
+        // One native executable: no IL of the app and no runtime beside it to JIT with.
+        Assert.False(File.Exists(Path.Combine(sample.OutputFolder, "Samples.NativeAot.dll")), "The app's IL was published beside the binary.");
+        Assert.Empty(Directory.GetFiles(sample.OutputFolder, "*.so"));
+        var size = new FileInfo(binary).Length;
+        output.WriteLine($"native binary: {size:N0} bytes ({size / 1048576.0:F1} MiB)");
 
-            broker.Queue("Inventory");
-            var run = await Repo.RunAsync(binary, "", folder, TimeSpan.FromMinutes(1), new Dictionary<string, string>
-            {
-                ["RpcGen__Uri"] = TestBroker.Uri.ToString(),
-                ["RpcGen__QueuePrefix"] = broker.Prefix,
-            });
-            output.WriteLine(run.Output);
+        broker.Queue("Inventory");
+        var run = await sample.RunAsync("Samples.NativeAot", broker);
+        output.WriteLine(run.Output);
 
-            Assert.True(run.ExitCode == 0, "The native sample failed:\n" + run.Output);
-            Assert.Contains("store apple 3 = apple 3 at 0.35", run.Output);
-            Assert.Contains("count apple = 7", run.Output);
-            Assert.Contains("prices = apple 0.35, pear 0.42", run.Output);
-            Assert.Contains("count plum fails on the server: System.Collections.Generic.KeyNotFoundException", run.Output);
-            // Measured and reported (docs/trimming-and-aot.md), not asserted: timing on a shared CI machine is noise.
-            var firstCall = Regex.Match(run.Output, @"first call answered (\d+) ms after process start");
-            Assert.True(firstCall.Success, run.Output);
-            output.WriteLine("time to first call: " + int.Parse(firstCall.Groups[1].Value, CultureInfo.InvariantCulture) + " ms");
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.True(run.ExitCode == 0, "The native sample failed:\n" + run.Output);
+        Assert.Contains("store apple 3 = apple 3 at 0.35", run.Output);
+        Assert.Contains("count apple = 7", run.Output);
+        Assert.Contains("prices = apple 0.35, pear 0.42", run.Output);
+        Assert.Contains("count plum fails on the server: System.Collections.Generic.KeyNotFoundException", run.Output);
+        // Measured and reported (docs/trimming-and-aot.md), not asserted: timing on a shared CI machine is noise.
+        var firstCall = Regex.Match(run.Output, @"first call answered (\d+) ms after process start");
+        Assert.True(firstCall.Success, run.Output);
+        output.WriteLine("time to first call: " + int.Parse(firstCall.Groups[1].Value, CultureInfo.InvariantCulture) + " ms");
     }
 }
