@@ -8,7 +8,7 @@ namespace RpcGen.Client;
 
 /// <summary>
 /// Consumes the direct reply-to pseudo-queue of the client channel and hands each reply, and each message of a streamed
-/// result (header <c>rpc-stream</c>), to <see cref="PendingCalls"/>.
+/// result (header <c>rpc-stream</c>), and each reply of a batch of replies, to <see cref="PendingCalls"/>.
 /// A reply nobody waits for any more (timed out, cancelled) is dropped quietly, and counted (<see cref="PendingCalls.DroppedReplies"/>).
 /// </summary>
 internal sealed class ReplyListener : AsyncDefaultBasicConsumer
@@ -23,6 +23,20 @@ internal sealed class ReplyListener : AsyncDefaultBasicConsumer
     public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
         string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
+        if (CallBatch.IsBatch(properties.ContentType))
+        {
+            // Replies to a batch of this client's calls, several in one message (docs/wire-format.md, "Batched calls").
+            if (!CallBatch.ReadReplies(body.Span, _pending, static (pending, correlationId, isError, reply) =>
+                {
+                    if (!pending.TryComplete(correlationId, reply, isError)) pending.CountDroppedReply();
+                }))
+            {
+                _pending.CountDroppedReply();
+            }
+
+            return Task.CompletedTask;
+        }
+
         bool isError = WireContract.IsErrorReply(properties.Headers);
         bool taken = StreamContract.Read(properties.Headers) is { } stream
             ? _pending.TryStream(properties.CorrelationId, stream.Kind, stream.Sequence, body.Span, isError)

@@ -135,6 +135,12 @@ public sealed partial class RpcInvoker
     /// <summary>A mandatory request that no queue took comes back: its call fails now instead of at its timeout.</summary>
     private Task OnReturnAsync(object sender, BasicReturnEventArgs returned)
     {
+        if (CallBatch.IsBatch(returned.BasicProperties.ContentType))
+        {
+            FailReturnedBatch(returned.Body);
+            return Task.CompletedTask;
+        }
+
         if (returned.BasicProperties.CorrelationId is { } correlationId && _pending.TryGet(correlationId, out var call))
         {
             _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue));
@@ -239,9 +245,32 @@ public sealed partial class RpcInvoker
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
-    /// <summary>Publishes a call's request; a streaming call also names its initial credit window.</summary>
+    /// <summary>
+    /// Publishes a call's request; a streaming call also names its initial credit window. With batching on, a call
+    /// that may share a message waits in line if a publish to its queue is under way (RpcInvoker.Batching.cs).
+    /// </summary>
     private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
         IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow = null)
+    {
+        if (BatcherFor(call, request, queue, telemetry, userHeaders, streamWindow, out int size) is not { } batcher)
+        {
+            PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);
+            return;
+        }
+
+        if (batcher.TryWait(new WaitingCall(call, request, size), othersInFlight: _pending.Waiting > 1)) return;
+        try
+        {
+            PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);
+        }
+        finally
+        {
+            batcher.Published();
+        }
+    }
+
+    private void PublishAlone(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
+        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
     {
         var headers = new Dictionary<string, object?>(3 + (userHeaders?.Count ?? 0)) { [WireContract.DeadlineHeader] = call.Deadline };
         if (streamWindow is { } window) headers[StreamContract.WindowHeader] = window;

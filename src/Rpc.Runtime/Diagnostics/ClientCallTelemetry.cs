@@ -60,6 +60,9 @@ internal sealed class ClientCallTelemetry
         _observesCompletion = _activity is not null || _metrics || _logSuccess || options.Loggers.Client.IsEnabled(LogLevel.Information);
     }
 
+    /// <summary>Whether the request must carry a trace context (a span of the caller's or of RpcGen's is recorded).</summary>
+    public bool PropagatesTraceContext => _propagated is not null;
+
     /// <summary>Writes the trace context (the client span's, else the caller's) into the request headers.</summary>
     public void InjectTraceContext(IDictionary<string, object?> headers)
     {

@@ -116,6 +116,10 @@ internal static partial class RpcLog
         Message = "Answering a request to {Service} on queue '{Queue}' (correlation id {CorrelationId}) failed in the runtime; it was acked and its caller gets no reply")]
     public static partial void AnswerFailed(ILogger logger, Exception exception, string service, string queue, string? correlationId);
 
+    [LoggerMessage(EventId = RpcLogEvents.BatchRejected, EventName = nameof(RpcLogEvents.BatchRejected), Level = LogLevel.Warning,
+        Message = "Rejected a batch of requests to {Service} on queue '{Queue}' (correlation id {CorrelationId}, {BodySize} bytes): {Reason}. It was acked without running any of them, so it is not redelivered; their callers time out")]
+    public static partial void BatchRejected(ILogger logger, string service, string queue, string? correlationId, int bodySize, string reason);
+
     [LoggerMessage(EventId = RpcLogEvents.WorkRetried, EventName = nameof(RpcLogEvents.WorkRetried), Level = LogLevel.Warning,
         Message = "{Service}.{Method} on queue '{Queue}' failed ({ErrorType}: {ErrorMessage}); put back in the queue for retry {Retry} of {RetryLimit}")]
     public static partial void WorkRetried(ILogger logger, string service, string method, string queue, int retry, int retryLimit, string errorType, string errorMessage);

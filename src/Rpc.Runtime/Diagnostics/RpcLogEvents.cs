@@ -102,6 +102,12 @@ public static class RpcLogEvents
     public const int AnswerFailed = 3012;
 
     /// <summary>
+    /// Warning: a batch of requests (docs/wire-format.md, "Batched calls") could not be read. It was acked without
+    /// running any of its requests, so it is not redelivered in a loop; their callers time out.
+    /// </summary>
+    public const int BatchRejected = 3013;
+
+    /// <summary>
     /// Warning: the handler of a one-way request or event threw; the message went back to the end of its queue with
     /// its <c>rpc-retries</c> header one higher, to be tried again (at most <see cref="RpcOptions.RetryLimit"/> times).
     /// </summary>

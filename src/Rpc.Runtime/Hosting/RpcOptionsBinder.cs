@@ -34,6 +34,9 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.StreamWindow)] = (options, value) => options.StreamWindow = Read<int>(value, "a whole number of items, at least 1", int.TryParse),
         [nameof(RpcOptions.StreamBatchSize)] = (options, value) => options.StreamBatchSize = Read<int>(value, "a whole number of items, at least 1", int.TryParse),
         [nameof(RpcOptions.StreamIdleTimeout)] = (options, value) => options.StreamIdleTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
+        [nameof(RpcOptions.BatchCalls)] = (options, value) => options.BatchCalls = ReadBool(value),
+        [nameof(RpcOptions.MaxBatchSize)] = (options, value) => options.MaxBatchSize = Read<int>(value, "a whole number of calls from 2 to 1024", int.TryParse),
+        [nameof(RpcOptions.MaxBatchedBodySize)] = (options, value) => options.MaxBatchedBodySize = Read<int>(value, "a number of bytes", int.TryParse),
         [nameof(RpcOptions.QuorumDeliveryLimit)] = (options, value) => options.QuorumDeliveryLimit = Read<int>(value, "a whole number of deliveries, at least 1", int.TryParse),
     };
 

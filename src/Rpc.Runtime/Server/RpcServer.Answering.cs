@@ -17,6 +17,12 @@ public sealed partial class RpcServer
     internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
+        if (CallBatch.IsBatch(properties.ContentType))
+        {
+            await HandleBatchAsync(consumer, deliveryTag, redelivered, exchange, routingKey, properties, body).ConfigureAwait(false);
+            return;
+        }
+
         var acks = consumer.Acks;
         Interlocked.Increment(ref _inFlight);
         acks.Delivered(deliveryTag);
@@ -55,9 +61,12 @@ public sealed partial class RpcServer
         }
     }
 
-    /// <summary>Runs the request and answers it; false when the delivery must go back to the queue instead of being acked.</summary>
+    /// <summary>
+    /// Runs the request and answers it; false when the delivery must go back to the queue instead of being acked. A
+    /// request of a batch hands its reply to <paramref name="batch"/> instead of publishing it.
+    /// </summary>
     private async Task<bool> AnswerAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
-        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, BatchReplies? batch = null)
     {
         var telemetry = StartTelemetry(properties, redelivered, body.Length);
         // Pooled: the reply body is written, published and given back without a buffer allocated per call.
@@ -156,7 +165,8 @@ public sealed partial class RpcServer
         if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp
             && served?.Streamed != true)
         {
-            await PublishReplyAsync(consumer.Channel, properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
+            if (batch is not null) batch.Add(properties.CorrelationId, failure is not null, result.WrittenSpan);
+            else await PublishReplyAsync(consumer.Channel, properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
         }
 
         Guard(telemetry, static (t, _) => t.Stop(), 0);

@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RpcGen.Client;
+
+/// <summary>
+/// Decides, for one queue, which calls go out alone and which wait to go out together (<see cref="RpcOptions.BatchCalls"/>).
+/// A call made while nothing else is in flight on the connection is published by its caller at once, on its own: a
+/// lone call waits for no company. A call made while a publish to the queue is under way, or while other calls are in
+/// flight, waits in line; one worker on the thread pool takes the waiting calls, up to a batch at a time, until the line
+/// is empty. Under load, replies come back in batches and set their callers making the next calls together, so the
+/// worker finds them in line: batches form exactly when there is something to batch.
+/// </summary>
+internal sealed class CallBatcher
+{
+    private readonly object _gate = new();
+    private readonly Queue<WaitingCall> _waiting = new();
+    private readonly Func<List<WaitingCall>, ValueTask> _publish;
+    private readonly int _maxCalls;
+    private readonly int _maxBytes;
+    private bool _publishing;
+
+    /// <param name="publish">Publishes the calls taken from the line together (one of them alone when only one waits).</param>
+    /// <param name="maxCalls">The most calls in one batch.</param>
+    /// <param name="maxBytes">The most request body bytes in one batch, item overheads included.</param>
+    public CallBatcher(Func<List<WaitingCall>, ValueTask> publish, int maxCalls, int maxBytes)
+    {
+        _publish = publish;
+        _maxCalls = maxCalls;
+        _maxBytes = maxBytes;
+    }
+
+    /// <summary>
+    /// Puts the call in line and returns true if a publish to the queue is under way, or if other calls are in flight
+    /// (<paramref name="othersInFlight"/>: their replies will set their callers making calls of their own, which a
+    /// worker started now will find in line). Otherwise returns false and the caller publishes it alone now, then calls
+    /// <see cref="Published"/>: a lone call is never delayed.
+    /// </summary>
+    public bool TryWait(in WaitingCall call, bool othersInFlight)
+    {
+        lock (_gate)
+        {
+            if (_publishing)
+            {
+                _waiting.Enqueue(call);
+                return true;
+            }
+
+            _publishing = true;
+            if (!othersInFlight) return false;
+            _waiting.Enqueue(call);
+        }
+
+        StartWorker();
+        return true;
+    }
+
+    /// <summary>The caller's own publish is done: the calls that lined up meanwhile are handed to a worker, never to the caller.</summary>
+    public void Published()
+    {
+        lock (_gate)
+        {
+            if (_waiting.Count == 0)
+            {
+                _publishing = false;
+                return;
+            }
+        }
+
+        StartWorker();
+    }
+
+    /// <summary>
+    /// Queued behind the work already on the thread pool, which is often the continuations of callers whose replies
+    /// just came: their next calls are in line by the time it runs. And the caller's thread goes back to its own call;
+    /// a stream of arrivals must not keep it publishing others'.
+    /// </summary>
+    private void StartWorker() => ThreadPool.UnsafeQueueUserWorkItem(static batcher => _ = batcher.DrainAsync(), this, preferLocal: false);
+
+    /// <summary>Acts as a publish under way until disposed (RpcInvoker.HoldBatches).</summary>
+    public IDisposable Hold()
+    {
+        lock (_gate)
+        {
+            if (_publishing) throw new InvalidOperationException("A publish to this queue is under way; hold it while it is idle.");
+            _publishing = true;
+        }
+
+        return new Held(this);
+    }
+
+    private sealed class Held(CallBatcher batcher) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) batcher.Published();
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        var batch = new List<WaitingCall>(_maxCalls);
+        while (true)
+        {
+            batch.Clear();
+            lock (_gate)
+            {
+                int bytes = 0;
+                while (_waiting.Count > 0 && batch.Count < _maxCalls)
+                {
+                    int size = _waiting.Peek().Size;
+                    if (batch.Count > 0 && bytes + size > _maxBytes) break;
+                    bytes += size;
+                    batch.Add(_waiting.Dequeue());
+                }
+
+                if (batch.Count == 0)
+                {
+                    _publishing = false;
+                    return;
+                }
+            }
+
+            // The publisher fails the calls itself when the publish fails; nothing it throws may end the line.
+            try
+            {
+                await _publish(batch).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+            }
+        }
+    }
+}
+
+/// <summary>A call waiting to be published in a batch: its pending state, its request body, and what that takes in a batch.</summary>
+internal readonly record struct WaitingCall(PendingCall Call, RpcRequest Request, int Size);

@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RpcGen.Diagnostics;
+using RpcGen.Wire;
+
+namespace RpcGen.Client;
+
+// Batched calls (RpcOptions.BatchCalls; docs/wire-format.md, "Batched calls"): which calls may share a message, and
+// publishing the message that carries them.
+public sealed partial class RpcInvoker
+{
+    private readonly ConcurrentDictionary<string, CallBatcher> _batchers = new(StringComparer.Ordinal);
+
+    private long _batchesSent;
+    private long _batchedCalls;
+
+    /// <summary>Batch messages (two or more calls each) this connection sent, and the calls in them (tests and the benchmark read it).</summary>
+    internal (long Batches, long Calls) BatchesSent => (Interlocked.Read(ref _batchesSent), Interlocked.Read(ref _batchedCalls));
+
+    /// <summary>
+    /// The batcher of the call's queue when the call may travel in a batch: a plain request/reply call with nothing of its
+    /// own in the headers (no caller headers, no trace context, no stream window), to a service that is not ordered
+    /// (whose server runs one call at a time), with a small body. Null: it goes out alone.
+    /// </summary>
+    private CallBatcher? BatcherFor(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
+        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow, out int size)
+    {
+        size = 0;
+        if (!_options.BatchCalls || streamWindow is not null || userHeaders is { Count: > 0 } || telemetry?.PropagatesTraceContext == true
+            || call.Method.Service.Ordered)
+        {
+            return null;
+        }
+
+        int body = request.CompleteBody().Length;
+        if (body > _options.MaxBatchedBodySize) return null;
+        size = body + CallBatch.RequestOverhead(call.CorrelationId, call.Method.WireName);
+        return BatcherOf(queue);
+    }
+
+    private CallBatcher BatcherOf(CachedString queue) =>
+        _batchers.GetOrAdd(queue.Value, static (_, state) => new CallBatcher(
+                batch => state.invoker.PublishBatchAsync(state.queue, batch),
+                state.invoker._options.MaxBatchSize, state.invoker._options.MaxMessageSize),
+            (invoker: this, queue));
+
+    /// <summary>
+    /// Holds back the calls to <paramref name="service"/> as a publish under way would, until disposed: the calls made
+    /// meanwhile then go out in batches. Tests use it to make batches of a known size.
+    /// </summary>
+    internal IDisposable HoldBatches(RpcServiceDescriptor service) => BatcherOf(QueueOf(service)).Hold();
+
+    /// <summary>Publishes the calls taken from a batcher's line: one alone as any call, two or more as one batch message.</summary>
+    private async ValueTask PublishBatchAsync(CachedString queue, List<WaitingCall> waiting)
+    {
+        // Timed out or cancelled while in line: not sent.
+        for (int i = waiting.Count - 1; i >= 0; i--)
+        {
+            if (waiting[i].Call.IsPending) continue;
+            waiting[i].Request.Release();
+            waiting.RemoveAt(i);
+        }
+
+        if (waiting.Count == 0) return;
+        if (waiting.Count == 1)
+        {
+            var only = waiting[0];
+            PublishAlone(only.Call, only.Request, queue, telemetry: null, userHeaders: null, streamWindow: null);
+            return;
+        }
+
+        Interlocked.Increment(ref _batchesSent);
+        Interlocked.Add(ref _batchedCalls, waiting.Count);
+        using var body = new PooledBufferWriter();
+        CallBatch.BeginBatch(body);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long latestDeadline = now;
+        foreach (var entry in waiting)
+        {
+            CallBatch.WriteRequest(body, entry.Call.CorrelationId, entry.Call.Method.WireName, entry.Call.Deadline, entry.Request.CompleteBody().Span);
+            entry.Request.Release();
+            latestDeadline = Math.Max(latestDeadline, entry.Call.Deadline);
+        }
+
+        var properties = new BasicProperties
+        {
+            CorrelationId = _pending.NextCorrelationId(),
+            ReplyTo = WireContract.DirectReplyTo,
+            Type = CallBatch.MessageType,
+            ContentType = CallBatch.ContentType,
+            // The batch waits in the queue as long as its most patient call; a server refuses each call past its own deadline.
+            Expiration = Math.Max(1, latestDeadline - now).ToString(CultureInfo.InvariantCulture),
+            UserId = _userId,
+        };
+
+        try
+        {
+            if (_calls.WhenReady is { } ready) await ready.WaitAsync(waiting[0].Call.Timeout).ConfigureAwait(false);
+            if (_state.Refusal(waiting[0].Call.Method) is { } refusal)
+            {
+                foreach (var entry in waiting) _pending.Fail(entry.Call, refusal);
+                return;
+            }
+
+            await _calls.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            foreach (var entry in waiting) _pending.Fail(entry.Call, PublishFailure(entry.Call.Method, queue.Value, e));
+        }
+    }
+
+    /// <summary>A batch no queue took: each of its calls fails as a lone call would.</summary>
+    private void FailReturnedBatch(ReadOnlyMemory<byte> body)
+    {
+        foreach (var correlationId in CallBatch.ReadCorrelationIds(body))
+        {
+            if (_pending.TryGet(correlationId, out var call))
+            {
+                _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue));
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using RabbitMQ.Client;
+using RpcGen.Server;
+using RpcGen.Wire;
+
+namespace RpcGen;
+
+// One delivery carrying a batch of requests (docs/wire-format.md, "Batched calls"): each request is answered as a lone
+// one would be, its reply joins the batch's replies, and the delivery is settled once, after the last reply is out.
+public sealed partial class RpcServer
+{
+    /// <summary>Batches of requests served since the server started (tests read it).</summary>
+    internal long BatchesServed => Interlocked.Read(ref _batchesServed);
+
+    private long _batchesServed;
+
+    private async Task HandleBatchAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        var acks = consumer.Acks;
+        Interlocked.Increment(ref _inFlight);
+        acks.Delivered(deliveryTag);
+        bool requeue = true;
+        try
+        {
+            if (_stopping) return; // arrived while stopping: give it back for another server
+            requeue = false;
+            var requests = new List<CallBatch.Request>();
+            if (!CallBatch.TryReadRequests(body, requests, out var error))
+            {
+                // Acked unrun, so it is not redelivered in a loop; its callers time out (no call id can be trusted).
+                Diagnostics.RpcLog.BatchRejected(_options.Loggers.Server, _service.Name, _queue, properties.CorrelationId, body.Length, error);
+                return;
+            }
+
+            Interlocked.Increment(ref _batchesServed);
+            using var replies = new BatchReplies(consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
+            requeue = !await AnswerAllAsync(consumer, redelivered, exchange, routingKey, properties, requests, replies).ConfigureAwait(false);
+            await replies.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                Diagnostics.RpcLog.AnswerFailed(_options.Loggers.Server, e, _service.Name, _queue, properties.CorrelationId);
+            }
+            catch (Exception)
+            {
+                // A log provider that throws must not leave the delivery unsettled.
+            }
+        }
+        finally
+        {
+            try
+            {
+                if (requeue) await acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
+                else await acks.AckAsync(deliveryTag).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs every request of the batch at once (an ordered service's one after another); false when one of them must
+    /// go back to the queue, which takes the whole batch back (its other calls are answered again: at least once).
+    /// </summary>
+    private async Task<bool> AnswerAllAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
+        IReadOnlyBasicProperties batch, List<CallBatch.Request> requests, BatchReplies replies)
+    {
+        var answers = new Task<bool>[requests.Count];
+        for (int i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            var answer = AnswerAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies);
+            if (_service.Ordered) await ((Task)answer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            answers[i] = answer;
+        }
+
+        replies.StopHolding();
+        bool settled = true;
+        foreach (var answer in answers)
+        {
+            try
+            {
+                if (!await answer.ConfigureAwait(false)) settled = false;
+            }
+            catch (Exception e)
+            {
+                // As for a lone request: logged, and the delivery is still settled.
+                Diagnostics.RpcLog.AnswerFailed(_options.Loggers.Server, e, _service.Name, _queue, batch.CorrelationId);
+            }
+        }
+
+        return settled;
+    }
+
+    /// <summary>What a lone request with this item's id, method and deadline would carry, from the batch's reply_to and user_id.</summary>
+    private static BasicProperties PropertiesOf(IReadOnlyBasicProperties batch, CallBatch.Request request) => new()
+    {
+        CorrelationId = request.CorrelationId,
+        Type = request.Method,
+        ReplyTo = batch.ReplyTo,
+        UserId = batch.UserId,
+        ContentType = WireContract.JsonContentType,
+        Headers = request.Deadline != 0 ? new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = request.Deadline } : null,
+    };
+}
