@@ -9,6 +9,7 @@ public sealed class RpcGenContender : IContender
     private readonly ushort? _prefetch;
     private readonly bool _coalesceAcks;
     private readonly bool _logger;
+    private readonly bool _batch;
 
     /// <param name="prefetch">The server's prefetch; null keeps <see cref="RpcOptions.Prefetch"/>'s default.</param>
     /// <param name="coalesceAcks">False: the server acks every request on its own (the variant <c>rpcgen+single-acks</c>).</param>
@@ -16,18 +17,23 @@ public sealed class RpcGenContender : IContender
     /// True: client and server log through a Microsoft.Extensions.Logging factory at the usual Information minimum, as
     /// under a host (the variant <c>rpcgen+logger</c>): what the logging hooks cost a call while Debug is off.
     /// </param>
-    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false)
+    /// <param name="batch">True: the client batches calls that wait to be published (<see cref="RpcOptions.BatchCalls"/>; the variant <c>rpcgen+batch</c>).</param>
+    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false, bool batch = false)
     {
+        _batch = batch;
         _prefetch = prefetch;
         _coalesceAcks = coalesceAcks;
         _logger = logger;
     }
 
     /// <summary>RpcGen as it ships: default prefetch, acks coalesced.</summary>
-    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger;
+    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger && !_batch;
+
+    /// <summary>RpcGen with batching on and otherwise as it ships.</summary>
+    public bool IsBatching => _prefetch is null && _coalesceAcks && !_logger && _batch;
 
     public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks")
-        + (_logger ? ", logger at Information" : string.Empty);
+        + (_logger ? ", logger at Information" : string.Empty) + (_batch ? ", batching calls" : string.Empty);
 
     private RpcOptions Options(BenchEnvironment environment, string role)
     {
@@ -36,12 +42,13 @@ public sealed class RpcGenContender : IContender
             Uri = environment.Amqp,
             // A prefix per prefetch value lets one server process serve several settings side by side.
             QueuePrefix = environment.Prefix + (_prefetch is null ? string.Empty : "p" + _prefetch + ".") + (_coalesceAcks ? string.Empty : "single-acks.")
-                + (_logger ? "logger." : string.Empty),
+                + (_logger ? "logger." : string.Empty) + (_batch ? "batch." : string.Empty),
             JsonSerializerOptions = BenchJson.SharedOptions,
             ConnectionName = "RpcGen bench " + role,
         };
         if (_prefetch is { } prefetch) options.Prefetch = prefetch;
         options.CoalesceAcks = _coalesceAcks;
+        options.BatchCalls = _batch;
         if (_logger) options.LoggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new DiscardingProvider()));
         return options;
     }
@@ -99,6 +106,12 @@ public sealed class RpcGenContender : IContender
 
         public Task<Payload> EchoAsync(Payload payload) => service.EchoAsync(payload);
 
-        public ValueTask DisposeAsync() => connection.DisposeAsync();
+        public ValueTask DisposeAsync()
+        {
+            // How many calls travelled in batches (RpcOptions.BatchCalls; Client/CallBatcher.cs), and how large those were.
+            var (batches, calls) = connection.Invoker.BatchesSent;
+            if (batches > 0) Console.WriteLine($"{connection.Options.ConnectionName}: {calls} calls sent in {batches} batches ({(double)calls / batches:0.0} per batch).");
+            return connection.DisposeAsync();
+        }
     }
 }
