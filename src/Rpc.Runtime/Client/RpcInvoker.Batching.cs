@@ -98,9 +98,20 @@ public sealed partial class RpcInvoker
             UserId = _userId,
         };
 
+        if (_calls.WhenReady is { } ready)
+        {
+            // As for a lone call: wait for the rebuilt channel no longer than the calls wait; each call's own timer still runs.
+            try
+            {
+                await ready.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1, latestDeadline - now))).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
         try
         {
-            if (_calls.WhenReady is { } ready) await ready.WaitAsync(waiting[0].Call.Timeout).ConfigureAwait(false);
             if (_state.Refusal(waiting[0].Call.Method) is { } refusal)
             {
                 foreach (var entry in waiting) _pending.Fail(entry.Call, refusal);

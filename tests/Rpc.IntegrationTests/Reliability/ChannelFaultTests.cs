@@ -98,6 +98,66 @@ public sealed class ChannelFaultTests
     }
 
     [Fact]
+    public async Task A_batch_over_the_brokers_max_message_size_fails_each_of_its_calls_at_once_and_later_calls_succeed()
+    {
+        await _broker.StartAsync();
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", "1048576");
+        var prefix = "batchsize";
+        await using var serving = await RpcConnection.ConnectAsync(Options(prefix));
+        // Eight calls of 200 KB each fit the client's limits but make a 1.6 MB batch, over the broker's 1 MiB.
+        await using var calling = await RpcConnection.ConnectAsync(Options(prefix, o =>
+        {
+            o.QueuePrefix = serving.Options.QueuePrefix;
+            o.MaxMessageSize = 8 * 1024 * 1024;
+            o.BatchCalls = true;
+            o.MaxBatchSize = 8;
+            o.MaxBatchedBodySize = 1024 * 1024;
+            o.DefaultTimeout = TimeSpan.FromSeconds(8);
+        }));
+        await using var server = await serving.ServeAsync<IFaultService>(new FaultService());
+        var client = calling.CreateClient<IFaultService>();
+        Assert.Equal(1, await client.EchoAsync(1, null));
+
+        var watch = Stopwatch.StartNew();
+        Task<int>[] calls;
+        using (calling.Invoker.HoldBatches(FaultServiceRpcDescriptor.Service))
+        {
+            calls = Enumerable.Range(0, 8).Select(i => client.EchoAsync(i, new string('x', 200_000))).ToArray();
+        }
+
+        foreach (var call in calls)
+        {
+            var closed = await Assert.ThrowsAsync<RpcChannelClosedException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("larger than configured max size", closed.ReplyText);
+        }
+
+        _output.WriteLine($"the batch's calls failed after {watch.ElapsedMilliseconds} ms; batches sent: {calling.Invoker.BatchesSent}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"failed only after {watch.Elapsed}"); // the calls' timeout is 8 s
+        Assert.Equal((1L, 8L), calling.Invoker.BatchesSent);
+
+        // The rebuilt channel carries the next calls, batched or alone.
+        int? answer = null;
+        var sinceFailure = Stopwatch.StartNew();
+        while (answer is null && sinceFailure.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            try
+            {
+                answer = await client.EchoAsync(3, null);
+            }
+            catch (RpcConnectionException)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.Equal(3, answer);
+        var burst = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => client.EchoAsync(i, null)));
+        Assert.Equal(Enumerable.Range(0, 200), burst);
+        Assert.Equal(1, calling.Invoker.CallChannel.Rebuilds);
+        Assert.Equal(0, calling.PendingCallCount);
+    }
+
+    [Fact]
     public async Task A_server_whose_channel_the_broker_closes_rebuilds_it_and_keeps_consuming()
     {
         await _broker.StartAsync();
