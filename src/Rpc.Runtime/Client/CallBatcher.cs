@@ -32,6 +32,15 @@ internal sealed class CallBatcher
         _maxBytes = maxBytes;
     }
 
+    /// <summary>No publish is under way and no call waits (tests wait for it).</summary>
+    internal bool IsIdle
+    {
+        get
+        {
+            lock (_gate) return !_publishing;
+        }
+    }
+
     /// <summary>
     /// Puts the call in line and returns true if a publish to the queue is under way, or if other calls are in flight
     /// (<paramref name="othersInFlight"/>: their replies will set their callers making calls of their own, which a
