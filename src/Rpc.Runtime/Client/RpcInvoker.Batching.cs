@@ -10,8 +10,8 @@ using RpcGen.Wire;
 
 namespace RpcGen.Client;
 
-// Batched calls (RpcOptions.BatchCalls; docs/wire-format.md, "Batched calls"): which calls may share a message, and
-// publishing the message that carries them.
+// Where a call's request goes out alone or waits in line (RpcOptions.BatchCalls; docs/wire-format.md, "Batched
+// calls"): which calls may share a message, and publishing the message that carries them.
 public sealed partial class RpcInvoker
 {
     private readonly ConcurrentDictionary<string, CallBatcher> _batchers = new(StringComparer.Ordinal);
@@ -21,6 +21,31 @@ public sealed partial class RpcInvoker
 
     /// <summary>Batch messages (two or more calls each) this connection sent, and the calls in them (tests and the benchmark read it).</summary>
     internal (long Batches, long Calls) BatchesSent => (Interlocked.Read(ref _batchesSent), Interlocked.Read(ref _batchedCalls));
+
+    /// <summary>
+    /// Publishes a call's request (every call, streaming or not, comes through here); a streaming call also names its
+    /// initial credit window. With batching on, a call that may share a message waits in line while a publish to its
+    /// queue is under way or other calls are in flight; otherwise it goes out alone (RpcInvoker.cs).
+    /// </summary>
+    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
+        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow = null)
+    {
+        if (BatcherFor(call, request, queue, telemetry, userHeaders, streamWindow, out int size) is not { } batcher)
+        {
+            PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);
+            return;
+        }
+
+        if (batcher.TryWait(new WaitingCall(call, request, size), othersInFlight: _pending.Waiting > 1)) return;
+        try
+        {
+            PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);
+        }
+        finally
+        {
+            batcher.Published();
+        }
+    }
 
     /// <summary>
     /// The batcher of the call's queue when the call may travel in a batch: a plain request/reply call with nothing of its

@@ -245,30 +245,6 @@ public sealed partial class RpcInvoker
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
-    /// <summary>
-    /// Publishes a call's request; a streaming call also names its initial credit window. With batching on, a call
-    /// that may share a message waits in line if a publish to its queue is under way (RpcInvoker.Batching.cs).
-    /// </summary>
-    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
-        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow = null)
-    {
-        if (BatcherFor(call, request, queue, telemetry, userHeaders, streamWindow, out int size) is not { } batcher)
-        {
-            PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);
-            return;
-        }
-
-        if (batcher.TryWait(new WaitingCall(call, request, size), othersInFlight: _pending.Waiting > 1)) return;
-        try
-        {
-            PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);
-        }
-        finally
-        {
-            batcher.Published();
-        }
-    }
-
     private void PublishAlone(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
         IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
     {
