@@ -150,16 +150,4 @@ public sealed partial class RpcInvoker
             foreach (var entry in waiting) _pending.Fail(entry.Call, PublishFailure(entry.Call.Method, queue.Value, e));
         }
     }
-
-    /// <summary>A batch no queue took: each of its calls fails as a lone call would.</summary>
-    private void FailReturnedBatch(ReadOnlyMemory<byte> body)
-    {
-        foreach (var correlationId in CallBatch.ReadCorrelationIds(body))
-        {
-            if (_pending.TryGet(correlationId, out var call))
-            {
-                _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue));
-            }
-        }
-    }
 }

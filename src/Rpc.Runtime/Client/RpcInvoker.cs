@@ -137,16 +137,23 @@ public sealed partial class RpcInvoker
     {
         if (CallBatch.IsBatch(returned.BasicProperties.ContentType))
         {
-            FailReturnedBatch(returned.Body);
-            return Task.CompletedTask;
+            // A batch no queue took: each of its calls fails as a lone call would.
+            foreach (var correlationId in CallBatch.ReadCorrelationIds(returned.Body)) FailUnroutable(correlationId);
         }
-
-        if (returned.BasicProperties.CorrelationId is { } correlationId && _pending.TryGet(correlationId, out var call))
+        else if (returned.BasicProperties.CorrelationId is { } correlationId)
         {
-            _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue));
+            FailUnroutable(correlationId);
         }
 
         return Task.CompletedTask;
+    }
+
+    private void FailUnroutable(string correlationId)
+    {
+        if (_pending.TryGet(correlationId, out var call))
+        {
+            _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue));
+        }
     }
 
     /// <summary>Starts a request to <paramref name="method"/>.</summary>

@@ -33,9 +33,6 @@ internal sealed class BatchReplies : IDisposable
         _correlationId = correlationId;
     }
 
-    /// <summary>Reply messages sent for this batch (tests read it).</summary>
-    public int Messages { get; private set; }
-
     /// <summary>Adds one call's reply; the body is copied, so the caller may reuse its buffer at once.</summary>
     public void Add(string? correlationId, bool isError, ReadOnlySpan<byte> body)
     {
@@ -58,9 +55,11 @@ internal sealed class BatchReplies : IDisposable
     /// <summary>Sends what is left and waits until every reply is out (or the channel is gone, taking the batch with it).</summary>
     public async Task CompleteAsync()
     {
-        StopHolding();
+        lock (_gate) _holding = false;
         while (true)
         {
+            // Each turn starts a publisher for what is ready, so the loop never waits on a finished one while replies wait.
+            PublishReady();
             Task publisher;
             lock (_gate)
             {
@@ -109,7 +108,6 @@ internal sealed class BatchReplies : IDisposable
                 // Not mandatory, as a lone reply: a caller that is gone is the broker's to drop.
                 await _channel.BasicPublishAsync(WireContract.DefaultExchange, _replyTo, mandatory: false, properties, batch.WrittenMemory)
                     .ConfigureAwait(false);
-                Messages++;
             }
             catch (Exception e) when (RpcServer.IsChannelGone(e))
             {

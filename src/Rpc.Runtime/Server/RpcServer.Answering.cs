@@ -17,12 +17,6 @@ public sealed partial class RpcServer
     internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
-        if (CallBatch.IsBatch(properties.ContentType))
-        {
-            await HandleBatchAsync(consumer, deliveryTag, redelivered, exchange, routingKey, properties, body).ConfigureAwait(false);
-            return;
-        }
-
         var acks = consumer.Acks;
         Interlocked.Increment(ref _inFlight);
         acks.Delivered(deliveryTag);
@@ -34,7 +28,9 @@ public sealed partial class RpcServer
         {
             if (_stopping) return; // arrived while stopping: give it back for another server
             requeue = false;
-            requeue = !await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body).ConfigureAwait(false);
+            requeue = !await (CallBatch.IsBatch(properties.ContentType)
+                ? AnswerBatchAsync(consumer, redelivered, exchange, routingKey, properties, body)
+                : AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body)).ConfigureAwait(false);
         }
         catch (Exception e)
         {

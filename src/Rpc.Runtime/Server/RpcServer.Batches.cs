@@ -9,7 +9,7 @@ using RpcGen.Wire;
 namespace RpcGen;
 
 // One delivery carrying a batch of requests (docs/wire-format.md, "Batched calls"): each request is answered as a lone
-// one would be, its reply joins the batch's replies, and the delivery is settled once, after the last reply is out.
+// one would be, its reply joins the batch's replies, and HandleAsync settles the delivery once, after the last reply is out.
 public sealed partial class RpcServer
 {
     /// <summary>Batches of requests served since the server started (tests read it).</summary>
@@ -17,53 +17,26 @@ public sealed partial class RpcServer
 
     private long _batchesServed;
 
-    private async Task HandleBatchAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
+    /// <summary>
+    /// Answers every request of a batch delivery (HandleAsync settles it, as any delivery); false when it must go back
+    /// to the queue. A batch that cannot be read is acked unrun.
+    /// </summary>
+    private async Task<bool> AnswerBatchAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
-        var acks = consumer.Acks;
-        Interlocked.Increment(ref _inFlight);
-        acks.Delivered(deliveryTag);
-        bool requeue = true;
-        try
+        var requests = new List<CallBatch.Request>();
+        if (!CallBatch.TryReadRequests(body, requests, out var error))
         {
-            if (_stopping) return; // arrived while stopping: give it back for another server
-            requeue = false;
-            var requests = new List<CallBatch.Request>();
-            if (!CallBatch.TryReadRequests(body, requests, out var error))
-            {
-                // Acked unrun, so it is not redelivered in a loop; its callers time out (no call id can be trusted).
-                Diagnostics.RpcLog.BatchRejected(_options.Loggers.Server, _service.Name, _queue, properties.CorrelationId, body.Length, error);
-                return;
-            }
+            // Acked unrun, so it is not redelivered in a loop; its callers time out (no call id can be trusted).
+            Diagnostics.RpcLog.BatchRejected(_options.Loggers.Server, _service.Name, _queue, properties.CorrelationId, body.Length, error);
+            return true;
+        }
 
-            Interlocked.Increment(ref _batchesServed);
-            using var replies = new BatchReplies(consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
-            requeue = !await AnswerAllAsync(consumer, redelivered, exchange, routingKey, properties, requests, replies).ConfigureAwait(false);
-            await replies.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            try
-            {
-                Diagnostics.RpcLog.AnswerFailed(_options.Loggers.Server, e, _service.Name, _queue, properties.CorrelationId);
-            }
-            catch (Exception)
-            {
-                // A log provider that throws must not leave the delivery unsettled.
-            }
-        }
-        finally
-        {
-            try
-            {
-                if (requeue) await acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
-                else await acks.AckAsync(deliveryTag).ConfigureAwait(false);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-            }
-        }
+        Interlocked.Increment(ref _batchesServed);
+        using var replies = new BatchReplies(consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
+        bool settled = await AnswerAllAsync(consumer, redelivered, exchange, routingKey, properties, requests, replies).ConfigureAwait(false);
+        await replies.CompleteAsync().ConfigureAwait(false);
+        return settled;
     }
 
     /// <summary>

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
@@ -112,10 +110,18 @@ public sealed class BatchedCallTests
             fast = Enumerable.Range(0, 5).Select(i => client.AddAsync(i, i)).ToArray();
         }
 
-        Assert.Equal(new[] { 0, 2, 4, 6, 8 }, await Task.WhenAll(fast).WaitAsync(Bound));
-        Assert.False(slow.IsCompleted, "the gated call was answered before its gate opened");
-        Assert.Equal(1, server.InFlight); // the batch is settled only once its last call is answered
-        probe.Gate.SetResult();
+        try
+        {
+            Assert.Equal(new[] { 0, 2, 4, 6, 8 }, await Task.WhenAll(fast).WaitAsync(Bound));
+            Assert.False(slow.IsCompleted, "the gated call was answered before its gate opened");
+            Assert.Equal(1, server.InFlight); // the batch is settled only once its last call is answered
+        }
+        finally
+        {
+            // Opened even when an assertion failed: a handler left waiting forever would hold the server's stop.
+            probe.Gate.TrySetResult();
+        }
+
         Assert.Equal(42, await slow.WaitAsync(Bound));
         await Wait.UntilAsync(() => server.InFlight == 0, "the batch was settled");
         Assert.Equal(1, server.BatchesServed);
@@ -172,16 +178,8 @@ public sealed class BatchedCallTests
         await using var broker = new TestBroker();
         var queue = broker.QueueName("batch-probe");
         broker.Track(queue);
-        var seen = new BlockingCollection<IReadOnlyBasicProperties>();
         await using var raw = await RawAmqp.ConnectAsync();
-        await raw.Channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
-        var consumer = new AsyncEventingBasicConsumer(raw.Channel);
-        consumer.ReceivedAsync += (_, delivery) =>
-        {
-            seen.Add(delivery.BasicProperties);
-            return Task.CompletedTask;
-        };
-        await raw.Channel.BasicConsumeAsync(queue, autoAck: true, consumer);
+        var seen = await raw.RecordRequestsAsync(queue);
         var calling = await broker.ConnectAsync(o => o.BatchCalls = true);
         var client = calling.CreateClient<IBatchProbe>();
 

@@ -29,6 +29,25 @@ public sealed class RawAmqp : IAsyncDisposable
         return (await raw.Channel.QueueDeclarePassiveAsync(queue)).MessageCount;
     }
 
+    /// <summary>
+    /// Declares <paramref name="queue"/> durable and consumes it without ever answering: the properties of each request
+    /// that reaches it are collected, as on the wire (into <paramref name="seen"/> when given, to watch several queues at once).
+    /// </summary>
+    public async Task<System.Collections.Concurrent.BlockingCollection<IReadOnlyBasicProperties>> RecordRequestsAsync(string queue,
+        System.Collections.Concurrent.BlockingCollection<IReadOnlyBasicProperties>? seen = null)
+    {
+        seen ??= new System.Collections.Concurrent.BlockingCollection<IReadOnlyBasicProperties>();
+        await _channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+        var consumer = new AsyncEventingBasicConsumer(_channel);
+        consumer.ReceivedAsync += (_, delivery) =>
+        {
+            seen.Add(delivery.BasicProperties);
+            return Task.CompletedTask;
+        };
+        await _channel.BasicConsumeAsync(queue, autoAck: true, consumer);
+        return seen;
+    }
+
     public static async Task<RawAmqp> ConnectAsync()
     {
         var connection = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();

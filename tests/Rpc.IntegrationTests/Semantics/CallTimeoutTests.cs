@@ -23,17 +23,9 @@ public sealed class CallTimeoutTests
     {
         await using var broker = new TestBroker();
         var queue = broker.QueueName("shop");
-        var seen = new BlockingCollection<IReadOnlyBasicProperties>();
         await using var raw = await RawAmqp.ConnectAsync();
-        await raw.Channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
         // A consumer that never answers: the calls are seen on the wire and time out.
-        var consumer = new AsyncEventingBasicConsumer(raw.Channel);
-        consumer.ReceivedAsync += (_, delivery) =>
-        {
-            seen.Add(delivery.BasicProperties);
-            return Task.CompletedTask;
-        };
-        await raw.Channel.BasicConsumeAsync(queue, autoAck: true, consumer);
+        var seen = await raw.RecordRequestsAsync(queue);
 
         var rpc = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(9));
         var shop = rpc.CreateClient<IShop>();
@@ -72,8 +64,7 @@ public sealed class CallTimeoutTests
 
         // A service without attributes uses the connection's default.
         var calc = rpc.CreateClient<ICalculator>();
-        await raw.Channel.QueueDeclareAsync(broker.QueueName("calc"), durable: true, exclusive: false, autoDelete: false);
-        await raw.Channel.BasicConsumeAsync(broker.QueueName("calc"), autoAck: true, consumer);
+        await raw.RecordRequestsAsync(broker.QueueName("calc"), seen);
         using (RpcCallOptions.WithWaitForReady())
         {
             var pending = calc.AddAsync(1, 2);
