@@ -69,8 +69,12 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
     }
 }
 
-/// <summary>The semantics tests share process-wide listeners (spans, metrics): their classes run one at a time.</summary>
-[Xunit.CollectionDefinition(Name)]
+/// <summary>
+/// The semantics tests share process-wide listeners (spans, metrics): their classes run one at a time. They also assert
+/// promised timings (a deadline, "fails within 3 s"), so the collection runs alone, after the load, restart and cluster
+/// tests have finished, never beside them on the CI host's two cores.
+/// </summary>
+[Xunit.CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SemanticsCollection
 {
     public const string Name = "Semantics";

@@ -178,7 +178,8 @@ public sealed class StreamingTests
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>The streaming tests assert flow-control and idle-timeout timings: they run alone, never beside load, restart or cluster tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class StreamingCollection
 {
     public const string Name = "Streaming";
