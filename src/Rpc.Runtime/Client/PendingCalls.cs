@@ -168,16 +168,45 @@ internal sealed class PendingCalls
     {
         if (correlationId is null || !_calls.TryRemove(correlationId, out var call)) return false;
         Release(call);
-        call.SetReply(body, isError);
+        Deliver(call, body, isError);
         return true;
     }
 
     /// <summary>
-    /// Hands one message of a streamed result to its call, which stays in the map until its end or error marker.
-    /// Returns false for a message nobody waits for (the stream was cancelled, failed, or is foreign).
+    /// Hands a reply to the call just removed from the map, which nothing else can complete any more: whatever the body
+    /// holds (it is untrusted input) and whatever reading it throws (a declared fault's constructor is user code), the
+    /// call ends here, so no reply ever leaves a caller waiting.
     /// </summary>
-    public bool TryStream(string? correlationId, string kind, long sequence, ReadOnlySpan<byte> body, bool isError) =>
-        correlationId is not null && _calls.TryGetValue(correlationId, out var call) && call.OnStreamMessage(kind, sequence, body, isError);
+    private static void Deliver(PendingCall call, ReadOnlySpan<byte> body, bool isError)
+    {
+        try
+        {
+            call.SetReply(body, isError);
+        }
+        catch (Exception e)
+        {
+            call.SetException(call.Unreadable(isError ? "error reply" : "reply", e));
+        }
+    }
+
+    /// <summary>
+    /// Hands one message of a streamed result to its call, which stays in the map until its end or error marker.
+    /// Returns false for a message nobody waits for (the stream was cancelled, failed, or is foreign). A message the
+    /// call cannot read ends the stream, as <see cref="Deliver"/> ends a call.
+    /// </summary>
+    public bool TryStream(string? correlationId, string kind, long sequence, ReadOnlySpan<byte> body, bool isError)
+    {
+        if (correlationId is null || !_calls.TryGetValue(correlationId, out var call)) return false;
+        try
+        {
+            return call.OnStreamMessage(kind, sequence, body, isError);
+        }
+        catch (Exception e)
+        {
+            Abandon(call, call.Unreadable($"stream message '{kind}'", e));
+            return true;
+        }
+    }
 
     /// <summary>Removes a finished call (a stream's end or error marker) so nothing else completes it; false when someone else did.</summary>
     internal bool TryFinish(PendingCall call)
@@ -292,6 +321,11 @@ internal abstract class PendingCall
 
     public abstract void SetReply(ReadOnlySpan<byte> body, bool isError);
 
+    /// <summary>The exception for a reply this call could not read: service, method, queue and why.</summary>
+    internal RpcSerializationException Unreadable(string what, Exception cause) => new(
+        $"RPC {Method.Service.Name}.{Method.WireName}: the {what} from queue '{Queue}' cannot be read ({cause.GetType().Name}: {cause.Message}).",
+        Method.Service.Name, Method.WireName, cause);
+
     /// <summary>One message of a streamed result (docs/wire-format.md, "Streaming results"); false when this call does not stream.</summary>
     public virtual bool OnStreamMessage(string kind, long sequence, ReadOnlySpan<byte> body, bool isError) => false;
     public abstract void SetException(Exception exception);
@@ -320,7 +354,7 @@ internal sealed class PendingCall<T> : PendingCall
     {
         if (isError)
         {
-            _completion.TrySetException(RemoteErrors.ToException(Method, body, _json));
+            _completion.TrySetException(RemoteErrors.ToException(Method, Queue, body, _json));
             return;
         }
 
@@ -337,7 +371,7 @@ internal sealed class PendingCall<T> : PendingCall
         catch (Exception e)
         {
             _completion.TrySetException(new RpcSerializationException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: the reply is not a valid {typeof(T).Name}: {e.Message}",
+                $"RPC {Method.Service.Name}.{Method.WireName}: the reply from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}",
                 Method.Service.Name, Method.WireName, e));
         }
     }

@@ -112,7 +112,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
                 Finish(null, abandon: false);
                 break;
             case StreamContract.Error:
-                Finish(RemoteErrors.ToException(Method, body, _itemType.Options), abandon: false);
+                Finish(RemoteErrors.ToException(Method, Queue, body, _itemType.Options), abandon: false);
                 break;
             default:
                 Finish(new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the stream sent a message of unknown kind '{kind}'.",
@@ -140,7 +140,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         catch (Exception e)
         {
             Finish(new RpcSerializationException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: item {_received} of the stream is not a valid {typeof(T).Name}: {e.Message}",
+                $"RPC {Method.Service.Name}.{Method.WireName}: item {_received} of the stream from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}",
                 Method.Service.Name, Method.WireName, e), abandon: true);
         }
     }
@@ -201,7 +201,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         // A plain reply: the server refused the request before streaming (bad arguments, unknown method, cancelled),
         // or does not know the method streams.
         Complete(isError
-            ? RemoteErrors.ToException(Method, body, _itemType.Options)
+            ? RemoteErrors.ToException(Method, Queue, body, _itemType.Options)
             : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server answered with a single reply instead of a stream; " +
                 "does it serve the same contract?", Method.Service.Name, Method.WireName));
 

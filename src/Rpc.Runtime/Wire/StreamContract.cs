@@ -59,7 +59,8 @@ internal static class StreamContract
         if (headers is null || !headers.TryGetValue(KindHeader, out var kind)) return null;
         var text = kind switch
         {
-            byte[] bytes => WireContract.Utf8.GetString(bytes),
+            // Lenient: a kind that is not UTF-8 reads as an unknown kind, which fails its stream with a clear error.
+            byte[] bytes => System.Text.Encoding.UTF8.GetString(bytes),
             string s => s,
             _ => null,
         };
