@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
-using System.Numerics;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
@@ -26,12 +24,10 @@ internal sealed class PendingCalls
     private const int IdleSweepsBeforeStop = 10;
 
     private readonly ConcurrentDictionary<string, PendingCall> _calls = new(StringComparer.Ordinal);
-    private readonly string _prefix = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant() + "-";
     private readonly object _sweepGate = new();
     private Timer? _sweeper;
     private int _sweepPeriodMs; // 0 while the sweeper is stopped
     private int _idleSweeps;
-    private long _sequence;
     private long _droppedReplies;
     private int _waiting;
 
@@ -61,17 +57,48 @@ internal sealed class PendingCalls
 
     internal void CountDroppedReply() => Interlocked.Increment(ref _droppedReplies);
 
-    /// <summary>A random per-connection prefix and a counter: unique without a GUID per call, one string allocated.</summary>
-    public string NextCorrelationId()
+    /// <summary>
+    /// A new correlation id: 128 random bits as 32 lowercase hex characters. A reply is matched to its call by this id
+    /// alone (direct reply-to does not say which queue a reply came from), so every server that sees an id must be
+    /// unable to guess any other: ids are never derived from each other (they were a per-connection prefix and a
+    /// counter, and a server of one service answered a client's calls to another, issue 22).
+    /// </summary>
+    /// <remarks>
+    /// The random bytes come from the OS generator in chunks of <see cref="RandomChunk"/> bytes per thread, so one id
+    /// costs a copy and a string, not a system call: 0.14 to 0.22 us on a 2-core host at load average 17, where a
+    /// <c>Guid.NewGuid().ToString("N")</c> took 1.1 to 1.5 us (CorrelationIdTests prints both).
+    /// </remarks>
+    public string NextCorrelationId() => NewCorrelationId();
+
+    internal static string NewCorrelationId()
     {
-        ulong sequence = (ulong)Interlocked.Increment(ref _sequence);
-        int digits = (64 - BitOperations.LeadingZeroCount(sequence | 1) + 3) / 4;
-        return string.Create(_prefix.Length + digits, (_prefix, sequence), static (span, state) =>
+        var random = t_random;
+        int at = t_randomUsed;
+        if (random is null || at > random.Length - IdBytes)
         {
-            state._prefix.AsSpan().CopyTo(span);
-            state.sequence.TryFormat(span.Slice(state._prefix.Length), out _, "x", CultureInfo.InvariantCulture);
+            random ??= t_random = new byte[RandomChunk];
+            RandomNumberGenerator.Fill(random);
+            at = 0;
+        }
+
+        t_randomUsed = at + IdBytes;
+        return string.Create(IdBytes * 2, (random, at), static (span, state) =>
+        {
+            var bytes = state.random.AsSpan(state.at, IdBytes);
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                span[2 * i] = HexDigits[bytes[i] >> 4];
+                span[2 * i + 1] = HexDigits[bytes[i] & 0xF];
+            }
         });
     }
+
+    private const int IdBytes = 16;
+    private const int RandomChunk = 256 * IdBytes;
+    private const string HexDigits = "0123456789abcdef";
+
+    [ThreadStatic] private static byte[]? t_random;
+    [ThreadStatic] private static int t_randomUsed;
 
     public void Add(PendingCall call, TimeSpan timeout, CancellationToken cancellationToken)
     {
