@@ -4,6 +4,9 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RpcGen.Diagnostics;
 
 namespace RpcGen.Client;
 
@@ -29,7 +32,14 @@ internal sealed class PendingCalls
     private int _sweepPeriodMs; // 0 while the sweeper is stopped
     private int _idleSweeps;
     private long _droppedReplies;
+    private long _rejectedReplies;
     private int _waiting;
+    private readonly ILogger _logger;
+
+    public PendingCalls(ILogger? logger = null)
+    {
+        _logger = logger ?? NullLogger.Instance;
+    }
 
     /// <summary>
     /// Called from the sweep for a call that has waited its server-check delay without a reply (fail fast when nobody
@@ -56,6 +66,19 @@ internal sealed class PendingCalls
     public long DroppedReplies => Interlocked.Read(ref _droppedReplies);
 
     internal void CountDroppedReply() => Interlocked.Increment(ref _droppedReplies);
+
+    /// <summary>
+    /// Replies refused because they broke the wire contract (a batch reply naming a call not in that batch, a stream
+    /// past its credit, out of sequence or of an unknown kind), since the connection opened; each is logged as 2020
+    /// <c>ReplyRejected</c>.
+    /// </summary>
+    public long RejectedReplies => Interlocked.Read(ref _rejectedReplies);
+
+    internal void Reject(PendingCall call, string reason)
+    {
+        Interlocked.Increment(ref _rejectedReplies);
+        RpcLog.ReplyRejected(_logger, call.Method.Service.Name, call.Method.WireName, call.Queue, call.CorrelationId, reason);
+    }
 
     /// <summary>
     /// A new correlation id: 128 random bits as 32 lowercase hex characters. A reply is matched to its call by this id
@@ -200,6 +223,28 @@ internal sealed class PendingCalls
     }
 
     /// <summary>
+    /// Matches one reply of a batch of replies (docs/wire-format.md, "Batched calls") to its call: only a call sent in
+    /// the batch the message answers (<paramref name="batchId"/>, the message's correlation id) may take it. Whoever
+    /// answers a batch knows its calls' ids, and no more; a reply naming any other waiting call is refused and logged,
+    /// and that call keeps waiting for its own.
+    /// </summary>
+    public bool TryCompleteInBatch(string? batchId, string correlationId, ReadOnlySpan<byte> body, bool isError)
+    {
+        if (!_calls.TryGetValue(correlationId, out var call)) return false;
+        if (batchId is null || !string.Equals(Volatile.Read(ref call.BatchId), batchId, StringComparison.Ordinal))
+        {
+            Reject(call, $"a batch of replies (correlation id {batchId ?? "none"}) named this call, which was not sent in that batch; " +
+                "the reply was dropped and the call waits for its own");
+            return false;
+        }
+
+        if (!_calls.TryRemove(new(correlationId, call))) return false;
+        Release(call);
+        Deliver(call, body, isError);
+        return true;
+    }
+
+    /// <summary>
     /// Hands a reply to the call just removed from the map, which nothing else can complete any more: whatever the body
     /// holds (it is untrusted input) and whatever reading it throws (a declared fault's constructor is user code), the
     /// call ends here, so no reply ever leaves a caller waiting.
@@ -320,6 +365,9 @@ internal abstract class PendingCall
 
     /// <summary>The last check found the queue without consumers; a second such answer fails the call.</summary>
     public bool SawNoConsumer;
+
+    /// <summary>The correlation id of the batch message the call's request went out in; null for a call sent alone.</summary>
+    public string? BatchId;
 
     /// <summary>The caller's user id, sent on a cancel so that servers can tell it comes from the caller.</summary>
     public string? UserId;
