@@ -16,6 +16,9 @@ internal static class StreamContract
     /// </summary>
     public const string WindowHeader = "rpc-stream-window";
 
+    /// <summary>The largest window <see cref="RpcOptions.StreamWindow"/> accepts, so the largest an RpcGen caller asks for.</summary>
+    public const int MaxWindow = 65_536;
+
     /// <summary>Header of every message of a stream: <see cref="Items"/>, <see cref="End"/> or <see cref="Error"/>.</summary>
     public const string KindHeader = "rpc-stream";
 
