@@ -45,6 +45,41 @@ public sealed class StreamCreditTests
         Assert.Equal(0, rpc.PendingCallCount);
     }
 
+    [Theory]
+    [InlineData("sequence", "carries sequence number 5 where 1 was due")]
+    [InlineData("kind", "unknown kind 'more'")]
+    public async Task A_stream_message_out_of_sequence_or_of_unknown_kind_fails_the_stream_clearly_and_is_logged_and_counted(string broken, string says)
+    {
+        await using var broker = new TestBroker();
+        var queue = broker.QueueName("Counter");
+        await using var server = await HostileServer.StartAsync(broker, queue, async (peer, request) =>
+        {
+            var id = request.Properties.CorrelationId;
+            await peer.SendAsync(request.Properties.ReplyTo!, id, "[0]"u8.ToArray(), Stream("items", 0));
+            await peer.SendAsync(request.Properties.ReplyTo!, id, "[1]"u8.ToArray(), broken == "sequence" ? Stream("items", 5) : Stream("more", 1));
+        });
+        var logs = new Semantics.CapturingLoggerFactory();
+        var rpc = await broker.ConnectAsync(o => o.LoggerFactory = logs);
+
+        var items = new List<int>();
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var item in rpc.CreateClient<ICounter>().CountAsync(2)) items.Add(item);
+        });
+
+        var protocol = Assert.IsType<RpcException>(failure);
+        Assert.Contains(says, protocol.Message);
+        Assert.Contains($"Counter.Count (queue '{queue}')", protocol.Message);
+        Assert.Equal([0], items);
+        Assert.Equal(1, rpc.Invoker.PendingCalls.RejectedReplies);
+        var logged = Assert.Single(logs.Events, e => e.EventId == RpcGen.Diagnostics.RpcLogEvents.ReplyRejected);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, logged.Level);
+        Assert.Contains(says, logged.Message);
+        Assert.Contains(queue, logged.Message);
+    }
+
+    private static Dictionary<string, object?> Stream(string kind, long sequence) => new() { ["rpc-stream"] = kind, ["rpc-stream-seq"] = sequence };
+
     [Fact]
     public void The_window_a_caller_asks_for_is_bounded()
     {
