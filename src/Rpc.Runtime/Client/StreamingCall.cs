@@ -229,7 +229,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         // or does not know the method streams.
         Complete(isError
             ? RemoteErrors.ToException(Method, Queue, body, _itemType.Options)
-            : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server answered with a single reply instead of a stream; " +
+            : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server of queue '{Queue}' answered with a single reply instead of a stream; " +
                 "does it serve the same contract?", Method.Service.Name, Method.WireName));
 
     public override void SetException(Exception exception) => Complete(exception);
