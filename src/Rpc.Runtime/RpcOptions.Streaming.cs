@@ -10,12 +10,15 @@ public sealed partial class RpcOptions
     /// flow-control window). The caller grants more as it consumes, in steps of half the window, so a slow caller has
     /// at most this many items buffered between the server, the broker and itself. A server uses its own value for a
     /// request that names none. Defaults to 256 (docs/performance.md, "Streaming results": larger windows hardly add
-    /// throughput on one connection).
+    /// throughput on one connection). At most 65,536: the window is what a caller agrees to buffer, and a server told
+    /// of a larger one would be told to run that far ahead.
     /// </summary>
     public int StreamWindow
     {
         get => _streamWindow;
-        set => _streamWindow = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(StreamWindow), value, "The stream window must be at least 1 item.");
+        set => _streamWindow = value is >= 1 and <= Wire.StreamContract.MaxWindow
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(StreamWindow), value, $"The stream window must be from 1 to {Wire.StreamContract.MaxWindow} items.");
     }
 
     private int _streamWindow = 256;

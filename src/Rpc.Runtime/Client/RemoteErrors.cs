@@ -7,13 +7,15 @@ namespace RpcGen.Client;
 /// <summary>
 /// Turns an error reply into the exception the caller sees: a fault the method declares (<see cref="RpcFaultAttribute"/>)
 /// as that exception, anything else as <see cref="RpcRemoteException"/>. The reply's <c>type</c> only selects among the
-/// declared faults; no other type is ever named or built from a reply.
+/// declared faults; no other type is ever named or built from a reply. Never throws: the body is untrusted input, and
+/// an error reply must end its call whatever it holds.
 /// </summary>
 internal static class RemoteErrors
 {
-    public static Exception ToException(RpcMethodDescriptor method, ReadOnlySpan<byte> body, JsonSerializerOptions? json)
+    public static Exception ToException(RpcMethodDescriptor method, string queue, ReadOnlySpan<byte> body, JsonSerializerOptions? json)
     {
         var (type, message, detail) = ErrorBody.Read(body, out var data);
+        if (type == ErrorBody.UnreadableType) message += $" (reply from queue '{queue}')";
         if (json is not null && RpcFaultDescriptor.Find(method, type) is { } fault)
         {
             try
@@ -21,11 +23,12 @@ internal static class RemoteErrors
                 using var document = data.Length == 0 ? null : JsonDocument.Parse(body.Slice(data.Start, data.Length).ToArray());
                 return fault.Read(new RpcFaultReader(document?.RootElement.Clone() ?? default, message, json));
             }
-            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
+            catch (Exception e)
             {
-                // A declared fault whose data this client cannot read (contracts out of step) still says what happened.
+                // A declared fault whose data this client cannot read (contracts out of step), or whose constructor
+                // throws on it (user code, given whatever the server sent), still says what happened.
                 return new RpcRemoteException(method.Service.Name, method.WireName, type,
-                    message + $" (declared fault {fault.WireType}, but its data could not be read: {e.Message})", detail);
+                    message + $" (declared fault {fault.WireType} from queue '{queue}', but its data could not be read: {e.GetType().Name}: {e.Message})", detail);
             }
         }
 

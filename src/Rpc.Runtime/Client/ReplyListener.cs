@@ -25,10 +25,11 @@ internal sealed class ReplyListener : AsyncDefaultBasicConsumer
     {
         if (CallBatch.IsBatch(properties.ContentType))
         {
-            // Replies to a batch of this client's calls, several in one message (docs/wire-format.md, "Batched calls").
-            if (!CallBatch.ReadReplies(body.Span, _pending, static (pending, correlationId, isError, reply) =>
+            // Replies to a batch of this client's calls, several in one message (docs/wire-format.md, "Batched calls"),
+            // each only for a call of the batch the message names.
+            if (!CallBatch.ReadReplies(body.Span, (_pending, properties.CorrelationId), static (state, correlationId, isError, reply) =>
                 {
-                    if (!pending.TryComplete(correlationId, reply, isError)) pending.CountDroppedReply();
+                    if (!state._pending.TryCompleteInBatch(state.CorrelationId, correlationId, reply, isError)) state._pending.CountDroppedReply();
                 }))
             {
                 _pending.CountDroppedReply();

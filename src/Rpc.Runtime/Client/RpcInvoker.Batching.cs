@@ -101,12 +101,15 @@ public sealed partial class RpcInvoker
 
         Interlocked.Increment(ref _batchesSent);
         Interlocked.Add(ref _batchedCalls, waiting.Count);
+        // Each call learns its batch's id before the batch goes out: a batch of replies may complete only these calls.
+        string batchId = _pending.NextCorrelationId();
         using var body = new PooledBufferWriter();
         CallBatch.BeginBatch(body);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long latestDeadline = now;
         foreach (var entry in waiting)
         {
+            Volatile.Write(ref entry.Call.BatchId, batchId);
             CallBatch.WriteRequest(body, entry.Call.CorrelationId, entry.Call.Method.WireName, entry.Call.Deadline, entry.Request.CompleteBody().Span);
             entry.Request.Release();
             latestDeadline = Math.Max(latestDeadline, entry.Call.Deadline);
@@ -114,7 +117,7 @@ public sealed partial class RpcInvoker
 
         var properties = new BasicProperties
         {
-            CorrelationId = _pending.NextCorrelationId(),
+            CorrelationId = batchId,
             ReplyTo = WireContract.DirectReplyTo,
             Type = CallBatch.MessageType,
             ContentType = CallBatch.ContentType,

@@ -97,41 +97,52 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         CheckAt = 0;
         if (sequence != _received)
         {
-            Finish(new RpcException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: the stream's message {kind} carries sequence number {sequence} where {_received} was due " +
-                "(items lost or repeated, e.g. a request redelivered to a second server); the stream was stopped.", Method.Service.Name, Method.WireName), abandon: true);
+            BreakProtocol($"the stream's message '{kind}' carries sequence number {sequence} where {_received} was due " +
+                "(items lost or repeated, e.g. a request redelivered to a second server)");
             return true;
         }
 
         switch (kind)
         {
             case StreamContract.Items:
-                ReadItems(body);
+                ReadItems(sequence, body);
                 break;
             case StreamContract.End:
                 Finish(null, abandon: false);
                 break;
             case StreamContract.Error:
-                Finish(RemoteErrors.ToException(Method, body, _itemType.Options), abandon: false);
+                Finish(RemoteErrors.ToException(Method, Queue, body, _itemType.Options), abandon: false);
                 break;
             default:
-                Finish(new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the stream sent a message of unknown kind '{kind}'.",
-                    Method.Service.Name, Method.WireName), abandon: true);
+                BreakProtocol($"the stream sent a message of unknown kind '{kind}'");
                 break;
         }
 
         return true;
     }
 
-    private void ReadItems(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Reads the items of one message into the buffer, at most up to the credit granted: a server that sends more
+    /// breaks the protocol, and the caller never holds more than its window whatever arrives.
+    /// </summary>
+    private void ReadItems(long sequence, ReadOnlySpan<byte> body)
     {
         var writer = _items.Writer;
+        bool overrun = false;
         try
         {
             var json = new Utf8JsonReader(body);
             if (!json.Read() || json.TokenType != JsonTokenType.StartArray) throw new JsonException("the body of an items message must be a JSON array");
+            long granted = Interlocked.Read(ref _granted);
             while (json.Read() && json.TokenType != JsonTokenType.EndArray)
             {
+                // The reader may have granted more since the last look: read the credit again before refusing.
+                if (_received >= granted && (granted = Interlocked.Read(ref _granted)) <= _received)
+                {
+                    overrun = true;
+                    break;
+                }
+
                 var item = JsonSerializer.Deserialize(ref json, _itemType)!;
                 writer.TryWrite(item);
                 Volatile.Write(ref _received, _received + 1);
@@ -140,9 +151,25 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         catch (Exception e)
         {
             Finish(new RpcSerializationException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: item {_received} of the stream is not a valid {typeof(T).Name}: {e.Message}",
+                $"RPC {Method.Service.Name}.{Method.WireName}: item {_received} of the stream from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}",
                 Method.Service.Name, Method.WireName, e), abandon: true);
+            return;
         }
+
+        if (overrun)
+        {
+            BreakProtocol($"the server sent item {_received} (in a message of items from {sequence}) beyond the credit the caller granted: " +
+                $"items below {Interlocked.Read(ref _granted)}, window {_window}, {Volatile.Read(ref _consumed)} taken so far. A server must not send past its credit; " +
+                "the caller keeps no more than its window");
+        }
+    }
+
+    /// <summary>A stream message that breaks the wire contract: counted, logged (2020 ReplyRejected) and the stream stopped, so the server is cancelled.</summary>
+    private void BreakProtocol(string reason)
+    {
+        Owner.Reject(this, reason);
+        Finish(new RpcException($"RPC {Method.Service.Name}.{Method.WireName} (queue '{Queue}'): {reason}; the stream was stopped.",
+            Method.Service.Name, Method.WireName), abandon: true);
     }
 
     /// <summary>The end, the error marker, or a broken stream: out of the pending map, the reader told after the items it has.</summary>
@@ -201,8 +228,8 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         // A plain reply: the server refused the request before streaming (bad arguments, unknown method, cancelled),
         // or does not know the method streams.
         Complete(isError
-            ? RemoteErrors.ToException(Method, body, _itemType.Options)
-            : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server answered with a single reply instead of a stream; " +
+            ? RemoteErrors.ToException(Method, Queue, body, _itemType.Options)
+            : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server of queue '{Queue}' answered with a single reply instead of a stream; " +
                 "does it serve the same contract?", Method.Service.Name, Method.WireName));
 
     public override void SetException(Exception exception) => Complete(exception);

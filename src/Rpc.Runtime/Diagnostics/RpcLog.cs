@@ -84,6 +84,10 @@ internal static partial class RpcLog
         Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}) ended in its declared fault {ErrorType}: {ErrorMessage}")]
     public static partial void CallFaulted(ILogger logger, string service, string method, string queue, string? correlationId, string errorType, string errorMessage);
 
+    [LoggerMessage(EventId = RpcLogEvents.ReplyRejected, EventName = nameof(RpcLogEvents.ReplyRejected), Level = LogLevel.Warning,
+        Message = "RPC {Service}.{Method} (queue '{Queue}', correlation id {CorrelationId}): refused a reply that breaks the wire contract: {Reason}")]
+    public static partial void ReplyRejected(ILogger logger, string service, string method, string queue, string? correlationId, string reason);
+
     [LoggerMessage(EventId = RpcLogEvents.ServerStarted, EventName = nameof(RpcLogEvents.ServerStarted), Level = LogLevel.Information,
         Message = "Serving {Service} on queue '{Queue}'")]
     public static partial void ServerStarted(ILogger logger, string service, string queue);

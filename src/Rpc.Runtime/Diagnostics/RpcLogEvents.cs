@@ -52,6 +52,14 @@ public static class RpcLogEvents
     /// <summary>Information: a call ended in a fault its method declares (<see cref="RpcFaultAttribute"/>), rethrown as that exception.</summary>
     public const int CallFaulted = 2011;
 
+    /// <summary>
+    /// Warning: a reply broke the wire contract and was refused (category <c>RpcGen.Client</c>): a batch of replies
+    /// naming a call that was not in the batch it answers (the call keeps waiting for its own reply), stream items
+    /// beyond the credit the caller granted, or a stream message out of sequence or of an unknown kind (the stream
+    /// fails). A server, or a peer that knows a call's id, is misbehaving.
+    /// </summary>
+    public const int ReplyRejected = 2020;
+
     /// <summary>Information: a handler threw a fault its method declares; the caller gets it as that exception (category <c>RpcGen.Server</c>).</summary>
     public const int DeclaredFaultReturned = 3011;
 

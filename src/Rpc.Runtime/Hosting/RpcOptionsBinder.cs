@@ -31,7 +31,7 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,
         [nameof(RpcOptions.ConnectionName)] = (options, value) => options.ConnectionName = value.Value,
         [nameof(RpcOptions.QueueType)] = (options, value) => options.QueueType = ReadQueueType(value),
-        [nameof(RpcOptions.StreamWindow)] = (options, value) => options.StreamWindow = Read<int>(value, "a whole number of items, at least 1", int.TryParse),
+        [nameof(RpcOptions.StreamWindow)] = (options, value) => options.StreamWindow = Read<int>(value, "a whole number of items, from 1 to 65536", int.TryParse),
         [nameof(RpcOptions.StreamBatchSize)] = (options, value) => options.StreamBatchSize = Read<int>(value, "a whole number of items, at least 1", int.TryParse),
         [nameof(RpcOptions.StreamIdleTimeout)] = (options, value) => options.StreamIdleTimeout = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
         [nameof(RpcOptions.BatchCalls)] = (options, value) => options.BatchCalls = ReadBool(value),

@@ -42,11 +42,16 @@ internal static class ErrorBody
     /// <summary>Never throws: a malformed error body still becomes an error the caller can read.</summary>
     public static (string Type, string Message, string? Detail) Read(ReadOnlySpan<byte> body) => Read(body, out _);
 
-    /// <summary>As <see cref="Read(ReadOnlySpan{byte})"/>, and where the <c>data</c> object is in the body (length 0 when absent).</summary>
+    /// <summary>
+    /// As <see cref="Read(ReadOnlySpan{byte})"/>, and where the <c>data</c> object is in the body (length 0 when absent).
+    /// A body that is not the documented object, or holds text that is not UTF-8, reads as <see cref="UnreadableType"/>
+    /// with a message that says why and shows its first bytes: every error reply ends its call.
+    /// </summary>
     public static (string Type, string Message, string? Detail) Read(ReadOnlySpan<byte> body, out (int Start, int Length) data)
     {
         data = default;
         string? type = null, message = null, detail = null;
+        string? failure = null;
         try
         {
             var reader = new Utf8JsonReader(body);
@@ -72,18 +77,33 @@ internal static class ErrorBody
                 }
             }
         }
-        catch (JsonException)
+        catch (JsonException e)
+        {
+            failure = "it is not valid JSON: " + e.Message;
+        }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.Read does not check the UTF-8 inside strings; GetString does, and throws this.
+            failure = "it holds a string that is not valid UTF-8 (invalid UTF-8): " + e.Message;
+        }
+
+        if (failure is not null)
         {
             data = default;
+            return (UnreadableType, $"The server replied with an error{(type is null ? "" : $" of type '{type}'")} whose body cannot be read, because {failure} " +
+                "First bytes: " + Preview(body), null);
         }
 
         if (type is null && message is null)
         {
-            return ("rpc:unreadable-error", "The server replied with an error whose body is not the documented error object: " + Preview(body), null);
+            return (UnreadableType, "The server replied with an error whose body is not the documented error object: " + Preview(body), null);
         }
 
         return (type ?? "unknown", message ?? string.Empty, detail);
     }
+
+    /// <summary>The type the caller sees for an error reply whose body it cannot read.</summary>
+    public const string UnreadableType = "rpc:unreadable-error";
 
     private static string Preview(ReadOnlySpan<byte> body)
     {

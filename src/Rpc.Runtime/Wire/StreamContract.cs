@@ -16,6 +16,9 @@ internal static class StreamContract
     /// </summary>
     public const string WindowHeader = "rpc-stream-window";
 
+    /// <summary>The largest window <see cref="RpcOptions.StreamWindow"/> accepts, so the largest an RpcGen caller asks for.</summary>
+    public const int MaxWindow = 65_536;
+
     /// <summary>Header of every message of a stream: <see cref="Items"/>, <see cref="End"/> or <see cref="Error"/>.</summary>
     public const string KindHeader = "rpc-stream";
 
@@ -59,7 +62,8 @@ internal static class StreamContract
         if (headers is null || !headers.TryGetValue(KindHeader, out var kind)) return null;
         var text = kind switch
         {
-            byte[] bytes => WireContract.Utf8.GetString(bytes),
+            // Lenient: a kind that is not UTF-8 reads as an unknown kind, which fails its stream with a clear error.
+            byte[] bytes => System.Text.Encoding.UTF8.GetString(bytes),
             string s => s,
             _ => null,
         };
