@@ -69,6 +69,9 @@ internal sealed class FailedWork
         var properties = new BasicProperties(failed.Properties)
         {
             Persistent = true,
+            // A dead letter waits for someone to look at it: with the work's time-to-live it would silently expire out
+            // of the dead-letter queue. A retry keeps it (the retry may wait that long again).
+            Expiration = retry ? failed.Properties.Expiration : null,
             // RabbitMQ refuses a user_id that is not the publishing connection's user; a retry keeps it only when it is ours.
             UserId = failed.Properties.UserId == _userId ? _userId : null,
         };
