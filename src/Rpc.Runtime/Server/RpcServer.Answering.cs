@@ -86,7 +86,7 @@ public sealed partial class RpcServer
                 }
 
                 var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
-                    callerDeadline, properties.Headers);
+                    callerDeadline, properties.Headers) { MessageId = properties.MessageId };
                 // The routing key as first published: a retried copy goes back through the default exchange, so it carries the original in a header.
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token,
                     WireContract.ReadText(properties.Headers, WireContract.RoutingKeyHeader) ?? routingKey);

@@ -130,6 +130,9 @@ internal static class WireContract
     public static string ExpirationFor(TimeSpan timeout) =>
         Math.Max(1L, (long)Math.Ceiling(Math.Min(timeout.TotalMilliseconds, int.MaxValue))).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The <c>message_id</c> of a one-way request or event: 122 random bits, as 32 hex digits.</summary>
+    public static string NewMessageId() => Guid.NewGuid().ToString("N");
+
     /// <summary>Reads the deadline header; absent or unreadable means no deadline (plain clients send none).</summary>
     public static long? ReadDeadline(IDictionary<string, object?>? headers) =>
         headers is not null && headers.TryGetValue(DeadlineHeader, out var value)

@@ -128,6 +128,14 @@ public sealed class FailedWorkTests
         for (int i = 0; i < 2; i++) ids.Add((await raw.Channel.BasicGetAsync(server.DeadLetterQueue, autoAck: true))!.BasicProperties.MessageId);
         Assert.All(ids, id => Assert.False(string.IsNullOrEmpty(id)));
         Assert.NotEqual(ids[0], ids[1]);
+        // The handler saw the same id on the first run and on the retry.
+        foreach (var id in new[] { 1, 2 })
+        {
+            var seen = work.RunsOf("Fail").Where(r => r.Id == id).Select(r => r.Context.MessageId).ToList();
+            Assert.Equal(2, seen.Count);
+            Assert.Single(seen.Distinct());
+            Assert.Contains(seen[0], ids);
+        }
     }
 
     [Fact]
