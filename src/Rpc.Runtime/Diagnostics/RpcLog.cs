@@ -122,11 +122,11 @@ internal static partial class RpcLog
 
     [LoggerMessage(EventId = RpcLogEvents.WorkRetried, EventName = nameof(RpcLogEvents.WorkRetried), Level = LogLevel.Warning,
         Message = "{Service}.{Method} on queue '{Queue}' failed ({ErrorType}: {ErrorMessage}); put back in the queue for retry {Retry} of {RetryLimit}")]
-    public static partial void WorkRetried(ILogger logger, string service, string method, string queue, int retry, int retryLimit, string errorType, string errorMessage);
+    public static partial void WorkRetried(ILogger logger, Exception? exception, string service, string method, string queue, int retry, int retryLimit, string errorType, string errorMessage);
 
     [LoggerMessage(EventId = RpcLogEvents.WorkDeadLettered, EventName = nameof(RpcLogEvents.WorkDeadLettered), Level = LogLevel.Error,
         Message = "{Service}.{Method} on queue '{Queue}' given up after {Retries} retries ({ErrorType}: {ErrorMessage}); moved to '{DeadLetterQueue}'")]
-    public static partial void WorkDeadLettered(ILogger logger, string service, string method, string queue, string deadLetterQueue, int retries, string errorType, string errorMessage);
+    public static partial void WorkDeadLettered(ILogger logger, Exception? exception, string service, string method, string queue, string deadLetterQueue, int retries, string errorType, string errorMessage);
 
     [LoggerMessage(EventId = RpcLogEvents.HandOffFailed, EventName = nameof(RpcLogEvents.HandOffFailed), Level = LogLevel.Warning,
         Message = "{Service}.{Method} on queue '{Queue}' failed and could not be moved to '{Target}'; it stays with the broker, which delivers it again")]

@@ -73,7 +73,11 @@ public static class RpcLogEvents
     /// </summary>
     public const int EventUnroutable = 2003;
 
-    /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
+    /// <summary>
+    /// Error: a handler of a call threw, or its result could not be serialised; the caller got an error reply (category
+    /// <c>RpcGen.Server</c>). A one-way request or event whose handler throws logs <see cref="WorkRetried"/> (Warning)
+    /// per retry and one <see cref="WorkDeadLettered"/> (Error) when it is given up instead.
+    /// </summary>
     public const int HandlerFailed = 3001;
 
     /// <summary>

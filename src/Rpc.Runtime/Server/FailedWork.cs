@@ -108,13 +108,13 @@ internal sealed class FailedWork
         if (retry)
         {
             Interlocked.Increment(ref _retried);
-            RpcLog.WorkRetried(_options.Loggers.Server, _service, failed.Method, _queue, failed.Retries + 1, _options.RetryLimit, failed.ErrorType, failed.ErrorMessage);
+            RpcLog.WorkRetried(_options.Loggers.Server, failed.Failure, _service, failed.Method, _queue, failed.Retries + 1, _options.RetryLimit, failed.ErrorType, failed.ErrorMessage);
             RpcTelemetry.CountRetried(_service, failed.Method);
         }
         else
         {
             Interlocked.Increment(ref _deadLettered);
-            RpcLog.WorkDeadLettered(_options.Loggers.Server, _service, failed.Method, _queue, DeadLetterQueue, failed.Retries, failed.ErrorType, failed.ErrorMessage);
+            RpcLog.WorkDeadLettered(_options.Loggers.Server, failed.Failure, _service, failed.Method, _queue, DeadLetterQueue, failed.Retries, failed.ErrorType, failed.ErrorMessage);
             RpcTelemetry.CountDeadLettered(_service, failed.Method, failed.ErrorType, _events);
         }
 
@@ -199,4 +199,5 @@ internal readonly record struct FailedDelivery(
     int Retries,
     bool Retryable,
     string ErrorType,
-    string ErrorMessage);
+    string ErrorMessage,
+    Exception? Failure = null);

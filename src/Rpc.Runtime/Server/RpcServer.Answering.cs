@@ -120,7 +120,7 @@ public sealed partial class RpcServer
             // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
             if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
             retries++;
-            Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
+            Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, failure, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
                 Classify(failure).Type, failure.Message);
         }
 
@@ -131,12 +131,14 @@ public sealed partial class RpcServer
         else if (failure is not null)
         {
             var (type, message) = Classify(failure);
-            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure)), (failure, type));
-            if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
+            bool handOff = method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo));
+            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure), handedOff: state.handOff),
+                (failure, type, handOff));
+            if (handOff)
             {
                 // Nobody to tell: the work is retried or dead-lettered, never dropped.
                 var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
-                    retries, IsRetryable(failure) && !_service.Ordered, type, message);
+                    retries, IsRetryable(failure) && !_service.Ordered, type, message, failure);
                 if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
                 {
                     // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
