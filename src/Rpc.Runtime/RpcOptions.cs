@@ -220,6 +220,7 @@ public sealed partial class RpcOptions
         if (JsonSerializerOptions is null) throw new ArgumentException("RpcOptions.JsonSerializerOptions must be set.");
         if (QueuePrefix is null) throw new ArgumentException("RpcOptions.QueuePrefix must not be null.");
         if (RetryLimit < 0) throw new ArgumentException("RpcOptions.RetryLimit must not be negative.");
+        ValidateRetries();
         if (MaxRequestBodySize <= 0) throw new ArgumentException("RpcOptions.MaxRequestBodySize must be positive.");
         if (MaxMessageSize <= 0) throw new ArgumentException("RpcOptions.MaxMessageSize must be positive.");
         if (Heartbeat < TimeSpan.FromSeconds(1)) throw new ArgumentException("RpcOptions.Heartbeat must be at least 1 second.");

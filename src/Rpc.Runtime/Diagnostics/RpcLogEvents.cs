@@ -124,10 +124,19 @@ public static class RpcLogEvents
     public const int WorkDeadLettered = 3007;
 
     /// <summary>
-    /// Warning: a failed one-way request or event could not be moved to its retry or dead-letter queue (the channel or
-    /// the broker is gone); it stays with the broker, which delivers it again.
+    /// Warning: the copy of a failed one-way request or event (its retry or dead letter) was not confirmed. Refused by
+    /// the broker (nack, return, 403, 404, 406), it is tried again up to 3 times, then given up
+    /// (<see cref="HandOffGivenUp"/>); not confirmed in time (<see cref="RpcOptions.DefaultTimeout"/>: an alarm blocks
+    /// the connection) or with the connection lost, the delivery stays with the broker, which delivers it again.
     /// </summary>
     public const int HandOffFailed = 3008;
+
+    /// <summary>
+    /// Error: the broker refused the copy of a failed one-way request or event 3 times (its dead-letter queue cannot be
+    /// declared, or is full with reject-publish); the delivery was acked and the work is lost. The entry names its
+    /// message id and size. Fix the dead-letter queue.
+    /// </summary>
+    public const int HandOffGivenUp = 3009;
 
     /// <summary>Information: a hosted server started consuming its queue.</summary>
     public const int ServerStarted = 3003;

@@ -69,7 +69,8 @@ public sealed partial class RpcServer
         using var result = new PooledBufferWriter();
         RpcMethodDescriptor? method = null;
         Exception? failure;
-        int retries = WireContract.ReadRetries(properties.Headers);
+        var history = WorkHistory.Of(properties, _failedWork.ServerUser);
+        int retries = history.Retries;
         DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
             ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
             : null;
@@ -85,7 +86,7 @@ public sealed partial class RpcServer
                     throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
                 }
 
-                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
+                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, history.UserId, redelivered || history.Repeat || retries > 0,
                     callerDeadline, properties.Headers) { MessageId = properties.MessageId };
                 // The routing key as first published: a retried copy goes back through the default exchange, so it carries the original in a header.
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token,
@@ -120,6 +121,7 @@ public sealed partial class RpcServer
             // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
             if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
             retries++;
+            await _failedWork.BackoffAsync(retries, consumer.ChannelLost.Token).ConfigureAwait(false);
             Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, failure, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
                 Classify(failure).Type, failure.Message);
         }
@@ -138,10 +140,11 @@ public sealed partial class RpcServer
             {
                 // Nobody to tell: the work is retried or dead-lettered, never dropped.
                 var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
-                    retries, IsRetryable(failure) && !_service.Ordered, type, message, failure);
-                if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
+                    history with { Retries = retries }, IsRetryable(failure) && !_service.Ordered, type, message, failure);
+                if (!await _failedWork.HandOffAsync(failed, consumer.Channel, consumer.ChannelLost.Token).ConfigureAwait(false))
                 {
-                    // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
+                    // Left with the broker (no confirm in time, or the connection is gone); a pause first, so a broker
+                    // that cannot take a copy now is not asked again at once.
                     await Task.Delay(HandOffRetryPause).ConfigureAwait(false);
                     Guard(telemetry, static (t, _) => t.Stop(), 0);
                     return false;

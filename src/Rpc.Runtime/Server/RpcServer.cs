@@ -29,6 +29,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection _connection = null!;
     private FailedWork _failedWork = null!;
+    private ConfirmedChannel _confirmed = null!;
     private ChannelHolder _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
@@ -112,10 +113,12 @@ public sealed partial class RpcServer : IAsyncDisposable
             throw new RpcException($"Cannot subscribe to {service.Name}: {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
         }
 
+        var confirmed = new ConfirmedChannel(connection);
         var server = new RpcServer(options, service, queue, invoke, subscription)
         {
             _connection = connection,
-            _failedWork = new FailedWork(connection, options, service.Name, queue, deadLetterFor, events: subscription is not null),
+            _confirmed = confirmed,
+            _failedWork = new FailedWork(connection, confirmed, options, service.Name, queue, deadLetterFor, events: subscription is not null),
         };
         try
         {
@@ -273,7 +276,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         {
             if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
             await _channel.DisposeAsync().ConfigureAwait(false);
-            await _failedWork.CloseAsync().ConfigureAwait(false);
+            await _confirmed.DisposeAsync().ConfigureAwait(false);
             if (OwnsQueue) await EventTopology.DeleteQuietlyAsync(_connection, _queue).ConfigureAwait(false);
             _disposedCompletion.TrySetResult();
         }
