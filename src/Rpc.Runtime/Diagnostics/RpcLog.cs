@@ -136,4 +136,8 @@ internal static partial class RpcLog
         Message = "{Service}.{Method} on queue '{Queue}' failed ({ErrorType}: {ErrorMessage}) and the broker refused its copy {Attempts} times, the last to '{DeadLetterQueue}'; it was acked and is LOST (message id {MessageId}, {BodySize} bytes). Fix the dead-letter queue (permissions, length limit) so the next one is kept")]
     public static partial void HandOffGivenUp(ILogger logger, Exception? exception, string service, string method, string queue, string deadLetterQueue, int attempts,
         string? messageId, int bodySize, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = RpcLogEvents.ReplyRefusedAsTooLarge, EventName = nameof(RpcLogEvents.ReplyRefusedAsTooLarge), Level = LogLevel.Warning,
+        Message = "The reply of {Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}) is {Size} bytes, over the broker's max_message_size of {BrokerLimit} bytes; the caller got rpc:too-large instead. Keep RpcOptions.MaxMessageSize ({MaxMessageSize}) at or below the broker's limit")]
+    public static partial void ReplyRefusedAsTooLarge(ILogger logger, string service, string method, string queue, string? correlationId, int size, long brokerLimit, int maxMessageSize);
 }

@@ -138,6 +138,12 @@ public static class RpcLogEvents
     /// </summary>
     public const int HandOffGivenUp = 3009;
 
+    /// <summary>
+    /// Warning: a reply was larger than the broker's <c>max_message_size</c> (learnt from the broker's refusal); the
+    /// caller got an <c>rpc:too-large</c> error reply instead, and the request was run once and acked.
+    /// </summary>
+    public const int ReplyRefusedAsTooLarge = 3014;
+
     /// <summary>Information: a hosted server started consuming its queue.</summary>
     public const int ServerStarted = 3003;
 

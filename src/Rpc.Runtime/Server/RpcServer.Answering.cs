@@ -71,6 +71,7 @@ public sealed partial class RpcServer
         Exception? failure;
         var history = WorkHistory.Of(properties, _failedWork.ServerUser);
         int retries = history.Retries;
+        _messageLimit.Delivered(body.Length);
         DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
             ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
             : null;
@@ -110,6 +111,11 @@ public sealed partial class RpcServer
                 {
                     throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
                         $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
+                }
+
+                if (_messageLimit.Known is { } brokerLimit && result.WrittenCount > brokerLimit && method.OneWay != true)
+                {
+                    throw ReplyOverBrokerLimit(properties, method.WireName, result.WrittenCount, brokerLimit);
                 }
             }
             catch (Exception e)
@@ -167,6 +173,7 @@ public sealed partial class RpcServer
             && served?.Streamed != true)
         {
             if (batch is not null) batch.Add(properties.CorrelationId, failure is not null, result.WrittenSpan);
+            else if (failure is null && _messageLimit.MayRefuse(result.WrittenCount)) await AnswerLargeAsync(consumer.Channel, properties, method!.WireName, result).ConfigureAwait(false);
             else await PublishReplyAsync(consumer.Channel, properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
         }
 

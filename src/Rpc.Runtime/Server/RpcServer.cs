@@ -30,6 +30,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     private IConnection _connection = null!;
     private FailedWork _failedWork = null!;
     private ConfirmedChannel _confirmed = null!;
+    private readonly BrokerMessageLimit _messageLimit = new();
     private ChannelHolder _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
@@ -184,6 +185,9 @@ public sealed partial class RpcServer : IAsyncDisposable
     /// </summary>
     private int OnChannelClosedByBroker(IChannel channel, ShutdownEventArgs reason)
     {
+        // A reply over the broker's max_message_size (one the server took to be safe): the redelivered request is
+        // answered rpc:too-large at once instead of closing the channel again.
+        _messageLimit.TryLearn(reason.ReplyText);
         // RabbitMQ's words (3.8 to 4.x): "delivery acknowledgement on channel N timed out. Timeout value used: ..."
         if (reason.ReplyText.Contains("timed out", StringComparison.OrdinalIgnoreCase)
             && reason.ReplyText.Contains("acknowledgement", StringComparison.OrdinalIgnoreCase))
