@@ -200,7 +200,18 @@ internal sealed class FailedWork
     private async Task DeclareDeadLetterQueueAsync(IChannel channel, int generation)
     {
         if (Volatile.Read(ref _declaredOn) == generation) return;
-        await QueueDeclarations.DeclareDeadLetterAsync(channel, _options, _deadLetterFor, CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await QueueDeclarations.DeclareDeadLetterAsync(channel, _options, _deadLetterFor, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == Constants.PreconditionFailed)
+        {
+            // It exists with other arguments (an operator's length limit, a queue an older RpcGen declared): the next
+            // channel publishes to it as it is, and the broker's answer to that publish says whether it takes the copy.
+            Volatile.Write(ref _declaredOn, generation + 1);
+            throw;
+        }
+
         Volatile.Write(ref _declaredOn, generation);
     }
 
