@@ -125,7 +125,7 @@ public sealed partial class RpcServer
             }
 
             // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
-            if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
+            if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure, served) || retries >= _options.RetryLimit || _stopping) break;
             retries++;
             await _failedWork.BackoffAsync(retries, consumer.ChannelLost.Token).ConfigureAwait(false);
             Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, failure, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
@@ -146,7 +146,7 @@ public sealed partial class RpcServer
             {
                 // Nobody to tell: the work is retried or dead-lettered, never dropped.
                 var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
-                    history with { Retries = retries }, IsRetryable(failure) && !_service.Ordered, type, message, failure);
+                    history with { Retries = retries }, IsRetryable(failure, served) && !_service.Ordered, type, message, failure);
                 if (!await _failedWork.HandOffAsync(failed, consumer.Channel, consumer.ChannelLost.Token).ConfigureAwait(false))
                 {
                     // Left with the broker (no confirm in time, or the connection is gone); a pause first, so a broker
@@ -186,6 +186,12 @@ public sealed partial class RpcServer
 
     /// <summary>Whether trying again could help: the handler threw, as opposed to input that can never succeed.</summary>
     private static bool IsRetryable(Exception e) => e is not ErrorReply and not RpcBadRequestException;
+
+    /// <summary>
+    /// Whether one-way work is worth another try: <see cref="IsRetryable(Exception)"/>, and no interceptor refused it
+    /// (an authorising interceptor refuses the same caller again; its retry keeps the caller's identity).
+    /// </summary>
+    private static bool IsRetryable(Exception e, RpcServerCall? served) => IsRetryable(e) && served?.RefusedByInterceptor != true;
 
     /// <summary>The checks before a request runs; each failure is an error reply with its documented type.</summary>
     private RpcMethodDescriptor Accept(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)

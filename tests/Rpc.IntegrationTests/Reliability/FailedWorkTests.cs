@@ -229,6 +229,37 @@ public sealed class FailedWorkTests
     }
 
     [Fact]
+    public async Task Work_an_interceptor_refuses_is_dead_lettered_at_once_not_retried()
+    {
+        await using var broker = new TestBroker();
+        var rpc = await broker.ConnectAsync(o =>
+        {
+            o.RetryLimit = 3;
+            o.ServerInterceptors.Add(new RefuseFlaky());
+        });
+        var work = new FailingWork();
+        var server = await broker.ServeAsync<IFailingWork>(rpc, work);
+
+        await rpc.CreateClient<IFailingWork>().FlakyAsync(1, 0);
+        await Wait.UntilAsync(() => server.DeadLettered == 1, "the refused work was dead-lettered", seconds: 20);
+
+        // The same caller would be refused again: retrying it only delays the dead letter.
+        Assert.Equal(0, server.Retried);
+        Assert.Empty(work.RunsOf("Flaky"));
+        await using var raw = await RawAmqp.ConnectAsync();
+        var dead = (await raw.Channel.BasicGetAsync(server.DeadLetterQueue, autoAck: true))!;
+        Assert.Equal("System.UnauthorizedAccessException", Encoding.UTF8.GetString((byte[])dead.BasicProperties.Headers!["rpc-error-type"]!));
+        Assert.Equal(0, Convert.ToInt32(dead.BasicProperties.Headers!["rpc-retries"]));
+    }
+
+    /// <summary>An authorising interceptor: refuses every Flaky request without running it.</summary>
+    private sealed class RefuseFlaky : IRpcServerInterceptor
+    {
+        public ValueTask InterceptAsync(RpcServerCallContext call, Func<RpcServerCallContext, ValueTask> next) =>
+            call.Method.WireName == "Flaky" ? throw new UnauthorizedAccessException($"{call.Context.UserId} may not run Flaky") : next(call);
+    }
+
+    [Fact]
     public async Task A_hand_off_the_broker_keeps_refusing_is_settled_after_a_few_tries_and_logged_as_an_error()
     {
         await using var broker = new TestBroker();
