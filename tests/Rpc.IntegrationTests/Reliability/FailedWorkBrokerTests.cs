@@ -63,6 +63,34 @@ public sealed class FailedWorkBrokerTests
     }
 
     [Fact]
+    public async Task A_reply_under_1_MiB_over_a_lower_broker_limit_runs_at_most_twice_then_is_answered_rpc_too_large()
+    {
+        await _broker.StartAsync();
+        const int limit = 512 * 1024;
+        const int size = 768 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-small-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
+        await using var serving = await RpcConnection.ConnectAsync(options());
+        await using var calling = await RpcConnection.ConnectAsync(options());
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+
+        // Under the 1 MiB a server takes any broker to accept: it goes out on the request's channel, which the broker
+        // closes, naming its limit; the redelivered request is answered rpc:too-large instead of looping.
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => client.BigAsync(size));
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms and {work.RunsOf("Big").Count()} runs: {error.Message}");
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(2, work.RunsOf("Big").Count());
+        Assert.Equal(1, server.Channel.Rebuilds);
+        Assert.Equal(3, await client.EchoAsync(3));
+    }
+
+    [Fact]
     public async Task A_hand_off_whose_confirm_a_memory_alarm_holds_gives_up_within_its_bound()
     {
         await _broker.StartAsync();
