@@ -33,7 +33,7 @@ internal sealed class FailedWork
     private readonly string _service;
     private readonly bool _events;
     private volatile string _queue;
-    private readonly string? _userId;
+    private volatile string? _userId;
     private readonly string _deadLetterFor;
     private int _declaredOn = -1;
 
@@ -128,9 +128,21 @@ internal sealed class FailedWork
                 RpcLog.HandOffFailed(_options.Loggers.Server, e, _service, _queue, failed.Method, target);
                 if (!IsRefusal(e)) return false;
                 refused = e;
-                // A retry the broker refuses (its queue full or gone) is given up to the dead-letter queue instead.
-                retry = false;
+                if (e is OperationInterruptedException { ShutdownReason.ReplyText: { } text } && text.Contains("user_id", StringComparison.Ordinal))
+                {
+                    // The connection authenticates as someone else than its Uri says (e.g. a client certificate): the
+                    // copies go without user_id, and so without a caller's identity the server could vouch for.
+                    _userId = null;
+                }
+                else
+                {
+                    // A retry the broker refuses (its queue full or gone) is given up to the dead-letter queue instead.
+                    retry = false;
+                }
+
                 if (attempt < Attempts) await Task.Delay(s_refusedPause * attempt).ConfigureAwait(false);
+                // Its channel went with the pause: the broker delivers the original again, and a copy would double it.
+                if (!deliveredOn.IsOpen) return false;
             }
         }
 

@@ -260,6 +260,30 @@ public sealed class FailedWorkTests
     }
 
     [Fact]
+    public async Task A_server_whose_connection_is_not_the_user_its_Uri_names_still_retries_without_user_id()
+    {
+        await using var broker = new TestBroker();
+        // The app opened the connection (as guest); the options name another user, as a Uri without the real
+        // credentials would (a client certificate's user, say). RabbitMQ refuses copies with that user_id.
+        await using var amqp = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();
+        var options = broker.Options(o =>
+        {
+            o.RetryLimit = 1;
+            o.RetryBackoff = TimeSpan.Zero;
+            o.Uri = new UriBuilder(TestBroker.Uri) { UserName = "rpcgen-not-this-user" }.Uri;
+        });
+        await using var serving = await RpcConnection.CreateAsync(amqp, options);
+        var work = new FailingWork();
+        var server = await broker.ServeAsync<IFailingWork>(serving, work);
+        var calling = await broker.ConnectAsync();
+
+        await calling.CreateClient<IFailingWork>().FlakyAsync(1, 1);
+        await Wait.UntilAsync(() => work.RunsOf("Flaky").Count() == 2, "the retry ran", seconds: 20);
+        Assert.Equal(1, server.Retried);
+        Assert.Equal(0, server.DeadLettered);
+    }
+
+    [Fact]
     public async Task A_hand_off_the_broker_keeps_refusing_is_settled_after_a_few_tries_and_logged_as_an_error()
     {
         await using var broker = new TestBroker();
