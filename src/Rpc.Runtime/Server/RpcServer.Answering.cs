@@ -144,7 +144,7 @@ public sealed partial class RpcServer
                 (failure, type, handOff));
             if (handOff)
             {
-                // Nobody to tell: the work is retried or dead-lettered, never dropped.
+                // Nobody to tell: the work is retried or dead-lettered (dropped, with an Error, only if the broker keeps refusing the copy).
                 var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
                     history with { Retries = retries }, IsRetryable(failure, served) && !_service.Ordered, type, message, failure);
                 if (!await _failedWork.HandOffAsync(failed, consumer.Channel, consumer.ChannelLost.Token).ConfigureAwait(false))

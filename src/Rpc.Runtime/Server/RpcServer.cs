@@ -15,7 +15,8 @@ namespace RpcGen;
 /// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
 /// prefetch calls at once, publishes each reply and then acks. Every request is acked once answered, including
 /// those that cannot be read, so a poison message is never redelivered in a loop. A one-way request whose handler
-/// throws is retried and then dead-lettered (<see cref="FailedWork"/>), never dropped.
+/// throws is retried and then dead-lettered (<see cref="FailedWork"/>); dropped only when the broker refuses its copy
+/// three times, and then logged as an error.
 /// </summary>
 public sealed partial class RpcServer : IAsyncDisposable
 {
