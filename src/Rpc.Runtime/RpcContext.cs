@@ -47,8 +47,19 @@ public sealed class RpcContext
     public string? CorrelationId { get; }
 
     /// <summary>
+    /// The AMQP <c>message_id</c> of the request: RpcGen clients give every one-way request and every event a new
+    /// random id, kept on its retries, its dead-letter copy and a replay of it. A handler of work that may arrive twice
+    /// (a caller's resend after a failed send, a redelivery after a server died) can de-duplicate on it. Null when the
+    /// sender set none (calls, plain clients).
+    /// </summary>
+    public string? MessageId { get; internal init; }
+
+    /// <summary>
     /// The AMQP <c>user_id</c> of the request. RabbitMQ rejects a message whose <c>user_id</c> differs from the
-    /// publishing connection's user, so when it is set it names the authenticated caller.
+    /// publishing connection's user, so when it is set it names the authenticated caller. On a retry of one-way work or
+    /// an event it is the original caller, which the server's copy carries in its <c>rpc-original-user</c> header,
+    /// believed only when the copy was published by the server's own broker user (a server whose connection the app
+    /// opened without <see cref="RpcOptions.Uri"/> does not know that user: then it is null on retries).
     /// </summary>
     public string? UserId { get; }
 

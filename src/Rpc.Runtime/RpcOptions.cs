@@ -126,8 +126,11 @@ public sealed partial class RpcOptions
     /// <summary>
     /// The largest request or reply body this connection publishes. A larger request fails at once with
     /// <see cref="RpcMessageTooLargeException"/>; a larger reply is replaced by an <c>rpc:too-large</c> error reply.
-    /// Keep it at or below the broker's <c>max_message_size</c> (RabbitMQ 4.x: 16 MiB by default; 3.13: 128 MiB),
-    /// which closes the channel of a publisher that exceeds it. Defaults to 16 MiB.
+    /// Keep it at or below the broker's <c>max_message_size</c> (RabbitMQ 4.x: 16 MiB by default; 3.x: 128 MiB),
+    /// which closes the channel of a publisher that exceeds it: AMQP does not tell clients that limit. A server learns
+    /// it from the broker's first refusal of a reply over 1 MiB (published on a confirmed channel of its own, so the
+    /// request is answered <c>rpc:too-large</c> and runs once); a reply under 1 MiB over a lower broker limit costs one
+    /// redelivery (the request runs twice) before it is learnt. Defaults to 16 MiB.
     /// </summary>
     public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
 
@@ -220,6 +223,7 @@ public sealed partial class RpcOptions
         if (JsonSerializerOptions is null) throw new ArgumentException("RpcOptions.JsonSerializerOptions must be set.");
         if (QueuePrefix is null) throw new ArgumentException("RpcOptions.QueuePrefix must not be null.");
         if (RetryLimit < 0) throw new ArgumentException("RpcOptions.RetryLimit must not be negative.");
+        ValidateRetries();
         if (MaxRequestBodySize <= 0) throw new ArgumentException("RpcOptions.MaxRequestBodySize must be positive.");
         if (MaxMessageSize <= 0) throw new ArgumentException("RpcOptions.MaxMessageSize must be positive.");
         if (Heartbeat < TimeSpan.FromSeconds(1)) throw new ArgumentException("RpcOptions.Heartbeat must be at least 1 second.");

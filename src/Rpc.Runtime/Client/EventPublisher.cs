@@ -42,7 +42,7 @@ internal sealed class EventPublisher
         {
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
-            MessageId = Guid.NewGuid().ToString("N"),
+            MessageId = WireContract.NewMessageId(),
             Persistent = true,
             UserId = _userId,
         };

@@ -48,6 +48,8 @@ public sealed partial class RpcInvoker
         {
             Type = method.WireName,
             ContentType = WireContract.JsonContentType,
+            // What a handler de-duplicates on (RpcContext.MessageId): one per send, kept by retries and dead letters.
+            MessageId = WireContract.NewMessageId(),
             Persistent = true,
             Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
             UserId = _userId,

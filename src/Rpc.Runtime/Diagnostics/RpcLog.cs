@@ -126,13 +126,22 @@ internal static partial class RpcLog
 
     [LoggerMessage(EventId = RpcLogEvents.WorkRetried, EventName = nameof(RpcLogEvents.WorkRetried), Level = LogLevel.Warning,
         Message = "{Service}.{Method} on queue '{Queue}' failed ({ErrorType}: {ErrorMessage}); put back in the queue for retry {Retry} of {RetryLimit}")]
-    public static partial void WorkRetried(ILogger logger, string service, string method, string queue, int retry, int retryLimit, string errorType, string errorMessage);
+    public static partial void WorkRetried(ILogger logger, Exception? exception, string service, string method, string queue, int retry, int retryLimit, string errorType, string errorMessage);
 
     [LoggerMessage(EventId = RpcLogEvents.WorkDeadLettered, EventName = nameof(RpcLogEvents.WorkDeadLettered), Level = LogLevel.Error,
         Message = "{Service}.{Method} on queue '{Queue}' given up after {Retries} retries ({ErrorType}: {ErrorMessage}); moved to '{DeadLetterQueue}'")]
-    public static partial void WorkDeadLettered(ILogger logger, string service, string method, string queue, string deadLetterQueue, int retries, string errorType, string errorMessage);
+    public static partial void WorkDeadLettered(ILogger logger, Exception? exception, string service, string method, string queue, string deadLetterQueue, int retries, string errorType, string errorMessage);
 
     [LoggerMessage(EventId = RpcLogEvents.HandOffFailed, EventName = nameof(RpcLogEvents.HandOffFailed), Level = LogLevel.Warning,
-        Message = "{Service}.{Method} on queue '{Queue}' failed and could not be moved to '{Target}'; it stays with the broker, which delivers it again")]
+        Message = "{Service}.{Method} on queue '{Queue}' failed and its copy to '{Target}' was not confirmed; tried again if the broker refused it, else left with the broker, which delivers it again")]
     public static partial void HandOffFailed(ILogger logger, Exception exception, string service, string queue, string method, string target);
+
+    [LoggerMessage(EventId = RpcLogEvents.HandOffGivenUp, EventName = nameof(RpcLogEvents.HandOffGivenUp), Level = LogLevel.Error,
+        Message = "{Service}.{Method} on queue '{Queue}' failed ({ErrorType}: {ErrorMessage}) and the broker refused its copy {Attempts} times, the last to '{DeadLetterQueue}'; it was acked and is LOST (message id {MessageId}, {BodySize} bytes). Fix the dead-letter queue (permissions, length limit) so the next one is kept")]
+    public static partial void HandOffGivenUp(ILogger logger, Exception? exception, string service, string method, string queue, string deadLetterQueue, int attempts,
+        string? messageId, int bodySize, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = RpcLogEvents.ReplyRefusedAsTooLarge, EventName = nameof(RpcLogEvents.ReplyRefusedAsTooLarge), Level = LogLevel.Warning,
+        Message = "The reply of {Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}) is {Size} bytes, over the broker's max_message_size of {BrokerLimit} bytes; the caller got rpc:too-large instead. Keep RpcOptions.MaxMessageSize ({MaxMessageSize}) at or below the broker's limit")]
+    public static partial void ReplyRefusedAsTooLarge(ILogger logger, string service, string method, string queue, string? correlationId, int size, long brokerLimit, int maxMessageSize);
 }

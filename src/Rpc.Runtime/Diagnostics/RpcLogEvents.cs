@@ -81,7 +81,11 @@ public static class RpcLogEvents
     /// </summary>
     public const int EventUnroutable = 2003;
 
-    /// <summary>Error: a handler threw, or its result could not be serialised; the caller got an error reply (category <c>RpcGen.Server</c>).</summary>
+    /// <summary>
+    /// Error: a handler of a call threw, or its result could not be serialised; the caller got an error reply (category
+    /// <c>RpcGen.Server</c>). A one-way request or event whose handler throws logs <see cref="WorkRetried"/> (Warning)
+    /// per retry and one <see cref="WorkDeadLettered"/> (Error) when it is given up instead.
+    /// </summary>
     public const int HandlerFailed = 3001;
 
     /// <summary>
@@ -128,10 +132,25 @@ public static class RpcLogEvents
     public const int WorkDeadLettered = 3007;
 
     /// <summary>
-    /// Warning: a failed one-way request or event could not be moved to its retry or dead-letter queue (the channel or
-    /// the broker is gone); it stays with the broker, which delivers it again.
+    /// Warning: the copy of a failed one-way request or event (its retry or dead letter) was not confirmed. Refused by
+    /// the broker (nack, return, 403, 404, 406), it is tried again up to 3 times, then given up
+    /// (<see cref="HandOffGivenUp"/>); not confirmed in time (<see cref="RpcOptions.DefaultTimeout"/>: an alarm blocks
+    /// the connection) or with the connection lost, the delivery stays with the broker, which delivers it again.
     /// </summary>
     public const int HandOffFailed = 3008;
+
+    /// <summary>
+    /// Error: the broker refused the copy of a failed one-way request or event 3 times (its dead-letter queue cannot be
+    /// declared, or is full with reject-publish); the delivery was acked and the work is lost. The entry names its
+    /// message id and size. Fix the dead-letter queue.
+    /// </summary>
+    public const int HandOffGivenUp = 3009;
+
+    /// <summary>
+    /// Warning: a reply was larger than the broker's <c>max_message_size</c> (learnt from the broker's refusal); the
+    /// caller got an <c>rpc:too-large</c> error reply instead, and the request was run once and acked.
+    /// </summary>
+    public const int ReplyRefusedAsTooLarge = 3014;
 
     /// <summary>Information: a hosted server started consuming its queue.</summary>
     public const int ServerStarted = 3003;

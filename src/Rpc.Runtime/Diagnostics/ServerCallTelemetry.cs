@@ -66,9 +66,10 @@ internal sealed class ServerCallTelemetry
 
     /// <summary>
     /// Records that the request was answered with an error reply. <paramref name="rejected"/>: the request itself can
-    /// never succeed (poison), as opposed to a handler that threw.
+    /// never succeed (poison), as opposed to a handler that threw. <paramref name="handedOff"/>: one-way work or an event,
+    /// whose retry or dead letter logs the failure instead (a Warning per retry, one Error when it is given up).
     /// </summary>
-    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false)
+    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false, bool handedOff = false)
     {
         _errorType = errorType;
         if (_activity is not null)
@@ -93,7 +94,7 @@ internal sealed class ServerCallTelemetry
         {
             RpcLog.PoisonMessageRejected(logger, _service.Name, _queue, _properties.Type, _properties.CorrelationId, _bodySize, errorType, exception.Message);
         }
-        else if (logger.IsEnabled(LogLevel.Error))
+        else if (!handedOff && logger.IsEnabled(LogLevel.Error))
         {
             RpcLog.HandlerFailed(logger, exception, _service.Name, _methodName, _queue, _properties.CorrelationId, errorType);
         }

@@ -28,6 +28,8 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.WaitForReady)] = (options, value) => options.WaitForReady = ReadBool(value),
         [nameof(RpcOptions.FailUnroutableEvents)] = (options, value) => options.FailUnroutableEvents = ReadBool(value),
         [nameof(RpcOptions.RetryLimit)] = (options, value) => options.RetryLimit = Read<int>(value, "a whole number of retries, 0 or more", int.TryParse),
+        [nameof(RpcOptions.RetryBackoff)] = (options, value) => options.RetryBackoff = Read<TimeSpan>(value, "a time span such as 00:00:01", TimeSpan.TryParse),
+        [nameof(RpcOptions.MaxRetryBackoff)] = (options, value) => options.MaxRetryBackoff = Read<TimeSpan>(value, "a time span such as 00:00:30", TimeSpan.TryParse),
         [nameof(RpcOptions.QueuePrefix)] = (options, value) => options.QueuePrefix = value.Value ?? string.Empty,
         [nameof(RpcOptions.ConnectionName)] = (options, value) => options.ConnectionName = value.Value,
         [nameof(RpcOptions.QueueType)] = (options, value) => options.QueueType = ReadQueueType(value),
@@ -53,6 +55,13 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.QueueTypes)] = (options, section) =>
         {
             foreach (var entry in section.GetChildren()) options.QueueTypes[entry.Key] = ReadQueueType(entry);
+        },
+        [nameof(RpcOptions.RetryBackoffs)] = (options, section) =>
+        {
+            foreach (var entry in section.GetChildren())
+            {
+                options.RetryBackoffs[entry.Key] = Read<TimeSpan>(entry, "a time span such as 00:00:01", TimeSpan.TryParse);
+            }
         },
     };
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 using RpcGen.Diagnostics;
 using RpcGen.Transport;
 using RpcGen.Wire;
@@ -11,36 +12,55 @@ namespace RpcGen.Server;
 
 /// <summary>
 /// Where one-way work and events go when their handler fails: back to the end of their queue with the
-/// <c>rpc-retries</c> header one higher, until <see cref="RpcOptions.RetryLimit"/>, then to <c>{queue}.dead-letter</c> with
-/// the error in its headers. Input that can never succeed (unreadable, unknown method) is dead-lettered at once.
-/// Each copy is publisher-confirmed before the original is acked, so a crash in between repeats work rather than
-/// losing it, and since the original is acked rather than requeued the broker never loops it.
+/// <c>rpc-retries</c> header one higher (after a backoff, <see cref="RpcOptions.RetryBackoff"/>), until
+/// <see cref="RpcOptions.RetryLimit"/>, then to <c>{queue}.dead-letter</c> with the error in its headers. Input that can
+/// never succeed (unreadable, unknown method) is dead-lettered at once. Each copy is publisher-confirmed, within a bound,
+/// before the original is acked, so a crash in between repeats work rather than losing it, and since the original is
+/// acked rather than requeued the broker never loops it. A copy the broker keeps refusing is given up after
+/// <see cref="Attempts"/> tries, logged as an error; one the broker cannot take now (no confirm in time, connection
+/// lost) stays with the broker.
 /// </summary>
 internal sealed class FailedWork
 {
+    /// <summary>Tries of one hand-off the broker refuses (nack, return, 403, 406), 1 s and 2 s apart, before it is given up.</summary>
+    public const int Attempts = 3;
+
+    private static readonly TimeSpan s_refusedPause = TimeSpan.FromSeconds(1);
+
+    private readonly ConfirmedChannel _publisher;
     private readonly IConnection _connection;
     private readonly RpcOptions _options;
     private readonly string _service;
     private readonly bool _events;
     private volatile string _queue;
-    private readonly string _userId;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private IChannel? _channel;
-    private bool _deadLetterQueueDeclared;
+    private volatile string? _userId;
     private readonly string _deadLetterFor;
+    private int _declaredOn = -1;
 
     // events: a subscription's failures, which the events' meters count too.
-    public FailedWork(IConnection connection, RpcOptions options, string service, string queue, string? deadLetterFor = null, bool events = false)
+    public FailedWork(IConnection connection, ConfirmedChannel publisher, RpcOptions options, string service, string queue, string? deadLetterFor = null,
+        bool events = false)
     {
         _events = events;
         _deadLetterFor = deadLetterFor ?? queue;
         _connection = connection;
+        _publisher = publisher;
         _options = options;
         _service = service;
         _queue = queue;
         DeadLetterQueue = _deadLetterFor + QueueDeclarations.DeadLetterSuffix;
-        _userId = AmqpConnector.UserNameOf(options.Uri);
+        _userId = ServerUserOf(options);
     }
+
+    /// <summary>
+    /// The broker user this server's connection publishes as, when its options name it (a Uri or Uris); null on a
+    /// connection the app opened, whose user RpcGen does not know.
+    /// </summary>
+    public static string? ServerUserOf(RpcOptions options) =>
+        options.HasUri || options.Uris.Count > 0 ? AmqpConnector.UserNameOf(options.NodeUris[0]) : null;
+
+    /// <summary>The user the copies are published as, which <see cref="WorkHistory"/> trusts <c>rpc-original-user</c> from.</summary>
+    public string? ServerUser => _userId;
 
     /// <summary>
     /// The queue retries go back to has a new name: an exclusive server-named queue re-declared by connection recovery
@@ -59,129 +79,168 @@ internal sealed class FailedWork
     private long _deadLettered;
 
     /// <summary>
-    /// Puts a failed delivery back in its queue or in the dead-letter queue. True when the copy is confirmed, so the
-    /// original may be acked; false when it could not be published (the channel or the broker is gone), so the
-    /// original must stay with the broker.
+    /// Waits the backoff before retry <paramref name="retry"/> (1 for the first). Cut short by
+    /// <paramref name="cancellationToken"/> (the delivery's channel is lost, or the server stops).
     /// </summary>
-    public async Task<bool> HandOffAsync(FailedDelivery failed)
+    public async Task BackoffAsync(int retry, CancellationToken cancellationToken)
     {
-        bool retry = failed.Retryable && failed.Retries < _options.RetryLimit;
+        var wait = _options.RetryBackoffFor(_service, retry);
+        if (wait <= TimeSpan.Zero) return;
+        try
+        {
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Puts a failed delivery back in its queue or in the dead-letter queue. True when the original may be acked: the
+    /// copy is confirmed, or the broker refused it <see cref="Attempts"/> times and it was given up (logged as an
+    /// error). False when the original must stay with the broker: its channel is lost, or no copy could be published
+    /// for now (no confirm in time, the connection is gone).
+    /// </summary>
+    public async Task<bool> HandOffAsync(FailedDelivery failed, IChannel deliveredOn, CancellationToken channelLost)
+    {
+        bool retry = failed.Retryable && failed.History.Retries < _options.RetryLimit;
+        if (retry)
+        {
+            // Held meanwhile, in its prefetch slot: a retry published at once would be back in a moment, failing again.
+            await BackoffAsync(failed.History.Retries + 1, channelLost).ConfigureAwait(false);
+            // Its channel went with the wait: the broker delivers the original again, and a copy would double it.
+            if (!deliveredOn.IsOpen) return false;
+        }
+
+        Exception? refused = null;
+        for (int attempt = 1; attempt <= Attempts; attempt++)
+        {
+            var target = retry ? _queue : DeadLetterQueue;
+            try
+            {
+                await _publisher.PublishAsync(WireContract.DefaultExchange, target, CopyOf(failed, retry), failed.Body, _options.DefaultTimeout,
+                    retry ? null : DeclareDeadLetterQueueAsync).ConfigureAwait(false);
+                Counted(failed, retry);
+                return true;
+            }
+            catch (Exception e)
+            {
+                RpcLog.HandOffFailed(_options.Loggers.Server, e, _service, _queue, failed.Method, target);
+                if (!IsRefusal(e)) return false;
+                refused = e;
+                if (e is OperationInterruptedException { ShutdownReason.ReplyText: { } text } && text.Contains("user_id", StringComparison.Ordinal))
+                {
+                    // The connection authenticates as someone else than its Uri says (e.g. a client certificate): the
+                    // copies go without user_id, and so without a caller's identity the server could vouch for.
+                    _userId = null;
+                }
+                else
+                {
+                    // A retry the broker refuses (its queue full or gone) is given up to the dead-letter queue instead.
+                    retry = false;
+                }
+
+                if (attempt < Attempts) await Task.Delay(s_refusedPause * attempt).ConfigureAwait(false);
+                // Its channel went with the pause: the broker delivers the original again, and a copy would double it.
+                if (!deliveredOn.IsOpen) return false;
+            }
+        }
+
+        RpcLog.HandOffGivenUp(_options.Loggers.Server, refused, _service, failed.Method, _queue, DeadLetterQueue, Attempts,
+            failed.Properties.MessageId, failed.Body.Length, failed.ErrorType, failed.ErrorMessage);
+        return true;
+    }
+
+    /// <summary>
+    /// The broker said no to this message or its queue, which trying at once would not change: a nack (a full queue
+    /// with reject-publish), a return, or a channel closed over access (403), a missing queue (404) or a mismatch
+    /// (406) while the connection stays up. Anything else (no confirm in time, the connection lost) is not the
+    /// message's fault, and the broker keeps it.
+    /// </summary>
+    private bool IsRefusal(Exception e) => e switch
+    {
+        PublishException => true,
+        OperationInterruptedException { ShutdownReason: { Initiator: ShutdownInitiator.Peer } reason }
+            when _connection.IsOpen && reason.ReplyCode is Constants.AccessRefused or Constants.NotFound or Constants.PreconditionFailed => true,
+        _ => false,
+    };
+
+    private BasicProperties CopyOf(FailedDelivery failed, bool retry)
+    {
+        var history = failed.History;
         var properties = new BasicProperties(failed.Properties)
         {
             Persistent = true,
-            // RabbitMQ refuses a user_id that is not the publishing connection's user; a retry keeps it only when it is ours.
-            UserId = failed.Properties.UserId == _userId ? _userId : null,
+            // A dead letter waits for someone to look at it: with the work's time-to-live it would silently expire out
+            // of the dead-letter queue. A retry keeps it (the retry may wait that long again).
+            Expiration = retry ? failed.Properties.Expiration : null,
+            // RabbitMQ refuses a user_id that is not the publishing connection's user: the copy is the server's, and
+            // the caller's identity travels in rpc-original-user, which WorkHistory believes from the server's user only.
+            UserId = _userId,
         };
         var headers = properties.Headers = failed.Properties.Headers is { } original
             ? new Dictionary<string, object?>(original)
-            : new Dictionary<string, object?>(4);
+            : new Dictionary<string, object?>(6);
         if (!string.IsNullOrEmpty(failed.Exchange) && !headers.ContainsKey(WireContract.ExchangeHeader))
         {
             headers[WireContract.ExchangeHeader] = failed.Exchange;
             headers[WireContract.RoutingKeyHeader] = failed.RoutingKey;
         }
 
-        headers[WireContract.RetriesHeader] = retry ? failed.Retries + 1 : failed.Retries;
-        if (!retry)
+        if (_userId is not null) headers[WireContract.OriginalUserHeader] = history.UserId ?? string.Empty;
+        else headers.Remove(WireContract.OriginalUserHeader);
+        if (history.Replays > 0) headers[WireContract.ReplaysHeader] = history.Replays;
+        headers[WireContract.RetriesHeader] = retry ? history.Retries + 1 : history.Retries;
+        if (retry)
+        {
+            // A replayed dead letter is work again: its old verdict goes, or the next server would take it for a replay too.
+            headers.Remove(WireContract.ErrorTypeHeader);
+            headers.Remove(WireContract.ErrorMessageHeader);
+            headers.Remove(WireContract.SourceQueueHeader);
+        }
+        else
         {
             headers[WireContract.ErrorTypeHeader] = failed.ErrorType;
             headers[WireContract.ErrorMessageHeader] = failed.ErrorMessage;
             headers[WireContract.SourceQueueHeader] = _queue;
         }
 
+        return properties;
+    }
+
+    /// <summary>The dead-letter queue, declared once per channel (a refused declare closes the channel, and the next one declares again).</summary>
+    private async Task DeclareDeadLetterQueueAsync(IChannel channel, int generation)
+    {
+        if (Volatile.Read(ref _declaredOn) == generation) return;
         try
         {
-            var channel = await ChannelAsync(declareDeadLetterQueue: !retry).ConfigureAwait(false);
-            await channel.BasicPublishAsync(WireContract.DefaultExchange, retry ? _queue : DeadLetterQueue, mandatory: true, properties, failed.Body)
-                .ConfigureAwait(false);
+            await QueueDeclarations.DeclareDeadLetterAsync(channel, _options, _deadLetterFor, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == Constants.PreconditionFailed)
         {
-            RpcLog.HandOffFailed(_options.Loggers.Server, e, _service, _queue, failed.Method, retry ? _queue : DeadLetterQueue);
-            await ResetAsync().ConfigureAwait(false);
-            return false;
+            // It exists with other arguments (an operator's length limit, a queue an older RpcGen declared): the next
+            // channel publishes to it as it is, and the broker's answer to that publish says whether it takes the copy.
+            Volatile.Write(ref _declaredOn, generation + 1);
+            throw;
         }
 
+        Volatile.Write(ref _declaredOn, generation);
+    }
+
+    private void Counted(FailedDelivery failed, bool retry)
+    {
+        var history = failed.History;
         if (retry)
         {
             Interlocked.Increment(ref _retried);
-            RpcLog.WorkRetried(_options.Loggers.Server, _service, failed.Method, _queue, failed.Retries + 1, _options.RetryLimit, failed.ErrorType, failed.ErrorMessage);
+            RpcLog.WorkRetried(_options.Loggers.Server, failed.Failure, _service, failed.Method, _queue, history.Retries + 1, _options.RetryLimit, failed.ErrorType, failed.ErrorMessage);
             RpcTelemetry.CountRetried(_service, failed.Method);
         }
         else
         {
             Interlocked.Increment(ref _deadLettered);
-            RpcLog.WorkDeadLettered(_options.Loggers.Server, _service, failed.Method, _queue, DeadLetterQueue, failed.Retries, failed.ErrorType, failed.ErrorMessage);
+            RpcLog.WorkDeadLettered(_options.Loggers.Server, failed.Failure, _service, failed.Method, _queue, DeadLetterQueue, history.Retries, failed.ErrorType, failed.ErrorMessage);
             RpcTelemetry.CountDeadLettered(_service, failed.Method, failed.ErrorType, _events);
-        }
-
-        return true;
-    }
-
-    /// <summary>A confirmed channel of its own, opened at the first failure and again after it closes.</summary>
-    private async ValueTask<IChannel> ChannelAsync(bool declareDeadLetterQueue)
-    {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_channel is not { IsOpen: true })
-            {
-                _channel?.Dispose();
-                _channel = await _connection.CreateChannelAsync(
-                    new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
-                        outstandingPublisherConfirmationsRateLimiter: null)).ConfigureAwait(false);
-                _deadLetterQueueDeclared = false;
-            }
-
-            if (declareDeadLetterQueue && !_deadLetterQueueDeclared)
-            {
-                await QueueDeclarations.DeclareDeadLetterAsync(_channel, _options, _deadLetterFor, CancellationToken.None).ConfigureAwait(false);
-                _deadLetterQueueDeclared = true;
-            }
-
-            return _channel;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async Task ResetAsync()
-    {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_channel is { IsOpen: true }) return;
-            _channel?.Dispose();
-            _channel = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public async ValueTask CloseAsync()
-    {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_channel is null) return;
-            try
-            {
-                await _channel.CloseAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (RpcServer.IsChannelGone(e))
-            {
-            }
-
-            _channel.Dispose();
-            _channel = null;
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 }
@@ -193,7 +252,8 @@ internal readonly record struct FailedDelivery(
     string Exchange,
     string RoutingKey,
     string Method,
-    int Retries,
+    WorkHistory History,
     bool Retryable,
     string ErrorType,
-    string ErrorMessage);
+    string ErrorMessage,
+    Exception? Failure = null);

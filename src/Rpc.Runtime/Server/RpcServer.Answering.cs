@@ -69,7 +69,9 @@ public sealed partial class RpcServer
         using var result = new PooledBufferWriter();
         RpcMethodDescriptor? method = null;
         Exception? failure;
-        int retries = WireContract.ReadRetries(properties.Headers);
+        var history = WorkHistory.Of(properties, _failedWork.ServerUser);
+        int retries = history.Retries;
+        _messageLimit.Delivered(body.Length);
         DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
             ? DateTimeOffset.FromUnixTimeMilliseconds(deadline)
             : null;
@@ -85,8 +87,8 @@ public sealed partial class RpcServer
                     throw new ErrorReply(WireContract.ErrorTypes.Cancelled, "The caller cancelled the call before it ran; it was not run.");
                 }
 
-                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, properties.UserId, redelivered || retries > 0,
-                    callerDeadline, properties.Headers);
+                var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, history.UserId, redelivered || history.Repeat || retries > 0,
+                    callerDeadline, properties.Headers) { MessageId = properties.MessageId };
                 // The routing key as first published: a retried copy goes back through the default exchange, so it carries the original in a header.
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token,
                     WireContract.ReadText(properties.Headers, WireContract.RoutingKeyHeader) ?? routingKey);
@@ -110,6 +112,11 @@ public sealed partial class RpcServer
                     throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
                         $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
                 }
+
+                if (_messageLimit.Known is { } brokerLimit && result.WrittenCount > brokerLimit && method.OneWay != true)
+                {
+                    throw ReplyOverBrokerLimit(properties, method.WireName, result.WrittenCount, brokerLimit);
+                }
             }
             catch (Exception e)
             {
@@ -118,9 +125,10 @@ public sealed partial class RpcServer
             }
 
             // An ordered service retries in place: sent to the back of the queue, the work would overtake nothing but be overtaken.
-            if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure) || retries >= _options.RetryLimit || _stopping) break;
+            if (failure is null || !_service.Ordered || method?.OneWay != true || !IsRetryable(failure, served) || retries >= _options.RetryLimit || _stopping) break;
             retries++;
-            Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
+            await _failedWork.BackoffAsync(retries, consumer.ChannelLost.Token).ConfigureAwait(false);
+            Diagnostics.RpcLog.WorkRetried(_options.Loggers.Server, failure, _service.Name, method.WireName, _queue, retries, _options.RetryLimit,
                 Classify(failure).Type, failure.Message);
         }
 
@@ -131,15 +139,18 @@ public sealed partial class RpcServer
         else if (failure is not null)
         {
             var (type, message) = Classify(failure);
-            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure)), (failure, type));
-            if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
+            bool handOff = method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo));
+            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure), handedOff: state.handOff),
+                (failure, type, handOff));
+            if (handOff)
             {
-                // Nobody to tell: the work is retried or dead-lettered, never dropped.
+                // Nobody to tell: the work is retried or dead-lettered (dropped, with an Error, only if the broker keeps refusing the copy).
                 var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
-                    retries, IsRetryable(failure) && !_service.Ordered, type, message);
-                if (!await _failedWork.HandOffAsync(failed).ConfigureAwait(false))
+                    history with { Retries = retries }, IsRetryable(failure, served) && !_service.Ordered, type, message, failure);
+                if (!await _failedWork.HandOffAsync(failed, consumer.Channel, consumer.ChannelLost.Token).ConfigureAwait(false))
                 {
-                    // Left with the broker; a pause first, so a broker that refuses every copy is not asked again at once.
+                    // Left with the broker (no confirm in time, or the connection is gone); a pause first, so a broker
+                    // that cannot take a copy now is not asked again at once.
                     await Task.Delay(HandOffRetryPause).ConfigureAwait(false);
                     Guard(telemetry, static (t, _) => t.Stop(), 0);
                     return false;
@@ -162,6 +173,7 @@ public sealed partial class RpcServer
             && served?.Streamed != true)
         {
             if (batch is not null) batch.Add(properties.CorrelationId, failure is not null, result.WrittenSpan);
+            else if (failure is null && _messageLimit.MayRefuse(result.WrittenCount)) await AnswerLargeAsync(consumer.Channel, properties, method!.WireName, result).ConfigureAwait(false);
             else await PublishReplyAsync(consumer.Channel, properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
         }
 
@@ -174,6 +186,12 @@ public sealed partial class RpcServer
 
     /// <summary>Whether trying again could help: the handler threw, as opposed to input that can never succeed.</summary>
     private static bool IsRetryable(Exception e) => e is not ErrorReply and not RpcBadRequestException;
+
+    /// <summary>
+    /// Whether one-way work is worth another try: <see cref="IsRetryable(Exception)"/>, and no interceptor refused it
+    /// (an authorising interceptor refuses the same caller again; its retry keeps the caller's identity).
+    /// </summary>
+    private static bool IsRetryable(Exception e, RpcServerCall? served) => IsRetryable(e) && served?.RefusedByInterceptor != true;
 
     /// <summary>The checks before a request runs; each failure is an error reply with its documented type.</summary>
     private RpcMethodDescriptor Accept(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)

@@ -15,7 +15,8 @@ namespace RpcGen;
 /// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
 /// prefetch calls at once, publishes each reply and then acks. Every request is acked once answered, including
 /// those that cannot be read, so a poison message is never redelivered in a loop. A one-way request whose handler
-/// throws is retried and then dead-lettered (<see cref="FailedWork"/>), never dropped.
+/// throws is retried and then dead-lettered (<see cref="FailedWork"/>); dropped only when the broker refuses its copy
+/// three times, and then logged as an error.
 /// </summary>
 public sealed partial class RpcServer : IAsyncDisposable
 {
@@ -29,6 +30,8 @@ public sealed partial class RpcServer : IAsyncDisposable
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection _connection = null!;
     private FailedWork _failedWork = null!;
+    private ConfirmedChannel _confirmed = null!;
+    private readonly BrokerMessageLimit _messageLimit = new();
     private ChannelHolder _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
@@ -112,10 +115,12 @@ public sealed partial class RpcServer : IAsyncDisposable
             throw new RpcException($"Cannot subscribe to {service.Name}: {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
         }
 
+        var confirmed = new ConfirmedChannel(connection);
         var server = new RpcServer(options, service, queue, invoke, subscription)
         {
             _connection = connection,
-            _failedWork = new FailedWork(connection, options, service.Name, queue, deadLetterFor, events: subscription is not null),
+            _confirmed = confirmed,
+            _failedWork = new FailedWork(connection, confirmed, options, service.Name, queue, deadLetterFor, events: subscription is not null),
         };
         try
         {
@@ -181,6 +186,9 @@ public sealed partial class RpcServer : IAsyncDisposable
     /// </summary>
     private int OnChannelClosedByBroker(IChannel channel, ShutdownEventArgs reason)
     {
+        // A reply over the broker's max_message_size (one the server took to be safe): the redelivered request is
+        // answered rpc:too-large at once instead of closing the channel again.
+        _messageLimit.TryLearn(reason.ReplyText);
         // RabbitMQ's words (3.8 to 4.x): "delivery acknowledgement on channel N timed out. Timeout value used: ..."
         if (reason.ReplyText.Contains("timed out", StringComparison.OrdinalIgnoreCase)
             && reason.ReplyText.Contains("acknowledgement", StringComparison.OrdinalIgnoreCase))
@@ -273,7 +281,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         {
             if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
             await _channel.DisposeAsync().ConfigureAwait(false);
-            await _failedWork.CloseAsync().ConfigureAwait(false);
+            await _confirmed.DisposeAsync().ConfigureAwait(false);
             if (OwnsQueue) await EventTopology.DeleteQuietlyAsync(_connection, _queue).ConfigureAwait(false);
             _disposedCompletion.TrySetResult();
         }

@@ -108,6 +108,9 @@ public sealed class RpcServerCall
     /// </summary>
     internal RabbitMQ.Client.IChannel? DeliveredOn { get; set; }
 
+    /// <summary>A server interceptor threw before the handler ran: a refusal, which a retry would meet again.</summary>
+    internal bool RefusedByInterceptor { get; set; }
+
     /// <summary>The credit state of a streamed result while it runs; credit messages from the caller go to it.</summary>
     internal StreamWriter? Stream { get; set; }
 

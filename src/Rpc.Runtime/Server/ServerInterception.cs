@@ -22,7 +22,17 @@ internal static class ServerInterception
             chain = context => interceptor.InterceptAsync(context, next);
         }
 
-        await chain(new RpcServerCallContext(call.Method, call.Context, call.CancellationToken)).ConfigureAwait(false);
+        try
+        {
+            await chain(new RpcServerCallContext(call.Method, call.Context, call.CancellationToken)).ConfigureAwait(false);
+        }
+        catch (Exception) when (!ran)
+        {
+            // Thrown before the handler ran: an interceptor refused the request, and would refuse its retry too.
+            call.RefusedByInterceptor = true;
+            throw;
+        }
+
         if (!ran)
         {
             throw new InvalidOperationException(

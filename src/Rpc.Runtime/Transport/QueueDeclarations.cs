@@ -17,8 +17,18 @@ internal static class QueueDeclarations
     /// <summary>The suffix of the queue a quorum queue's dead messages go to: <c>{queue}.dead-letter</c>.</summary>
     public const string DeadLetterSuffix = ".dead-letter";
 
-    /// <summary>How many dead messages a dead-letter queue keeps; beyond it the oldest are dropped, so it cannot fill the broker.</summary>
-    public const int DeadLetterMaxLength = 10_000;
+    /// <summary>
+    /// The header RabbitMQ (3.8 and later) sets on a message it dead-letters for the first time, with the reason:
+    /// <c>expired</c>, <c>rejected</c>, <c>maxlen</c> or <c>delivery_limit</c>.
+    /// </summary>
+    private const string FirstDeathReasonHeader = "x-first-death-reason";
+
+    /// <summary>
+    /// The reasons a quorum queue's messages reach its dead-letter queue: redelivered past the delivery limit (a
+    /// request that killed its servers), or rejected. An expired message (a call nobody waits for any more, work past
+    /// its time-to-live) matches neither and is dropped, so it never crowds out failed work.
+    /// </summary>
+    private static readonly string[] s_deadLetterReasons = { "delivery_limit", "rejected" };
 
     /// <summary>
     /// Declares <paramref name="queue"/> durable with the arguments its type needs; for a quorum queue it first declares
@@ -37,6 +47,7 @@ internal static class QueueDeclarations
             {
                 await channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
                     DeadLetterArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
+                await DeclareDeadLetterExchangeAsync(channel, queue, cancellationToken).ConfigureAwait(false);
             }
 
             var arguments = ArgumentsFor(options, queue);
@@ -51,7 +62,9 @@ internal static class QueueDeclarations
             throw new RpcException(
                 $"Cannot declare queue '{queue}' for {owner}: it already exists with other arguments than this process declares, " +
                 $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcOptions.QueueType (or " +
-                $"QueueTypes[\"{Unprefixed(options, queue)}\"]) to what the queue is, or delete the queue so it is declared anew (its messages go with it).",
+                $"QueueTypes[\"{Unprefixed(options, queue)}\"]) to what the queue is, or delete the queue so it is declared anew (its messages go with it). " +
+                $"Quorum queues made by RpcGen before its dead-letter exchange (x-dead-letter-exchange \"\", a dead-letter queue with x-max-length) " +
+                "must be moved to new ones: docs/cluster.md, \"Upgrading quorum queues\".",
                 owner, null, e);
         }
         catch (OperationInterruptedException e)
@@ -87,23 +100,45 @@ internal static class QueueDeclarations
         {
             ["x-queue-type"] = "quorum",
             ["x-delivery-limit"] = options.QuorumDeliveryLimit,
-            ["x-dead-letter-exchange"] = string.Empty,
-            ["x-dead-letter-routing-key"] = queue + DeadLetterSuffix,
+            ["x-dead-letter-exchange"] = queue + DeadLetterSuffix,
         },
         _ => null,
     };
 
-    /// <summary>Quorum as well, so dead messages survive the node loss their queue survived; bounded, oldest dropped first.</summary>
+    /// <summary>
+    /// Quorum as well, so dead messages survive the node loss their queue survived. No length limit: a limit would drop
+    /// failed work (drop-head) or refuse it (reject-publish); a growing dead-letter queue is for monitoring to notice.
+    /// </summary>
     private static Dictionary<string, object?> DeadLetterArguments() => new()
     {
         ["x-queue-type"] = "quorum",
-        ["x-max-length"] = DeadLetterMaxLength,
     };
+
+    /// <summary>
+    /// The quorum queue's dead-letter exchange, named like its dead-letter queue (so the same permissions cover both): a
+    /// headers exchange that passes on only the reasons of <see cref="s_deadLetterReasons"/>. The queue's own
+    /// dead-lettering cannot tell an expired call from a poison request, and the default exchange routes both.
+    /// </summary>
+    private static async Task DeclareDeadLetterExchangeAsync(IChannel channel, string queue, CancellationToken cancellationToken)
+    {
+        var name = queue + DeadLetterSuffix;
+        await channel.ExchangeDeclareAsync(name, ExchangeType.Headers, durable: true, autoDelete: false, arguments: null,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var reason in s_deadLetterReasons)
+        {
+            // any-with-x: a headers exchange ignores x- headers unless told otherwise (RabbitMQ 3.10 and later).
+            await channel.QueueBindAsync(name, name, routingKey: reason, new Dictionary<string, object?>
+            {
+                ["x-match"] = "any-with-x",
+                [FirstDeathReasonHeader] = reason,
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private static string Unprefixed(RpcOptions options, string queue) =>
         options.QueuePrefix.Length > 0 && queue.StartsWith(options.QueuePrefix, StringComparison.Ordinal) ? queue.Substring(options.QueuePrefix.Length) : queue;
 
     private static string Describe(RpcOptions options, string queue, RpcQueueType type) => type == RpcQueueType.Quorum
-        ? $"quorum queue (x-queue-type quorum, x-delivery-limit {options.QuorumDeliveryLimit}, dead-lettering to '{queue}{DeadLetterSuffix}')"
+        ? $"quorum queue (x-queue-type quorum, x-delivery-limit {options.QuorumDeliveryLimit}, x-dead-letter-exchange '{queue}{DeadLetterSuffix}')"
         : "classic queue (no arguments)";
 }

@@ -59,6 +59,19 @@ internal static class WireContract
     /// </summary>
     public const string RetriesHeader = "rpc-retries";
 
+    /// <summary>
+    /// Header on a one-way request or event that was moved back from its dead-letter queue (it arrived carrying
+    /// <see cref="ErrorTypeHeader"/>): how many times it was replayed. A replay starts its retries again at 0.
+    /// </summary>
+    public const string ReplaysHeader = "rpc-replays";
+
+    /// <summary>
+    /// Header the server sets on its retry and dead-letter copies: the <c>user_id</c> of the original request (empty
+    /// when it had none). The copies are published as the server's broker user, since RabbitMQ refuses a foreign
+    /// <c>user_id</c>; the header is believed only on a message whose <c>user_id</c> is the server's user.
+    /// </summary>
+    public const string OriginalUserHeader = "rpc-original-user";
+
     /// <summary>Headers of a dead-lettered message: why it was given up, and where it came from.</summary>
     public const string ErrorTypeHeader = "rpc-error-type";
     public const string ErrorMessageHeader = "rpc-error-message";
@@ -130,6 +143,9 @@ internal static class WireContract
     public static string ExpirationFor(TimeSpan timeout) =>
         Math.Max(1L, (long)Math.Ceiling(Math.Min(timeout.TotalMilliseconds, int.MaxValue))).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The <c>message_id</c> of a one-way request or event: 122 random bits, as 32 hex digits.</summary>
+    public static string NewMessageId() => Guid.NewGuid().ToString("N");
+
     /// <summary>Reads the deadline header; absent or unreadable means no deadline (plain clients send none).</summary>
     public static long? ReadDeadline(IDictionary<string, object?>? headers) =>
         headers is not null && headers.TryGetValue(DeadlineHeader, out var value)
@@ -139,6 +155,12 @@ internal static class WireContract
     /// <summary>Reads the retries header; absent or unreadable means a first delivery.</summary>
     public static int ReadRetries(IDictionary<string, object?>? headers) =>
         headers is not null && headers.TryGetValue(RetriesHeader, out var value)
+            ? value switch { int i when i > 0 => i, long l when l > 0 => (int)Math.Min(l, int.MaxValue), _ => 0 }
+            : 0;
+
+    /// <summary>Reads a count header; absent, negative or unreadable means 0.</summary>
+    public static int ReadCount(IDictionary<string, object?>? headers, string name) =>
+        headers is not null && headers.TryGetValue(name, out var value)
             ? value switch { int i when i > 0 => i, long l when l > 0 => (int)Math.Min(l, int.MaxValue), _ => 0 }
             : 0;
 

@@ -67,7 +67,8 @@ public sealed class TestBroker : IAsyncDisposable
             await channel.QueueDeleteAsync(queue + ".dead-letter");
         }
 
-        foreach (var exchange in _exchanges.Distinct())
+        // A quorum queue's dead-letter exchange is named like its dead-letter queue.
+        foreach (var exchange in _exchanges.Distinct().Concat(_queues.Distinct().Select(q => q + ".dead-letter")))
         {
             // A test that failed before its exchange was declared leaves nothing to delete; the broker may say so by closing the channel.
             await using var exchangeChannel = await amqp.CreateChannelAsync();

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using RpcGen.IntegrationTests.Infrastructure;
+using RpcGen.IntegrationTests.Interop;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RpcGen.IntegrationTests.Reliability;
+
+/// <summary>
+/// Broker limits on the fault node: a reply over the broker's max_message_size, and a hand-off whose confirm a memory
+/// alarm holds back.
+/// </summary>
+[Collection(FaultBrokerCollection.Name)]
+public sealed class FailedWorkBrokerTests
+{
+    private readonly FaultBroker _broker;
+    private readonly ITestOutputHelper _output;
+
+    public FailedWorkBrokerTests(FaultBroker broker, ITestOutputHelper output)
+    {
+        _broker = broker;
+        _output = output;
+    }
+
+    [Fact]
+    public async Task A_reply_over_the_brokers_max_message_size_becomes_an_rpc_too_large_error_and_the_handler_runs_once()
+    {
+        await _broker.StartAsync();
+        const int limit = 3 * 1024 * 1024;
+        const int size = 4 * 1024 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
+        await using var serving = await RpcConnection.ConnectAsync(options());
+        await using var calling = await RpcConnection.ConnectAsync(options());
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+
+        // Larger than RpcGen takes any broker to accept, within this one's limit: confirmed, and delivered.
+        Assert.Equal(2 * 1024 * 1024, (await client.BigAsync(2 * 1024 * 1024)).Length);
+
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => client.BigAsync(size));
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms: {error.Message}");
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Contains((size + 2).ToString(), error.RemoteMessage); // the JSON string: its characters and two quotes
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Single(work.RunsOf("Big"), r => r.Id == size);
+        Assert.Equal(0, server.InFlight);
+
+        // Learnt: the next one is refused without a try on the broker, and the server's channel was never closed.
+        watch.Restart();
+        error = await Assert.ThrowsAsync<RpcRemoteException>(() => client.BigAsync(size));
+        _output.WriteLine($"the second refused after {watch.ElapsedMilliseconds} ms");
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Equal(2, work.RunsOf("Big").Count(r => r.Id == size));
+        Assert.Equal(0, server.Channel.Rebuilds);
+        Assert.Equal(3, await client.EchoAsync(3));
+        Assert.Equal(1000, (await client.BigAsync(1000)).Length);
+    }
+
+    [Fact]
+    public async Task A_reply_under_1_MiB_over_a_lower_broker_limit_runs_at_most_twice_then_is_answered_rpc_too_large()
+    {
+        await _broker.StartAsync();
+        const int limit = 512 * 1024;
+        const int size = 768 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-small-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
+        await using var serving = await RpcConnection.ConnectAsync(options());
+        await using var calling = await RpcConnection.ConnectAsync(options());
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+
+        // Under the 1 MiB a server takes any broker to accept: it goes out on the request's channel, which the broker
+        // closes, naming its limit; the redelivered request is answered rpc:too-large instead of looping.
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => client.BigAsync(size));
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms and {work.RunsOf("Big").Count()} runs: {error.Message}");
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(2, work.RunsOf("Big").Count());
+        Assert.Equal(1, server.Channel.Rebuilds);
+        Assert.Equal(3, await client.EchoAsync(3));
+    }
+
+    [Fact]
+    public async Task A_hand_off_whose_confirm_a_memory_alarm_holds_gives_up_within_its_bound()
+    {
+        await _broker.StartAsync();
+        var logs = new LogCapture();
+        var prefix = "held-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var timeout = TimeSpan.FromSeconds(2);
+        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions
+        {
+            Uri = _broker.Uri, QueuePrefix = prefix, RetryLimit = 0, DefaultTimeout = timeout, LoggerFactory = logs,
+        });
+        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
+        var work = new FailingWork { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+        await client.FailAsync(1);
+        await client.FailAsync(2);
+        await Wait.UntilAsync(() => work.RunsOf("Fail").Count() == 2, "both started");
+
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await _broker.CtlAsync("set_vm_memory_high_watermark", "0.0000001");
+            watch.Restart();
+            work.Gate.SetResult();
+            await Wait.UntilAsync(() => server.InFlight == 0, "both deliveries settled or given back", seconds: 3 * timeout.TotalSeconds + 5);
+            _output.WriteLine($"settled {watch.ElapsedMilliseconds} ms after the handlers threw");
+            foreach (var entry in logs.Entries.Where(e => e.Level >= LogLevel.Warning)) _output.WriteLine($"{entry.Level} {entry.EventId}: {entry.Message}");
+        }
+        finally
+        {
+            await _broker.CtlAsync("set_vm_memory_high_watermark", "0.4");
+        }
+
+        // Once the alarm clears, the work given back is dead-lettered after all: nothing lost.
+        work.Gate = null;
+        await Wait.UntilAsync(() => server.DeadLettered >= 2, "both dead-lettered after the alarm", seconds: 30);
+        await server.DisposeAsync();
+    }
+}
