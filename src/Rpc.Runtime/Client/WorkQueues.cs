@@ -22,10 +22,13 @@ internal sealed class WorkQueues
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
 
-    public WorkQueues(IConnection connection, RpcOptions options)
+    private readonly LostQueueDetector? _lostQueues;
+
+    public WorkQueues(IConnection connection, RpcOptions options, LostQueueDetector? lostQueues)
     {
         _connection = connection;
         _options = options;
+        _lostQueues = lostQueues;
     }
 
     public IConnection Connection => _connection;
@@ -63,6 +66,8 @@ internal sealed class WorkQueues
         {
             await QueueDeclarations.DeclareDurableAsync(channel, _options, queue, service.Name, CancellationToken.None,
                 singleActiveConsumer: service.Ordered).ConfigureAwait(false);
+            _lostQueues?.Declared(queue, again => QueueDeclarations.DeclareDurableAsync(again, _options, queue, service.Name, CancellationToken.None,
+                singleActiveConsumer: service.Ordered));
             await channel.CloseAsync().ConfigureAwait(false);
         }
         catch (RpcException e) when (e.InnerException is OperationInterruptedException inner &&
