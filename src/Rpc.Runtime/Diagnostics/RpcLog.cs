@@ -112,6 +112,10 @@ internal static partial class RpcLog
         Message = "The broker cancelled the consumer of {Service} on queue '{Queue}' (the queue was deleted?); declaring the queue again and consuming it. What the deleted queue held is gone")]
     public static partial void ConsumerCancelledByBroker(ILogger logger, string service, string queue);
 
+    [LoggerMessage(EventId = RpcLogEvents.HandlerStopped, EventName = nameof(RpcLogEvents.HandlerStopped),
+        Message = "{Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}) stopped: {Reason} ({ErrorType})")]
+    public static partial void HandlerStopped(ILogger logger, LogLevel level, string service, string method, string queue, string? correlationId, string reason, string errorType);
+
     [LoggerMessage(EventId = RpcLogEvents.QueueLostByBroker, EventName = nameof(RpcLogEvents.QueueLostByBroker), Level = LogLevel.Error,
         Message = "Durable queue '{Queue}' was missing when the connection to {Uri} recovered: the broker lost it and every message in it. Declared it again, empty")]
     public static partial void QueueLostByBroker(ILogger logger, string queue, string uri);

@@ -68,7 +68,7 @@ internal sealed class ServerCallTelemetry
     /// Records that the request was answered with an error reply. <paramref name="rejected"/>: the request itself can
     /// never succeed (poison), as opposed to a handler that threw.
     /// </summary>
-    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false)
+    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false, (LogLevel Level, string Reason)? stopped = null)
     {
         _errorType = errorType;
         if (_activity is not null)
@@ -88,6 +88,11 @@ internal sealed class ServerCallTelemetry
         {
             // Late, not malformed: the caller has given up, which says the server is behind rather than the request is bad.
             RpcLog.RequestExpired(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, exception.Message);
+        }
+        else if (stopped is { } stop)
+        {
+            // The runtime ended the handler (cancel, deadline, channel, shutdown): routine, not an operator's problem.
+            if (logger.IsEnabled(stop.Level)) RpcLog.HandlerStopped(logger, stop.Level, _service.Name, _methodName, _queue, _properties.CorrelationId, stop.Reason, errorType);
         }
         else if (rejected)
         {

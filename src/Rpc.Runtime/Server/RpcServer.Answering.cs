@@ -131,7 +131,9 @@ public sealed partial class RpcServer
         else if (failure is not null)
         {
             var (type, message) = Classify(failure);
-            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure)), (failure, type));
+            var stopped = StoppedByRuntime(failure, served, consumer, callerDeadline);
+            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure), stopped: state.stopped),
+                (failure, type, stopped));
             if (method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo)))
             {
                 // Nobody to tell: the work is retried or dead-lettered, never dropped.
@@ -268,6 +270,38 @@ public sealed partial class RpcServer
 
         Guard(telemetry, static (t, state) => t.Failed(state.e, state.WireType, rejected: false, declaredFault: true), (e, fault.WireType));
         return true;
+    }
+
+    /// <summary>
+    /// Whether the handler ended because the runtime stopped it rather than because it failed, and how loud to say so:
+    /// its token fired (the caller cancelled, the caller's deadline passed, the channel closed, the server is stopping),
+    /// or a call it made ended by that same deadline. A timeout of a call it made with its own deadline still standing
+    /// is a slow dependency: a warning. Anything else stays a handler failure.
+    /// </summary>
+    private static (Microsoft.Extensions.Logging.LogLevel Level, string Reason)? StoppedByRuntime(Exception failure, RpcServerCall? served,
+        RequestConsumer consumer, DateTimeOffset? callerDeadline)
+    {
+        const Microsoft.Extensions.Logging.LogLevel Information = Microsoft.Extensions.Logging.LogLevel.Information;
+        if (served is null) return null;
+        bool deadlinePassed = callerDeadline is { } deadline && deadline <= DateTimeOffset.UtcNow;
+        if (failure is OperationCanceledException)
+        {
+            if (served.CancelledByCaller) return (Information, "its caller cancelled the call");
+            if (deadlinePassed) return (Information, "its caller's deadline passed");
+            if (consumer.ChannelLost.IsCancellationRequested) return (Information, "its channel closed or the server is stopping; the request goes back to the queue");
+            return null;
+        }
+
+        bool remoteStop = failure is RpcRemoteException remote && remote.RemoteType is WireContract.ErrorTypes.DeadlineExceeded or WireContract.ErrorTypes.Cancelled
+            or "System.OperationCanceledException" or "System.Threading.Tasks.TaskCanceledException";
+        if (failure is RpcTimeoutException || remoteStop)
+        {
+            if (served.CancelledByCaller) return (Information, "its caller cancelled the call, and with it a call the handler made");
+            if (deadlinePassed) return (Information, "its caller's deadline passed, ending a call the handler made");
+            if (failure is RpcTimeoutException) return (Microsoft.Extensions.Logging.LogLevel.Warning, "a call the handler made timed out before its own caller's deadline");
+        }
+
+        return null;
     }
 
     private static (string Type, string Message) Classify(Exception e) => e switch
