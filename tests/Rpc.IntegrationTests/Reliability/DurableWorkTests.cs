@@ -92,12 +92,15 @@ public sealed class DurableWorkTests
         Assert.Equal("job 42 always fails", Text(headers["rpc-error-message"]));
         Assert.Equal(broker.QueueName("jobs"), Text(headers["rpc-queue"]));
 
-        // No loop: a while later the handler has still run three times, and both queues are empty.
-        await Task.Delay(500);
+        // No loop: past the server's 1 s pause before it gives a delivery back (and a redelivery's run), the handler
+        // has still run three times; nothing is in flight; and once the server is gone (its unacked deliveries would
+        // come back as ready) both queues are empty.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Equal(3, jobs.Failures.Count);
+        Assert.Equal(0, server.InFlight);
+        await server.DisposeAsync();
         Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(broker.QueueName("jobs")));
         Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(server.DeadLetterQueue));
-        Assert.Equal(0, server.InFlight);
     }
 
     [Fact]
