@@ -24,6 +24,7 @@ public sealed partial class RpcServer
         // failed for good, so a request that breaks the server is not redelivered in a loop), given back unanswered
         // only when the server is stopping.
         bool requeue = true;
+        bool failed = false;
         try
         {
             if (_stopping) return; // arrived while stopping: give it back for another server
@@ -31,6 +32,8 @@ public sealed partial class RpcServer
             requeue = !await (CallBatch.IsBatch(properties.ContentType)
                 ? AnswerBatchAsync(consumer, redelivered, exchange, routingKey, properties, body)
                 : AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body)).ConfigureAwait(false);
+            // Given back because its hand-off failed: a failure, which counts toward a quorum queue's delivery limit.
+            failed = requeue;
         }
         catch (Exception e)
         {
@@ -47,7 +50,7 @@ public sealed partial class RpcServer
         {
             try
             {
-                if (requeue) await acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
+                if (requeue) await acks.RequeueAsync(deliveryTag, failed).ConfigureAwait(false);
                 else await acks.AckAsync(deliveryTag).ConfigureAwait(false);
             }
             finally

@@ -171,10 +171,9 @@ public sealed class DurableWorkRestartTests
     /// RabbitMQ 3.10 can lose the record of a durable queue declared within about a second of a kill -9 (its
     /// confirmed messages go with it; a plain pika client shows it too): measured in docs/reliability.md. That is the
     /// broker's metadata store, not message durability, which is what this test is about: every message is confirmed
-    /// moments before the kill. Runs under <c>./build.sh reliability</c> (a node boot, kill and boot take ~30 s).
+    /// moments before the kill. Runs in CI: the kill, the boot and the rest took 13 s on the 2-core VM (2026-12-07).
     /// </summary>
     [Fact]
-    [Trait("Category", "Heavy")]
     public Task A_thousand_one_way_calls_sent_with_no_server_survive_a_broker_kill_and_are_all_handled() => RunAsync("kill");
 
     /// <summary>How long the queue exists before the kill: RabbitMQ 3.10 lost none declared 3 s or more before it (docs/reliability.md).</summary>
