@@ -50,13 +50,18 @@ internal sealed class LostQueueDetector
     }
 
     /// <summary>
-    /// Remembers a durable queue RpcGen declared on this connection, with how to declare it again (with its dead-letter
-    /// queue and arguments). The dead-letter queue is recorded too, so the library does not declare it on its own either.
+    /// Remembers a durable queue RpcGen declared on this connection, with how to declare it again (with its arguments).
+    /// A quorum queue's dead-letter queue, declared with it, is checked too; a classic queue's is made only at its first
+    /// dead letter, so its absence says nothing and it stays with the library's recovery.
     /// </summary>
     public void Declared(string queue, Func<IChannel, Task> declareAgain)
     {
         _queues.TryAdd(queue, declareAgain);
-        if (QueueDeclarations.TypeOf(_options, queue) == RpcQueueType.Quorum) _queues.TryAdd(queue + QueueDeclarations.DeadLetterSuffix, _ => Task.CompletedTask);
+        if (QueueDeclarations.TypeOf(_options, queue) == RpcQueueType.Quorum)
+        {
+            _queues.TryAdd(queue + QueueDeclarations.DeadLetterSuffix,
+                again => QueueDeclarations.DeclareDeadLetterAsync(again, _options, queue, CancellationToken.None));
+        }
     }
 
     private async Task CheckOnceAsync(IConnection connection)
@@ -76,10 +81,16 @@ internal sealed class LostQueueDetector
 
     private async Task CheckAsync(IConnection connection)
     {
+        // All checked before any is declared again: declaring a quorum queue declares its dead-letter queue too, which
+        // would hide that one's loss.
+        var missing = new System.Collections.Generic.List<(string Queue, Func<IChannel, Task> DeclareAgain)>();
         foreach (var (queue, declareAgain) in _queues)
         {
-            if (queue.EndsWith(QueueDeclarations.DeadLetterSuffix, StringComparison.Ordinal) && _queues.ContainsKey(queue[..^QueueDeclarations.DeadLetterSuffix.Length])) continue;
-            if (await ExistsAsync(connection, queue).ConfigureAwait(false)) continue;
+            if (!await ExistsAsync(connection, queue).ConfigureAwait(false)) missing.Add((queue, declareAgain));
+        }
+
+        foreach (var (queue, declareAgain) in missing)
+        {
             RpcLog.QueueLostByBroker(_options.Loggers.Connection, queue, AmqpConnector.NodeOf(connection, _options));
             var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
             try
