@@ -71,11 +71,17 @@ internal sealed class LostQueueDetector
         {
             await CheckAsync(connection).ConfigureAwait(false);
         }
-        catch
+        catch (Exception) when (!connection.IsOpen)
         {
             // The new connection failed under the check: recovery starts over, and so does the check.
             Volatile.Write(ref _checkedThisRecovery, 0);
             throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Thrown out of the library's recovery event, it would make recovery start over, again and again: a check
+            // that cannot run says so and lets the connection be.
+            _options.Loggers.Connection.LogWarning(e, "Checking for durable queues the broker lost during the outage failed");
         }
     }
 
@@ -123,6 +129,11 @@ internal sealed class LostQueueDetector
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == Constants.NotFound)
         {
             return false;
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode != Constants.ConnectionForced && connection.IsOpen)
+        {
+            // Refused for another reason (permissions): unknown, so not reported as lost.
+            return true;
         }
         finally
         {
