@@ -40,6 +40,13 @@ internal sealed class WorkQueues
         return AwaitAsync(declared, queue, cancellationToken);
     }
 
+    /// <summary>
+    /// A send to <paramref name="queue"/> came back unroutable: the queue was deleted after it was declared here (an
+    /// operator, a script). The next send declares it again, so work waits in it again instead of failing until the
+    /// connection is replaced.
+    /// </summary>
+    public void Forget(string queue) => _declared.TryRemove(queue, out _);
+
     private async Task AwaitAsync(Task declared, string queue, CancellationToken cancellationToken)
     {
         try

@@ -116,3 +116,28 @@ public sealed class DeletedQueueTests
         Assert.Equal(1u + 0u, (uint)jobs.Runs.Count(r => r.Id == 1));
     }
 }
+
+/// <summary>One-way work to a queue deleted after this connection declared it, with no server to declare it again.</summary>
+public sealed class DeletedWorkQueueTests
+{
+    [Fact]
+    public async Task Work_sent_after_its_queue_was_deleted_fails_once_as_unavailable_then_the_queue_is_declared_again_and_work_waits_in_it()
+    {
+        await using var broker = new TestBroker();
+        var rpc = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(3));
+        var queue = broker.QueueName("jobs");
+        broker.Track(queue);
+        var client = rpc.CreateClient<IJobs>();
+        await client.RunAsync(1);   // declares the queue
+
+        await using var raw = await RawAmqp.ConnectAsync();
+        await raw.Channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+
+        // Returned unroutable: it provably did not run, and says so.
+        await Assert.ThrowsAsync<RpcServiceUnavailableException>(() => client.RunAsync(2));
+        // The next send declares the queue again, and the work waits there for a server.
+        await client.RunAsync(3);
+        await client.RunAsync(4);
+        Assert.Equal(2u, await RawAmqp.ReadyMessagesAsync(queue));
+    }
+}
