@@ -91,10 +91,12 @@ public sealed class RpcConnection : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var connection = await AmqpConnector.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        var lostQueues = new LostQueueDetector(options);
+        var connection = await AmqpConnector.ConnectAsync(options, cancellationToken, lostQueues.Filter).ConfigureAwait(false);
         try
         {
-            var state = new ConnectionState(connection, options);
+            lostQueues.Attach(connection);
+            var state = new ConnectionState(connection, options) { LostQueues = lostQueues };
             // The user the connection authenticated as: the first node's (Validate made sure the others agree).
             var invoker = await RpcInvoker.CreateAsync(connection, state, options, AmqpConnector.UserNameOf(options.NodeUris[0]), cancellationToken)
                 .ConfigureAwait(false);

@@ -146,6 +146,8 @@ public sealed partial class RpcInvoker
         }
         catch (Exception e)
         {
+            // Returned: nothing took it, so it will not run; the queue is gone, and the next send declares it again.
+            if (e is PublishException { IsReturn: true }) _workQueues.Forget(queue.Value);
             return PublishFailure(method, queue.Value, e);
         }
         finally

@@ -85,7 +85,7 @@ public sealed partial class RpcInvoker
     internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcOptions options, string? userId,
         CancellationToken cancellationToken)
     {
-        var invoker = new RpcInvoker(connection, state, new PendingCalls(options.Loggers.Client), new WorkQueues(connection, options), options, userId);
+        var invoker = new RpcInvoker(connection, state, new PendingCalls(options.Loggers.Client), new WorkQueues(connection, options, state.LostQueues), options, userId);
         var logger = options.Loggers.Client;
         // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
         // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails

@@ -22,10 +22,13 @@ internal sealed class WorkQueues
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
 
-    public WorkQueues(IConnection connection, RpcOptions options)
+    private readonly LostQueueDetector? _lostQueues;
+
+    public WorkQueues(IConnection connection, RpcOptions options, LostQueueDetector? lostQueues)
     {
         _connection = connection;
         _options = options;
+        _lostQueues = lostQueues;
     }
 
     public IConnection Connection => _connection;
@@ -36,6 +39,13 @@ internal sealed class WorkQueues
         if (declared.IsCompletedSuccessfully) return Task.CompletedTask;
         return AwaitAsync(declared, queue, cancellationToken);
     }
+
+    /// <summary>
+    /// A send to <paramref name="queue"/> came back unroutable: the queue was deleted after it was declared here (an
+    /// operator, a script). The next send declares it again, so work waits in it again instead of failing until the
+    /// connection is replaced.
+    /// </summary>
+    public void Forget(string queue) => _declared.TryRemove(queue, out _);
 
     private async Task AwaitAsync(Task declared, string queue, CancellationToken cancellationToken)
     {
@@ -63,6 +73,8 @@ internal sealed class WorkQueues
         {
             await QueueDeclarations.DeclareDurableAsync(channel, _options, queue, service.Name, CancellationToken.None,
                 singleActiveConsumer: service.Ordered).ConfigureAwait(false);
+            _lostQueues?.Declared(queue, again => QueueDeclarations.DeclareDurableAsync(again, _options, queue, service.Name, CancellationToken.None,
+                singleActiveConsumer: service.Ordered));
             await channel.CloseAsync().ConfigureAwait(false);
         }
         catch (RpcException e) when (e.InnerException is OperationInterruptedException inner &&

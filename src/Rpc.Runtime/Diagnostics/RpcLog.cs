@@ -112,6 +112,18 @@ internal static partial class RpcLog
         Message = "RabbitMQ at {Uri} unblocked this connection's publishers after {Milliseconds} ms")]
     public static partial void PublishersUnblocked(ILogger logger, string uri, long milliseconds);
 
+    [LoggerMessage(EventId = RpcLogEvents.ConsumerCancelledByBroker, EventName = nameof(RpcLogEvents.ConsumerCancelledByBroker), Level = LogLevel.Warning,
+        Message = "The broker cancelled the consumer of {Service} on queue '{Queue}' (the queue was deleted?); declaring the queue again and consuming it. What the deleted queue held is gone")]
+    public static partial void ConsumerCancelledByBroker(ILogger logger, string service, string queue);
+
+    [LoggerMessage(EventId = RpcLogEvents.HandlerStopped, EventName = nameof(RpcLogEvents.HandlerStopped),
+        Message = "{Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}) stopped: {Reason} ({ErrorType})")]
+    public static partial void HandlerStopped(ILogger logger, LogLevel level, string service, string method, string queue, string? correlationId, string reason, string errorType);
+
+    [LoggerMessage(EventId = RpcLogEvents.QueueLostByBroker, EventName = nameof(RpcLogEvents.QueueLostByBroker), Level = LogLevel.Error,
+        Message = "Durable queue '{Queue}' was missing when the connection to {Uri} recovered: the broker lost it and every message in it. Declared it again, empty")]
+    public static partial void QueueLostByBroker(ILogger logger, string queue, string uri);
+
     [LoggerMessage(EventId = RpcLogEvents.ConsumerTimeoutExceeded, EventName = nameof(RpcLogEvents.ConsumerTimeoutExceeded), Level = LogLevel.Warning,
         Message = "RabbitMQ closed the channel serving queue '{Queue}' because a request stayed unacknowledged past its consumer_timeout ({Reason}): a handler ran too long. The channel was rebuilt; unacked requests go back to the queue")]
     public static partial void ConsumerTimeoutExceeded(ILogger logger, string queue, string reason);

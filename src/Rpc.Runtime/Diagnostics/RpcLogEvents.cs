@@ -164,4 +164,25 @@ public static class RpcLogEvents
     /// Events published while the connection was down were not kept for this subscriber (a named queue keeps them).
     /// </summary>
     public const int SubscriptionQueueRenewed = 3030;
+
+    /// <summary>
+    /// Warning: the broker cancelled a server's consumer while its channel stayed open, which it does when the queue
+    /// is deleted (by an operator, a script, a policy). The server declares the queue again and consumes it; what the
+    /// deleted queue held is gone. Names the service and the queue.
+    /// </summary>
+    public const int ConsumerCancelledByBroker = 3040;
+
+    /// <summary>
+    /// Information (Warning when a call the handler made timed out before its own caller's deadline): a handler ended
+    /// because the runtime stopped it, not because it failed: its caller cancelled, its caller's deadline passed, its
+    /// channel closed or the server is stopping. No stack trace; the caller sees its own cancellation or timeout.
+    /// </summary>
+    public const int HandlerStopped = 3041;
+
+    /// <summary>
+    /// Error: after the connection recovered, a durable queue this connection sends work to or serves was missing: the
+    /// broker lost it (RabbitMQ 3.x can lose a queue declared moments before a crash) and the messages in it with it.
+    /// RpcGen declared it again, empty. Someone has to find out what was lost. Names the queue.
+    /// </summary>
+    public const int QueueLostByBroker = 1010;
 }

@@ -69,7 +69,8 @@ internal sealed class ServerCallTelemetry
     /// never succeed (poison), as opposed to a handler that threw. <paramref name="handedOff"/>: one-way work or an event,
     /// whose retry or dead letter logs the failure instead (a Warning per retry, one Error when it is given up).
     /// </summary>
-    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false, bool handedOff = false)
+    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false, bool handedOff = false,
+        (LogLevel Level, string Reason)? stopped = null)
     {
         _errorType = errorType;
         if (_activity is not null)
@@ -89,6 +90,11 @@ internal sealed class ServerCallTelemetry
         {
             // Late, not malformed: the caller has given up, which says the server is behind rather than the request is bad.
             RpcLog.RequestExpired(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, exception.Message);
+        }
+        else if (stopped is { } stop)
+        {
+            // The runtime ended the handler (cancel, deadline, channel, shutdown): routine, not an operator's problem.
+            if (logger.IsEnabled(stop.Level)) RpcLog.HandlerStopped(logger, stop.Level, _service.Name, _methodName, _queue, _properties.CorrelationId, stop.Reason, errorType);
         }
         else if (rejected)
         {

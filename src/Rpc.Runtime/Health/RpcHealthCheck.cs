@@ -65,19 +65,24 @@ internal sealed class RpcHealthCheck : IHealthCheck
 
         var serving = new List<string>();
         var notConsuming = new List<string>();
+        var deleted = new List<string>();
         foreach (var server in connection.Servers)
         {
             if (server.IsStopping) continue;
             (server.IsConsuming ? serving : notConsuming).Add(server.Queue);
+            if (server.ConsumerCancelledAt is { } at) deleted.Add($"{server.Queue} at {at:u}");
         }
 
         data["serving"] = serving.ToArray();
+        // Said even once consuming again: whatever the deleted queue held is gone, and an operator should know.
+        if (deleted.Count > 0) data["queuesDeletedUnderServer"] = deleted.ToArray();
         if (notConsuming.Count > 0)
         {
             data["notConsuming"] = notConsuming.ToArray();
-            return HealthCheckResult.Unhealthy(
-                $"Connected to RabbitMQ at {uri}, but not consuming queue(s) {string.Join(", ", notConsuming)}: the broker cancelled the consumer (queue deleted?) or closed its channel.",
-                data: data);
+            var why = deleted.Count > 0
+                ? $"the broker cancelled the consumer because the queue was deleted ({string.Join(", ", deleted)}); the server declares it again and consumes it, or its channel is being rebuilt"
+                : "the broker cancelled the consumer (queue deleted?) or closed its channel";
+            return HealthCheckResult.Unhealthy($"Connected to RabbitMQ at {uri}, but not consuming queue(s) {string.Join(", ", notConsuming)}: {why}.", data: data);
         }
 
         if (connection.BlockedReason is { } blocked)
@@ -86,7 +91,8 @@ internal sealed class RpcHealthCheck : IHealthCheck
             return HealthCheckResult.Degraded($"RabbitMQ at {uri} blocks this connection's publishers ({blocked}): calls fail at once until it unblocks.", data: data);
         }
 
-        return HealthCheckResult.Healthy($"Connected to RabbitMQ at {uri}; serving {serving.Count} queue(s).", data);
+        var recreated = deleted.Count > 0 ? $" Queue(s) deleted under a running server and declared again, their messages lost: {string.Join(", ", deleted)}." : "";
+        return HealthCheckResult.Healthy($"Connected to RabbitMQ at {uri}; serving {serving.Count} queue(s).{recreated}", data);
     }
 
     private static HealthCheckResult Closed(RpcConnection connection) =>

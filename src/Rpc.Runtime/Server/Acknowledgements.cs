@@ -118,10 +118,15 @@ internal sealed class Acknowledgements
     /// The request was answered (or refused with an error reply): ack it. Completes at once when acks are coalesced;
     /// otherwise when this request's own ack is written. Never throws: a channel that is gone took the delivery with it.
     /// </summary>
-    public ValueTask AckAsync(ulong deliveryTag) => SettleAsync(new Settlement(deliveryTag, Requeue: false));
+    public ValueTask AckAsync(ulong deliveryTag) => SettleAsync(new Settlement(deliveryTag, Requeue: false, Failed: false));
 
-    /// <summary>The request was not answered (the server is stopping, or answering failed): give it back to the queue.</summary>
-    public ValueTask RequeueAsync(ulong deliveryTag) => SettleAsync(new Settlement(deliveryTag, Requeue: true));
+    /// <summary>
+    /// The request was not answered: give it back to the queue. <paramref name="failed"/>: because handling it failed
+    /// (its hand-off could not be published), sent as <c>basic.reject</c>, which RabbitMQ 4.3 counts toward a quorum
+    /// queue's delivery limit; otherwise (the server is stopping) as <c>basic.nack</c>, which 4.3 does not count. Before
+    /// 4.3 both count.
+    /// </summary>
+    public ValueTask RequeueAsync(ulong deliveryTag, bool failed = false) => SettleAsync(new Settlement(deliveryTag, Requeue: true, failed));
 
     private ValueTask SettleAsync(Settlement settlement)
     {
@@ -135,7 +140,7 @@ internal sealed class Acknowledgements
     {
         try
         {
-            if (settlement.Requeue) await _channel.NackAsync(settlement.DeliveryTag, requeue: true).ConfigureAwait(false);
+            if (settlement.Requeue) await _channel.RequeueAsync(settlement.DeliveryTag, settlement.Failed).ConfigureAwait(false);
             else await _channel.AckAsync(settlement.DeliveryTag, multiple: false).ConfigureAwait(false);
             _counts.Add(1);
         }
@@ -295,7 +300,7 @@ internal sealed class Acknowledgements
         foreach (var settled in batch)
         {
             if (!settled.Requeue) continue;
-            await _channel.NackAsync(settled.DeliveryTag, requeue: true).ConfigureAwait(false);
+            await _channel.RequeueAsync(settled.DeliveryTag, settled.Failed).ConfigureAwait(false);
             _counts.Add(1);
         }
 
@@ -319,7 +324,7 @@ internal sealed class Acknowledgements
         }
     }
 
-    private readonly record struct Settlement(ulong DeliveryTag, bool Requeue);
+    private readonly record struct Settlement(ulong DeliveryTag, bool Requeue, bool Failed);
 
     private readonly record struct TagRange(ulong Start, ulong End);
 
@@ -331,16 +336,19 @@ internal sealed class Acknowledgements
 
         public ValueTask AckAsync(ulong deliveryTag, bool multiple) => _channel.BasicAckAsync(deliveryTag, multiple);
 
-        public ValueTask NackAsync(ulong deliveryTag, bool requeue) => _channel.BasicNackAsync(deliveryTag, multiple: false, requeue);
+        public ValueTask RequeueAsync(ulong deliveryTag, bool failed) => failed
+            ? _channel.BasicRejectAsync(deliveryTag, requeue: true)
+            : _channel.BasicNackAsync(deliveryTag, multiple: false, requeue: true);
     }
 }
 
-/// <summary>The two frames <see cref="Acknowledgements"/> writes; a channel in production, a fake broker in unit tests.</summary>
+/// <summary>The frames <see cref="Acknowledgements"/> writes; a channel in production, a fake broker in unit tests.</summary>
 internal interface IDeliverySettler
 {
     ValueTask AckAsync(ulong deliveryTag, bool multiple);
 
-    ValueTask NackAsync(ulong deliveryTag, bool requeue);
+    /// <summary>Gives one delivery back: <c>basic.reject</c> when handling it failed, <c>basic.nack</c> otherwise.</summary>
+    ValueTask RequeueAsync(ulong deliveryTag, bool failed);
 }
 
 /// <summary>A server's settlement counters, kept across the channels it was served on.</summary>

@@ -44,6 +44,16 @@ internal sealed class RequestConsumer : AsyncDefaultBasicConsumer
         _consuming = true;
     }
 
+    /// <summary>
+    /// The broker cancelled this consumer on a channel that stays open: its queue was deleted. The server declares it
+    /// again and consumes it with this consumer (the channel's delivery tags and acknowledgements carry on).
+    /// </summary>
+    public override async Task HandleBasicCancelAsync(string consumerTag, CancellationToken cancellationToken = default)
+    {
+        await base.HandleBasicCancelAsync(consumerTag, cancellationToken).ConfigureAwait(false);
+        _server.ConsumerCancelledByBroker(this, consumerTag);
+    }
+
     /// <summary>Cancelled by the broker (queue deleted), by the server, or gone with the channel.</summary>
     protected override async Task OnCancelAsync(string[] consumerTags, CancellationToken cancellationToken = default)
     {

@@ -24,6 +24,7 @@ public sealed partial class RpcServer
         // failed for good, so a request that breaks the server is not redelivered in a loop), given back unanswered
         // only when the server is stopping.
         bool requeue = true;
+        bool failed = false;
         try
         {
             if (_stopping) return; // arrived while stopping: give it back for another server
@@ -31,6 +32,8 @@ public sealed partial class RpcServer
             requeue = !await (CallBatch.IsBatch(properties.ContentType)
                 ? AnswerBatchAsync(consumer, redelivered, exchange, routingKey, properties, body)
                 : AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body)).ConfigureAwait(false);
+            // Given back because its hand-off failed: a failure, which counts toward a quorum queue's delivery limit.
+            failed = requeue;
         }
         catch (Exception e)
         {
@@ -47,7 +50,7 @@ public sealed partial class RpcServer
         {
             try
             {
-                if (requeue) await acks.RequeueAsync(deliveryTag).ConfigureAwait(false);
+                if (requeue) await acks.RequeueAsync(deliveryTag, failed).ConfigureAwait(false);
                 else await acks.AckAsync(deliveryTag).ConfigureAwait(false);
             }
             finally
@@ -140,8 +143,9 @@ public sealed partial class RpcServer
         {
             var (type, message) = Classify(failure);
             bool handOff = method?.OneWay == true || (method is null && string.IsNullOrEmpty(properties.ReplyTo));
-            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure), handedOff: state.handOff),
-                (failure, type, handOff));
+            var stopped = StoppedByRuntime(failure, served, consumer, callerDeadline);
+            Guard(telemetry, static (t, state) => t.Failed(state.failure, state.type, rejected: !IsRetryable(state.failure), handedOff: state.handOff,
+                stopped: state.stopped), (failure, type, handOff, stopped));
             if (handOff)
             {
                 // Nobody to tell: the work is retried or dead-lettered (dropped, with an Error, only if the broker keeps refusing the copy).
@@ -286,6 +290,38 @@ public sealed partial class RpcServer
 
         Guard(telemetry, static (t, state) => t.Failed(state.e, state.WireType, rejected: false, declaredFault: true), (e, fault.WireType));
         return true;
+    }
+
+    /// <summary>
+    /// Whether the handler ended because the runtime stopped it rather than because it failed, and how loud to say so:
+    /// its token fired (the caller cancelled, the caller's deadline passed, the channel closed, the server is stopping),
+    /// or a call it made ended by that same deadline. A timeout of a call it made with its own deadline still standing
+    /// is a slow dependency: a warning. Anything else stays a handler failure.
+    /// </summary>
+    private static (Microsoft.Extensions.Logging.LogLevel Level, string Reason)? StoppedByRuntime(Exception failure, RpcServerCall? served,
+        RequestConsumer consumer, DateTimeOffset? callerDeadline)
+    {
+        const Microsoft.Extensions.Logging.LogLevel Information = Microsoft.Extensions.Logging.LogLevel.Information;
+        if (served is null) return null;
+        bool deadlinePassed = callerDeadline is { } deadline && deadline <= DateTimeOffset.UtcNow;
+        if (failure is OperationCanceledException)
+        {
+            if (served.CancelledByCaller) return (Information, "its caller cancelled the call");
+            if (deadlinePassed) return (Information, "its caller's deadline passed");
+            if (consumer.ChannelLost.IsCancellationRequested) return (Information, "its channel closed or the server is stopping; the request goes back to the queue");
+            return null;
+        }
+
+        bool remoteStop = failure is RpcRemoteException remote && remote.RemoteType is WireContract.ErrorTypes.DeadlineExceeded or WireContract.ErrorTypes.Cancelled
+            or "System.OperationCanceledException" or "System.Threading.Tasks.TaskCanceledException";
+        if (failure is RpcTimeoutException || remoteStop)
+        {
+            if (served.CancelledByCaller) return (Information, "its caller cancelled the call, and with it a call the handler made");
+            if (deadlinePassed) return (Information, "its caller's deadline passed, ending a call the handler made");
+            if (failure is RpcTimeoutException) return (Microsoft.Extensions.Logging.LogLevel.Warning, "a call the handler made timed out before its own caller's deadline");
+        }
+
+        return null;
     }
 
     private static (string Type, string Message) Classify(Exception e) => e switch

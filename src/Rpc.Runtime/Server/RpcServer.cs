@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
@@ -145,6 +146,12 @@ public sealed partial class RpcServer : IAsyncDisposable
             throw;
         }
 
+        if (subscription is null)
+        {
+            state.LostQueues?.Declared(queue, again => QueueDeclarations.DeclareDurableAsync(again, options, queue, service.Name, CancellationToken.None,
+                singleActiveConsumer: service.Ordered));
+        }
+
         server._channel.ChannelClosedByBroker = server.OnChannelClosedByBroker;
         connection.ConnectionShutdownAsync += server.OnConnectionShutdownAsync;
         if (server.OwnsQueue) connection.QueueNameChangedAfterRecoveryAsync += server.OnQueueRenamedAsync;
@@ -159,6 +166,20 @@ public sealed partial class RpcServer : IAsyncDisposable
     /// <summary>What every server channel needs, the first and each rebuilt one: the queue, the prefetch, the consumer (consume-ok).</summary>
     private async Task SetUpChannelAsync(IChannel channel, CancellationToken cancellationToken)
     {
+        await DeclareQueueAsync(channel, cancellationToken).ConfigureAwait(false);
+        await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+        // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
+        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
+            CancellationTokenSource.CreateLinkedTokenSource(_abort.Token));
+        _consumer = consumer;
+        if (_stopping) return;
+        _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+        consumer.IsConsuming = true;
+    }
+
+    /// <summary>The queue this server consumes, declared again (idempotent), with a named subscription's bindings; an exclusive one is left alone.</summary>
+    private async Task DeclareQueueAsync(IChannel channel, CancellationToken cancellationToken)
+    {
         if (_subscription is null)
         {
             await QueueDeclarations.DeclareDurableAsync(channel, _options, _queue, _service.Name, cancellationToken,
@@ -169,15 +190,6 @@ public sealed partial class RpcServer : IAsyncDisposable
             // Idempotent: a rebuilt channel finds the named queue and its bindings again, even if someone deleted them.
             await EventTopology.DeclareNamedAsync(channel, _options, _service, _subscription, cancellationToken).ConfigureAwait(false);
         }
-
-        await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);
-        // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
-        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
-            CancellationTokenSource.CreateLinkedTokenSource(_abort.Token));
-        _consumer = consumer;
-        if (_stopping) return;
-        _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
-        consumer.IsConsuming = true;
     }
 
     /// <summary>
@@ -201,6 +213,49 @@ public sealed partial class RpcServer : IAsyncDisposable
         // returned, and reads nothing else on the connection meanwhile. Cancelled off the reader: token callbacks run inline.
         ThreadPool.UnsafeQueueUserWorkItem(static lost => lost.Cancel(), _consumer.ChannelLost, preferLocal: false);
         return InFlight;
+    }
+
+    /// <summary>When the broker last cancelled this server's consumer (its queue deleted), for the health check; null if never.</summary>
+    internal DateTimeOffset? ConsumerCancelledAt { get; private set; }
+
+    /// <summary>
+    /// The broker cancelled the consumer while the channel stays open: someone deleted the queue. Left alone, the server
+    /// would stay idle for good while callers fail "no queue". Declared again and consumed off the dispatcher, which
+    /// must not wait on the broker. A channel that closes meanwhile is the holder's to rebuild (its set-up does the same).
+    /// </summary>
+    internal void ConsumerCancelledByBroker(RequestConsumer consumer, string consumerTag)
+    {
+        if (_stopping || !ReferenceEquals(consumer, _consumer)) return;
+        ConsumerCancelledAt = DateTimeOffset.UtcNow;
+        Diagnostics.RpcLog.ConsumerCancelledByBroker(_options.Loggers.Server, _service.Name, _queue);
+        // An exclusive server-named queue cannot be declared again under its name; the health check reports it.
+        if (OwnsQueue) return;
+        _ = Task.Run(() => ConsumeAgainAsync(consumer, consumerTag));
+    }
+
+    private async Task ConsumeAgainAsync(RequestConsumer consumer, string consumerTag)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!_stopping && ReferenceEquals(consumer, _consumer) && consumer.Channel.IsOpen)
+        {
+            try
+            {
+                await DeclareQueueAsync(consumer.Channel, CancellationToken.None).ConfigureAwait(false);
+                // The same tag: RabbitMQ.Client keeps the cancelled consumer in its recovery records under it, so a
+                // later connection recovery restores this consumer once, not beside a second one.
+                _consumerTag = await consumer.Channel.BasicConsumeAsync(_queue, autoAck: false, consumerTag, noLocal: false, exclusive: false,
+                    arguments: null, consumer, CancellationToken.None).ConfigureAwait(false);
+                consumer.IsConsuming = true;
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A refused declare closes the channel, and then the holder's rebuild takes over; anything else is retried.
+                _options.Loggers.Server.LogDebug(e, "Consuming queue '{Queue}' again failed; trying again in {Delay} ms", _queue, delay.TotalMilliseconds);
+                await Task.Delay(delay).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
     }
 
     /// <summary>The connection is lost: its deliveries will never be acked here; recovery numbers the new ones after them.</summary>

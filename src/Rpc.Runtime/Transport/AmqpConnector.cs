@@ -11,7 +11,7 @@ namespace RpcGen.Transport;
 /// <summary>Opens the AMQP connection: the only place that builds a <see cref="ConnectionFactory"/>.</summary>
 internal static class AmqpConnector
 {
-    public static async Task<IConnection> ConnectAsync(RpcOptions options, CancellationToken cancellationToken)
+    public static async Task<IConnection> ConnectAsync(RpcOptions options, CancellationToken cancellationToken, TopologyRecoveryFilter? recoveryFilter = null)
     {
         var nodes = options.NodeUris;
         var factory = new ConnectionFactory
@@ -24,6 +24,7 @@ internal static class AmqpConnector
             RequestedHeartbeat = options.Heartbeat,
             ClientProvidedName = options.ConnectionName ?? "RpcGen " + Process.GetCurrentProcess().ProcessName,
         };
+        if (recoveryFilter is not null) factory.TopologyRecoveryFilter = recoveryFilter;
 
         // An amqps:// URI already turns TLS on with the URI's host as the expected server name.
         if (factory.Ssl.Enabled)

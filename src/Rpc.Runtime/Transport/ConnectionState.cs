@@ -44,6 +44,9 @@ internal sealed class ConnectionState
     /// </summary>
     public event Action<string>? PublishersBlocked;
 
+    /// <summary>Where durable queues declared on this connection are recorded, so a recovery that finds one lost says so; null on an app's own connection.</summary>
+    public LostQueueDetector? LostQueues { get; init; }
+
     /// <summary>True between a lost connection and the end of its recovery.</summary>
     public bool IsDown => (_flags & Down) != 0;
 

@@ -94,14 +94,15 @@ public sealed class QueueTypeTests
             await QueueDeclarations.DeclareDurableAsync(channel, options, queue, "test", CancellationToken.None);
             await channel.BasicPublishAsync("", queue, mandatory: false, new BasicProperties(), "poison"u8.ToArray());
 
-            // A server that dies mid-call gives the delivery back unacked; a nack with requeue does the same thing.
+            // A server that dies mid-call gives the delivery back unacked; a reject with requeue does the same thing.
+            // A reject, not a nack: RabbitMQ 4.3 counts only rejects (and returns on a closed channel) toward the limit.
             var deliveries = 0;
             for (var attempt = 0; attempt < 10; attempt++)
             {
                 var delivery = await GetAsync(channel, queue);
                 if (delivery is null) break;
                 deliveries++;
-                await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true);
+                await channel.BasicRejectAsync(delivery.DeliveryTag, requeue: true);
             }
 
             Assert.Equal(3, deliveries); // the first delivery and two redeliveries; the limit counts redeliveries

@@ -38,8 +38,10 @@ public sealed class AcknowledgementTests
         Assert.True(server.SettlementFrames < server.Settled,
             $"{server.Settled} requests were acked with {server.SettlementFrames} frames: no ack covered more than one request");
 
-        // The channel survived every multiple ack (an ack for an unknown tag would have closed it): it still serves.
+        // The channel survived every multiple ack: an ack for an unknown or already settled tag makes the broker close
+        // it (406), and the holder would rebuild it and serve on, so "it still serves" alone would not tell.
         Assert.Equal(7, await calculator.AddAsync(3, 4));
+        Assert.Equal(0, server.Channel.Rebuilds);
 
         // Nothing was left unacked: once the server is gone, no request goes back to its queue.
         await server.DisposeAsync();
@@ -80,6 +82,7 @@ public sealed class AcknowledgementTests
         Assert.Equal(1, await held);
         await Wait.UntilAsync(() => server.Settled == 301, "the held request acked once answered");
         Assert.Equal(9, await client.AddAsync(4, 5));
+        Assert.Equal(0, server.Channel.Rebuilds);
 
         await server.DisposeAsync();
         Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(server.Queue));

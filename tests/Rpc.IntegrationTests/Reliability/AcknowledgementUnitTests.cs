@@ -47,6 +47,32 @@ public sealed class AcknowledgementUnitTests
         Assert.Equal(0, acks.RangesAboveWatermark);
     }
 
+    /// <summary>
+    /// RabbitMQ 4.3 counts basic.reject, not basic.nack, toward a quorum queue's delivery limit: a delivery given back
+    /// because handling it failed goes back as a reject (so a hand-off that keeps failing is dead-lettered in the end),
+    /// one given back because the server is stopping as a nack (a rolling restart is no failure of the message).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_failed_delivery_goes_back_as_a_reject_and_one_returned_on_stop_as_a_nack(bool coalesce)
+    {
+        var broker = new FakeBrokerChannel();
+        var acks = new Acknowledgements(broker, coalesce, new SettlementCounts());
+        var tags = broker.Deliver(3);
+        foreach (var tag in tags) acks.Delivered(tag);
+
+        await acks.RequeueAsync(tags[0], failed: true);
+        await acks.RequeueAsync(tags[1]);
+        await acks.AckAsync(tags[2]);
+        await acks.WhenSentAsync();
+
+        Assert.Empty(broker.Errors);
+        Assert.Equal(2, broker.Requeued);
+        Assert.Equal(1, broker.Rejected);
+        Assert.Equal(0, broker.Unacked);
+    }
+
     [Fact]
     public async Task A_request_that_runs_for_ever_keeps_one_range_and_multiple_acks_resume_once_it_finishes()
     {
@@ -216,7 +242,14 @@ public sealed class AcknowledgementUnitTests
             return default;
         }
 
-        public ValueTask NackAsync(ulong deliveryTag, bool requeue)
+        public int Rejected
+        {
+            get { lock (_gate) return _rejected; }
+        }
+
+        private int _rejected;
+
+        public ValueTask RequeueAsync(ulong deliveryTag, bool failed)
         {
             lock (_gate)
             {
@@ -229,6 +262,7 @@ public sealed class AcknowledgementUnitTests
 
                 _settled[deliveryTag] = _settled.GetValueOrDefault(deliveryTag) + 1;
                 _requeued++;
+                if (failed) _rejected++;
             }
 
             return default;

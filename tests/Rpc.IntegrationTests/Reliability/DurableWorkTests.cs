@@ -92,12 +92,15 @@ public sealed class DurableWorkTests
         Assert.Equal("job 42 always fails", Text(headers["rpc-error-message"]));
         Assert.Equal(broker.QueueName("jobs"), Text(headers["rpc-queue"]));
 
-        // No loop: a while later the handler has still run three times, and both queues are empty.
-        await Task.Delay(500);
+        // No loop: past the server's 1 s pause before it gives a delivery back (and a redelivery's run), the handler
+        // has still run three times; nothing is in flight; and once the server is gone (its unacked deliveries would
+        // come back as ready) both queues are empty.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Equal(3, jobs.Failures.Count);
+        Assert.Equal(0, server.InFlight);
+        await server.DisposeAsync();
         Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(broker.QueueName("jobs")));
         Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(server.DeadLetterQueue));
-        Assert.Equal(0, server.InFlight);
     }
 
     [Fact]
@@ -168,10 +171,9 @@ public sealed class DurableWorkRestartTests
     /// RabbitMQ 3.10 can lose the record of a durable queue declared within about a second of a kill -9 (its
     /// confirmed messages go with it; a plain pika client shows it too): measured in docs/reliability.md. That is the
     /// broker's metadata store, not message durability, which is what this test is about: every message is confirmed
-    /// moments before the kill. Runs under <c>./build.sh reliability</c> (a node boot, kill and boot take ~30 s).
+    /// moments before the kill. Runs in CI: the kill, the boot and the rest took 13 s on the 2-core VM (2026-12-07).
     /// </summary>
     [Fact]
-    [Trait("Category", "Heavy")]
     public Task A_thousand_one_way_calls_sent_with_no_server_survive_a_broker_kill_and_are_all_handled() => RunAsync("kill");
 
     /// <summary>How long the queue exists before the kill: RabbitMQ 3.10 lost none declared 3 s or more before it (docs/reliability.md).</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using RabbitMQ.Client;
 using RpcGen.IntegrationTests.Infrastructure;
+using RpcGen.IntegrationTests.Interop;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -61,10 +62,14 @@ public sealed class PoisonInputTests
         // Every request was taken once and acked; none is waiting or redelivered; the server still answers.
         for (int i = 0; i < 100 && server.Served < count; i++) await Task.Delay(20);
         Assert.Equal(count, server.Served);
-        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(queue));
         var calc = (await broker.ConnectAsync()).CreateClient<ICalculator>();
         Assert.Equal(5, await calc.AddAsync(2, 3));
         Assert.Equal(count + 1, server.Served);
+        // Served is counted before a delivery is settled, and a delivery left unacked is not "ready" while the server is
+        // connected. So: every one settled, then the server gone (unacked deliveries would come back), then none ready.
+        await Wait.UntilAsync(() => server.Settled == count + 1, $"all {count + 1} deliveries settled (settled: {server.Settled})");
+        await server.DisposeAsync();
+        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(queue));
     }
 
     private static BadRequest Generate(Random random)

@@ -13,6 +13,9 @@ public interface ISettleService
 
     Task FailAsync(int value);
 
+    [RpcMethod(OneWay = true)]
+    Task FailLaterAsync(int value);
+
     /// <summary>Runs until its token fires; true when it did.</summary>
     Task<bool> WaitAsync(CancellationToken cancellationToken = default);
 }
@@ -22,6 +25,8 @@ public sealed class SettleService : ISettleService
     public Task<int> EchoAsync(int value) => Task.FromResult(value);
 
     public Task FailAsync(int value) => throw new InvalidOperationException("failing on purpose " + value);
+
+    public Task FailLaterAsync(int value) => throw new InvalidOperationException("one-way failing on purpose " + value);
 
     public async Task<bool> WaitAsync(CancellationToken cancellationToken)
     {
@@ -92,6 +97,37 @@ public sealed class SettlementTests
         Assert.Equal(0, server.InFlight);
         // The window is free: more calls go through, and nothing is left unacked in the queue.
         Assert.Equal(99, await client.EchoAsync(99));
+        await server.DisposeAsync();
+        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(server.Queue));
+    }
+
+    /// <summary>
+    /// The path where answering itself throws: a one-way request whose handler fails is handed off (retried or
+    /// dead-lettered) and the hand-off's log entry throws, out of AnswerAsync into HandleAsync's catch. Each delivery
+    /// must still be settled, or the prefetch window fills (here after 2) and the server stops taking requests.
+    /// </summary>
+    [Fact]
+    public async Task A_one_way_request_whose_answering_throws_is_still_settled_and_the_server_goes_on()
+    {
+        const ushort prefetch = 2;
+        const int requests = 6;
+        await using var broker = new TestBroker();
+        var serving = await broker.ConnectAsync(o =>
+        {
+            o.Prefetch = prefetch;
+            o.RetryLimit = 0;
+            o.LoggerFactory = new ThrowingLoggerFactory();
+        });
+        var server = await broker.ServeAsync<ISettleService>(serving, new SettleService());
+        var calling = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(5));
+        var client = calling.CreateClient<ISettleService>();
+
+        for (int i = 0; i < requests; i++) await client.FailLaterAsync(i);
+
+        await Wait.UntilAsync(() => server.Settled >= requests, $"all {requests} one-way requests settled (settled: {server.Settled})");
+        Assert.Equal(0, server.InFlight);
+        // The window is free: a call goes through.
+        Assert.Equal(7, await client.EchoAsync(7));
         await server.DisposeAsync();
         Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(server.Queue));
     }

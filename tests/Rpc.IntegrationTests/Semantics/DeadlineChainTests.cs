@@ -87,15 +87,20 @@ public sealed class DeadlineChainTests
             Assert.Equal(OuterTimeout, e.Timeout);
         }
 
-        var outer = started + OuterTimeout;
         await Wait.UntilAsync(() => hop.InnerTimedOut.Count == 2 && hop.TokenFired.ContainsKey(0), "both inner calls ended and the last hop was cancelled");
 
-        foreach (var depth in new[] { 2, 1, 0 })
+        // The outer deadline is the one the first hop received (the caller's publish time plus its timeout). How far it
+        // lies past this test's clock reading before the call (JIT, serializer warm-up, a busy host) is a figure, not a promise.
+        var outer = Assert.IsType<DateTimeOffset>(hop.Deadlines[2]);
+        _output.WriteLine($"outer deadline {(outer - (started + OuterTimeout)).TotalMilliseconds:+0;-0} ms from the test's start + timeout");
+        Assert.True(outer <= started + OuterTimeout + TimeSpan.FromSeconds(3), $"the first hop's deadline is {outer - started} after the call began, its timeout {OuterTimeout}");
+        foreach (var depth in new[] { 1, 0 })
         {
-            // Every hop's deadline is the outer one (its caller cut its timeout to the time left), never later.
+            // The promise: every hop's deadline is the outer one (its caller cut its timeout to the time left). It is
+            // recomputed from the clock, so it may land a few milliseconds later; 250 ms is generous for that.
             var deadline = Assert.IsType<DateTimeOffset>(hop.Deadlines[depth]);
             _output.WriteLine($"depth {depth}: deadline {(deadline - outer).TotalMilliseconds:+0;-0} ms from the outer one");
-            Assert.True(deadline <= outer + TimeSpan.FromMilliseconds(50), $"hop {depth} got a deadline {deadline - outer} after the outer one");
+            Assert.True(deadline <= outer + TimeSpan.FromMilliseconds(250), $"hop {depth} got a deadline {deadline - outer} after the outer one");
         }
 
         foreach (var depth in new[] { 2, 1 })
@@ -104,12 +109,12 @@ public sealed class DeadlineChainTests
             _output.WriteLine($"depth {depth}: inner call timed out {(at - outer).TotalMilliseconds:+0;-0} ms from the outer deadline, its timeout {timeout.TotalMilliseconds:0} ms (its own: 10000)");
             if (hop.InnerEndedBy.TryGetValue(depth, out var endedBy)) _output.WriteLine($"depth {depth}: inner call ended by the next hop's {endedBy} reply");
             else Assert.True(timeout < OuterTimeout, $"hop {depth}'s inner call waited {timeout}");
-            // The sweep fires up to a tenth of a timeout (at most 100 ms) late; generous on top for CI.
-            Assert.True(at <= outer + TimeSpan.FromMilliseconds(600), $"hop {depth}'s inner call ended {at - outer} after the outer deadline");
+            // Ended by the outer deadline, not its own 10 s: the sweep fires up to 100 ms late; the rest of 2 s is for a loaded host.
+            Assert.True(at <= outer + TimeSpan.FromSeconds(2), $"hop {depth}'s inner call ended {at - outer} after the outer deadline");
         }
 
         _output.WriteLine($"depth 0: token fired {(hop.TokenFired[0] - outer).TotalMilliseconds:+0;-0} ms from the outer deadline");
-        Assert.True(hop.TokenFired[0] <= outer + TimeSpan.FromMilliseconds(600));
+        Assert.True(hop.TokenFired[0] <= outer + TimeSpan.FromSeconds(2), $"the last hop's token fired {hop.TokenFired[0] - outer} after the outer deadline");
     }
 
     [Fact]
@@ -120,15 +125,21 @@ public sealed class DeadlineChainTests
         var late = new LateCaller { Next = serving.CreateClient<IHop>() };
         await broker.ServeAsync<ILateCaller>(serving, late);
         await using var peer = await RawAmqp.ConnectAsync();
+        // The queue the late call would go to, watched: a call sent after all would show up here.
+        broker.Track(broker.QueueName("hop"));
+        await using var watcher = await RawAmqp.ConnectAsync();
+        var sent = await watcher.RecordRequestsAsync(broker.QueueName("hop"));
 
         // A plain request whose deadline is 300 ms away; the handler waits 600 ms, then calls on.
         long deadline = DateTimeOffset.UtcNow.AddMilliseconds(300).ToUnixTimeMilliseconds();
         var reply = await peer.CallAsync(broker.QueueName("late"), "600", type: "CallLate",
             headers: new Dictionary<string, object?> { ["rpc-deadline"] = deadline });
+        // Had it been published, it went out before the error reply; a moment more for its delivery to the watcher.
+        await Task.Delay(500);
+        Assert.Empty(sent);
         Assert.Equal("error", reply.Headers["rpc-status"]);
         Assert.Contains("RpcGen.RpcTimeoutException", System.Text.Encoding.UTF8.GetString(reply.Body));
         Assert.Contains("passed its deadline", System.Text.Encoding.UTF8.GetString(reply.Body));
-        Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(broker.QueueName("hop")).ContinueWith(t => t.IsFaulted ? 0u : t.Result));
     }
 }
 
