@@ -33,7 +33,16 @@ internal sealed class LostQueueDetector
     public LostQueueDetector(RpcOptions options) => _options = options;
 
     /// <summary>The library's recovery leaves these queues to <see cref="CheckAsync"/>; everything else it recovers as usual.</summary>
-    public TopologyRecoveryFilter Filter => new() { QueueFilter = queue => !_queues.ContainsKey(queue.Name) };
+    /// <remarks>
+    /// Their bindings too (a quorum queue's dead-letter queue is bound to its dead-letter exchange): the library would
+    /// bind a queue it no longer declares, and a binding to a lost queue fails the whole recovery with 404, so the
+    /// connection would never come back. <see cref="CheckAsync"/> declares a lost queue again with its bindings.
+    /// </remarks>
+    public TopologyRecoveryFilter Filter => new()
+    {
+        QueueFilter = queue => !_queues.ContainsKey(queue.Name),
+        BindingFilter = binding => !_queues.ContainsKey(binding.Destination),
+    };
 
     /// <summary>Events of the connection this watches; set once it is open.</summary>
     public void Attach(IConnection connection)

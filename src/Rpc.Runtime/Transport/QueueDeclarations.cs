@@ -43,12 +43,7 @@ internal static class QueueDeclarations
         var type = TypeOf(options, queue);
         try
         {
-            if (type == RpcQueueType.Quorum)
-            {
-                await channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
-                    DeadLetterArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
-                await DeclareDeadLetterExchangeAsync(channel, queue, cancellationToken).ConfigureAwait(false);
-            }
+            if (type == RpcQueueType.Quorum) await DeclareDeadLetterAsync(channel, options, queue, cancellationToken).ConfigureAwait(false);
 
             var arguments = ArgumentsFor(options, queue);
             if (singleActiveConsumer) (arguments ??= new Dictionary<string, object?>())[SingleActiveConsumerArgument] = true;
@@ -79,11 +74,16 @@ internal static class QueueDeclarations
     /// <summary>
     /// Declares <c>{queue}.dead-letter</c>, where RpcGen moves one-way work and events whose handler kept failing (and
     /// where a quorum queue's broker dead-letters what passed its delivery limit): of the same type as its queue, so
-    /// it is declared alike whoever gets there first. Nothing consumes it.
+    /// it is declared alike whoever gets there first. Nothing consumes it. A quorum queue's comes with the exchange that
+    /// feeds it and its bindings: declared again after a loss, a dead-letter queue without them would receive nothing.
     /// </summary>
-    public static Task DeclareDeadLetterAsync(IChannel channel, RpcOptions options, string queue, CancellationToken cancellationToken) =>
-        channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
-            TypeOf(options, queue) == RpcQueueType.Quorum ? DeadLetterArguments() : null, cancellationToken: cancellationToken);
+    public static async Task DeclareDeadLetterAsync(IChannel channel, RpcOptions options, string queue, CancellationToken cancellationToken)
+    {
+        bool quorum = TypeOf(options, queue) == RpcQueueType.Quorum;
+        await channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
+            quorum ? DeadLetterArguments() : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (quorum) await DeclareDeadLetterExchangeAsync(channel, queue, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>The type <paramref name="queue"/> (with its prefix) is declared as: its entry in QueueTypes, else QueueType.</summary>
     public static RpcQueueType TypeOf(RpcOptions options, string queue) =>

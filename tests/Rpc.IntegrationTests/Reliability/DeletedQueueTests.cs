@@ -110,6 +110,19 @@ public sealed class DeletedQueueTests
         Assert.All(lost, x => Assert.Equal(LogLevel.Error, x.Item2.Level));
         Assert.Equal(expected.Order(), lost.Select(x => x.Item2.Message.Split('\'')[1]).Distinct().Order());
 
+        if (type == RpcQueueType.Quorum)
+        {
+            // The dead-letter queue came back with its binding: what the broker dead-letters still reaches it.
+            await using (var raw = await RawAmqp.ConnectAsync())
+            {
+                var dead = new RabbitMQ.Client.BasicProperties { Headers = new Dictionary<string, object?> { ["x-first-death-reason"] = "rejected" } };
+                await raw.Channel.BasicPublishAsync(server.DeadLetterQueue, "", mandatory: false, dead, new byte[] { 1 });
+            }
+
+            await Interop.Wait.UntilAsync(async () => await RawAmqp.ReadyMessagesAsync(server.DeadLetterQueue) == 1,
+                "a message dead-lettered for 'rejected' reached the dead-letter queue declared again");
+        }
+
         // Declared again and consumed: new work is handled.
         await client.RunAsync(2);
         await Interop.Wait.UntilAsync(() => jobs.Runs.Any(r => r.Id == 2), "the job sent after recovery ran");
