@@ -24,6 +24,7 @@ public sealed partial class RpcServer
     private async Task<bool> AnswerBatchAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
+        if (RefusesReplyQueue(properties)) return true;
         var requests = new List<CallBatch.Request>();
         if (!CallBatch.TryReadRequests(body, requests, out var error))
         {
