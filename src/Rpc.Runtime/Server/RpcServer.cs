@@ -60,6 +60,9 @@ public sealed partial class RpcServer : IAsyncDisposable
     /// <summary>Handlers whose token a caller's cancel fired, plus queued requests refused unrun because their caller cancelled.</summary>
     internal long CancelledByCallers => _running.CancelledCount;
 
+    /// <summary>The calls running and the early cancels remembered (tests read and bound them).</summary>
+    internal RunningCalls RunningCalls => _running;
+
     /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
     public long Served => Interlocked.Read(ref _served);
 
@@ -272,6 +275,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         finally
         {
             if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
+            _running.Stop();
             await _channel.DisposeAsync().ConfigureAwait(false);
             await _failedWork.CloseAsync().ConfigureAwait(false);
             if (OwnsQueue) await EventTopology.DeleteQuietlyAsync(_connection, _queue).ConfigureAwait(false);
