@@ -99,19 +99,52 @@ public sealed class ServerCancellationTests
     public async Task A_cancel_from_another_user_is_ignored()
     {
         await using var broker = new TestBroker();
-        var shop = new Shop();
-        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
-        await using var peer = await RawAmqp.ConnectAsync();
-        var call = peer.CallAsync(broker.QueueName("shop"), "1500", type: "Wait", headers: null);
-        await Wait.UntilAsync(() => Volatile.Read(ref shop.Started) == 1, "the call started");
+        await using var users = new BrokerUsers();
+        var (alice, aliceUri) = await users.AddAsync("alice", ".*", ".*", ".*");
+        var shop = new ObservedShop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop); // as guest
+        var asAlice = await broker.ConnectAsync(o => o.Uri = aliceUri);
+        var client = asAlice.CreateClient<IShop>();
 
-        // The peer's request had no user_id, so anyone may cancel it; a cancel naming the wrong correlation id does nothing.
-        await peer.Channel.BasicPublishAsync("rpc-control." + broker.QueueName("shop"), "", false,
-            new RabbitMQ.Client.BasicProperties { Type = "cancel", CorrelationId = "not-this-one" }, ReadOnlyMemory<byte>.Empty);
-        var reply = await call;
-        Assert.Equal("1500", System.Text.Encoding.UTF8.GetString(reply.Body));
+        var call = client.WaitAsync(1500);
+        var (correlationId, userId) = await shop.Running.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(alice, userId);
+
+        // Guest, another broker user, cancels with the RIGHT correlation id: once naming itself in user_id (which the
+        // broker checks), once naming nobody.
+        await using var mallory = await RawAmqp.ConnectAsync();
+        foreach (var claimed in new[] { "guest", null })
+        {
+            await mallory.Channel.BasicPublishAsync("rpc-control." + broker.QueueName("shop"), "", false,
+                new RabbitMQ.Client.BasicProperties { Type = "cancel", CorrelationId = correlationId, UserId = claimed }, ReadOnlyMemory<byte>.Empty);
+        }
+
+        Assert.Equal(1500, await call);
         Assert.False(Assert.Single(shop.Holds).TokenFired);
         Assert.Equal(0, server.CancelledByCallers);
+
+        // The same cancel path works for the call's own user: alice's cancel fires the token of her next call.
+        shop.Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cancel = new CancellationTokenSource();
+        var second = client.WaitAsync(30_000, cancel.Token);
+        await shop.Running.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+        await Wait.UntilAsync(() => shop.Holds.Count == 2, "alice's own cancel fired the handler's token");
+        Assert.True(shop.Holds.Last().TokenFired);
+        Assert.Equal(1, server.CancelledByCallers);
+    }
+
+    private sealed class ObservedShop : Shop
+    {
+        public TaskCompletionSource<(string? CorrelationId, string? UserId)> Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override Task<int> WaitAsync(int milliseconds, CancellationToken cancellationToken = default)
+        {
+            var task = base.WaitAsync(milliseconds, cancellationToken);
+            Running.TrySetResult((RpcContext.Current?.CorrelationId, RpcContext.Current?.UserId));
+            return task;
+        }
     }
 }
 
