@@ -171,3 +171,44 @@ public sealed class PikaCancelTests
         Assert.Contains("Canceled", lines[0]);
     }
 }
+
+/// <summary>
+/// Servers declare the control exchange; a service that no RpcGen server runs has none, and a publish to it closes
+/// the publishing channel (404). That must cost only that cancel, never the cancels after it.
+/// </summary>
+[Collection(SemanticsCollection.Name)]
+public sealed class CancelToAServiceWithoutControlExchangeTests
+{
+    [Fact]
+    public async Task A_cancel_to_a_service_without_control_exchange_does_not_lose_the_next_cancel()
+    {
+        await using var broker = new TestBroker();
+        // The calculator's queue is consumed by a plain peer that never answers and declares no control exchange.
+        await using var peer = await RawAmqp.ConnectAsync();
+        var seen = await peer.RecordRequestsAsync(broker.QueueName("calc"));
+        broker.Track(broker.QueueName("calc"));
+        var shop = new Shop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+        // One connection: its cancels share one sender.
+        var rpc = await broker.ConnectAsync();
+        var client = rpc.CreateClient<IShop>();
+        var calculator = rpc.CreateClient<ICalculator>();
+
+        for (int round = 1; round <= 3; round++)
+        {
+            using var toServer = new CancellationTokenSource();
+            var served = client.WaitAsync(4000, toServer.Token);
+            await Wait.UntilAsync(() => Volatile.Read(ref shop.Started) == round, "the server's handler started");
+            Task<int> unanswered;
+            using (RpcCallOptions.WithTimeout(TimeSpan.FromMilliseconds(300))) unanswered = calculator.AddAsync(1, 2);
+            Assert.True(seen.TryTake(out _, TimeSpan.FromSeconds(10)), "the plain peer got its request");
+            // Its timeout sends a cancel to rpc-control.{calc}, which does not exist; the shop's cancel follows at once.
+            await Assert.ThrowsAsync<RpcTimeoutException>(() => unanswered);
+            toServer.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => served);
+            await Wait.UntilAsync(() => server.CancelledByCallers == round, $"cancel {round} reached the server", seconds: 3);
+        }
+
+        Assert.True(rpc.Invoker.ControlMessagesLost >= 3, $"{rpc.Invoker.ControlMessagesLost} control messages lost: the calculator's cancels should have found no exchange");
+    }
+}
