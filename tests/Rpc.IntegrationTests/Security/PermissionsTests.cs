@@ -101,6 +101,66 @@ public sealed class PermissionsTests
         Assert.True(server.IsConsuming);
     }
 
+    [Fact]
+    public async Task A_subscriber_and_a_publisher_without_configure_rights_exchange_events_and_cannot_touch_each_others_resources()
+    {
+        await using var broker = new TestBroker();
+        await using var users = new BrokerUsers();
+        var exchange = Regex.Escape(broker.Exchange("orders"));
+        var queue = Regex.Escape(broker.QueueName("billing"));
+        broker.Track(broker.QueueName("billing"));
+        // docs/security.md: a subscriber is a server of its queue that also declares and reads its exchange; the publisher only writes.
+        var (_, subscriberUri) = await users.AddAsync("subscriber",
+            configure: $"^({exchange}|{queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
+            write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
+            read: $"^({exchange}|{queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
+        var (_, publisherUri) = await users.AddAsync("publisher", configure: "^$", write: $"^{exchange}$", read: "^$");
+
+        var received = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        await using var subscription = await (await broker.ConnectAsync(o => o.Uri = subscriberUri))
+            .SubscribeAsync<Shapes.Events.IOrderEvents>(new OrderSink(received), new RpcSubscription { Queue = "billing", Bindings = { "order.#" } });
+        var publisher = (await broker.ConnectAsync(o => o.Uri = publisherUri)).CreatePublisher<Shapes.Events.IOrderEvents>();
+        await publisher.OrderPlacedAsync("order.eu", new Shapes.Events.OrderPlaced(7, "item"));
+        await Wait.UntilAsync(() => received.Contains(7), "the event reached the subscriber");
+
+        await using var asPublisher = await new ConnectionFactory { Uri = publisherUri }.CreateConnectionAsync();
+        await using var asSubscriber = await new ConnectionFactory { Uri = subscriberUri }.CreateConnectionAsync();
+        var attacks = new (string What, IConnection As, Func<IChannel, Task> Act)[]
+        {
+            ("publisher deletes the exchange", asPublisher, c => c.ExchangeDeleteAsync(broker.Prefix + "orders")),
+            ("publisher deletes the subscriber's queue", asPublisher, c => c.QueueDeleteAsync(broker.QueueName("billing"))),
+            ("publisher declares a queue to bind and read events", asPublisher, c => c.QueueDeclareAsync(broker.QueueName("spy"), false, false, true)),
+            ("publisher consumes the subscriber's queue", asPublisher, c => c.BasicConsumeAsync(broker.QueueName("billing"), true, new AsyncDefaultBasicConsumerStub(c))),
+            ("subscriber forges an event", asSubscriber, async c =>
+            {
+                await c.BasicPublishAsync(broker.Prefix + "orders", "order.eu", mandatory: false, new BasicProperties(), "{}"u8.ToArray());
+                for (int i = 0; i < 200 && c.IsOpen; i++) await Task.Delay(10);
+                throw new OperationInterruptedException(c.CloseReason!);
+            }),
+        };
+        foreach (var (what, connection, act) in attacks)
+        {
+            await using var channel = await connection.CreateChannelAsync();
+            var refused = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => act(channel));
+            _output.WriteLine($"{what}: {refused.ShutdownReason?.ReplyCode} {refused.ShutdownReason?.ReplyText}");
+            Assert.Equal((ushort)403, refused.ShutdownReason?.ReplyCode);
+        }
+
+        await publisher.OrderPlacedAsync("order.eu", new Shapes.Events.OrderPlaced(8, "item"));
+        await Wait.UntilAsync(() => received.Contains(8), "events still flow");
+    }
+
+    private sealed class OrderSink(System.Collections.Concurrent.ConcurrentQueue<int> received) : Shapes.Events.IOrderEvents
+    {
+        public Task OrderPlacedAsync(string region, Shapes.Events.OrderPlaced order, CancellationToken cancellationToken = default)
+        {
+            received.Enqueue(order.Id);
+            return Task.CompletedTask;
+        }
+
+        public ValueTask OrderCancelledAsync(int id) => ValueTask.CompletedTask;
+    }
+
     private static async Task CancelOneAsync(IShop client, StartedShop shop, RpcServer server, long expectedCancels)
     {
         shop.Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
