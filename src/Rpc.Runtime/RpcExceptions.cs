@@ -37,7 +37,8 @@ public class RpcException : Exception
 /// A <see cref="TimeoutException"/>, not an <see cref="RpcException"/>, so that <c>catch (TimeoutException)</c> and
 /// resilience libraries (Polly's timeout and retry handling, for example) see it for what it is. <c>catch (RpcException)</c>
 /// therefore no longer catches it; catch both, or <see cref="Exception"/>, where every call failure is handled alike.
-/// It names the service and method as <see cref="RpcException"/> does.
+/// It names the service and method as <see cref="RpcException"/> does. The request may still run, or have run: retry
+/// only an idempotent method (docs/reliability.md, "Which failures are safe to retry").
 /// </remarks>
 public sealed class RpcTimeoutException : TimeoutException
 {
@@ -189,7 +190,8 @@ public sealed class RpcUnroutableEventException : RpcException
 
 /// <summary>
 /// The broker could not be reached, the connection was lost while the call was in flight, or the broker closed the
-/// channel or blocks publishers (the subclasses say which).
+/// channel or blocks publishers (the subclasses say which). A call that was in flight may still run, or have run:
+/// retry only an idempotent method (docs/reliability.md, "Which failures are safe to retry").
 /// </summary>
 public class RpcConnectionException : RpcException
 {
