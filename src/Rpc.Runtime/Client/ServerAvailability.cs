@@ -36,6 +36,7 @@ internal sealed class ServerAvailability
     private readonly SemaphoreSlim _channelGate = new(1, 1);
     private IChannel? _channel;
     private long _probes;
+    private int _downQueues;
 
     public ServerAvailability(IConnection connection, PendingCalls pending)
     {
@@ -76,7 +77,7 @@ internal sealed class ServerAvailability
             check.Result = result;
             check.CheckedAt = Environment.TickCount64;
             check.Running = false;
-            if (result is { Consumers: > 0 }) check.Down = false;
+            if (result is { Consumers: > 0 }) SetDown(check, false);
             waiting = check.Waiting;
             check.Waiting = new List<PendingCall>();
         }
@@ -90,6 +91,8 @@ internal sealed class ServerAvailability
     /// <summary>True when the last answer for <paramref name="queue"/> failed a call for want of a consumer: ask before publishing.</summary>
     public bool MayBeDown(string queue)
     {
+        // Every fail-fast call asks: while no queue is down (nearly always) that costs one read, no lock.
+        if (Volatile.Read(ref _downQueues) == 0) return false;
         lock (_gate) return _checks.TryGetValue(queue, out var check) && check.Down;
     }
 
@@ -121,11 +124,19 @@ internal sealed class ServerAvailability
             {
                 check.Result = known;
                 check.CheckedAt = Environment.TickCount64;
-                if (known.Consumers > 0) check.Down = false;
+                if (known.Consumers > 0) SetDown(check, false);
             }
         }
 
         return result;
+    }
+
+    /// <summary>Under <c>_gate</c>.</summary>
+    private void SetDown(QueueCheck check, bool down)
+    {
+        if (check.Down == down) return;
+        check.Down = down;
+        Interlocked.Add(ref _downQueues, down ? 1 : -1);
     }
 
     private static RpcServiceUnavailableException? RefusalFor(PendingCall call, (bool Exists, uint Consumers, uint Ready) state) =>
@@ -154,7 +165,7 @@ internal sealed class ServerAvailability
 
         lock (_gate)
         {
-            if (_checks.TryGetValue(call.Queue, out var check)) check.Down = true;
+            if (_checks.TryGetValue(call.Queue, out var check)) SetDown(check, true);
         }
 
         // A queue that is gone took the request with it: it will not run. One that exists still holds it.
