@@ -125,44 +125,6 @@ internal sealed class EventPublisher
         }
     }
 
-    private async Task DeclareExchangeAsync(RpcServiceDescriptor service, string exchange)
-    {
-        var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
-        try
-        {
-            await Transport.ExchangeDeclarations.DeclareAsync(channel, service, exchange, CancellationToken.None).ConfigureAwait(false);
-            await channel.CloseAsync().ConfigureAwait(false);
-        }
-        catch (RpcException e) when (e.InnerException is OperationInterruptedException { ShutdownReason.ReplyCode: Constants.AccessRefused })
-        {
-            // A publisher without configure permission (docs/security.md) publishes to an exchange someone else declared:
-            // a passive declare needs none, and says whether it is there.
-            await DeclarePassiveAsync(service, exchange, e).ConfigureAwait(false);
-        }
-        finally
-        {
-            channel.Dispose();
-        }
-    }
-
-    private async Task DeclarePassiveAsync(RpcServiceDescriptor service, string exchange, RpcException refused)
-    {
-        var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
-        try
-        {
-            await channel.ExchangeDeclarePassiveAsync(exchange).ConfigureAwait(false);
-            await channel.CloseAsync().ConfigureAwait(false);
-        }
-        catch (OperationInterruptedException e)
-        {
-            throw new RpcException(
-                $"Cannot publish events of {service.Name}: this user may not declare exchange '{exchange}' ({refused.InnerException?.Message}) " +
-                $"and it does not exist ({e.ShutdownReason?.ReplyText ?? e.Message}). Declare it first (a subscriber or an operator), or grant configure on it.",
-                service.Name, null, e);
-        }
-        finally
-        {
-            channel.Dispose();
-        }
-    }
+    private Task DeclareExchangeAsync(RpcServiceDescriptor service, string exchange) =>
+        Transport.ExchangeDeclarations.DeclareOrFindAsync(_connection, service, exchange, CancellationToken.None);
 }

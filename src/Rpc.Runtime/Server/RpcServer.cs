@@ -165,7 +165,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         else if (!OwnsQueue)
         {
             // Idempotent: a rebuilt channel finds the named queue and its bindings again, even if someone deleted them.
-            await EventTopology.DeclareNamedAsync(channel, _options, _service, _subscription, cancellationToken).ConfigureAwait(false);
+            await EventTopology.DeclareNamedAsync(_connection, channel, _options, _service, _subscription, cancellationToken).ConfigureAwait(false);
         }
 
         await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);

@@ -102,16 +102,22 @@ public sealed class PermissionsTests
     }
 
     [Fact]
-    public async Task A_subscriber_and_a_publisher_without_configure_rights_exchange_events_and_cannot_touch_each_others_resources()
+    public async Task A_subscriber_and_a_publisher_without_configure_rights_on_the_exchange_exchange_events_and_cannot_touch_each_others_resources()
     {
         await using var broker = new TestBroker();
         await using var users = new BrokerUsers();
         var exchange = Regex.Escape(broker.Exchange("orders"));
         var queue = Regex.Escape(broker.QueueName("billing"));
         broker.Track(broker.QueueName("billing"));
-        // docs/security.md: a subscriber is a server of its queue that also declares and reads its exchange; the publisher only writes.
+        // docs/security.md: the operator declares the events exchange; a subscriber is a server of its queue that
+        // binds it to the exchange (read on it), the publisher only writes to it. Neither may configure the exchange.
+        await using (var operatorPeer = await RawAmqp.ConnectAsync())
+        {
+            await operatorPeer.Channel.ExchangeDeclareAsync(broker.Prefix + "orders", ExchangeType.Topic, durable: true, autoDelete: false);
+        }
+
         var (_, subscriberUri) = await users.AddAsync("subscriber",
-            configure: $"^({exchange}|{queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
+            configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
             write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
             read: $"^({exchange}|{queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
         var (_, publisherUri) = await users.AddAsync("publisher", configure: "^$", write: $"^{exchange}$", read: "^$");
@@ -131,6 +137,7 @@ public sealed class PermissionsTests
             ("publisher deletes the subscriber's queue", asPublisher, c => c.QueueDeleteAsync(broker.QueueName("billing"))),
             ("publisher declares a queue to bind and read events", asPublisher, c => c.QueueDeclareAsync(broker.QueueName("spy"), false, false, true)),
             ("publisher consumes the subscriber's queue", asPublisher, c => c.BasicConsumeAsync(broker.QueueName("billing"), true, new AsyncDefaultBasicConsumerStub(c))),
+            ("subscriber deletes the exchange", asSubscriber, c => c.ExchangeDeleteAsync(broker.Prefix + "orders")),
             ("subscriber forges an event", asSubscriber, async c =>
             {
                 await c.BasicPublishAsync(broker.Prefix + "orders", "order.eu", mandatory: false, new BasicProperties(), "{}"u8.ToArray());
