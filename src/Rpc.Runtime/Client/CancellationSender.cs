@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Channels;
@@ -21,7 +22,9 @@ namespace RpcGen.Client;
 /// message that caused it; the next one goes out on a fresh channel. Nothing is lost by it: with no server bound there
 /// was nobody to cancel.</para>
 /// <para>Cancels and credit travel in two lanes, each a bounded queue, one sender loop and a channel of its own, so a
-/// burst of credit never delays a cancel and neither waits on the other's broker round trip. A publish that does not
+/// burst of credit never delays a cancel and neither waits on the other's broker round trip. Credit is absolute, so
+/// the credit lane keeps one entry per stream, the latest grant: however fast grants come, each stream costs at most
+/// one message per round trip, and a lane that falls behind sends the newest grant, never a backlog of stale ones. A publish that does not
 /// complete within <see cref="PublishTimeout"/> (a blocked connection, a stuck confirm) is given up with its channel,
 /// so one stuck publish cannot stop the lane for good. A full queue drops its oldest entry: cancels are best effort
 /// (the call's deadline still ends the server's work) and credit is absolute and resent while a caller waits, so a
@@ -37,8 +40,8 @@ internal sealed class CancellationSender
 
     public CancellationSender(IConnection connection)
     {
-        _cancels = new Lane(connection);
-        _credits = new Lane(connection);
+        _cancels = new Lane(connection, coalesce: false);
+        _credits = new Lane(connection, coalesce: true);
     }
 
     /// <summary>Cancel messages published (and confirmed) so far.</summary>
@@ -64,17 +67,23 @@ internal sealed class CancellationSender
 
         private readonly IConnection _connection;
         private readonly Channel<(PendingCall Call, long Credit)> _queue;
+        private readonly ConcurrentDictionary<PendingCall, long>? _latest;
         private readonly Task _loop;
         private IChannel? _channel;
         private long _published;
         private long _lost;
 
-        public Lane(IConnection connection)
+        public Lane(IConnection connection, bool coalesce)
         {
             _connection = connection;
+            _latest = coalesce ? new ConcurrentDictionary<PendingCall, long>() : null;
             _queue = Channel.CreateBounded<(PendingCall, long)>(
                 new BoundedChannelOptions(MaxQueued) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
-                _ => Interlocked.Increment(ref _lost));
+                dropped =>
+                {
+                    Interlocked.Increment(ref _lost);
+                    _latest?.TryRemove(dropped.Item1, out _);
+                });
             _loop = Task.Run(SendLoopAsync);
         }
 
@@ -82,12 +91,34 @@ internal sealed class CancellationSender
 
         public long Lost => Interlocked.Read(ref _lost);
 
-        public void Post(PendingCall call, long credit) => _queue.Writer.TryWrite((call, credit));
+        public void Post(PendingCall call, long credit)
+        {
+            if (_latest is null)
+            {
+                _queue.Writer.TryWrite((call, credit));
+                return;
+            }
+
+            while (true)
+            {
+                if (_latest.TryAdd(call, credit))
+                {
+                    _queue.Writer.TryWrite((call, 0));
+                    return;
+                }
+
+                // Queued already: a newer grant replaces the one waiting (a grant never lowers credit).
+                if (_latest.TryGetValue(call, out var waiting) && (waiting >= credit || _latest.TryUpdate(call, credit, waiting))) return;
+                // Taken by the sender meanwhile, or raced by another grant: try again.
+            }
+        }
 
         private async Task SendLoopAsync()
         {
-            await foreach (var (call, credit) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+            await foreach (var (call, queued) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
             {
+                long credit = queued;
+                if (_latest is not null && !_latest.TryRemove(call, out credit)) continue;
                 try
                 {
                     await PublishAsync(call, credit).WaitAsync(PublishTimeout).ConfigureAwait(false);
