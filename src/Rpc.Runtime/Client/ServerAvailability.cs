@@ -116,10 +116,19 @@ internal sealed class ServerAvailability
     private async Task<(bool Exists, uint Consumers, uint Ready)?> ProbeSharedAsync(string queue, QueueCheck check)
     {
         await Task.Yield(); // out of the lock its caller holds
-        var result = await ProbeAsync(queue).ConfigureAwait(false);
+        (bool Exists, uint Consumers, uint Ready)? result = null;
+        try
+        {
+            result = await ProbeAsync(queue).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Even when the probe threw: the next call asks again instead of awaiting a failed probe for good.
+            lock (_gate) check.Probe = null;
+        }
+
         lock (_gate)
         {
-            check.Probe = null;
             if (result is { } known)
             {
                 check.Result = known;
