@@ -37,7 +37,8 @@ public class RpcException : Exception
 /// A <see cref="TimeoutException"/>, not an <see cref="RpcException"/>, so that <c>catch (TimeoutException)</c> and
 /// resilience libraries (Polly's timeout and retry handling, for example) see it for what it is. <c>catch (RpcException)</c>
 /// therefore no longer catches it; catch both, or <see cref="Exception"/>, where every call failure is handled alike.
-/// It names the service and method as <see cref="RpcException"/> does.
+/// It names the service and method as <see cref="RpcException"/> does. The request may still run, or have run: retry
+/// only an idempotent method (docs/reliability.md, "Which failures are safe to retry").
 /// </remarks>
 public sealed class RpcTimeoutException : TimeoutException
 {
@@ -100,9 +101,10 @@ public sealed class RpcRemoteException : RpcException
 }
 
 /// <summary>
-/// No server serves the call: no queue of that name exists (the broker returned the request), or the queue exists
-/// but nothing consumes it (checked when a call has waited <see cref="RpcOptions.ServerCheckDelay"/> without a reply,
-/// unless the call waits for ready).
+/// No server serves the call, and the request will not run: no queue of that name exists (the broker returned the
+/// request, or the queue is gone and took it along), or the queue exists but nothing consumes it and the request was
+/// not sent (a call to a queue that an earlier call found without a consumer asks the broker first). Safe to retry: the
+/// method did not run. A request that was published and may still run fails with <see cref="RpcRequestQueuedException"/> instead.
 /// </summary>
 public sealed class RpcServiceUnavailableException : RpcException
 {
@@ -123,11 +125,46 @@ public sealed class RpcServiceUnavailableException : RpcException
         QueueExists = queueExists;
     }
 
+    /// <summary>The request was not published: the broker said, just before, that nobody consumes the queue (or that it is missing).</summary>
+    internal static RpcServiceUnavailableException NotSent(string service, string method, string queue, bool queueExists) =>
+        new(service, method, queue, queueExists, queueExists
+            ? $"RPC {service}.{method} was not sent: queue '{queue}' exists but no server consumes it (is a server for {service} running?). It did not run; it is safe to retry."
+            : $"RPC {service}.{method} was not sent: no queue '{queue}' exists on the broker (is a server for {service} running?). It did not run; it is safe to retry.");
+
+    private RpcServiceUnavailableException(string service, string method, string queue, bool queueExists, string message)
+        : base(message, service, method)
+    {
+        Queue = queue;
+        QueueExists = queueExists;
+    }
+
     /// <summary>The request queue.</summary>
     public string Queue { get; }
 
     /// <summary>True when the queue exists but has no consumer; false when it does not exist.</summary>
     public bool QueueExists { get; }
+}
+
+/// <summary>
+/// The request was published to its queue, but no server consumed the queue while the call waited (checked when a call
+/// has waited <see cref="RpcOptions.ServerCheckDelay"/> without a reply): the request is still in the queue and <b>may
+/// still run</b> if a server starts before it expires (its expiration is the call's timeout). Not safe to retry as is:
+/// a retry may run the method twice. Retry only a method that is idempotent, or one whose handler de-duplicates.
+/// Compare <see cref="RpcServiceUnavailableException"/>, thrown only when the request will not run.
+/// </summary>
+public sealed class RpcRequestQueuedException : RpcException
+{
+    /// <summary>Creates the exception.</summary>
+    public RpcRequestQueuedException(string service, string method, string queue)
+        : base($"RPC {service}.{method}: no server consumes queue '{queue}', where the request waits; the call was given up, but the request " +
+            $"may still run if a server for {service} starts before it expires (its expiration is the call's timeout). Retrying may run it twice.",
+            service, method)
+    {
+        Queue = queue;
+    }
+
+    /// <summary>The request queue the request waits in.</summary>
+    public string Queue { get; }
 }
 
 /// <summary>
@@ -153,7 +190,8 @@ public sealed class RpcUnroutableEventException : RpcException
 
 /// <summary>
 /// The broker could not be reached, the connection was lost while the call was in flight, or the broker closed the
-/// channel or blocks publishers (the subclasses say which).
+/// channel or blocks publishers (the subclasses say which). A call that was in flight may still run, or have run:
+/// retry only an idempotent method (docs/reliability.md, "Which failures are safe to retry").
 /// </summary>
 public class RpcConnectionException : RpcException
 {

@@ -17,8 +17,8 @@ public sealed partial class RpcOptions
     public bool BatchCalls { get; set; }
 
     /// <summary>
-    /// The most calls one batch carries (with <see cref="BatchCalls"/>). A server runs a batch's calls at once, so a
-    /// server may run up to <see cref="Prefetch"/> × this many calls at a time. Defaults to 32.
+    /// The most calls one batch carries (with <see cref="BatchCalls"/>). A server runs a batch's calls side by side,
+    /// at most <see cref="Prefetch"/> batch calls at a time across all its batches (plus up to Prefetch lone requests). Defaults to 32.
     /// </summary>
     public int MaxBatchSize
     {

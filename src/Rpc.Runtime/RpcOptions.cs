@@ -216,6 +216,7 @@ public sealed partial class RpcOptions
         if (Uris is null) throw new ArgumentException("RpcOptions.Uris must not be null; leave it empty to use RpcOptions.Uri.");
         ValidateUris();
         if (QueueTypes is null) throw new ArgumentException("RpcOptions.QueueTypes must not be null.");
+        if (AllowedReplyQueuePrefixes is null) throw new ArgumentException("RpcOptions.AllowedReplyQueuePrefixes must not be null; leave it empty to answer only direct reply-to and server-named queues.");
         if (QuorumDeliveryLimit < 1) throw new ArgumentException("RpcOptions.QuorumDeliveryLimit must be at least 1.");
         if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.DefaultTimeout must be positive.");
         if (ServerCheckDelay <= TimeSpan.Zero) throw new ArgumentException("RpcOptions.ServerCheckDelay must be positive.");

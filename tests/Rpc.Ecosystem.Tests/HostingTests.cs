@@ -145,6 +145,9 @@ public sealed class HostingTests : IAsyncLifetime
             ["RpcGen:Prefetch"] = "3",
             ["RpcGen:QueuePrefix"] = "staging.",
             ["RpcGen:IncludeExceptionDetails"] = "true",
+            ["RpcGen:AllowedReplyQueuePrefixes:0"] = "billing.replies.",
+            ["RpcGen:AllowedReplyQueuePrefixes:1"] = "audit.replies.",
+            ["RpcGen:MaxStreamWindow"] = "512",
         }).Build();
         var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
         services.AddRpcGen(options => options.Prefetch = 7);
@@ -157,6 +160,8 @@ public sealed class HostingTests : IAsyncLifetime
         Assert.Equal(7, options.Prefetch); // code runs after configuration
         Assert.Equal("staging.", options.QueuePrefix);
         Assert.True(options.IncludeExceptionDetails);
+        Assert.Equal(new[] { "billing.replies.", "audit.replies." }, options.AllowedReplyQueuePrefixes);
+        Assert.Equal(512, options.MaxStreamWindow);
         Assert.Same(provider.GetRequiredService<ILoggerFactory>(), options.LoggerFactory);
     }
 

@@ -125,17 +125,6 @@ internal sealed class EventPublisher
         }
     }
 
-    private async Task DeclareExchangeAsync(RpcServiceDescriptor service, string exchange)
-    {
-        var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
-        try
-        {
-            await Transport.ExchangeDeclarations.DeclareAsync(channel, service, exchange, CancellationToken.None).ConfigureAwait(false);
-            await channel.CloseAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            channel.Dispose();
-        }
-    }
+    private Task DeclareExchangeAsync(RpcServiceDescriptor service, string exchange) =>
+        Transport.ExchangeDeclarations.DeclareOrFindAsync(_connection, service, exchange, CancellationToken.None);
 }

@@ -30,6 +30,42 @@ public sealed partial class RpcInvoker
     private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
         IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow = null)
     {
+        // A fail-fast call to a queue found without a consumer asks first: unsent, it can fail as unavailable (safe to retry).
+        if (call.CheckInterval != 0 && _availability.MayBeDown(queue.Value))
+        {
+            _ = PublishIfServedAsync(call, request, queue, telemetry, userHeaders, streamWindow);
+            return;
+        }
+
+        PublishRequestNow(call, request, queue, telemetry, userHeaders, streamWindow);
+    }
+
+    private async Task PublishIfServedAsync(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
+        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
+    {
+        RpcServiceUnavailableException? refusal;
+        try
+        {
+            refusal = await _availability.RefuseUnsentAsync(call).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            refusal = null; // could not ask: publish, as any call
+        }
+
+        if (refusal is not null)
+        {
+            request.Release();
+            _pending.Fail(call, refusal);
+            return;
+        }
+
+        PublishRequestNow(call, request, queue, telemetry, userHeaders, streamWindow);
+    }
+
+    private void PublishRequestNow(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
+        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
+    {
         if (BatcherFor(call, request, queue, telemetry, userHeaders, streamWindow, out int size) is not { } batcher)
         {
             PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);

@@ -79,6 +79,9 @@ public sealed partial class RpcInvoker
     /// <summary>Cancel control messages sent for abandoned calls.</summary>
     internal long CancelsSent => _cancellations.Sent;
 
+    /// <summary>Cancels and credit grants given up (no exchange, timed out, dropped from a full queue).</summary>
+    internal long ControlMessagesLost => _cancellations.Lost;
+
     /// <summary>The channel calls are published and replies consumed on (tests read its rebuild count).</summary>
     internal ChannelHolder CallChannel => _calls;
 

@@ -13,6 +13,13 @@ namespace RpcGen.Client;
 /// (exists, consumer count, ready messages) all calls to that queue waiting meanwhile share and which is reused for half a second.
 /// A call answered in time never reaches this class, so the hot path pays nothing.
 /// </summary>
+/// <remarks>
+/// "Unavailable" must mean "not run", so a caller may retry it safely. A request already published to a queue with no
+/// consumer still waits there and runs if a server starts before it expires: that call fails with
+/// <see cref="RpcRequestQueuedException"/>, and the queue is remembered as down. While it is, each new call asks the
+/// broker before publishing (one probe shared by the calls that start while it is under way) and fails with
+/// <see cref="RpcServiceUnavailableException"/>, unsent, as long as the answer is still "no consumer".
+/// </remarks>
 internal sealed class ServerAvailability
 {
     private const long ReuseMs = 500;
@@ -29,6 +36,7 @@ internal sealed class ServerAvailability
     private readonly SemaphoreSlim _channelGate = new(1, 1);
     private IChannel? _channel;
     private long _probes;
+    private int _downQueues;
 
     public ServerAvailability(IConnection connection, PendingCalls pending)
     {
@@ -69,6 +77,7 @@ internal sealed class ServerAvailability
             check.Result = result;
             check.CheckedAt = Environment.TickCount64;
             check.Running = false;
+            if (result is { Consumers: > 0 }) SetDown(check, false);
             waiting = check.Waiting;
             check.Waiting = new List<PendingCall>();
         }
@@ -78,6 +87,71 @@ internal sealed class ServerAvailability
             foreach (var call in waiting) Apply(call, known);
         }
     }
+
+    /// <summary>True when the last answer for <paramref name="queue"/> failed a call for want of a consumer: ask before publishing.</summary>
+    public bool MayBeDown(string queue)
+    {
+        // Every fail-fast call asks: while no queue is down (nearly always) that costs one read, no lock.
+        if (Volatile.Read(ref _downQueues) == 0) return false;
+        lock (_gate) return _checks.TryGetValue(queue, out var check) && check.Down;
+    }
+
+    /// <summary>
+    /// Before publishing to a queue that was down: the exception to fail the call with, unsent, when nobody consumes the
+    /// queue still; null when the call may go out (a consumer is back, or the broker could not be asked).
+    /// </summary>
+    public async Task<RpcServiceUnavailableException?> RefuseUnsentAsync(PendingCall call)
+    {
+        Task<(bool Exists, uint Consumers, uint Ready)?> probe;
+        lock (_gate)
+        {
+            // No earlier answer is reused here, only a probe under way: a server that started a moment ago is served at once.
+            if (!_checks.TryGetValue(call.Queue, out var check)) _checks[call.Queue] = check = new QueueCheck();
+            probe = check.Probe ??= ProbeSharedAsync(call.Queue, check);
+        }
+
+        return await probe.ConfigureAwait(false) is { } state ? RefusalFor(call, state) : null;
+    }
+
+    private async Task<(bool Exists, uint Consumers, uint Ready)?> ProbeSharedAsync(string queue, QueueCheck check)
+    {
+        await Task.Yield(); // out of the lock its caller holds
+        (bool Exists, uint Consumers, uint Ready)? result = null;
+        try
+        {
+            result = await ProbeAsync(queue).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Even when the probe threw: the next call asks again instead of awaiting a failed probe for good.
+            lock (_gate) check.Probe = null;
+        }
+
+        lock (_gate)
+        {
+            if (result is { } known)
+            {
+                check.Result = known;
+                check.CheckedAt = Environment.TickCount64;
+                if (known.Consumers > 0) SetDown(check, false);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Under <c>_gate</c>.</summary>
+    private void SetDown(QueueCheck check, bool down)
+    {
+        if (check.Down == down) return;
+        check.Down = down;
+        Interlocked.Add(ref _downQueues, down ? 1 : -1);
+    }
+
+    private static RpcServiceUnavailableException? RefusalFor(PendingCall call, (bool Exists, uint Consumers, uint Ready) state) =>
+        state.Exists && state.Consumers > 0
+            ? null
+            : RpcServiceUnavailableException.NotSent(call.Method.Service.Name, call.Method.WireName, call.Queue, state.Exists);
 
     private void Apply(PendingCall call, (bool Exists, uint Consumers, uint Ready) state)
     {
@@ -98,7 +172,15 @@ internal sealed class ServerAvailability
             return;
         }
 
-        _pending.Fail(call, new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue, queueExists: state.Exists));
+        lock (_gate)
+        {
+            if (_checks.TryGetValue(call.Queue, out var check)) SetDown(check, true);
+        }
+
+        // A queue that is gone took the request with it: it will not run. One that exists still holds it.
+        _pending.Fail(call, state.Exists
+            ? new RpcRequestQueuedException(call.Method.Service.Name, call.Method.WireName, call.Queue)
+            : new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue, queueExists: false));
     }
 
     /// <summary>Null when the broker could not be asked (connection down): the call keeps waiting for its timeout.</summary>
@@ -162,5 +244,11 @@ internal sealed class ServerAvailability
         public (bool Exists, uint Consumers, uint Ready)? Result;
         public long CheckedAt;
         public bool Running;
+
+        // A call to this queue failed for want of a consumer, and no answer since has shown one.
+        public bool Down;
+
+        // The before-publishing probe under way, shared by the calls that start meanwhile.
+        public Task<(bool Exists, uint Consumers, uint Ready)?>? Probe;
     }
 }

@@ -136,6 +136,10 @@ internal static partial class RpcLog
         Message = "Rejected a batch of requests to {Service} on queue '{Queue}' (correlation id {CorrelationId}, {BodySize} bytes): {Reason}. It was acked without running any of them, so it is not redelivered; their callers time out")]
     public static partial void BatchRejected(ILogger logger, string service, string queue, string? correlationId, int bodySize, string reason);
 
+    [LoggerMessage(EventId = RpcLogEvents.ReplyQueueRefused, EventName = nameof(RpcLogEvents.ReplyQueueRefused), Level = LogLevel.Warning,
+        Message = "Refused a request to {Service} on queue '{Queue}' (correlation id {CorrelationId}, user {UserId}): its reply_to '{ReplyTo}' is not direct reply-to, a server-named queue or under RpcOptions.AllowedReplyQueuePrefixes. It was acked without running")]
+    public static partial void ReplyQueueRefused(ILogger logger, string service, string queue, string? correlationId, string? userId, string replyTo);
+
     [LoggerMessage(EventId = RpcLogEvents.WorkRetried, EventName = nameof(RpcLogEvents.WorkRetried), Level = LogLevel.Warning,
         Message = "{Service}.{Method} on queue '{Queue}' failed ({ErrorType}: {ErrorMessage}); put back in the queue for retry {Retry} of {RetryLimit}")]
     public static partial void WorkRetried(ILogger logger, Exception? exception, string service, string method, string queue, int retry, int retryLimit, string errorType, string errorMessage);

@@ -152,6 +152,13 @@ public static class RpcLogEvents
     /// </summary>
     public const int ReplyRefusedAsTooLarge = 3014;
 
+    /// <summary>
+    /// Warning: a request (or a batch of them) asked for its reply in a queue this server does not answer: not direct
+    /// reply-to, not server-named (<c>amq.gen-…</c>), not under <see cref="RpcOptions.AllowedReplyQueuePrefixes"/>.
+    /// It was acked without running, so a caller cannot make the server write into another queue.
+    /// </summary>
+    public const int ReplyQueueRefused = 3042;
+
     /// <summary>Information: a hosted server started consuming its queue.</summary>
     public const int ServerStarted = 3003;
 

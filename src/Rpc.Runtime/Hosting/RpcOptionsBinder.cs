@@ -40,6 +40,7 @@ internal static class RpcOptionsBinder
         [nameof(RpcOptions.MaxBatchSize)] = (options, value) => options.MaxBatchSize = Read<int>(value, "a whole number of calls from 2 to 1024", int.TryParse),
         [nameof(RpcOptions.MaxBatchedBodySize)] = (options, value) => options.MaxBatchedBodySize = Read<int>(value, "a number of bytes", int.TryParse),
         [nameof(RpcOptions.QuorumDeliveryLimit)] = (options, value) => options.QuorumDeliveryLimit = Read<int>(value, "a whole number of deliveries, at least 1", int.TryParse),
+        [nameof(RpcOptions.MaxStreamWindow)] = (options, value) => options.MaxStreamWindow = Read<int>(value, "a whole number of items, at least 1", int.TryParse),
     };
 
     /// <summary>The keys that hold a section (a list or a map) rather than one value.</summary>
@@ -51,6 +52,16 @@ internal static class RpcOptionsBinder
             var uris = new List<Uri>();
             foreach (var entry in section.GetChildren()) uris.Add(ReadUri(entry));
             options.Uris = uris;
+        },
+        [nameof(RpcOptions.AllowedReplyQueuePrefixes)] = (options, section) =>
+        {
+            var prefixes = new List<string>();
+            foreach (var entry in section.GetChildren())
+            {
+                if (!string.IsNullOrEmpty(entry.Value)) prefixes.Add(entry.Value);
+            }
+
+            options.AllowedReplyQueuePrefixes = prefixes;
         },
         [nameof(RpcOptions.QueueTypes)] = (options, section) =>
         {

@@ -49,10 +49,14 @@ internal sealed class ControlListener
         var queue = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await channel.QueueBindAsync(queue.QueueName, _exchange, string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, new Consumer(channel, _calls), cancellationToken).ConfigureAwait(false);
+        // Acked, with a prefetch: a flood of control messages waits in the broker's queue, not in this process's memory.
+        await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+        await channel.BasicConsumeAsync(queue.QueueName, autoAck: false, new Consumer(channel, _calls), cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask CloseAsync() => _channel.DisposeAsync();
+
+    private const ushort Prefetch = 256;
 
     private sealed class Consumer : AsyncDefaultBasicConsumer
     {
@@ -64,18 +68,32 @@ internal sealed class ControlListener
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
         {
             // Anything else (a type a newer peer sends) is ignored: control messages are advisory.
-            if (string.IsNullOrEmpty(properties.CorrelationId)) return Task.CompletedTask;
-            if (properties.Type == WireContract.CancelMessageType)
+            if (!string.IsNullOrEmpty(properties.CorrelationId))
             {
-                _calls.Cancel(properties.CorrelationId!, properties.UserId, WireContract.ReadDeadline(properties.Headers));
-            }
-            else if (properties.Type == StreamContract.CreditMessageType
-                && StreamContract.ReadInteger(properties.Headers, StreamContract.CreditHeader) is long credit)
-            {
-                _calls.Grant(properties.CorrelationId!, properties.UserId, credit);
+                if (properties.Type == WireContract.CancelMessageType)
+                {
+                    _calls.Cancel(properties.CorrelationId!, properties.UserId, WireContract.ReadDeadline(properties.Headers));
+                }
+                else if (properties.Type == StreamContract.CreditMessageType
+                    && StreamContract.ReadInteger(properties.Headers, StreamContract.CreditHeader) is long credit)
+                {
+                    _calls.Grant(properties.CorrelationId!, properties.UserId, credit);
+                }
             }
 
-            return Task.CompletedTask;
+            return AckAsync(deliveryTag);
+        }
+
+        private async Task AckAsync(ulong deliveryTag)
+        {
+            try
+            {
+                await Channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
+            }
+            catch (Exception e) when (RpcServer.IsChannelGone(e))
+            {
+                // Gone with its channel: the holder rebuilds it with a fresh queue.
+            }
         }
     }
 }

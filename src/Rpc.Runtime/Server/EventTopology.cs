@@ -23,7 +23,7 @@ internal static class EventTopology
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            var declared = await DeclareAsync(channel, options, events, subscription, cancellationToken).ConfigureAwait(false);
+            var declared = await DeclareAsync(connection, channel, options, events, subscription, cancellationToken).ConfigureAwait(false);
             await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
             return declared;
         }
@@ -34,8 +34,8 @@ internal static class EventTopology
     }
 
     /// <summary>A named subscription's topology again, on a rebuilt server channel (every declaration is idempotent).</summary>
-    public static Task DeclareNamedAsync(IChannel channel, RpcOptions options, RpcServiceDescriptor events, RpcSubscription subscription,
-        CancellationToken cancellationToken) => DeclareAsync(channel, options, events, subscription, cancellationToken);
+    public static Task DeclareNamedAsync(IConnection connection, IChannel channel, RpcOptions options, RpcServiceDescriptor events,
+        RpcSubscription subscription, CancellationToken cancellationToken) => DeclareAsync(connection, channel, options, events, subscription, cancellationToken);
 
     /// <summary>
     /// Deletes a stopped subscriber's exclusive queue: not auto-delete (a broker-closed server channel would take it
@@ -64,11 +64,12 @@ internal static class EventTopology
     }
 
     /// <summary>Declares everything; returns the queue to consume, and the name its dead-letter queue is made from.</summary>
-    public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IChannel channel, RpcOptions options, RpcServiceDescriptor events,
-        RpcSubscription subscription, CancellationToken cancellationToken)
+    public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IConnection connection, IChannel channel, RpcOptions options,
+        RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
     {
+        // On a channel of its own, so a subscriber without configure on the exchange falls back to finding it.
         var exchange = options.ExchangeFor(events);
-        await ExchangeDeclarations.DeclareAsync(channel, events, exchange, cancellationToken).ConfigureAwait(false);
+        await ExchangeDeclarations.DeclareOrFindAsync(connection, events, exchange, cancellationToken).ConfigureAwait(false);
 
         string queue;
         string deadLetterFor;

@@ -67,6 +67,7 @@ public sealed partial class RpcServer
     private async Task<bool> AnswerAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, BatchReplies? batch = null)
     {
+        if (batch is null && RefusesReplyQueue(properties)) return true;
         var telemetry = StartTelemetry(properties, redelivered, body.Length);
         // Pooled: the reply body is written, published and given back without a buffer allocated per call.
         using var result = new PooledBufferWriter();
@@ -196,6 +197,32 @@ public sealed partial class RpcServer
     /// (an authorising interceptor refuses the same caller again; its retry keeps the caller's identity).
     /// </summary>
     private static bool IsRetryable(Exception e, RpcServerCall? served) => IsRetryable(e) && served?.RefusedByInterceptor != true;
+
+    /// <summary>
+    /// A reply goes out with this server's broker rights through the default exchange, which reaches every queue: only
+    /// the caller's own kind of reply queue is answered (RpcOptions.AllowedReplyQueuePrefixes), or a caller could make
+    /// the server write into any queue. True (logged, to be acked unrun) when the request names another queue. One-way
+    /// work gets no reply whatever its reply_to says, so it runs.
+    /// </summary>
+    private bool RefusesReplyQueue(IReadOnlyBasicProperties properties)
+    {
+        var replyTo = properties.ReplyTo;
+        if (string.IsNullOrEmpty(replyTo) || _options.IsAllowedReplyQueue(replyTo)) return false;
+        if (!CallBatch.IsBatch(properties.ContentType) && FindMethod(properties.Type)?.OneWay == true) return false;
+        try
+        {
+            Diagnostics.RpcLog.ReplyQueueRefused(_options.Loggers.Server, _service.Name, _queue, properties.CorrelationId, properties.UserId, replyTo);
+        }
+        catch (Exception)
+        {
+            // A log provider that throws must not get the request run.
+        }
+
+        return true;
+    }
+
+    private RpcMethodDescriptor? FindMethod(string? type) =>
+        string.IsNullOrEmpty(type) ? (_service.Methods.Count == 1 ? _service.Methods[0] : null) : _service.FindMethod(type);
 
     /// <summary>The checks before a request runs; each failure is an error reply with its documented type.</summary>
     private RpcMethodDescriptor Accept(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)

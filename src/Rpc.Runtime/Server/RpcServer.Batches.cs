@@ -24,6 +24,7 @@ public sealed partial class RpcServer
     private async Task<bool> AnswerBatchAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
+        if (RefusesReplyQueue(properties)) return true;
         var requests = new List<CallBatch.Request>();
         if (!CallBatch.TryReadRequests(body, requests, out var error))
         {
@@ -40,19 +41,33 @@ public sealed partial class RpcServer
     }
 
     /// <summary>
-    /// Runs every request of the batch at once (an ordered service's one after another); false when one of them must
+    /// Runs the requests of the batch, up to Prefetch at once (an ordered service's one after another); false when one of them must
     /// go back to the queue, which takes the whole batch back (its other calls are answered again: at least once).
     /// </summary>
     private async Task<bool> AnswerAllAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties batch, List<CallBatch.Request> requests, BatchReplies replies)
     {
         var answers = new Task<bool>[requests.Count];
+        var slots = BatchSlots;
         for (int i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
-            var answer = AnswerAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies);
-            if (_service.Ordered) await ((Task)answer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            answers[i] = answer;
+            if (_service.Ordered)
+            {
+                var answer = AnswerAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies);
+                await ((Task)answer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                answers[i] = answer;
+                continue;
+            }
+
+            if (!slots.Wait(0))
+            {
+                // The rest start as others finish: meanwhile the replies of those finished go out.
+                replies.StopHolding();
+                await slots.WaitAsync().ConfigureAwait(false);
+            }
+
+            answers[i] = AnswerInSlotAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies, slots);
         }
 
         replies.StopHolding();
@@ -72,6 +87,27 @@ public sealed partial class RpcServer
 
         return settled;
     }
+
+    private async Task<bool> AnswerInSlotAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, BatchReplies replies, SemaphoreSlim slots)
+    {
+        try
+        {
+            return await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body, replies).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>
+    /// The batch items this server runs at once, across all batches: Prefetch, as for lone requests. A batch no longer
+    /// runs up to 1,024 calls at once, whatever the server's Prefetch (a hostile caller's batch would have).
+    /// </summary>
+    private SemaphoreSlim BatchSlots => LazyInitializer.EnsureInitialized(ref _batchSlots, () => new SemaphoreSlim(Prefetch));
+
+    private SemaphoreSlim? _batchSlots;
 
     /// <summary>What a lone request with this item's id, method and deadline would carry, from the batch's reply_to and user_id.</summary>
     private static BasicProperties PropertiesOf(IReadOnlyBasicProperties batch, CallBatch.Request request) => new()

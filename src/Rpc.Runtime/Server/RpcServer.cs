@@ -64,6 +64,9 @@ public sealed partial class RpcServer : IAsyncDisposable
     /// <summary>Handlers whose token a caller's cancel fired, plus queued requests refused unrun because their caller cancelled.</summary>
     internal long CancelledByCallers => _running.CancelledCount;
 
+    /// <summary>The calls running and the early cancels remembered (tests read and bound them).</summary>
+    internal RunningCalls RunningCalls => _running;
+
     /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
     public long Served => Interlocked.Read(ref _served);
 
@@ -188,7 +191,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         else if (!OwnsQueue)
         {
             // Idempotent: a rebuilt channel finds the named queue and its bindings again, even if someone deleted them.
-            await EventTopology.DeclareNamedAsync(channel, _options, _service, _subscription, cancellationToken).ConfigureAwait(false);
+            await EventTopology.DeclareNamedAsync(_connection, channel, _options, _service, _subscription, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -335,6 +338,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         finally
         {
             if (_control is not null) await _control.CloseAsync().ConfigureAwait(false);
+            _running.Stop();
             await _channel.DisposeAsync().ConfigureAwait(false);
             await _confirmed.DisposeAsync().ConfigureAwait(false);
             if (OwnsQueue) await EventTopology.DeleteQuietlyAsync(_connection, _queue).ConfigureAwait(false);

@@ -12,13 +12,25 @@ namespace RpcGen.Server;
 /// </summary>
 internal sealed class RunningCalls
 {
-    // Without a deadline on the cancel, remember it this long; at most this many remembered at once.
+    // Without a deadline on the cancel, remember it this long (MaxEarlyCancelMemory caps it); at most this many remembered at once.
     private const long DefaultMemoryMs = 60_000;
     private const int MaxRemembered = 100_000;
 
     private readonly ConcurrentDictionary<string, RpcServerCall> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (long ForgetAt, string? UserId)> _early = new(StringComparer.Ordinal);
+    private readonly object _pruneGate = new();
+    private Timer? _pruner;
+    private int _pruning;
+    private bool _stopped;
     private long _cancelled;
+
+    private const int PruneEveryMs = 1000;
+
+    /// <summary>The longest an early cancel is remembered, however far its deadline (tests shorten it).</summary>
+    public TimeSpan MaxEarlyCancelMemory { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Early cancels remembered now.</summary>
+    public int EarlyCancels => _early.Count;
 
     /// <summary>Handlers whose token a caller's cancel fired, and queued requests refused because of one.</summary>
     public long CancelledCount => Interlocked.Read(ref _cancelled);
@@ -60,10 +72,50 @@ internal sealed class RunningCalls
             return;
         }
 
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        if (_early.Count >= 1000) Forget(now);
+        // The deadline is the sender's word: never remembered past the server's own bound, and forgotten by a timer,
+        // so a flood of cancels costs O(1) each and its memory drains on its own.
         if (_early.Count >= MaxRemembered) return;
-        _early[correlationId] = (deadline ?? now + DefaultMemoryMs, userId);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long latest = now + (long)MaxEarlyCancelMemory.TotalMilliseconds;
+        _early[correlationId] = (Math.Min(deadline ?? now + DefaultMemoryMs, latest), userId);
+        EnsurePruning();
+    }
+
+    private void EnsurePruning()
+    {
+        if (Volatile.Read(ref _pruning) != 0 || Interlocked.Exchange(ref _pruning, 1) != 0) return;
+        lock (_pruneGate)
+        {
+            if (_stopped) return;
+            _pruner ??= new Timer(static state => ((RunningCalls)state!).Prune(), this, Timeout.Infinite, Timeout.Infinite);
+            _pruner.Change(PruneEveryMs, PruneEveryMs);
+        }
+    }
+
+    private void Prune()
+    {
+        Forget(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        if (!_early.IsEmpty) return;
+        lock (_pruneGate)
+        {
+            Volatile.Write(ref _pruning, 0);
+            // A cancel added meanwhile saw the timer running: keep it running.
+            if (!_early.IsEmpty) Volatile.Write(ref _pruning, 1);
+            else _pruner?.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
+    /// <summary>Stops the pruning timer (the server stopped).</summary>
+    public void Stop()
+    {
+        lock (_pruneGate)
+        {
+            _stopped = true;
+            _pruner?.Dispose();
+            _pruner = null;
+        }
+
+        _early.Clear();
     }
 
     /// <summary>Credit for a streamed result from its caller; ignored for a call that is not (or no longer) streaming here.</summary>

@@ -27,25 +27,40 @@ internal sealed class StreamWriter
     private const int MaxBatchBytes = 64 * 1024;
 
     private readonly object _gate = new();
+    private readonly long _maxAhead;
     private long _credit;
+    private long _sent;
     private long _lastGrant = Stopwatch.GetTimestamp();
     private TaskCompletionSource? _waiter;
 
-    private StreamWriter(long window) => _credit = window;
+    private StreamWriter(long window, long maxAhead)
+    {
+        _maxAhead = maxAhead;
+        _credit = Math.Min(window, maxAhead);
+    }
 
     /// <summary>The highest sequence number (exclusive) the caller allowed so far.</summary>
     public long Credit => Interlocked.Read(ref _credit);
 
     /// <summary>Items sent so far (tests read how far ahead of its caller a server got).</summary>
-    public long Sent { get; private set; }
+    public long Sent
+    {
+        get => Interlocked.Read(ref _sent);
+        private set => Interlocked.Exchange(ref _sent, value);
+    }
 
-    /// <summary>A grant from the caller: it may lower nothing (grants are absolute), and counts as a sign of life even when unchanged.</summary>
+    /// <summary>
+    /// A grant from the caller: it may lower nothing (grants are absolute), and counts as a sign of life even when
+    /// unchanged. The caller's word is untrusted: it never lets the server run more than RpcOptions.MaxStreamWindow
+    /// items past those already sent.
+    /// </summary>
     public void Grant(long credit)
     {
         TaskCompletionSource? waiter;
         lock (_gate)
         {
             Volatile.Write(ref _lastGrant, Stopwatch.GetTimestamp());
+            credit = Math.Min(credit, Sent + _maxAhead);
             if (credit > _credit) Interlocked.Exchange(ref _credit, credit);
             waiter = _waiter;
             _waiter = null;
@@ -64,7 +79,7 @@ internal sealed class StreamWriter
         if (string.IsNullOrEmpty(request.ReplyTo)) return;
         string replyTo = request.ReplyTo;
         var channel = call.DeliveredOn!;
-        var stream = new StreamWriter(window);
+        var stream = new StreamWriter(window, options.MaxStreamWindow);
         call.Stream = stream;
         var token = call.CancellationToken;
         using var body = new PooledBufferWriter();

@@ -4,9 +4,9 @@ using RabbitMQ.Client;
 namespace RpcGen.Wire;
 
 /// <summary>
-/// The control exchange of a service, declared alike by its servers (which bind it) and by callers (which publish
-/// cancels to it): fanout, not durable, auto-delete, so it goes away with the last server's binding and a redeclare
-/// with other arguments never happens.
+/// The control exchange of a service, declared by its servers, which bind it: fanout, not durable, auto-delete, so it
+/// goes away with the last server's binding. Callers only publish to it (cancels, stream credit) and need no configure
+/// permission: they cannot delete it or re-declare it with other arguments under the servers (docs/security.md).
 /// </summary>
 internal static class ControlExchange
 {

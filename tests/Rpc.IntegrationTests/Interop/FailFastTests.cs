@@ -19,7 +19,14 @@ public sealed class FailFastTests
     public async Task A_call_to_a_missing_queue_fails_in_well_under_a_second_naming_the_queue()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(); // default 30 s timeout: only the broker's return can end the call early
+        // Only the broker's return of a mandatory publish can end the call early: the server check (a passive declare,
+        // which would also find the queue missing) is put off past the call's timeout, so without `mandatory` the call
+        // would end with RpcTimeoutException after 10 s.
+        var rpc = await broker.ConnectAsync(o =>
+        {
+            o.DefaultTimeout = TimeSpan.FromSeconds(10);
+            o.ServerCheckDelay = TimeSpan.FromMinutes(5);
+        });
         await WarmUpAsync(rpc, broker);
         var audit = rpc.CreateClient<IAuditTrail>();
 
@@ -34,6 +41,7 @@ public sealed class FailFastTests
         Assert.Equal("AuditTrail", e.Service);
         Assert.Equal("Count", e.Method);
         Assert.Equal(0, rpc.PendingCallCount);
+        Assert.Equal(0, rpc.Invoker.ServerChecks);
     }
 
     // A one-way call no longer fails on a missing queue (changed on purpose with durable one-way work): it declares the

@@ -44,10 +44,10 @@ def main():
     connection.process_data_events(time_limit=args.after)
 
     # The cancel: one message to the service's fanout control exchange, naming the call by its correlation id.
-    # The exchange exists while a server of the service runs; declaring it with the servers' arguments makes
-    # the publish safe when none does (a publish to a missing exchange would close the channel).
+    # Servers declare the exchange; it exists while one runs. A passive declare needs no configure permission and
+    # fails loudly (404, closing this channel) when none does, where a publish to a missing exchange would too.
     control = "rpc-control." + args.queue
-    channel.exchange_declare(exchange=control, exchange_type="fanout", durable=False, auto_delete=True)
+    channel.exchange_declare(exchange=control, passive=True)
     channel.basic_publish(
         exchange=control,
         routing_key="",

@@ -32,9 +32,9 @@ def main():
     connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
     channel = connection.channel()
     control = "rpc-control." + args.queue
-    # Credit and cancel go to the service's fanout control exchange; declaring it with the servers' arguments makes
-    # the publish safe even before any server has declared it.
-    channel.exchange_declare(exchange=control, exchange_type="fanout", durable=False, auto_delete=True)
+    # Credit and cancel go to the service's fanout control exchange, which the servers declare; a passive declare
+    # needs no configure permission and fails loudly (404) when no server runs.
+    channel.exchange_declare(exchange=control, passive=True)
     correlation_id = str(uuid.uuid4())
     deadline_ms = int((time.time() + args.timeout) * 1000)
     state = {"items": [], "next": 0, "granted": args.window, "done": None}

@@ -99,19 +99,52 @@ public sealed class ServerCancellationTests
     public async Task A_cancel_from_another_user_is_ignored()
     {
         await using var broker = new TestBroker();
-        var shop = new Shop();
-        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
-        await using var peer = await RawAmqp.ConnectAsync();
-        var call = peer.CallAsync(broker.QueueName("shop"), "1500", type: "Wait", headers: null);
-        await Wait.UntilAsync(() => Volatile.Read(ref shop.Started) == 1, "the call started");
+        await using var users = new BrokerUsers();
+        var (alice, aliceUri) = await users.AddAsync("alice", ".*", ".*", ".*");
+        var shop = new ObservedShop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop); // as guest
+        var asAlice = await broker.ConnectAsync(o => o.Uri = aliceUri);
+        var client = asAlice.CreateClient<IShop>();
 
-        // The peer's request had no user_id, so anyone may cancel it; a cancel naming the wrong correlation id does nothing.
-        await peer.Channel.BasicPublishAsync("rpc-control." + broker.QueueName("shop"), "", false,
-            new RabbitMQ.Client.BasicProperties { Type = "cancel", CorrelationId = "not-this-one" }, ReadOnlyMemory<byte>.Empty);
-        var reply = await call;
-        Assert.Equal("1500", System.Text.Encoding.UTF8.GetString(reply.Body));
+        var call = client.WaitAsync(1500);
+        var (correlationId, userId) = await shop.Running.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(alice, userId);
+
+        // Guest, another broker user, cancels with the RIGHT correlation id: once naming itself in user_id (which the
+        // broker checks), once naming nobody.
+        await using var mallory = await RawAmqp.ConnectAsync();
+        foreach (var claimed in new[] { "guest", null })
+        {
+            await mallory.Channel.BasicPublishAsync("rpc-control." + broker.QueueName("shop"), "", false,
+                new RabbitMQ.Client.BasicProperties { Type = "cancel", CorrelationId = correlationId, UserId = claimed }, ReadOnlyMemory<byte>.Empty);
+        }
+
+        Assert.Equal(1500, await call);
         Assert.False(Assert.Single(shop.Holds).TokenFired);
         Assert.Equal(0, server.CancelledByCallers);
+
+        // The same cancel path works for the call's own user: alice's cancel fires the token of her next call.
+        shop.Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cancel = new CancellationTokenSource();
+        var second = client.WaitAsync(30_000, cancel.Token);
+        await shop.Running.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+        await Wait.UntilAsync(() => shop.Holds.Count == 2, "alice's own cancel fired the handler's token");
+        Assert.True(shop.Holds.Last().TokenFired);
+        Assert.Equal(1, server.CancelledByCallers);
+    }
+
+    private sealed class ObservedShop : Shop
+    {
+        public TaskCompletionSource<(string? CorrelationId, string? UserId)> Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override Task<int> WaitAsync(int milliseconds, CancellationToken cancellationToken = default)
+        {
+            var task = base.WaitAsync(milliseconds, cancellationToken);
+            Running.TrySetResult((RpcContext.Current?.CorrelationId, RpcContext.Current?.UserId));
+            return task;
+        }
     }
 }
 
@@ -136,5 +169,46 @@ public sealed class PikaCancelTests
         // The handler ended by its token: the reply is its exception, an error the pika client reads.
         Assert.Contains("\"ok\": false", Assert.Single(lines));
         Assert.Contains("Canceled", lines[0]);
+    }
+}
+
+/// <summary>
+/// Servers declare the control exchange; a service that no RpcGen server runs has none, and a publish to it closes
+/// the publishing channel (404). That must cost only that cancel, never the cancels after it.
+/// </summary>
+[Collection(SemanticsCollection.Name)]
+public sealed class CancelToAServiceWithoutControlExchangeTests
+{
+    [Fact]
+    public async Task A_cancel_to_a_service_without_control_exchange_does_not_lose_the_next_cancel()
+    {
+        await using var broker = new TestBroker();
+        // The calculator's queue is consumed by a plain peer that never answers and declares no control exchange.
+        await using var peer = await RawAmqp.ConnectAsync();
+        var seen = await peer.RecordRequestsAsync(broker.QueueName("calc"));
+        broker.Track(broker.QueueName("calc"));
+        var shop = new Shop();
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+        // One connection: its cancels share one sender.
+        var rpc = await broker.ConnectAsync();
+        var client = rpc.CreateClient<IShop>();
+        var calculator = rpc.CreateClient<ICalculator>();
+
+        for (int round = 1; round <= 3; round++)
+        {
+            using var toServer = new CancellationTokenSource();
+            var served = client.WaitAsync(4000, toServer.Token);
+            await Wait.UntilAsync(() => Volatile.Read(ref shop.Started) == round, "the server's handler started");
+            Task<int> unanswered;
+            using (RpcCallOptions.WithTimeout(TimeSpan.FromMilliseconds(300))) unanswered = calculator.AddAsync(1, 2);
+            Assert.True(seen.TryTake(out _, TimeSpan.FromSeconds(10)), "the plain peer got its request");
+            // Its timeout sends a cancel to rpc-control.{calc}, which does not exist; the shop's cancel follows at once.
+            await Assert.ThrowsAsync<RpcTimeoutException>(() => unanswered);
+            toServer.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => served);
+            await Wait.UntilAsync(() => server.CancelledByCallers == round, $"cancel {round} reached the server", seconds: 3);
+        }
+
+        Assert.True(rpc.Invoker.ControlMessagesLost >= 3, $"{rpc.Invoker.ControlMessagesLost} control messages lost: the calculator's cancels should have found no exchange");
     }
 }
