@@ -167,11 +167,11 @@ public sealed partial class RpcServer
             }
         }
 
-        // The handler stopped on its token because its caller's deadline passed: the caller ends the call itself with
-        // RpcTimeoutException, and an error reply would only race that. (After a caller's cancel the handler's
+        // The handler stopped because its caller's deadline passed (its token fired, or a call it made ended with the
+        // deadline it inherited): the caller ends the call itself with RpcTimeoutException, and an error reply would
+        // only race that, down a chain of calls sharing one deadline too. (After a caller's cancel the handler's
         // exception still goes back, as docs/wire-format.md "Cancelling a call" promises pika clients.)
-        bool callerGaveUp = failure is OperationCanceledException && served is not null && !served.CancelledByCaller
-            && callerDeadline <= DateTimeOffset.UtcNow;
+        bool callerGaveUp = failure is not null && EndedByCallersDeadline(failure, served, callerDeadline);
         // A request whose channel the broker closed is back in the queue and will be answered from there. A streamed
         // result has sent its own end or error marker.
         if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp
@@ -330,7 +330,7 @@ public sealed partial class RpcServer
     {
         const Microsoft.Extensions.Logging.LogLevel Information = Microsoft.Extensions.Logging.LogLevel.Information;
         if (served is null) return null;
-        bool deadlinePassed = callerDeadline is { } deadline && deadline <= DateTimeOffset.UtcNow;
+        bool deadlinePassed = DeadlinePassed(served, callerDeadline);
         if (failure is OperationCanceledException)
         {
             if (served.CancelledByCaller) return (Information, "its caller cancelled the call");
@@ -339,9 +339,7 @@ public sealed partial class RpcServer
             return null;
         }
 
-        bool remoteStop = failure is RpcRemoteException remote && remote.RemoteType is WireContract.ErrorTypes.DeadlineExceeded or WireContract.ErrorTypes.Cancelled
-            or "System.OperationCanceledException" or "System.Threading.Tasks.TaskCanceledException";
-        if (failure is RpcTimeoutException || remoteStop)
+        if (failure is RpcTimeoutException || IsRemoteStop(failure))
         {
             if (served.CancelledByCaller) return (Information, "its caller cancelled the call, and with it a call the handler made");
             if (deadlinePassed) return (Information, "its caller's deadline passed, ending a call the handler made");
@@ -350,6 +348,24 @@ public sealed partial class RpcServer
 
         return null;
     }
+
+    /// <summary>The caller's deadline is over for this call: its token fired for it, or the clock is past it.</summary>
+    private static bool DeadlinePassed(RpcServerCall served, DateTimeOffset? callerDeadline) =>
+        served.StoppedByDeadline || callerDeadline is { } deadline && deadline <= DateTimeOffset.UtcNow;
+
+    /// <summary>A call the handler made was stopped on its server (cancelled, or past the deadline it inherited).</summary>
+    private static bool IsRemoteStop(Exception failure) =>
+        failure is RpcRemoteException remote && remote.RemoteType is WireContract.ErrorTypes.DeadlineExceeded or WireContract.ErrorTypes.Cancelled
+            or "System.OperationCanceledException" or "System.Threading.Tasks.TaskCanceledException";
+
+    /// <summary>
+    /// The handler ended because its caller's deadline passed (its token, or the stop of a call it made), not because
+    /// its caller cancelled or it failed. A call the handler made that timed out, or was made after the deadline, still
+    /// answers with its RpcTimeoutException: a plain client waiting past its deadline is told why (wire-format.md).
+    /// </summary>
+    private static bool EndedByCallersDeadline(Exception failure, RpcServerCall? served, DateTimeOffset? callerDeadline) =>
+        served is not null && !served.CancelledByCaller && DeadlinePassed(served, callerDeadline)
+        && (failure is OperationCanceledException || IsRemoteStop(failure));
 
     private static (string Type, string Message) Classify(Exception e) => e switch
     {

@@ -94,6 +94,14 @@ public sealed class RpcServerCall
     /// <summary>Whether the caller cancelled this call.</summary>
     internal bool CancelledByCaller => Volatile.Read(ref _cancelledByCaller) != 0;
 
+    /// <summary>
+    /// The handler's token fired for the caller's deadline: neither the caller nor a lost channel or stopping server
+    /// fired it. Asked instead of the clock, because the deadline's timer may fire a fraction of a millisecond before
+    /// the wall clock reaches the deadline, and a reply sent then would race the caller's own timeout.
+    /// </summary>
+    internal bool StoppedByDeadline => Volatile.Read(ref _deadlineSource) is { IsCancellationRequested: true }
+        && !CancelledByCaller && !_serverStopping.IsCancellationRequested;
+
     /// <summary>The call is over: its linked source and deadline timer, if one was made, are released.</summary>
     internal void Complete() => Volatile.Read(ref _deadlineSource)?.Dispose();
 
