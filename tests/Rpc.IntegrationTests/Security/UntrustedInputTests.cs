@@ -1,0 +1,58 @@
+using System.Text;
+using RabbitMQ.Client;
+using RpcGen.IntegrationTests.Infrastructure;
+using RpcGen.IntegrationTests.Interop;
+using RpcGen.IntegrationTests.Reliability;
+using Xunit;
+
+namespace RpcGen.IntegrationTests.Security;
+
+/// <summary>
+/// A raw RabbitMQ.Client peer sends bodies no RpcGen client would: text that is not text where the server reads a name.
+/// Every body the server cannot read is a bad request, answered or dead-lettered at once, never a handler failure.
+/// </summary>
+public sealed class UntrustedInputTests
+{
+    // {"a":1,"b":2,"<FF>x":3}: a property name whose bytes are not UTF-8.
+    private static readonly byte[] s_invalidUtf8Name = [.. "{\"a\":1,\"b\":2,\""u8, 0xFF, (byte)'x', .. "\":3}"u8];
+
+    [Theory]
+    [InlineData("invalid UTF-8 bytes")]
+    [InlineData("a lone surrogate escape")]
+    public async Task A_request_naming_an_unknown_argument_that_is_not_text_is_answered_as_a_bad_request(string kind)
+    {
+        await using var broker = new TestBroker();
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), new Calculator());
+        await using var raw = await RawAmqp.ConnectAsync();
+        var body = kind == "invalid UTF-8 bytes" ? s_invalidUtf8Name : Encoding.UTF8.GetBytes("{\"a\":1,\"b\":2,\"\\ud800\":3}");
+
+        var reply = await raw.CallAsync(broker.QueueName("calc"), body, "Add");
+
+        Assert.Equal("error", reply.Status);
+        Assert.Equal("rpc:bad-request", reply.ErrorType);
+        Assert.Contains("ethod 'Add'", reply.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task One_way_work_naming_an_argument_in_invalid_UTF8_is_dead_lettered_at_once_as_a_bad_request_not_retried()
+    {
+        await using var broker = new TestBroker();
+        var rpc = await broker.ConnectAsync(o =>
+        {
+            o.RetryLimit = 3;
+            o.RetryBackoff = TimeSpan.Zero;
+        });
+        var work = new FailingWork();
+        var server = await broker.ServeAsync<IFailingWork>(rpc, work);
+        await using var raw = await RawAmqp.ConnectAsync();
+        byte[] body = [.. "{\"id\":1,\"failures\":0,\""u8, 0xFF, (byte)'y', .. "\":3}"u8];
+
+        await raw.Channel.BasicPublishAsync("", server.Queue, mandatory: true, new BasicProperties { Type = "Flaky" }, body);
+        await Wait.UntilAsync(() => server.DeadLettered == 1, "the unreadable work was dead-lettered", seconds: 20);
+
+        Assert.Equal(0, server.Retried);
+        Assert.Empty(work.RunsOf("Flaky"));
+        var dead = (await raw.Channel.BasicGetAsync(server.DeadLetterQueue, autoAck: true))!;
+        Assert.Equal("rpc:bad-request", Encoding.UTF8.GetString((byte[])dead.BasicProperties.Headers!["rpc-error-type"]!));
+    }
+}
