@@ -84,6 +84,13 @@ internal static class WireContract
     public const string ExchangeHeader = "rpc-exchange";
     public const string RoutingKeyHeader = "rpc-routing-key";
 
+    /// <summary>
+    /// The headers a server writes on its own retry and dead-letter copies, believed only on a message its own broker
+    /// user published (<see cref="Server.WorkHistory"/>), and replaced on every copy it makes.
+    /// </summary>
+    public static bool IsServerSetHeader(string name) => name is RetriesHeader or ReplaysHeader or OriginalUserHeader or ErrorTypeHeader
+        or ErrorMessageHeader or SourceQueueHeader or ExchangeHeader or RoutingKeyHeader;
+
     /// <summary>Error body fields.</summary>
     public const string ErrorTypeField = "type";
     public const string ErrorMessageField = "message";
