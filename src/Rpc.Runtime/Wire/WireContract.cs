@@ -153,11 +153,19 @@ internal static class WireContract
     /// <summary>The <c>message_id</c> of a one-way request or event: 122 random bits, as 32 hex digits.</summary>
     public static string NewMessageId() => Guid.NewGuid().ToString("N");
 
-    /// <summary>Reads the deadline header; absent or unreadable means no deadline (plain clients send none).</summary>
+    /// <summary>
+    /// Reads the deadline header; absent or unreadable means no deadline (plain clients send none). So does a value
+    /// that is no date at all (outside what <see cref="DateTimeOffset"/> holds): read as a date, it would throw.
+    /// </summary>
     public static long? ReadDeadline(IDictionary<string, object?>? headers) =>
         headers is not null && headers.TryGetValue(DeadlineHeader, out var value)
-            ? value switch { long l => l, int i => i, _ => null }
+            ? value switch { long l when IsDate(l) => l, int i => i, _ => null }
             : null;
+
+    private static readonly long s_earliest = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long s_latest = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    private static bool IsDate(long unixMilliseconds) => unixMilliseconds >= s_earliest && unixMilliseconds <= s_latest;
 
     /// <summary>Reads the retries header; absent or unreadable means a first delivery.</summary>
     public static int ReadRetries(IDictionary<string, object?>? headers) =>

@@ -55,4 +55,36 @@ public sealed class UntrustedInputTests
         var dead = (await raw.Channel.BasicGetAsync(server.DeadLetterQueue, autoAck: true))!;
         Assert.Equal("rpc:bad-request", Encoding.UTF8.GetString((byte[])dead.BasicProperties.Headers!["rpc-error-type"]!));
     }
+
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    public async Task A_deadline_header_outside_any_date_is_read_as_no_deadline_and_the_call_is_answered(long deadline)
+    {
+        await using var broker = new TestBroker();
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), new Calculator());
+        await using var raw = await RawAmqp.ConnectAsync();
+
+        var reply = await raw.CallAsync(broker.QueueName("calc"), """{"a":2,"b":3}""", "Add",
+            headers: new Dictionary<string, object?> { ["rpc-deadline"] = deadline });
+
+        Assert.True(reply.Status != "error", reply.Text);
+        Assert.Equal("5", reply.Text);
+    }
+
+    [Fact]
+    public async Task A_deadline_further_away_than_a_timer_can_wait_leaves_the_handler_a_token_that_never_fires_by_itself()
+    {
+        await using var broker = new TestBroker();
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), new Calculator());
+        await using var raw = await RawAmqp.ConnectAsync();
+        // 60 days: past the longest wait a CancellationTokenSource timer takes (about 49.7 days).
+        long deadline = DateTimeOffset.UtcNow.AddDays(60).ToUnixTimeMilliseconds();
+
+        var reply = await raw.CallAsync(broker.QueueName("calc"), """{"milliseconds":10}""", "Slow",
+            headers: new Dictionary<string, object?> { ["rpc-deadline"] = deadline });
+
+        Assert.True(reply.Status != "error", reply.Text);
+        Assert.Equal("10", reply.Text);
+    }
 }
