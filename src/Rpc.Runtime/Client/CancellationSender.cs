@@ -1,11 +1,6 @@
 using System;
-using System.Collections.Concurrent;
-using System.Collections.Generic;
-using System.Threading;
-using System.Threading.Channels;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
-using RpcGen.Wire;
 
 namespace RpcGen.Client;
 
@@ -33,15 +28,15 @@ namespace RpcGen.Client;
 internal sealed class CancellationSender
 {
     internal static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
-    private const int MaxQueued = 4096;
+    internal const int MaxQueued = 4096;
 
-    private readonly Lane _cancels;
-    private readonly Lane _credits;
+    private readonly ControlLane _cancels;
+    private readonly ControlLane _credits;
 
     public CancellationSender(IConnection connection)
     {
-        _cancels = new Lane(connection, coalesce: false);
-        _credits = new Lane(connection, coalesce: true);
+        _cancels = new ControlLane(new ControlChannel(connection), coalesce: false, MaxQueued, PublishTimeout);
+        _credits = new ControlLane(new ControlChannel(connection), coalesce: true, MaxQueued, PublishTimeout);
     }
 
     /// <summary>Cancel messages published (and confirmed) so far.</summary>
@@ -59,143 +54,5 @@ internal sealed class CancellationSender
     {
         await _cancels.CloseAsync().ConfigureAwait(false);
         await _credits.CloseAsync().ConfigureAwait(false);
-    }
-
-    private sealed class Lane
-    {
-        private static readonly ReadOnlyMemory<byte> s_empty = ReadOnlyMemory<byte>.Empty;
-
-        private readonly IConnection _connection;
-        private readonly Channel<(PendingCall Call, long Credit)> _queue;
-        private readonly ConcurrentDictionary<PendingCall, long>? _latest;
-        private readonly Task _loop;
-        private IChannel? _channel;
-        private long _published;
-        private long _lost;
-
-        public Lane(IConnection connection, bool coalesce)
-        {
-            _connection = connection;
-            _latest = coalesce ? new ConcurrentDictionary<PendingCall, long>() : null;
-            _queue = Channel.CreateBounded<(PendingCall, long)>(
-                new BoundedChannelOptions(MaxQueued) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
-                dropped =>
-                {
-                    Interlocked.Increment(ref _lost);
-                    _latest?.TryRemove(dropped.Item1, out _);
-                });
-            _loop = Task.Run(SendLoopAsync);
-        }
-
-        public long Published => Interlocked.Read(ref _published);
-
-        public long Lost => Interlocked.Read(ref _lost);
-
-        public void Post(PendingCall call, long credit)
-        {
-            if (_latest is null)
-            {
-                _queue.Writer.TryWrite((call, credit));
-                return;
-            }
-
-            while (true)
-            {
-                if (_latest.TryAdd(call, credit))
-                {
-                    _queue.Writer.TryWrite((call, 0));
-                    return;
-                }
-
-                // Queued already: a newer grant replaces the one waiting (a grant never lowers credit).
-                if (_latest.TryGetValue(call, out var waiting) && (waiting >= credit || _latest.TryUpdate(call, credit, waiting))) return;
-                // Taken by the sender meanwhile, or raced by another grant: try again.
-            }
-        }
-
-        private async Task SendLoopAsync()
-        {
-            await foreach (var (call, queued) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
-            {
-                long credit = queued;
-                if (_latest is not null && !_latest.TryRemove(call, out credit)) continue;
-                try
-                {
-                    await PublishAsync(call, credit).WaitAsync(PublishTimeout).ConfigureAwait(false);
-                    Interlocked.Increment(ref _published);
-                }
-                catch (Exception)
-                {
-                    // No exchange (no server: nobody to tell), connection down, or no confirm in time: this one is lost
-                    // (the call's deadline still ends the server's work); the next one opens a fresh channel.
-                    Interlocked.Increment(ref _lost);
-                    Abandon();
-                }
-            }
-        }
-
-        private async Task PublishAsync(PendingCall call, long credit)
-        {
-            if (_channel is { IsClosed: true }) Abandon();
-            _channel ??= await _connection.CreateChannelAsync(
-                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)).ConfigureAwait(false);
-            var properties = new BasicProperties
-            {
-                Type = credit < 0 ? WireContract.CancelMessageType : StreamContract.CreditMessageType,
-                CorrelationId = call.CorrelationId,
-                UserId = call.UserId,
-                Headers = credit < 0
-                    ? new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline }
-                    : new Dictionary<string, object?>(1) { [StreamContract.CreditHeader] = credit },
-            };
-            await _channel.BasicPublishAsync(WireContract.ControlExchangeFor(call.Queue), string.Empty, mandatory: false, properties, s_empty)
-                .ConfigureAwait(false);
-        }
-
-        /// <summary>Drops the channel without waiting on it: a stuck one may never answer a close.</summary>
-        private void Abandon()
-        {
-            var channel = _channel;
-            _channel = null;
-            if (channel is null) return;
-            _ = CloseQuietlyAsync(channel);
-        }
-
-        private static async Task CloseQuietlyAsync(IChannel channel)
-        {
-            try
-            {
-                if (channel.IsOpen) await channel.CloseAsync().WaitAsync(PublishTimeout).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Already closed by the broker, or stuck: either way it is not used again.
-            }
-
-            try
-            {
-                channel.Dispose();
-            }
-            catch (Exception)
-            {
-            }
-        }
-
-        public async ValueTask CloseAsync()
-        {
-            _queue.Writer.TryComplete();
-            try
-            {
-                await _loop.WaitAsync(PublishTimeout).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // A publish still stuck: the connection's close ends it.
-            }
-
-            var channel = _channel;
-            _channel = null;
-            if (channel is not null) await CloseQuietlyAsync(channel).ConfigureAwait(false);
-        }
     }
 }

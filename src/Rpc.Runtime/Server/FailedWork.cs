@@ -59,7 +59,7 @@ internal sealed class FailedWork
     public static string? ServerUserOf(RpcOptions options) =>
         options.HasUri || options.Uris.Count > 0 ? AmqpConnector.UserNameOf(options.NodeUris[0]) : null;
 
-    /// <summary>The user the copies are published as, which <see cref="WorkHistory"/> trusts <c>rpc-original-user</c> from.</summary>
+    /// <summary>The user the copies are published as, which <see cref="WorkHistory"/> believes server-set headers from.</summary>
     public string? ServerUser => _userId;
 
     /// <summary>
@@ -178,27 +178,29 @@ internal sealed class FailedWork
             // the caller's identity travels in rpc-original-user, which WorkHistory believes from the server's user only.
             UserId = _userId,
         };
-        var headers = properties.Headers = failed.Properties.Headers is { } original
-            ? new Dictionary<string, object?>(original)
-            : new Dictionary<string, object?>(6);
-        if (!string.IsNullOrEmpty(failed.Exchange) && !headers.ContainsKey(WireContract.ExchangeHeader))
+        var headers = properties.Headers = new Dictionary<string, object?>((failed.Properties.Headers?.Count ?? 0) + 6);
+        if (failed.Properties.Headers is { } original)
         {
-            headers[WireContract.ExchangeHeader] = failed.Exchange;
-            headers[WireContract.RoutingKeyHeader] = failed.RoutingKey;
+            // The delivery's own server-set headers were believed or ignored (WorkHistory); either way the copy
+            // carries what the history says, so a forged one never becomes the server's word.
+            foreach (var (name, value) in original)
+            {
+                if (!WireContract.IsServerSetHeader(name)) headers[name] = value;
+            }
+        }
+
+        if (!string.IsNullOrEmpty(history.Exchange))
+        {
+            headers[WireContract.ExchangeHeader] = history.Exchange;
+            headers[WireContract.RoutingKeyHeader] = history.RoutingKey;
         }
 
         if (_userId is not null) headers[WireContract.OriginalUserHeader] = history.UserId ?? string.Empty;
-        else headers.Remove(WireContract.OriginalUserHeader);
         if (history.Replays > 0) headers[WireContract.ReplaysHeader] = history.Replays;
         headers[WireContract.RetriesHeader] = retry ? history.Retries + 1 : history.Retries;
-        if (retry)
-        {
-            // A replayed dead letter is work again: its old verdict goes, or the next server would take it for a replay too.
-            headers.Remove(WireContract.ErrorTypeHeader);
-            headers.Remove(WireContract.ErrorMessageHeader);
-            headers.Remove(WireContract.SourceQueueHeader);
-        }
-        else
+        // A retry carries no verdict (a replayed dead letter is work again, or the next server would take it for a
+        // replay too); a dead letter carries why it was given up.
+        if (!retry)
         {
             headers[WireContract.ErrorTypeHeader] = failed.ErrorType;
             headers[WireContract.ErrorMessageHeader] = failed.ErrorMessage;
@@ -249,8 +251,6 @@ internal sealed class FailedWork
 internal readonly record struct FailedDelivery(
     IReadOnlyBasicProperties Properties,
     ReadOnlyMemory<byte> Body,
-    string Exchange,
-    string RoutingKey,
     string Method,
     WorkHistory History,
     bool Retryable,

@@ -73,7 +73,7 @@ public sealed partial class RpcServer
         using var result = new PooledBufferWriter();
         RpcMethodDescriptor? method = null;
         Exception? failure;
-        var history = WorkHistory.Of(properties, _failedWork.ServerUser);
+        var history = WorkHistory.Of(properties, exchange, routingKey, _failedWork.ServerUser);
         int retries = history.Retries;
         _messageLimit.Delivered(body.Length);
         DateTimeOffset? callerDeadline = WireContract.ReadDeadline(properties.Headers) is long deadline
@@ -93,9 +93,9 @@ public sealed partial class RpcServer
 
                 var context = new RpcContext(_service.Name, method.WireName, properties.CorrelationId, history.UserId, redelivered || history.Repeat || retries > 0,
                     callerDeadline, properties.Headers) { MessageId = properties.MessageId };
-                // The routing key as first published: a retried copy goes back through the default exchange, so it carries the original in a header.
+                // The routing key as first published (a retried copy carries it in a header only the server's own copies are believed for).
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token,
-                    WireContract.ReadText(properties.Headers, WireContract.RoutingKeyHeader) ?? routingKey);
+                    history.RoutingKey);
                 served = call;
                 call.Server = this;
                 call.Request = properties;
@@ -150,7 +150,7 @@ public sealed partial class RpcServer
             if (handOff)
             {
                 // Nobody to tell: the work is retried or dead-lettered (dropped, with an Error, only if the broker keeps refusing the copy).
-                var failed = new FailedDelivery(properties, body, exchange, routingKey, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
+                var failed = new FailedDelivery(properties, body, method?.WireName ?? Diagnostics.RpcTelemetry.OtherMethod,
                     history with { Retries = retries }, IsRetryable(failure, served) && !_service.Ordered, type, message, failure);
                 if (!await _failedWork.HandOffAsync(failed, consumer.Channel, consumer.ChannelLost.Token).ConfigureAwait(false))
                 {

@@ -20,6 +20,7 @@ public sealed class RpcServerCall
     private readonly PooledBufferWriter _result;
     private readonly CancellationToken _serverStopping;
     private CancellationTokenSource? _deadlineSource;
+    private static readonly TimeSpan s_longestTimer = TimeSpan.FromMilliseconds(int.MaxValue);
 
     internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
         PooledBufferWriter result, RpcContext context, CancellationToken serverStopping, string routingKey = "")
@@ -69,7 +70,8 @@ public sealed class RpcServerCall
         {
             var remaining = deadline - DateTimeOffset.UtcNow;
             if (remaining <= TimeSpan.Zero) source.Cancel();
-            else source.CancelAfter(remaining);
+            // A timer cannot wait longer (CancelAfter throws); a caller's deadline weeks away is no deadline in practice.
+            else if (remaining < s_longestTimer) source.CancelAfter(remaining);
         }
 
         // A cancel that came before the source existed set the flag; one that comes after sees the source.

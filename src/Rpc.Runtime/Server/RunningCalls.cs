@@ -16,8 +16,13 @@ internal sealed class RunningCalls
     private const long DefaultMemoryMs = 60_000;
     private const int MaxRemembered = 100_000;
 
+    /// <summary>Early cancels remembered at once for one caller (one broker user; callers without user_id share one).</summary>
+    internal const int MaxRememberedPerCaller = 10_000;
+
     private readonly ConcurrentDictionary<string, RpcServerCall> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (long ForgetAt, string? UserId)> _early = new(StringComparer.Ordinal);
+    // Keyed by the broker-checked user_id, so by real broker users only: as few keys as the broker has users.
+    private readonly ConcurrentDictionary<string, int> _perCaller = new(StringComparer.Ordinal);
     private readonly object _pruneGate = new();
     private Timer? _pruner;
     private int _pruning;
@@ -40,6 +45,7 @@ internal sealed class RunningCalls
     {
         if (correlationId is null || _early.IsEmpty) return false;
         if (!_early.TryRemove(correlationId, out var cancel)) return false;
+        Counted(cancel.UserId, -1);
         if (!SameCaller(cancel.UserId, userId)) return false;
         Interlocked.Increment(ref _cancelled);
         return true;
@@ -51,7 +57,7 @@ internal sealed class RunningCalls
         var correlationId = call.Context.CorrelationId;
         if (correlationId is null || !_running.TryAdd(correlationId, call)) return false;
         // A cancel that arrived between the check above and now sits in the early set.
-        if (!_early.IsEmpty && _early.TryRemove(correlationId, out var cancel) && SameCaller(cancel.UserId, call.Context.UserId))
+        if (!_early.IsEmpty && _early.TryRemove(correlationId, out var cancel) && Counted(cancel.UserId, -1) && SameCaller(cancel.UserId, call.Context.UserId))
         {
             Interlocked.Increment(ref _cancelled);
             call.CancelByCaller();
@@ -73,12 +79,32 @@ internal sealed class RunningCalls
         }
 
         // The deadline is the sender's word: never remembered past the server's own bound, and forgotten by a timer,
-        // so a flood of cancels costs O(1) each and its memory drains on its own.
+        // so a flood of cancels costs O(1) each and its memory drains on its own. Each caller has a share of the
+        // memory, so one flooding it (any connection may publish to the control exchange) leaves room for the others.
         if (_early.Count >= MaxRemembered) return;
+        if (_perCaller.TryGetValue(userId ?? string.Empty, out var held) && held >= MaxRememberedPerCaller) return;
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long latest = now + (long)MaxEarlyCancelMemory.TotalMilliseconds;
-        _early[correlationId] = (Math.Min(deadline ?? now + DefaultMemoryMs, latest), userId);
+        var cancel = (Math.Min(deadline ?? now + DefaultMemoryMs, latest), userId);
+        if (_early.TryAdd(correlationId, cancel))
+        {
+            Counted(userId, +1);
+        }
+        else if (_early.TryGetValue(correlationId, out var earlier) && _early.TryUpdate(correlationId, cancel, earlier))
+        {
+            // The same id cancelled again: the latest stands, as before the per-caller count.
+            Counted(earlier.UserId, -1);
+            Counted(userId, +1);
+        }
+
         EnsurePruning();
+    }
+
+    /// <summary>Moves a caller's count of remembered early cancels; true, so it can stand in a condition.</summary>
+    private bool Counted(string? userId, int change)
+    {
+        _perCaller.AddOrUpdate(userId ?? string.Empty, change, (_, n) => n + change);
+        return true;
     }
 
     private void EnsurePruning()
@@ -116,6 +142,7 @@ internal sealed class RunningCalls
         }
 
         _early.Clear();
+        _perCaller.Clear();
     }
 
     /// <summary>Credit for a streamed result from its caller; ignored for a call that is not (or no longer) streaming here.</summary>
@@ -131,7 +158,7 @@ internal sealed class RunningCalls
     {
         foreach (var entry in _early)
         {
-            if (entry.Value.ForgetAt < now) _early.TryRemove(entry);
+            if (entry.Value.ForgetAt < now && _early.TryRemove(entry)) Counted(entry.Value.UserId, -1);
         }
     }
 

@@ -174,7 +174,7 @@ internal struct RequestBodyReader
 
             if (reader.TokenType != JsonTokenType.EndObject) return false;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // Not JSON up to the first parameter's name: read as the value, whose error names the parameter.
             return false;
@@ -219,7 +219,7 @@ internal struct RequestBodyReader
                     // Most often a caller built against a newer contract that passed a new argument: refused, never
                     // dropped, since the caller asked for something this server cannot do.
                     throw new RpcBadRequestException(
-                        $"Method '{_method.WireName}' of service '{_method.Service.Name}' has no parameter '{reader.GetString()}' (its parameters: {Names()}); " +
+                        $"Method '{_method.WireName}' of service '{_method.Service.Name}' has no parameter '{NameOf(ref reader)}' (its parameters: {Names()}); " +
                         "the caller's contract may be newer than this server's: update the server, or leave the argument at its default.");
                 }
 
@@ -243,6 +243,33 @@ internal struct RequestBodyReader
         {
             throw new RpcBadRequestException($"The body of method '{_method.WireName}' is not valid JSON: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader checks the UTF-8 and escapes inside a string only when it is read as text.
+            throw new RpcBadRequestException($"The body of method '{_method.WireName}' is not valid JSON text: {e.Message}");
+        }
+    }
+
+    private const int MaxQuotedName = 100;
+
+    /// <summary>
+    /// A property name for an error message: the caller's bytes, which need not be UTF-8 or short, so undecodable
+    /// bytes become U+FFFD and a long name is cut.
+    /// </summary>
+    private static string NameOf(ref Utf8JsonReader reader)
+    {
+        string name;
+        try
+        {
+            name = reader.GetString() ?? string.Empty;
+        }
+        catch (InvalidOperationException)
+        {
+            var raw = reader.ValueSpan;
+            name = System.Text.Encoding.UTF8.GetString(raw.Length > MaxQuotedName * 4 ? raw[..(MaxQuotedName * 4)] : raw);
+        }
+
+        return name.Length > MaxQuotedName ? name[..MaxQuotedName] + "…" : name;
     }
 
     private readonly string Names()

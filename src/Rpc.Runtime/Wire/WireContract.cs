@@ -84,6 +84,13 @@ internal static class WireContract
     public const string ExchangeHeader = "rpc-exchange";
     public const string RoutingKeyHeader = "rpc-routing-key";
 
+    /// <summary>
+    /// The headers a server writes on its own retry and dead-letter copies, believed only on a message its own broker
+    /// user published (<see cref="Server.WorkHistory"/>), and replaced on every copy it makes.
+    /// </summary>
+    public static bool IsServerSetHeader(string name) => name is RetriesHeader or ReplaysHeader or OriginalUserHeader or ErrorTypeHeader
+        or ErrorMessageHeader or SourceQueueHeader or ExchangeHeader or RoutingKeyHeader;
+
     /// <summary>Error body fields.</summary>
     public const string ErrorTypeField = "type";
     public const string ErrorMessageField = "message";
@@ -146,11 +153,19 @@ internal static class WireContract
     /// <summary>The <c>message_id</c> of a one-way request or event: 122 random bits, as 32 hex digits.</summary>
     public static string NewMessageId() => Guid.NewGuid().ToString("N");
 
-    /// <summary>Reads the deadline header; absent or unreadable means no deadline (plain clients send none).</summary>
+    /// <summary>
+    /// Reads the deadline header; absent or unreadable means no deadline (plain clients send none). So does a value
+    /// that is no date at all (outside what <see cref="DateTimeOffset"/> holds): read as a date, it would throw.
+    /// </summary>
     public static long? ReadDeadline(IDictionary<string, object?>? headers) =>
         headers is not null && headers.TryGetValue(DeadlineHeader, out var value)
-            ? value switch { long l => l, int i => i, _ => null }
+            ? value switch { long l when IsDate(l) => l, int i => i, _ => null }
             : null;
+
+    private static readonly long s_earliest = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long s_latest = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    private static bool IsDate(long unixMilliseconds) => unixMilliseconds >= s_earliest && unixMilliseconds <= s_latest;
 
     /// <summary>Reads the retries header; absent or unreadable means a first delivery.</summary>
     public static int ReadRetries(IDictionary<string, object?>? headers) =>
