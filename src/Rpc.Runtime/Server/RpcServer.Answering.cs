@@ -119,7 +119,7 @@ public sealed partial class RpcServer
 
                 if (_messageLimit.Known is { } brokerLimit && result.WrittenCount > brokerLimit && method.OneWay != true)
                 {
-                    throw ReplyOverBrokerLimit(properties, method.WireName, result.WrittenCount, brokerLimit);
+                    throw ReplyOverBrokerLimit(properties.CorrelationId, method.WireName, result.WrittenCount, brokerLimit);
                 }
             }
             catch (Exception e)

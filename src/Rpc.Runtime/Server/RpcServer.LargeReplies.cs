@@ -3,51 +3,81 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Server;
+using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen;
 
-// Replies the broker may refuse as too large. RabbitMQ closes the channel of a publisher whose message is over its
-// max_message_size; on the request's channel that would give the request back, run it again and refuse the same reply,
-// every time. Such a reply goes out on the server's confirmed channel instead, where a refusal costs that channel only
-// and names the broker's limit.
+// Replies the broker may refuse as too large: a lone reply, a streamed result's message, a batch of replies. RabbitMQ
+// closes the channel of a publisher whose message is over its max_message_size; on the request's channel that would
+// give the request back, run it again and refuse the same reply, every time. Every reply path publishes through
+// TryPublishReplyAsync: a message over the limit the server knows is not sent, and one larger than the broker is known
+// to take goes out on the server's confirmed channel, where a refusal costs that channel only and names the limit.
 public sealed partial class RpcServer
 {
+    /// <summary>What this server knows of the broker's max_message_size (shared by every reply path).</summary>
+    internal BrokerMessageLimit MessageLimit => _messageLimit;
+
     /// <summary>
-    /// Publishes a reply larger than the broker is known to accept, confirmed. Refused as too large, the caller gets an
-    /// <c>rpc:too-large</c> error reply on the request's channel instead (the request ran once and is acked either way).
+    /// Publishes one reply message to <paramref name="replyTo"/> (not mandatory, as every reply: a caller that is gone
+    /// is the broker's to drop). False when it is over the broker's max_message_size, known before or learnt from this
+    /// refusal: nothing was sent, and the caller is owed an <c>rpc:too-large</c> error instead. A message lost with the
+    /// connection, or not confirmed in time, counts as sent: as a reply on a lost channel, the caller times out.
+    /// </summary>
+    internal async ValueTask<bool> TryPublishReplyAsync(IChannel requestChannel, string replyTo, BasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        if (_messageLimit.Known is { } limit && body.Length > limit) return false;
+        if (!_messageLimit.MayRefuse(body.Length))
+        {
+            await requestChannel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body).ConfigureAwait(false);
+            return true;
+        }
+
+        try
+        {
+            await _confirmed.PublishAsync(WireContract.DefaultExchange, replyTo, properties, body, _options.DefaultTimeout, mandatory: false)
+                .ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationInterruptedException e) when (_messageLimit.TryLearn(e.ShutdownReason?.ReplyText))
+        {
+            return false;
+        }
+        catch (Exception e) when (IsChannelGone(e) || e is TimeoutException or PublishException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Publishes a lone reply that the broker may refuse as too large. Refused, the caller gets an <c>rpc:too-large</c>
+    /// error reply on the request's channel instead (the request ran once and is acked either way).
     /// </summary>
     private async Task AnswerLargeAsync(IChannel requestChannel, IReadOnlyBasicProperties request, string method, PooledBufferWriter result)
     {
         var properties = new BasicProperties { CorrelationId = request.CorrelationId, ContentType = WireContract.JsonContentType };
         try
         {
-            // Not mandatory, as every reply: a caller that is gone is the broker's to drop.
-            await _confirmed.PublishAsync(WireContract.DefaultExchange, request.ReplyTo!, properties, result.WrittenMemory, _options.DefaultTimeout,
-                mandatory: false).ConfigureAwait(false);
-            return;
+            if (await TryPublishReplyAsync(requestChannel, request.ReplyTo!, properties, result.WrittenMemory).ConfigureAwait(false)) return;
         }
-        catch (OperationInterruptedException e) when (_messageLimit.TryLearn(e.ShutdownReason?.ReplyText))
+        catch (Exception e) when (IsChannelGone(e))
         {
-        }
-        catch (Exception e) when (IsChannelGone(e) || e is TimeoutException or PublishException)
-        {
-            // Lost with the connection, or not confirmed in time: as a reply on a lost channel, the caller times out.
+            // The request went with its channel: the broker redelivers it.
             return;
         }
 
-        var refused = ReplyOverBrokerLimit(request, method, result.WrittenCount, _messageLimit.Known ?? 0);
+        var refused = ReplyOverBrokerLimit(request.CorrelationId, method, result.WrittenCount, _messageLimit.Known ?? 0);
         result.Clear();
         ErrorBody.Write(result, refused.Type, refused.Message, null);
         await PublishReplyAsync(requestChannel, request.ReplyTo!, request.CorrelationId, isError: true, result.WrittenMemory).ConfigureAwait(false);
     }
 
-    /// <summary>The error reply for a reply over the broker's limit, logged once per reply.</summary>
-    private ErrorReply ReplyOverBrokerLimit(IReadOnlyBasicProperties request, string method, int size, long brokerLimit)
+    /// <summary>The error for a reply message over the broker's limit, logged once per reply.</summary>
+    internal ErrorReply ReplyOverBrokerLimit(string? correlationId, string method, int size, long brokerLimit)
     {
         try
         {
-            Diagnostics.RpcLog.ReplyRefusedAsTooLarge(_options.Loggers.Server, _service.Name, method, _queue, request.CorrelationId, size, brokerLimit,
+            Diagnostics.RpcLog.ReplyRefusedAsTooLarge(_options.Loggers.Server, _service.Name, method, _queue, correlationId, size, brokerLimit,
                 _options.MaxMessageSize);
         }
         catch (Exception)

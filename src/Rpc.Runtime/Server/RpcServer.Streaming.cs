@@ -13,7 +13,11 @@ public sealed partial class RpcServer
     internal RpcOptions Options => _options;
 
     /// <summary>One message of a stream to the caller's reply_to, on the channel the request came on, like a reply (not mandatory).</summary>
-    internal static ValueTask PublishStreamMessageAsync(IChannel channel, string replyTo, string? correlationId, string kind, long sequence, bool isError, ReadOnlyMemory<byte> body)
+    internal static ValueTask PublishStreamMessageAsync(IChannel channel, string replyTo, string? correlationId, string kind, long sequence, bool isError, ReadOnlyMemory<byte> body) =>
+        channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, StreamProperties(correlationId, kind, sequence, isError), body);
+
+    /// <summary>The properties of one message of a stream: its kind and the sequence number of its first item.</summary>
+    internal static BasicProperties StreamProperties(string? correlationId, string kind, long sequence, bool isError)
     {
         var headers = new Dictionary<string, object?>(3)
         {
@@ -21,13 +25,12 @@ public sealed partial class RpcServer
             [StreamContract.SequenceHeader] = sequence,
         };
         if (isError) headers[WireContract.StatusHeader] = WireContract.StatusError;
-        var properties = new BasicProperties
+        return new BasicProperties
         {
             CorrelationId = correlationId,
             ContentType = WireContract.JsonContentType,
             Headers = headers,
         };
-        return channel.BasicPublishAsync(WireContract.DefaultExchange, replyTo, mandatory: false, properties, body);
     }
 
     /// <summary>The error marker's body: a declared fault with its data, else the exception's type and message, as an error reply would carry.</summary>

@@ -356,7 +356,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     }
 
     /// <summary>An error reply the runtime itself decides on, with its documented type.</summary>
-    private sealed class ErrorReply : Exception
+    internal sealed class ErrorReply : Exception
     {
         public ErrorReply(string type, string message) : base(message) => Type = type;
         public string Type { get; }

@@ -171,8 +171,15 @@ internal sealed class StreamWriter
             if (batched == 0) return;
             json.WriteEndArray();
             json.Flush();
-            await RpcServer.PublishStreamMessageAsync(channel, replyTo, request.CorrelationId, StreamContract.Items, first, isError: false, body.WrittenMemory)
-                .ConfigureAwait(false);
+            var properties = RpcServer.StreamProperties(request.CorrelationId, StreamContract.Items, first, isError: false);
+            if (!await server.TryPublishReplyAsync(channel, replyTo, properties, body.WrittenMemory).ConfigureAwait(false))
+            {
+                // Over the broker's max_message_size: the stream ends here with an rpc:too-large marker after the items
+                // sent so far, rather than close the request's channel and run again from the start.
+                int size = body.WrittenCount;
+                batched = 0;
+                throw server.ReplyOverBrokerLimit(request.CorrelationId, call.Method.WireName, size, server.MessageLimit.Known ?? 0);
+            }
 
             first += batched;
             stream.Sent = first;

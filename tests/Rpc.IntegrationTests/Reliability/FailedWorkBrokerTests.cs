@@ -91,6 +91,52 @@ public sealed class FailedWorkBrokerTests
     }
 
     [Fact]
+    public async Task A_streamed_item_over_the_brokers_max_message_size_ends_the_stream_rpc_too_large_and_the_stream_runs_at_most_twice()
+    {
+        await _broker.StartAsync();
+        const int limit = 512 * 1024;
+        const int size = 768 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-stream-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
+        await using var serving = await RpcConnection.ConnectAsync(options());
+        await using var calling = await RpcConnection.ConnectAsync(options());
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+
+        // Under the 1 MiB a server takes any broker to accept: the first item message closes the request's channel,
+        // naming the limit; the redelivered stream ends at once with an error marker instead of looping.
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => DrainAsync(client.BigItemsAsync(2, size)).WaitAsync(TimeSpan.FromSeconds(20)));
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms and {work.RunsOf("BigItems").Count()} runs: {error.Message}");
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        Assert.Contains((size + 4).ToString(), error.RemoteMessage); // ["x…"]: the characters, two quotes and the brackets
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.InRange(work.RunsOf("BigItems").Count(), 1, 2);
+        Assert.Equal(0, server.InFlight);
+
+        // Learnt: the next stream ends rpc:too-large after one run, and the channel is not closed again.
+        long rebuilds = server.Channel.Rebuilds;
+        int before = work.RunsOf("BigItems").Count();
+        error = await Assert.ThrowsAsync<RpcRemoteException>(() => DrainAsync(client.BigItemsAsync(2, size)).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(before + 1, work.RunsOf("BigItems").Count());
+        Assert.Equal(rebuilds, server.Channel.Rebuilds);
+        Assert.Equal(3, await client.EchoAsync(3));
+        Assert.Equal(2, (await DrainAsync(client.BigItemsAsync(2, 1000))).Count);
+    }
+
+    private static async Task<List<string>> DrainAsync(IAsyncEnumerable<string> items)
+    {
+        var all = new List<string>();
+        await foreach (var item in items) all.Add(item);
+        return all;
+    }
+
+    [Fact]
     public async Task A_hand_off_whose_confirm_a_memory_alarm_holds_gives_up_within_its_bound()
     {
         await _broker.StartAsync();

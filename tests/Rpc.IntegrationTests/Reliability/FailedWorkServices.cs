@@ -22,6 +22,9 @@ public interface IFailingWork
     /// <summary>A reply of <paramref name="size"/> characters.</summary>
     Task<string> BigAsync(int size);
 
+    /// <summary>A stream of <paramref name="count"/> items of <paramref name="size"/> characters each.</summary>
+    IAsyncEnumerable<string> BigItemsAsync(int count, int size, CancellationToken cancellationToken = default);
+
     Task<int> EchoAsync(int value);
 }
 
@@ -52,6 +55,17 @@ public sealed class FailingWork : IFailingWork
     {
         Record("Big", size);
         return Task.FromResult(new string('x', size));
+    }
+
+    public async IAsyncEnumerable<string> BigItemsAsync(int count, int size,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Record("BigItems", size);
+        for (int i = 0; i < count; i++)
+        {
+            await Task.Yield();
+            yield return new string('x', size);
+        }
     }
 
     public Task<int> EchoAsync(int value) => Task.FromResult(value);
