@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RpcGen.Wire;
@@ -11,35 +12,51 @@ namespace RpcGen.Server;
 /// form the first message, and each one after that goes out as it finishes, joined by any that finish while a publish
 /// is under way. So a slow call never holds back the replies of the fast ones beside it.
 /// </summary>
+/// <remarks>
+/// A message of replies never grows past what the broker is known to accept (<see cref="Transport.BrokerMessageLimit"/>):
+/// the next reply starts a new message instead. A message the broker refuses all the same (a lone reply over its limit)
+/// is not sent, and each call in it is answered <c>rpc:too-large</c>, so the batch is settled instead of redelivered.
+/// </remarks>
 internal sealed class BatchReplies : IDisposable
 {
     private readonly object _gate = new();
+    private readonly RpcServer _server;
     private readonly IChannel _channel;
     private readonly string _replyTo;
     private readonly string? _correlationId;
-    private PooledBufferWriter _ready = NewBatch();
-    private int _count;
+    // Messages full up to the broker's known limit, waiting for the publisher, oldest first.
+    private readonly Queue<Message> _full = new();
+    private Message _ready = new();
     private bool _holding = true;
     private bool _publishing;
     private Task _publisher = Task.CompletedTask;
 
+    /// <param name="server">The server whose knowledge of the broker's max_message_size bounds each message.</param>
     /// <param name="channel">The channel the batch was delivered on, where its replies go out (as a lone reply's would).</param>
     /// <param name="replyTo">The batch's reply_to.</param>
     /// <param name="correlationId">The batch's own correlation id, which its reply messages carry.</param>
-    public BatchReplies(IChannel channel, string replyTo, string? correlationId)
+    public BatchReplies(RpcServer server, IChannel channel, string replyTo, string? correlationId)
     {
+        _server = server;
         _channel = channel;
         _replyTo = replyTo;
         _correlationId = correlationId;
     }
 
     /// <summary>Adds one call's reply; the body is copied, so the caller may reuse its buffer at once.</summary>
-    public void Add(string? correlationId, bool isError, ReadOnlySpan<byte> body)
+    public void Add(string? correlationId, string? method, bool isError, ReadOnlySpan<byte> body)
     {
         lock (_gate)
         {
-            CallBatch.WriteReply(_ready, correlationId, isError, body);
-            _count++;
+            int size = CallBatch.ReplyOverhead(correlationId) + body.Length;
+            if (_ready.Calls.Count > 0 && _server.MessageLimit.MayRefuse(_ready.Body.WrittenCount + size))
+            {
+                _full.Enqueue(_ready);
+                _ready = new Message();
+            }
+
+            CallBatch.WriteReply(_ready.Body, correlationId, isError, body);
+            _ready.Calls.Add((correlationId, method));
         }
 
         PublishReady();
@@ -63,7 +80,7 @@ internal sealed class BatchReplies : IDisposable
             Task publisher;
             lock (_gate)
             {
-                if (!_publishing && _count == 0) return;
+                if (!_publishing && !HasReplies) return;
                 publisher = _publisher;
             }
 
@@ -71,11 +88,13 @@ internal sealed class BatchReplies : IDisposable
         }
     }
 
+    private bool HasReplies => _full.Count > 0 || _ready.Calls.Count > 0;
+
     private void PublishReady()
     {
         lock (_gate)
         {
-            if (_holding || _publishing || _count == 0) return;
+            if (_holding || _publishing || !HasReplies) return;
             _publishing = true;
             // Started under the lock so that CompleteAsync always finds the publisher it must wait for.
             _publisher = PublishLoopAsync();
@@ -88,26 +107,29 @@ internal sealed class BatchReplies : IDisposable
         await Task.Yield();
         while (true)
         {
-            PooledBufferWriter batch;
+            Message message;
             lock (_gate)
             {
-                if (_count == 0)
+                if (!HasReplies)
                 {
                     _publishing = false;
                     return;
                 }
 
-                batch = _ready;
-                _ready = NewBatch();
-                _count = 0;
+                if (!_full.TryDequeue(out message!))
+                {
+                    message = _ready;
+                    _ready = new Message();
+                }
             }
 
             try
             {
                 var properties = new BasicProperties { CorrelationId = _correlationId, ContentType = CallBatch.ContentType };
-                // Not mandatory, as a lone reply: a caller that is gone is the broker's to drop.
-                await _channel.BasicPublishAsync(WireContract.DefaultExchange, _replyTo, mandatory: false, properties, batch.WrittenMemory)
-                    .ConfigureAwait(false);
+                if (!await _server.TryPublishReplyAsync(_channel, _replyTo, properties, message.Body.WrittenMemory).ConfigureAwait(false))
+                {
+                    await PublishRefusedAsync(message, properties).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (RpcServer.IsChannelGone(e))
             {
@@ -115,20 +137,51 @@ internal sealed class BatchReplies : IDisposable
             }
             finally
             {
-                batch.Dispose();
+                message.Dispose();
             }
         }
     }
 
-    private static PooledBufferWriter NewBatch()
+    /// <summary>The broker refuses the message as too large: each call in it is answered rpc:too-large instead.</summary>
+    private async Task PublishRefusedAsync(Message refused, BasicProperties properties)
     {
-        var writer = new PooledBufferWriter();
-        CallBatch.BeginBatch(writer);
-        return writer;
+        using var errors = new Message();
+        using var error = new PooledBufferWriter();
+        long limit = _server.MessageLimit.Known ?? 0;
+        foreach (var (correlationId, method) in refused.Calls)
+        {
+            var reply = _server.ReplyOverBrokerLimit(correlationId, method ?? "?", refused.Body.WrittenCount, limit);
+            error.Clear();
+            ErrorBody.Write(error, reply.Type, reply.Message, null);
+            CallBatch.WriteReply(errors.Body, correlationId, isError: true, error.WrittenSpan);
+        }
+
+        // A few hundred bytes per call, far below any broker's limit.
+        await _channel.BasicPublishAsync(WireContract.DefaultExchange, _replyTo, mandatory: false, properties, errors.Body.WrittenMemory)
+            .ConfigureAwait(false);
     }
 
     public void Dispose()
     {
-        lock (_gate) _ready.Dispose();
+        lock (_gate)
+        {
+            _ready.Dispose();
+            while (_full.TryDequeue(out var message)) message.Dispose();
+        }
+    }
+
+    /// <summary>One message of replies being gathered, and the calls it answers (to answer them rpc:too-large if refused).</summary>
+    private sealed class Message : IDisposable
+    {
+        public Message()
+        {
+            CallBatch.BeginBatch(Body);
+        }
+
+        public PooledBufferWriter Body { get; } = new();
+
+        public List<(string? CorrelationId, string? Method)> Calls { get; } = new();
+
+        public void Dispose() => Body.Dispose();
     }
 }

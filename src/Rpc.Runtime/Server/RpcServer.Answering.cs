@@ -177,7 +177,7 @@ public sealed partial class RpcServer
         if (!string.IsNullOrEmpty(properties.ReplyTo) && method?.OneWay != true && consumer.Channel.IsOpen && !callerGaveUp
             && served?.Streamed != true)
         {
-            if (batch is not null) batch.Add(properties.CorrelationId, failure is not null, result.WrittenSpan);
+            if (batch is not null) batch.Add(properties.CorrelationId, method?.WireName, failure is not null, result.WrittenSpan);
             else if (failure is null && _messageLimit.MayRefuse(result.WrittenCount)) await AnswerLargeAsync(consumer.Channel, properties, method!.WireName, result).ConfigureAwait(false);
             else await PublishReplyAsync(consumer.Channel, properties.ReplyTo!, properties.CorrelationId, failure is not null, result.WrittenMemory).ConfigureAwait(false);
         }

@@ -34,7 +34,7 @@ public sealed partial class RpcServer
         }
 
         Interlocked.Increment(ref _batchesServed);
-        using var replies = new BatchReplies(consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
+        using var replies = new BatchReplies(this, consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
         bool settled = await AnswerAllAsync(consumer, redelivered, exchange, routingKey, properties, requests, replies).ConfigureAwait(false);
         await replies.CompleteAsync().ConfigureAwait(false);
         return settled;

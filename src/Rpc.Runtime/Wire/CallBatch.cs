@@ -67,6 +67,9 @@ internal static class CallBatch
     public static int RequestOverhead(string correlationId, string? method) =>
         2 + Encoding.UTF8.GetByteCount(correlationId) + Encoding.UTF8.GetByteCount(method ?? string.Empty) + 12;
 
+    /// <summary>The bytes a reply item takes besides its body, for keeping a message of replies under the broker's limit.</summary>
+    public static int ReplyOverhead(string? correlationId) => 1 + Encoding.UTF8.GetByteCount(correlationId ?? string.Empty) + 5;
+
     /// <summary>One request read from a batch; <see cref="Body"/> is a slice of the delivery's body.</summary>
     public readonly record struct Request(string CorrelationId, string? Method, long Deadline, ReadOnlyMemory<byte> Body);
 

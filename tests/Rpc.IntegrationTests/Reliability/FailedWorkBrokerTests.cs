@@ -129,6 +129,57 @@ public sealed class FailedWorkBrokerTests
         Assert.Equal(2, (await DrainAsync(client.BigItemsAsync(2, 1000))).Count);
     }
 
+    [Fact]
+    public async Task A_batch_of_replies_over_the_brokers_max_message_size_is_split_and_a_reply_over_it_alone_is_answered_rpc_too_large()
+    {
+        await _broker.StartAsync();
+        const int limit = 512 * 1024;
+        const int small = 200 * 1024;
+        const int large = 768 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-batch-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
+        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions
+        {
+            Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10), BatchCalls = true, MaxBatchSize = 4,
+        });
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+        Assert.Equal(1, await client.EchoAsync(1));
+
+        // Four small requests in one batch; their replies make one message of 1.4 MB, over the broker's 512 KiB.
+        var watch = Stopwatch.StartNew();
+        Task<string>[] calls;
+        using (calling.Invoker.HoldBatches(FailingWorkRpcDescriptor.Service))
+        {
+            calls = new[] { small, small, large, small }.Select(client.BigAsync).ToArray();
+        }
+
+        var outcomes = await Task.WhenAll(calls.Select(async c =>
+        {
+            try
+            {
+                return (Length: (await c.WaitAsync(TimeSpan.FromSeconds(20))).Length, Error: (RpcRemoteException?)null);
+            }
+            catch (RpcRemoteException e)
+            {
+                return (Length: -1, Error: e);
+            }
+        }));
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms and {work.RunsOf("Big").Count()} runs; batches sent: {calling.Invoker.BatchesSent}");
+        Assert.Equal((1L, 4L), calling.Invoker.BatchesSent);
+        Assert.Equal(new[] { small, small, -1, small }, outcomes.Select(o => o.Length));
+        Assert.Equal("rpc:too-large", outcomes[2].Error!.RemoteType);
+        Assert.Contains(limit.ToString(), outcomes[2].Error!.RemoteMessage);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        // The batch ran once, or twice when its first reply message taught the server the limit: never in a loop.
+        Assert.InRange(work.RunsOf("Big").Count(r => r.Id == large), 1, 2);
+        Assert.InRange(work.RunsOf("Big").Count(r => r.Id == small), 3, 6);
+        Assert.Equal(0, server.InFlight);
+        Assert.Equal(3, await client.EchoAsync(3));
+    }
+
     private static async Task<List<string>> DrainAsync(IAsyncEnumerable<string> items)
     {
         var all = new List<string>();
