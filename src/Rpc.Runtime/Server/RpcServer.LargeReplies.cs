@@ -15,6 +15,8 @@ namespace RpcGen;
 // to take goes out on the server's confirmed channel, where a refusal costs that channel only and names the limit.
 public sealed partial class RpcServer
 {
+    private const string AmqDirect = "amq.direct";
+
     /// <summary>What this server knows of the broker's max_message_size (shared by every reply path).</summary>
     internal BrokerMessageLimit MessageLimit => _messageLimit;
 
@@ -23,8 +25,11 @@ public sealed partial class RpcServer
     /// is the broker's to drop). False when it is over the broker's max_message_size, known before or learnt from this
     /// refusal: nothing was sent, and the caller is owed an <c>rpc:too-large</c> error instead. A message lost with the
     /// connection, or not confirmed in time, counts as sent: as a reply on a lost channel, the caller times out.
+    /// A message <paramref name="ordered"/> behind others already published on the request's channel (a stream's later
+    /// messages) waits for a round trip on that channel before it takes the confirmed one.
     /// </summary>
-    internal async ValueTask<bool> TryPublishReplyAsync(IChannel requestChannel, string replyTo, BasicProperties properties, ReadOnlyMemory<byte> body)
+    internal async ValueTask<bool> TryPublishReplyAsync(IChannel requestChannel, string replyTo, BasicProperties properties, ReadOnlyMemory<byte> body,
+        bool ordered = false)
     {
         if (_messageLimit.Known is { } limit && body.Length > limit) return false;
         if (!_messageLimit.MayRefuse(body.Length))
@@ -33,6 +38,10 @@ public sealed partial class RpcServer
             return true;
         }
 
+        // The broker keeps order per channel only. It answers a synchronous method on the request's channel after it
+        // has handed on every message published there before, so a message confirmed on another channel after that
+        // answer is queued behind them. (A passive declare of amq.direct: always there, and it needs no permission.)
+        if (ordered) await requestChannel.ExchangeDeclarePassiveAsync(AmqDirect).ConfigureAwait(false);
         try
         {
             await _confirmed.PublishAsync(WireContract.DefaultExchange, replyTo, properties, body, _options.DefaultTimeout, mandatory: false)

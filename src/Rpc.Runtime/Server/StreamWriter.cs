@@ -172,7 +172,9 @@ internal sealed class StreamWriter
             json.WriteEndArray();
             json.Flush();
             var properties = RpcServer.StreamProperties(request.CorrelationId, StreamContract.Items, first, isError: false);
-            if (!await server.TryPublishReplyAsync(channel, replyTo, properties, body.WrittenMemory).ConfigureAwait(false))
+            // A stream's messages must reach the caller in order: a later one that goes out on the confirmed channel
+            // must not overtake those before it on the request's channel.
+            if (!await server.TryPublishReplyAsync(channel, replyTo, properties, body.WrittenMemory, ordered: first > 0).ConfigureAwait(false))
             {
                 // Over the broker's max_message_size: the stream ends here with an rpc:too-large marker after the items
                 // sent so far, rather than close the request's channel and run again from the start.

@@ -130,6 +130,71 @@ public sealed class FailedWorkBrokerTests
     }
 
     [Fact]
+    public async Task A_first_streamed_item_over_1_MiB_and_the_brokers_limit_ends_the_stream_rpc_too_large_after_one_run()
+    {
+        await _broker.StartAsync();
+        const int limit = 3 * 1024 * 1024;
+        const int size = 4 * 1024 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-stream-big-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
+        await using var serving = await RpcConnection.ConnectAsync(options());
+        await using var calling = await RpcConnection.ConnectAsync(options());
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+
+        // Within the broker's limit, over the 1 MiB taken as safe: confirmed, delivered, in order with its end marker.
+        Assert.Equal(2, (await DrainAsync(client.BigItemsAsync(2, 2 * 1024 * 1024))).Count);
+
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => DrainAsync(client.BigItemsAsync(2, size)).WaitAsync(TimeSpan.FromSeconds(20)));
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms: {error.Message}");
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Contains((size + 4).ToString(), error.RemoteMessage);
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Single(work.RunsOf("BigItems"), r => r.Id == size);
+        Assert.Equal(0, server.Channel.Rebuilds);
+        Assert.Equal(0, server.InFlight);
+
+        Assert.Equal(3, await client.EchoAsync(3));
+    }
+
+    [Fact]
+    public async Task A_later_streamed_item_over_1_MiB_and_the_brokers_limit_follows_the_items_before_it_then_ends_rpc_too_large_after_one_run()
+    {
+        await _broker.StartAsync();
+        const int limit = 3 * 1024 * 1024;
+        const int size = 4 * 1024 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-stream-later-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
+        await using var serving = await RpcConnection.ConnectAsync(options());
+        await using var calling = await RpcConnection.ConnectAsync(options());
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+
+        // The limit is not known yet; the items before the large one arrive, in order, then the error marker.
+        var received = new List<string>();
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(async () =>
+        {
+            await foreach (var item in client.SmallThenBigAsync(size)) received.Add(item);
+        });
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms, {received.Count} items, then {error.Message}");
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Equal(new[] { "small" }, received);
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Single(work.RunsOf("SmallThenBig"));
+        Assert.Equal(0, server.Channel.Rebuilds);
+        Assert.Equal(0, server.InFlight);
+        Assert.Equal(3, await client.EchoAsync(3));
+    }
+
+    [Fact]
     public async Task A_batch_of_replies_over_the_brokers_max_message_size_is_split_and_a_reply_over_it_alone_is_answered_rpc_too_large()
     {
         await _broker.StartAsync();

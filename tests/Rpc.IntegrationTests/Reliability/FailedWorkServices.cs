@@ -25,6 +25,9 @@ public interface IFailingWork
     /// <summary>A stream of <paramref name="count"/> items of <paramref name="size"/> characters each.</summary>
     IAsyncEnumerable<string> BigItemsAsync(int count, int size, CancellationToken cancellationToken = default);
 
+    /// <summary>A stream of one small item, then one of <paramref name="size"/> characters.</summary>
+    IAsyncEnumerable<string> SmallThenBigAsync(int size, CancellationToken cancellationToken = default);
+
     Task<int> EchoAsync(int value);
 }
 
@@ -66,6 +69,16 @@ public sealed class FailingWork : IFailingWork
             await Task.Yield();
             yield return new string('x', size);
         }
+    }
+
+    public async IAsyncEnumerable<string> SmallThenBigAsync(int size,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Record("SmallThenBig", size);
+        yield return "small";
+        // Not ready at once: the small item goes out in a message of its own first.
+        await Task.Delay(10, cancellationToken);
+        yield return new string('x', size);
     }
 
     public Task<int> EchoAsync(int value) => Task.FromResult(value);
