@@ -245,6 +245,48 @@ public sealed class FailedWorkBrokerTests
         Assert.Equal(3, await client.EchoAsync(3));
     }
 
+    [Fact]
+    public async Task A_batch_reply_over_1_MiB_and_the_brokers_limit_is_answered_rpc_too_large_after_one_run_beside_the_others()
+    {
+        await _broker.StartAsync();
+        const int limit = 3 * 1024 * 1024;
+        const int small = 100 * 1024;
+        const int large = 4 * 1024 * 1024;
+        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
+        var prefix = "too-large-batch-big-" + Guid.NewGuid().ToString("N")[..8] + ".";
+        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
+        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions
+        {
+            Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10), BatchCalls = true, MaxBatchSize = 3,
+        });
+        var work = new FailingWork();
+        await using var server = await serving.ServeAsync<IFailingWork>(work);
+        var client = calling.CreateClient<IFailingWork>();
+        Assert.Equal(1, await client.EchoAsync(1));
+
+        // The limit is not known yet: the 4 MiB reply goes out alone on the server's confirmed channel, is refused there,
+        // and its call is answered rpc:too-large inside the batch's replies; the others are delivered.
+        var watch = Stopwatch.StartNew();
+        Task<string>[] calls;
+        using (calling.Invoker.HoldBatches(FailingWorkRpcDescriptor.Service))
+        {
+            calls = new[] { small, large, small }.Select(client.BigAsync).ToArray();
+        }
+
+        Assert.Equal(small, (await calls[0].WaitAsync(TimeSpan.FromSeconds(20))).Length);
+        Assert.Equal(small, (await calls[2].WaitAsync(TimeSpan.FromSeconds(20))).Length);
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => calls[1].WaitAsync(TimeSpan.FromSeconds(20)));
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms; batches sent: {calling.Invoker.BatchesSent}: {error.Message}");
+        Assert.Equal((1L, 3L), calling.Invoker.BatchesSent);
+        Assert.Equal("rpc:too-large", error.RemoteType);
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Single(work.RunsOf("Big"), r => r.Id == large);
+        Assert.Equal(2, work.RunsOf("Big").Count(r => r.Id == small));
+        Assert.Equal(0, server.Channel.Rebuilds);
+        Assert.Equal(0, server.InFlight);
+    }
+
     private static async Task<List<string>> DrainAsync(IAsyncEnumerable<string> items)
     {
         var all = new List<string>();
