@@ -26,17 +26,10 @@ public sealed class FailedWorkBrokerTests
     [Fact]
     public async Task A_reply_over_the_brokers_max_message_size_becomes_an_rpc_too_large_error_and_the_handler_runs_once()
     {
-        await _broker.StartAsync();
         const int limit = 3 * 1024 * 1024;
         const int size = 4 * 1024 * 1024;
-        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
-        var prefix = "too-large-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
-        await using var serving = await RpcConnection.ConnectAsync(options());
-        await using var calling = await RpcConnection.ConnectAsync(options());
-        var work = new FailingWork();
-        await using var server = await serving.ServeAsync<IFailingWork>(work);
-        var client = calling.CreateClient<IFailingWork>();
+        await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large");
+        var (work, server, client) = (node.Work, node.Server, node.Client);
 
         // Larger than RpcGen takes any broker to accept, within this one's limit: confirmed, and delivered.
         Assert.Equal(2 * 1024 * 1024, (await client.BigAsync(2 * 1024 * 1024)).Length);
@@ -65,17 +58,10 @@ public sealed class FailedWorkBrokerTests
     [Fact]
     public async Task A_reply_under_1_MiB_over_a_lower_broker_limit_runs_at_most_twice_then_is_answered_rpc_too_large()
     {
-        await _broker.StartAsync();
         const int limit = 512 * 1024;
         const int size = 768 * 1024;
-        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
-        var prefix = "too-large-small-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
-        await using var serving = await RpcConnection.ConnectAsync(options());
-        await using var calling = await RpcConnection.ConnectAsync(options());
-        var work = new FailingWork();
-        await using var server = await serving.ServeAsync<IFailingWork>(work);
-        var client = calling.CreateClient<IFailingWork>();
+        await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-small");
+        var (work, server, client) = (node.Work, node.Server, node.Client);
 
         // Under the 1 MiB a server takes any broker to accept: it goes out on the request's channel, which the broker
         // closes, naming its limit; the redelivered request is answered rpc:too-large instead of looping.
@@ -93,17 +79,10 @@ public sealed class FailedWorkBrokerTests
     [Fact]
     public async Task A_streamed_item_over_the_brokers_max_message_size_ends_the_stream_rpc_too_large_and_the_stream_runs_at_most_twice()
     {
-        await _broker.StartAsync();
         const int limit = 512 * 1024;
         const int size = 768 * 1024;
-        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
-        var prefix = "too-large-stream-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
-        await using var serving = await RpcConnection.ConnectAsync(options());
-        await using var calling = await RpcConnection.ConnectAsync(options());
-        var work = new FailingWork();
-        await using var server = await serving.ServeAsync<IFailingWork>(work);
-        var client = calling.CreateClient<IFailingWork>();
+        await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-stream");
+        var (work, server, client) = (node.Work, node.Server, node.Client);
 
         // Under the 1 MiB a server takes any broker to accept: the first item message closes the request's channel,
         // naming the limit; the redelivered stream ends at once with an error marker instead of looping.
@@ -132,17 +111,10 @@ public sealed class FailedWorkBrokerTests
     [Fact]
     public async Task A_first_streamed_item_over_1_MiB_and_the_brokers_limit_ends_the_stream_rpc_too_large_after_one_run()
     {
-        await _broker.StartAsync();
         const int limit = 3 * 1024 * 1024;
         const int size = 4 * 1024 * 1024;
-        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
-        var prefix = "too-large-stream-big-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
-        await using var serving = await RpcConnection.ConnectAsync(options());
-        await using var calling = await RpcConnection.ConnectAsync(options());
-        var work = new FailingWork();
-        await using var server = await serving.ServeAsync<IFailingWork>(work);
-        var client = calling.CreateClient<IFailingWork>();
+        await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-stream-big");
+        var (work, server, client) = (node.Work, node.Server, node.Client);
 
         // Within the broker's limit, over the 1 MiB taken as safe: confirmed, delivered, in order with its end marker.
         Assert.Equal(2, (await DrainAsync(client.BigItemsAsync(2, 2 * 1024 * 1024))).Count);
@@ -164,17 +136,10 @@ public sealed class FailedWorkBrokerTests
     [Fact]
     public async Task A_later_streamed_item_over_1_MiB_and_the_brokers_limit_follows_the_items_before_it_then_ends_rpc_too_large_after_one_run()
     {
-        await _broker.StartAsync();
         const int limit = 3 * 1024 * 1024;
         const int size = 4 * 1024 * 1024;
-        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
-        var prefix = "too-large-stream-later-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) });
-        await using var serving = await RpcConnection.ConnectAsync(options());
-        await using var calling = await RpcConnection.ConnectAsync(options());
-        var work = new FailingWork();
-        await using var server = await serving.ServeAsync<IFailingWork>(work);
-        var client = calling.CreateClient<IFailingWork>();
+        await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-stream-later");
+        var (work, server, client) = (node.Work, node.Server, node.Client);
 
         // The limit is not known yet; the items before the large one arrive, in order, then the error marker.
         var received = new List<string>();
@@ -332,5 +297,42 @@ public sealed class FailedWorkBrokerTests
         work.Gate = null;
         await Wait.UntilAsync(() => server.DeadLettered >= 2, "both dead-lettered after the alarm", seconds: 30);
         await server.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The fault node with its max_message_size at a test's limit (set back on dispose), and a server and a client of
+    /// <see cref="IFailingWork"/> on two connections of their own, each with a 10 s DefaultTimeout.
+    /// </summary>
+    private sealed class LimitedNode : IAsyncDisposable
+    {
+        private BrokerSetting _setting = null!;
+        private RpcConnection _serving = null!;
+        private RpcConnection _calling = null!;
+
+        public FailingWork Work { get; } = new();
+        public RpcServer Server { get; private set; } = null!;
+        public IFailingWork Client { get; private set; } = null!;
+
+        public static async Task<LimitedNode> StartAsync(FaultBroker broker, int limit, string name)
+        {
+            await broker.StartAsync();
+            var node = new LimitedNode { _setting = await BrokerSetting.SetAsync(broker, "max_message_size", limit.ToString()) };
+            var prefix = name + "-" + Guid.NewGuid().ToString("N")[..8] + ".";
+            RpcOptions Options() => new() { Uri = broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) };
+            node._serving = await RpcConnection.ConnectAsync(Options());
+            node._calling = await RpcConnection.ConnectAsync(Options());
+            node.Server = await node._serving.ServeAsync<IFailingWork>(node.Work);
+            node.Client = node._calling.CreateClient<IFailingWork>();
+            return node;
+        }
+
+        // The order the tests' own 'await using' lines had: server, calling, serving, then the broker setting.
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            await _calling.DisposeAsync();
+            await _serving.DisposeAsync();
+            await _setting.DisposeAsync();
+        }
     }
 }
