@@ -162,20 +162,12 @@ public sealed class FailedWorkBrokerTests
     [Fact]
     public async Task A_batch_of_replies_over_the_brokers_max_message_size_is_split_and_a_reply_over_it_alone_is_answered_rpc_too_large()
     {
-        await _broker.StartAsync();
         const int limit = 512 * 1024;
         const int small = 200 * 1024;
         const int large = 768 * 1024;
-        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
-        var prefix = "too-large-batch-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
-        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions
-        {
-            Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10), BatchCalls = true, MaxBatchSize = 4,
-        });
-        var work = new FailingWork();
-        await using var server = await serving.ServeAsync<IFailingWork>(work);
-        var client = calling.CreateClient<IFailingWork>();
+        await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-batch",
+            serving: o => o.DefaultTimeout = new RpcOptions().DefaultTimeout, calling: o => { o.BatchCalls = true; o.MaxBatchSize = 4; });
+        var (work, server, client, calling) = (node.Work, node.Server, node.Client, node.Calling);
         Assert.Equal(1, await client.EchoAsync(1));
 
         // Four small requests in one batch; their replies make one message of 1.4 MB, over the broker's 512 KiB.
@@ -213,20 +205,12 @@ public sealed class FailedWorkBrokerTests
     [Fact]
     public async Task A_batch_reply_over_1_MiB_and_the_brokers_limit_is_answered_rpc_too_large_after_one_run_beside_the_others()
     {
-        await _broker.StartAsync();
         const int limit = 3 * 1024 * 1024;
         const int small = 100 * 1024;
         const int large = 4 * 1024 * 1024;
-        await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", limit.ToString());
-        var prefix = "too-large-batch-big-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
-        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions
-        {
-            Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10), BatchCalls = true, MaxBatchSize = 3,
-        });
-        var work = new FailingWork();
-        await using var server = await serving.ServeAsync<IFailingWork>(work);
-        var client = calling.CreateClient<IFailingWork>();
+        await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-batch-big",
+            serving: o => o.DefaultTimeout = new RpcOptions().DefaultTimeout, calling: o => { o.BatchCalls = true; o.MaxBatchSize = 3; });
+        var (work, server, client, calling) = (node.Work, node.Server, node.Client, node.Calling);
         Assert.Equal(1, await client.EchoAsync(1));
 
         // The limit is not known yet: the 4 MiB reply goes out alone on the server's confirmed channel, is refused there,
@@ -301,7 +285,7 @@ public sealed class FailedWorkBrokerTests
 
     /// <summary>
     /// The fault node with its max_message_size at a test's limit (set back on dispose), and a server and a client of
-    /// <see cref="IFailingWork"/> on two connections of their own, each with a 10 s DefaultTimeout.
+    /// <see cref="IFailingWork"/> on two connections of their own, each with a 10 s DefaultTimeout unless told otherwise.
     /// </summary>
     private sealed class LimitedNode : IAsyncDisposable
     {
@@ -313,14 +297,24 @@ public sealed class FailedWorkBrokerTests
         public RpcServer Server { get; private set; } = null!;
         public IFailingWork Client { get; private set; } = null!;
 
-        public static async Task<LimitedNode> StartAsync(FaultBroker broker, int limit, string name)
+        public RpcConnection Calling => _calling;
+
+        /// <summary><paramref name="serving"/> and <paramref name="calling"/> change each side's options after the common ones.</summary>
+        public static async Task<LimitedNode> StartAsync(FaultBroker broker, int limit, string name,
+            Action<RpcOptions>? serving = null, Action<RpcOptions>? calling = null)
         {
             await broker.StartAsync();
             var node = new LimitedNode { _setting = await BrokerSetting.SetAsync(broker, "max_message_size", limit.ToString()) };
             var prefix = name + "-" + Guid.NewGuid().ToString("N")[..8] + ".";
-            RpcOptions Options() => new() { Uri = broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) };
-            node._serving = await RpcConnection.ConnectAsync(Options());
-            node._calling = await RpcConnection.ConnectAsync(Options());
+            RpcOptions Options(Action<RpcOptions>? configure)
+            {
+                var options = new RpcOptions { Uri = broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) };
+                configure?.Invoke(options);
+                return options;
+            }
+
+            node._serving = await RpcConnection.ConnectAsync(Options(serving));
+            node._calling = await RpcConnection.ConnectAsync(Options(calling));
             node.Server = await node._serving.ServeAsync<IFailingWork>(node.Work);
             node.Client = node._calling.CreateClient<IFailingWork>();
             return node;

@@ -21,6 +21,12 @@ public sealed class PermissionsTests
 
     public PermissionsTests(ITestOutputHelper output) => _output = output;
 
+    /// <summary>docs/security.md, "Permissions": the server row for one service queue (<paramref name="queue"/>, regex-escaped).</summary>
+    private static Task<(string Name, Uri Uri)> AddServerAsync(BrokerUsers users, string queue) => users.AddAsync("server",
+        configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
+        write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
+        read: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
+
     [Fact]
     public async Task A_caller_without_configure_rights_calls_and_cancels_and_cannot_touch_the_servers_topology()
     {
@@ -28,10 +34,7 @@ public sealed class PermissionsTests
         await using var users = new BrokerUsers();
         var queue = Regex.Escape(broker.QueueName("shop"));
         // docs/security.md, "Permissions": the server row for one service queue, the caller row.
-        var (_, serverUri) = await users.AddAsync("server",
-            configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
-            write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
-            read: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
+        var (_, serverUri) = await AddServerAsync(users, queue);
         var (_, callerUri) = await users.AddAsync("caller",
             configure: "^$",
             write: "^(amq\\.default|rpc-control\\..*)$",
@@ -79,10 +82,7 @@ public sealed class PermissionsTests
         await using var broker = new TestBroker();
         await using var users = new BrokerUsers();
         var queue = Regex.Escape(broker.QueueName("shop"));
-        var (_, serverUri) = await users.AddAsync("server",
-            configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
-            write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
-            read: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
+        var (_, serverUri) = await AddServerAsync(users, queue);
         var other = broker.QueueName("other");
         broker.Track(other);
         await using (var guest = await RawAmqp.ConnectAsync()) await guest.Channel.QueueDeclareAsync(other, durable: true, exclusive: false, autoDelete: false);
