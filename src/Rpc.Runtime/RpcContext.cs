@@ -59,7 +59,7 @@ public sealed class RpcContext
     /// publishing connection's user, so when it is set it names the authenticated caller. On a retry of one-way work or
     /// an event it is the original caller, which the server's copy carries in its <c>rpc-original-user</c> header,
     /// believed only when the copy was published by the server's own broker user (a server whose connection the app
-    /// opened without <see cref="RpcOptions.Uri"/> does not know that user: then it is null on retries).
+    /// opened without <see cref="RpcConnectionOptions.Uri"/> does not know that user: then it is null on retries).
     /// </summary>
     public string? UserId { get; }
 
@@ -75,7 +75,7 @@ public sealed class RpcContext
     /// <see cref="System.Threading.CancellationToken"/> parameter fires at this moment (and when the caller cancels, and
     /// when the server stops past its drain timeout), so a handler that honours it frees its slot and stops work nobody
     /// waits for. Calls the handler makes are cut to the time left until then, so none outlives the call being served.
-    /// The deadline is the caller's clock: allow for skew between hosts (<see cref="RpcOptions.ClockSkewTolerance"/>).
+    /// The deadline is the caller's clock: allow for skew between hosts (<see cref="RpcServerOptions.ClockSkewTolerance"/>).
     /// </summary>
     public DateTimeOffset? Deadline { get; }
 

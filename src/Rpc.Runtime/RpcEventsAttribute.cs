@@ -13,7 +13,7 @@ public sealed class RpcEventsAttribute : Attribute
 {
     /// <summary>
     /// The exchange the events are published to, declared durable. Defaults to the interface name without its leading
-    /// <c>I</c> (<c>IOrderEvents</c> → <c>OrderEvents</c>). <see cref="RpcOptions.QueuePrefix"/> goes before it.
+    /// <c>I</c> (<c>IOrderEvents</c> → <c>OrderEvents</c>). <see cref="RpcConnectionOptions.QueuePrefix"/> goes before it.
     /// </summary>
     public string? Exchange { get; set; }
 

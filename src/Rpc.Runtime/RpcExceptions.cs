@@ -96,7 +96,7 @@ public sealed class RpcRemoteException : RpcException
     /// <summary>The error message from the reply.</summary>
     public string RemoteMessage { get; }
 
-    /// <summary>The server exception's full text, when the server sends it (<see cref="RpcOptions.IncludeExceptionDetails"/>).</summary>
+    /// <summary>The server exception's full text, when the server sends it (<see cref="RpcServerOptions.IncludeExceptionDetails"/>).</summary>
     public string? RemoteDetail { get; }
 }
 
@@ -147,7 +147,7 @@ public sealed class RpcServiceUnavailableException : RpcException
 
 /// <summary>
 /// The request was published to its queue, but no server consumed the queue while the call waited (checked when a call
-/// has waited <see cref="RpcOptions.ServerCheckDelay"/> without a reply): the request is still in the queue and <b>may
+/// has waited <see cref="RpcClientOptions.ServerCheckDelay"/> without a reply): the request is still in the queue and <b>may
 /// still run</b> if a server starts before it expires (its expiration is the call's timeout). Not safe to retry as is:
 /// a retry may run the method twice. Retry only a method that is idempotent, or one whose handler de-duplicates.
 /// Compare <see cref="RpcServiceUnavailableException"/>, thrown only when the request will not run.
@@ -168,7 +168,7 @@ public sealed class RpcRequestQueuedException : RpcException
 }
 
 /// <summary>
-/// An event no queue is bound for: the broker dropped it. Thrown only when <see cref="RpcOptions.FailUnroutableEvents"/>
+/// An event no queue is bound for: the broker dropped it. Thrown only when <see cref="RpcClientOptions.FailUnroutableEvents"/>
 /// is set; otherwise it is logged and counted.
 /// </summary>
 public sealed class RpcUnroutableEventException : RpcException
@@ -253,14 +253,14 @@ public sealed class RpcBrokerBlockedException : RpcConnectionException
 }
 
 /// <summary>
-/// The request is larger than <see cref="RpcOptions.MaxMessageSize"/>, so it was not published: over the broker's own
+/// The request is larger than <see cref="RpcConnectionOptions.MaxMessageSize"/>, so it was not published: over the broker's own
 /// <c>max_message_size</c> it would have closed the channel.
 /// </summary>
 public sealed class RpcMessageTooLargeException : RpcException
 {
     /// <summary>Creates the exception.</summary>
     public RpcMessageTooLargeException(string service, string method, int size, int limit)
-        : base($"RPC {service}.{method}: the request is {size} bytes, larger than RpcOptions.MaxMessageSize ({limit} bytes); it was not sent.", service, method)
+        : base($"RPC {service}.{method}: the request is {size} bytes, larger than RpcConnectionOptions.MaxMessageSize ({limit} bytes); it was not sent.", service, method)
     {
         Size = size;
         Limit = limit;
@@ -269,6 +269,6 @@ public sealed class RpcMessageTooLargeException : RpcException
     /// <summary>The request body's size in bytes.</summary>
     public int Size { get; }
 
-    /// <summary>The limit it exceeded (<see cref="RpcOptions.MaxMessageSize"/>).</summary>
+    /// <summary>The limit it exceeded (<see cref="RpcConnectionOptions.MaxMessageSize"/>).</summary>
     public int Limit { get; }
 }

@@ -8,7 +8,7 @@ using Samples.Fibonacci;
 // Usage: Samples.Fibonacci [serve | call N] [--amqp URI]
 // Broker URI: --amqp, else RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/.
 var arguments = new System.Collections.Generic.List<string>(args);
-Uri uri = RpcOptions.DefaultUri;
+Uri uri = RpcConnectionOptions.DefaultUri;
 int amqpAt = arguments.IndexOf("--amqp");
 if (amqpAt >= 0)
 {

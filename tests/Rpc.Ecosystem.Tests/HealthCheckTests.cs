@@ -112,7 +112,7 @@ public sealed class HealthCheckTests(PrivateBroker broker)
         {
             ["RpcGen:Uri"] = broker.Uri.ToString(),
             ["RpcGen:QueuePrefix"] = prefix,
-            ["RpcGen:DefaultTimeout"] = "00:00:03",
+            ["RpcGen:Client:DefaultTimeout"] = "00:00:03",
         });
         builder.Services.AddHealthChecks();
         builder.Services.AddRpcGen()
@@ -165,7 +165,7 @@ public sealed class HealthCheckTests(PrivateBroker broker)
             {
                 options.Uri = broker.Uri;
                 options.QueuePrefix = prefix;
-                options.DefaultTimeout = TimeSpan.FromSeconds(3);
+                options.Client.DefaultTimeout = TimeSpan.FromSeconds(3);
             })
             .ConfigureHealthCheck(check => check.Tags.Add(RpcHealthCheckOptions.LiveTag))
             .AddRpcServer<IEcoCalculator, EcoCalculator>()

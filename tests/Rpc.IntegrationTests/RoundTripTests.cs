@@ -58,7 +58,7 @@ public sealed class RoundTripTests
         await using var broker = new TestBroker();
         var server = await broker.ConnectAsync();
         await broker.ServeAsync<ICalculator>(server, new Calculator());
-        var client = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromMilliseconds(300));
+        var client = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromMilliseconds(300));
         var calc = client.CreateClient<ICalculator>();
 
         var watch = Stopwatch.StartNew();
@@ -81,7 +81,7 @@ public sealed class RoundTripTests
         var server = await broker.ConnectAsync();
         var implementation = new Calculator();
         await broker.ServeAsync<ICalculator>(server, implementation);
-        var client = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromMilliseconds(200));
+        var client = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromMilliseconds(200));
         var calc = client.CreateClient<ICalculator>();
 
         await Assert.ThrowsAsync<RpcTimeoutException>(() => calc.SlowAsync(600));
@@ -133,7 +133,7 @@ public sealed class RoundTripTests
     public async Task Exception_details_are_sent_only_when_the_server_opts_in()
     {
         await using var broker = new TestBroker();
-        var server = await broker.ConnectAsync(o => o.IncludeExceptionDetails = true);
+        var server = await broker.ConnectAsync(o => o.Server.IncludeExceptionDetails = true);
         await broker.ServeAsync<ICalculator>(server, new Calculator());
         var client = await broker.ConnectAsync();
 
@@ -197,7 +197,7 @@ public sealed class RoundTripTests
     {
         await using var broker = new TestBroker();
         var implementation = new Calculator();
-        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.ClockSkewTolerance = TimeSpan.FromMilliseconds(500)), implementation);
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Server.ClockSkewTolerance = TimeSpan.FromMilliseconds(500)), implementation);
         await using var raw = await RawAmqp.ConnectAsync();
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -215,8 +215,8 @@ public sealed class RoundTripTests
         await using var broker = new TestBroker();
         var first = new CountingCalculator();
         var second = new CountingCalculator();
-        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Prefetch = 4), first);
-        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Prefetch = 4), second);
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Server.Prefetch = 4), first);
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Server.Prefetch = 4), second);
         var calc = (await broker.ConnectAsync()).CreateClient<ICalculator>();
 
         var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => calc.SlowAsync(5 + i % 2)));

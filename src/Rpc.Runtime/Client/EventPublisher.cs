@@ -15,16 +15,16 @@ namespace RpcGen.Client;
 /// Publishes events: persistent, mandatory and publisher-confirmed on the invoker's send channel, to the events'
 /// exchange, which is declared durable once per connection before its first event. An event no queue is bound for
 /// is returned by the broker: that is logged (event 2003) and counted, and fails the publish only when
-/// <see cref="RpcOptions.FailUnroutableEvents"/> is set.
+/// <see cref="RpcClientOptions.FailUnroutableEvents"/> is set.
 /// </summary>
 internal sealed class EventPublisher
 {
     private readonly IConnection _connection;
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly string? _userId;
     private readonly ConcurrentDictionary<string, Task> _exchanges = new(StringComparer.Ordinal);
 
-    public EventPublisher(IConnection connection, RpcOptions options, string? userId)
+    public EventPublisher(IConnection connection, RpcSettings options, string? userId)
     {
         _connection = connection;
         _options = options;

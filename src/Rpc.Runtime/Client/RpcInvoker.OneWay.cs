@@ -106,7 +106,7 @@ public sealed partial class RpcInvoker
 
     /// <summary>
     /// Why the request must not be published: the connection is down or blocked, or the body is over
-    /// <see cref="RpcOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
+    /// <see cref="RpcConnectionOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
     /// </summary>
     private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties,
         RpcRequest request, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ internal static class EventTopology
     /// Declares everything on a short-lived channel before the subscriber's server exists, so the server's channel
     /// holder consumes a fixed queue; a refused declaration closes only that channel.
     /// </summary>
-    public static async Task<(string Queue, string DeadLetterFor)> DeclareOnOwnChannelAsync(IConnection connection, RpcOptions options,
+    public static async Task<(string Queue, string DeadLetterFor)> DeclareOnOwnChannelAsync(IConnection connection, RpcSettings options,
         RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
     {
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -34,7 +34,7 @@ internal static class EventTopology
     }
 
     /// <summary>A named subscription's topology again, on a rebuilt server channel (every declaration is idempotent).</summary>
-    public static Task DeclareNamedAsync(IConnection connection, IChannel channel, RpcOptions options, RpcServiceDescriptor events,
+    public static Task DeclareNamedAsync(IConnection connection, IChannel channel, RpcSettings options, RpcServiceDescriptor events,
         RpcSubscription subscription, CancellationToken cancellationToken) => DeclareAsync(connection, channel, options, events, subscription, cancellationToken);
 
     /// <summary>
@@ -64,7 +64,7 @@ internal static class EventTopology
     }
 
     /// <summary>Declares everything; returns the queue to consume, and the name its dead-letter queue is made from.</summary>
-    public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IConnection connection, IChannel channel, RpcOptions options,
+    public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IConnection connection, IChannel channel, RpcSettings options,
         RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
     {
         // On a channel of its own, so a subscriber without configure on the exchange falls back to finding it.

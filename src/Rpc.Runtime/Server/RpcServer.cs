@@ -21,7 +21,7 @@ namespace RpcGen;
 /// </summary>
 public sealed partial class RpcServer : IAsyncDisposable
 {
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly RpcServiceDescriptor _service;
     private volatile string _queue;
     private readonly RpcSubscription? _subscription;
@@ -44,7 +44,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     private int _disposed;
     private long _served;
 
-    private RpcServer(RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
+    private RpcServer(RpcSettings options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
         RpcSubscription? subscription)
     {
         _subscription = subscription;
@@ -97,7 +97,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     /// <summary>The server's channel (tests read how often the broker closed it and it was rebuilt).</summary>
     internal ChannelHolder Channel => _channel;
 
-    internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcOptions options, RpcServiceDescriptor service,
+    internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcSettings options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken, RpcSubscription? subscription = null)
     {
         var queue = options.QueueFor(service);
@@ -286,7 +286,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     internal static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
 
     /// <summary>
-    /// Stops taking requests, waits up to <see cref="RpcOptions.DrainTimeout"/> for calls in flight to be answered and
+    /// Stops taking requests, waits up to <see cref="RpcServerOptions.DrainTimeout"/> for calls in flight to be answered and
     /// acked, then closes the channel; requests not yet started go back to the queue for other servers. A second call
     /// waits for the first to finish.
     /// </summary>

@@ -9,7 +9,7 @@ namespace RpcGen.Transport;
 
 /// <summary>
 /// The one place that declares RpcGen's durable queues (service requests, durable one-way work, named event
-/// subscriptions) and decides their arguments from <see cref="RpcOptions.QueueType"/> and <see cref="RpcOptions.QueueTypes"/>,
+/// subscriptions) and decides their arguments from <see cref="RpcTopologyOptions.QueueType"/> and <see cref="RpcTopologyOptions.QueueTypes"/>,
 /// so every queue of one kind is declared alike and a mismatch with an existing queue is reported the same way.
 /// </summary>
 internal static class QueueDeclarations
@@ -37,7 +37,7 @@ internal static class QueueDeclarations
     /// queue's messages (ordered services), with the others standing by.
     /// </summary>
     /// <exception cref="RpcException">The queue exists with other arguments (e.g. classic vs quorum), or the broker refused it.</exception>
-    public static async Task<QueueDeclareOk> DeclareDurableAsync(IChannel channel, RpcOptions options, string queue, string owner,
+    public static async Task<QueueDeclareOk> DeclareDurableAsync(IChannel channel, RpcSettings options, string queue, string owner,
         CancellationToken cancellationToken, bool singleActiveConsumer = false)
     {
         var type = TypeOf(options, queue);
@@ -56,7 +56,7 @@ internal static class QueueDeclarations
             // say what this side asked for too, so the type mismatch is plain either way.
             throw new RpcException(
                 $"Cannot declare queue '{queue}' for {owner}: it already exists with other arguments than this process declares, " +
-                $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcOptions.QueueType (or " +
+                $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcTopologyOptions.QueueType (or " +
                 $"QueueTypes[\"{Unprefixed(options, queue)}\"]) to what the queue is, or delete the queue so it is declared anew (its messages go with it). " +
                 $"Quorum queues made by RpcGen before its dead-letter exchange (x-dead-letter-exchange \"\", a dead-letter queue with x-max-length) " +
                 "must be moved to new ones: docs/cluster.md, \"Upgrading quorum queues\".",
@@ -77,7 +77,7 @@ internal static class QueueDeclarations
     /// it is declared alike whoever gets there first. Nothing consumes it. A quorum queue's comes with the exchange that
     /// feeds it and its bindings: declared again after a loss, a dead-letter queue without them would receive nothing.
     /// </summary>
-    public static async Task DeclareDeadLetterAsync(IChannel channel, RpcOptions options, string queue, CancellationToken cancellationToken)
+    public static async Task DeclareDeadLetterAsync(IChannel channel, RpcSettings options, string queue, CancellationToken cancellationToken)
     {
         bool quorum = TypeOf(options, queue) == RpcQueueType.Quorum;
         await channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
@@ -86,7 +86,7 @@ internal static class QueueDeclarations
     }
 
     /// <summary>The type <paramref name="queue"/> (with its prefix) is declared as: its entry in QueueTypes, else QueueType.</summary>
-    public static RpcQueueType TypeOf(RpcOptions options, string queue) =>
+    public static RpcQueueType TypeOf(RpcSettings options, string queue) =>
         options.QueueTypes.TryGetValue(Unprefixed(options, queue), out var type) ? type : options.QueueType;
 
     /// <summary>
@@ -94,7 +94,7 @@ internal static class QueueDeclarations
     /// (or by pika users following docs/wire-format.md) stay equivalent. A quorum queue gets a delivery limit: a request
     /// that kills its server again and again is dead-lettered after that many deliveries instead of looping.
     /// </summary>
-    public static IDictionary<string, object?>? ArgumentsFor(RpcOptions options, string queue) => TypeOf(options, queue) switch
+    public static IDictionary<string, object?>? ArgumentsFor(RpcSettings options, string queue) => TypeOf(options, queue) switch
     {
         RpcQueueType.Quorum => new Dictionary<string, object?>
         {
@@ -135,10 +135,10 @@ internal static class QueueDeclarations
         }
     }
 
-    private static string Unprefixed(RpcOptions options, string queue) =>
+    private static string Unprefixed(RpcSettings options, string queue) =>
         options.QueuePrefix.Length > 0 && queue.StartsWith(options.QueuePrefix, StringComparison.Ordinal) ? queue.Substring(options.QueuePrefix.Length) : queue;
 
-    private static string Describe(RpcOptions options, string queue, RpcQueueType type) => type == RpcQueueType.Quorum
+    private static string Describe(RpcSettings options, string queue, RpcQueueType type) => type == RpcQueueType.Quorum
         ? $"quorum queue (x-queue-type quorum, x-delivery-limit {options.QuorumDeliveryLimit}, x-dead-letter-exchange '{queue}{DeadLetterSuffix}')"
         : "classic queue (no arguments)";
 }

@@ -24,8 +24,8 @@ public sealed class FailFastTests
         // would end with RpcTimeoutException after 10 s.
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.DefaultTimeout = TimeSpan.FromSeconds(10);
-            o.ServerCheckDelay = TimeSpan.FromMinutes(5);
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(10);
+            o.Client.ServerCheckDelay = TimeSpan.FromMinutes(5);
         });
         await WarmUpAsync(rpc, broker);
         var audit = rpc.CreateClient<IAuditTrail>();

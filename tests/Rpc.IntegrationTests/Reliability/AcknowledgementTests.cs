@@ -54,10 +54,10 @@ public sealed class AcknowledgementTests
         await using var broker = new TestBroker();
         // Four requests at a time: if the acks of answered requests waited for the held one, the window would fill
         // after three of them and every later call would time out.
-        var serving = await broker.ConnectAsync(o => o.Prefetch = 4);
+        var serving = await broker.ConnectAsync(o => o.Server.Prefetch = 4);
         var calculator = new HeldCalculator();
         var server = await broker.ServeAsync<ICalculator>(serving, calculator);
-        var calling = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(20));
+        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(20));
         var client = calling.CreateClient<ICalculator>();
 
         var held = client.SlowAsync(1);

@@ -29,8 +29,8 @@ public sealed class BlockedPublisherTests
         await _broker.StartAsync();
         var logs = new LogCapture();
         var prefix = "blocked-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
-        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix, LoggerFactory = logs });
+        await using var serving = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = _broker.Uri, QueuePrefix = prefix });
+        await using var calling = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = _broker.Uri, QueuePrefix = prefix, LoggerFactory = logs });
         var service = new FaultService();
         await using var server = await serving.ServeAsync<IFaultService>(service);
         var client = calling.CreateClient<IFaultService>();

@@ -37,7 +37,7 @@ public sealed class BrokerRestartTests
 
     private async Task RunScenarioAsync(string fault)
     {
-        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = "restart-" + fault + ".", DefaultTimeout = TimeSpan.FromSeconds(10) });
+        var options = new Func<RpcConnectionOptions>(() => new RpcConnectionOptions { Uri = _broker.Uri, QueuePrefix = "restart-" + fault + ".", Client = { DefaultTimeout = TimeSpan.FromSeconds(10) } });
         await using var serverConnection = await RpcConnection.ConnectAsync(options());
         await using var server = await serverConnection.ServeAsync<IWorkService>(new WorkService("server"));
         await using var clientConnection = await RpcConnection.ConnectAsync(options());

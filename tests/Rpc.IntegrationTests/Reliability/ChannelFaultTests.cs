@@ -25,9 +25,9 @@ public sealed class ChannelFaultTests
         _output = output;
     }
 
-    private RpcOptions Options(string prefix, Action<RpcOptions>? configure = null)
+    private RpcConnectionOptions Options(string prefix, Action<RpcConnectionOptions>? configure = null)
     {
-        var options = new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix + "-" + Guid.NewGuid().ToString("N")[..8] + "." };
+        var options = new RpcConnectionOptions { Uri = _broker.Uri, QueuePrefix = prefix + "-" + Guid.NewGuid().ToString("N")[..8] + "." };
         configure?.Invoke(options);
         return options;
     }
@@ -43,10 +43,10 @@ public sealed class ChannelFaultTests
         await using var serving = await RpcConnection.ConnectAsync(Options(prefix));
         var options = Options(prefix, o =>
         {
-            o.QueuePrefix = serving.Options.QueuePrefix;
+            o.QueuePrefix = serving.Settings.QueuePrefix;
             o.MaxMessageSize = 8 * 1024 * 1024;
             o.LoggerFactory = logs;
-            o.DefaultTimeout = TimeSpan.FromSeconds(8);
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(8);
         });
         await using var calling = await RpcConnection.ConnectAsync(options);
         var service = new FaultService();
@@ -107,12 +107,12 @@ public sealed class ChannelFaultTests
         // Eight calls of 200 KB each fit the client's limits but make a 1.6 MB batch, over the broker's 1 MiB.
         await using var calling = await RpcConnection.ConnectAsync(Options(prefix, o =>
         {
-            o.QueuePrefix = serving.Options.QueuePrefix;
+            o.QueuePrefix = serving.Settings.QueuePrefix;
             o.MaxMessageSize = 8 * 1024 * 1024;
-            o.BatchCalls = true;
-            o.MaxBatchSize = 8;
-            o.MaxBatchedBodySize = 1024 * 1024;
-            o.DefaultTimeout = TimeSpan.FromSeconds(8);
+            o.Client.BatchCalls = true;
+            o.Client.MaxBatchSize = 8;
+            o.Client.MaxBatchedBodySize = 1024 * 1024;
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(8);
         }));
         await using var server = await serving.ServeAsync<IFaultService>(new FaultService());
         var client = calling.CreateClient<IFaultService>();
@@ -170,7 +170,7 @@ public sealed class ChannelFaultTests
         await using var setting = await BrokerSetting.SetAsync(_broker, "max_message_size", "524288");
         var prefix = "serverclose";
         await using var serving = await RpcConnection.ConnectAsync(Options(prefix, o => o.MaxMessageSize = 8 * 1024 * 1024));
-        await using var calling = await RpcConnection.ConnectAsync(Options(prefix, o => o.QueuePrefix = serving.Options.QueuePrefix));
+        await using var calling = await RpcConnection.ConnectAsync(Options(prefix, o => o.QueuePrefix = serving.Settings.QueuePrefix));
         var service = new FaultService();
         await using var server = await serving.ServeAsync<IFaultService>(service);
         var client = calling.CreateClient<IFaultService>();
@@ -199,8 +199,8 @@ public sealed class ChannelFaultTests
         await using var serving = await RpcConnection.ConnectAsync(Options(prefix, o => o.LoggerFactory = logs));
         await using var calling = await RpcConnection.ConnectAsync(Options(prefix, o =>
         {
-            o.QueuePrefix = serving.Options.QueuePrefix;
-            o.DefaultTimeout = TimeSpan.FromSeconds(30);
+            o.QueuePrefix = serving.Settings.QueuePrefix;
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(30);
         }));
         var service = new FaultService();
         await using var server = await serving.ServeAsync<IFaultService>(service);

@@ -26,7 +26,7 @@ public sealed class DeletedQueueTests
         var rpc = await broker.ConnectAsync(o =>
         {
             o.LoggerFactory = logs;
-            o.DefaultTimeout = TimeSpan.FromSeconds(3);
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(3);
         });
         var server = await broker.ServeAsync<IFaultService>(rpc, new FaultService());
         var client = rpc.CreateClient<IFaultService>();
@@ -80,8 +80,8 @@ public sealed class DeletedQueueTests
         await using var proxy = new TcpProxy(TestBroker.Uri);
         var senderLogs = new LogCapture();
         var serverLogs = new LogCapture();
-        var sender = await broker.ConnectAsync(o => { o.Uri = proxy.Through(TestBroker.Uri); o.LoggerFactory = senderLogs; o.QueueType = type; });
-        var serving = await broker.ConnectAsync(o => { o.Uri = proxy.Through(TestBroker.Uri); o.LoggerFactory = serverLogs; o.QueueType = type; });
+        var sender = await broker.ConnectAsync(o => { o.Uri = proxy.Through(TestBroker.Uri); o.LoggerFactory = senderLogs; o.Topology.QueueType = type; });
+        var serving = await broker.ConnectAsync(o => { o.Uri = proxy.Through(TestBroker.Uri); o.LoggerFactory = serverLogs; o.Topology.QueueType = type; });
         var jobs = new JobRecorder();
         var server = await broker.ServeAsync<IJobs>(serving, jobs);
         var client = sender.CreateClient<IJobs>();
@@ -137,7 +137,7 @@ public sealed class DeletedWorkQueueTests
     public async Task Work_sent_after_its_queue_was_deleted_fails_once_as_unavailable_then_the_queue_is_declared_again_and_work_waits_in_it()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(3));
+        var rpc = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(3));
         var queue = broker.QueueName("jobs");
         broker.Track(queue);
         var client = rpc.CreateClient<IJobs>();

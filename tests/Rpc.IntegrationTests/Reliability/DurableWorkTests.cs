@@ -48,7 +48,7 @@ public sealed class DurableWorkTests
     public async Task Work_sent_before_any_server_ran_waits_in_the_durable_queue_persistent_and_without_expiration()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(2));
+        var rpc = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(2));
         var queue = broker.QueueName("jobs");
         broker.Track(queue);
 
@@ -68,7 +68,7 @@ public sealed class DurableWorkTests
     public async Task A_handler_that_always_throws_is_dead_lettered_after_the_configured_retries_and_nothing_loops()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.RetryLimit = 2);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryLimit = 2);
         var jobs = new JobRecorder();
         var server = await broker.ServeAsync<IJobs>(rpc, jobs);
 
@@ -107,7 +107,7 @@ public sealed class DurableWorkTests
     public async Task Retry_limit_zero_dead_letters_at_the_first_failure_and_other_work_goes_on()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.RetryLimit = 0);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryLimit = 0);
         var jobs = new JobRecorder();
         var server = await broker.ServeAsync<IJobs>(rpc, jobs);
         var client = rpc.CreateClient<IJobs>();
@@ -184,7 +184,7 @@ public sealed class DurableWorkRestartTests
         const int count = 1000;
         await _broker.StartAsync();
         var prefix = "durable-" + fault + "-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        var options = new Func<RpcOptions>(() => new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
+        var options = new Func<RpcConnectionOptions>(() => new RpcConnectionOptions { Uri = _broker.Uri, QueuePrefix = prefix });
         try
         {
             var sending = Stopwatch.StartNew();

@@ -166,7 +166,7 @@ public sealed class FailedWorkBrokerTests
         const int small = 200 * 1024;
         const int large = 768 * 1024;
         await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-batch",
-            serving: o => o.DefaultTimeout = new RpcOptions().DefaultTimeout, calling: o => { o.BatchCalls = true; o.MaxBatchSize = 4; });
+            serving: o => o.Client.DefaultTimeout = new RpcConnectionOptions().Client.DefaultTimeout, calling: o => { o.Client.BatchCalls = true; o.Client.MaxBatchSize = 4; });
         var (work, server, client, calling) = (node.Work, node.Server, node.Client, node.Calling);
         Assert.Equal(1, await client.EchoAsync(1));
 
@@ -209,7 +209,7 @@ public sealed class FailedWorkBrokerTests
         const int small = 100 * 1024;
         const int large = 4 * 1024 * 1024;
         await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-batch-big",
-            serving: o => o.DefaultTimeout = new RpcOptions().DefaultTimeout, calling: o => { o.BatchCalls = true; o.MaxBatchSize = 3; });
+            serving: o => o.Client.DefaultTimeout = new RpcConnectionOptions().Client.DefaultTimeout, calling: o => { o.Client.BatchCalls = true; o.Client.MaxBatchSize = 3; });
         var (work, server, client, calling) = (node.Work, node.Server, node.Client, node.Calling);
         Assert.Equal(1, await client.EchoAsync(1));
 
@@ -250,11 +250,11 @@ public sealed class FailedWorkBrokerTests
         var logs = new LogCapture();
         var prefix = "held-" + Guid.NewGuid().ToString("N")[..8] + ".";
         var timeout = TimeSpan.FromSeconds(2);
-        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions
+        await using var serving = await RpcConnection.ConnectAsync(new RpcConnectionOptions
         {
-            Uri = _broker.Uri, QueuePrefix = prefix, RetryLimit = 0, DefaultTimeout = timeout, LoggerFactory = logs,
+            Uri = _broker.Uri, QueuePrefix = prefix, Server = { RetryLimit = 0 }, Client = { DefaultTimeout = timeout }, LoggerFactory = logs,
         });
-        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
+        await using var calling = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = _broker.Uri, QueuePrefix = prefix });
         var work = new FailingWork { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         var server = await serving.ServeAsync<IFailingWork>(work);
         var client = calling.CreateClient<IFailingWork>();
@@ -301,14 +301,14 @@ public sealed class FailedWorkBrokerTests
 
         /// <summary><paramref name="serving"/> and <paramref name="calling"/> change each side's options after the common ones.</summary>
         public static async Task<LimitedNode> StartAsync(FaultBroker broker, int limit, string name,
-            Action<RpcOptions>? serving = null, Action<RpcOptions>? calling = null)
+            Action<RpcConnectionOptions>? serving = null, Action<RpcConnectionOptions>? calling = null)
         {
             await broker.StartAsync();
             var node = new LimitedNode { _setting = await BrokerSetting.SetAsync(broker, "max_message_size", limit.ToString()) };
             var prefix = name + "-" + Guid.NewGuid().ToString("N")[..8] + ".";
-            RpcOptions Options(Action<RpcOptions>? configure)
+            RpcConnectionOptions Options(Action<RpcConnectionOptions>? configure)
             {
-                var options = new RpcOptions { Uri = broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(10) };
+                var options = new RpcConnectionOptions { Uri = broker.Uri, QueuePrefix = prefix, Client = { DefaultTimeout = TimeSpan.FromSeconds(10) } };
                 configure?.Invoke(options);
                 return options;
             }

@@ -24,7 +24,7 @@ public sealed class FailedWorkTests
     public async Task A_dead_lettered_copy_of_work_with_a_time_to_live_carries_no_expiration_and_stays()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.RetryLimit = 0);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryLimit = 0);
         var work = new FailingWork();
         var server = await broker.ServeAsync<IFailingWork>(rpc, work);
 
@@ -47,9 +47,9 @@ public sealed class FailedWorkTests
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.QueueType = RpcQueueType.Quorum;
-            o.RetryLimit = 0;
-            o.DefaultTimeout = TimeSpan.FromSeconds(1);
+            o.Topology.QueueType = RpcQueueType.Quorum;
+            o.Server.RetryLimit = 0;
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(1);
         });
         var work = new FailingWork();
         var deadLetters = broker.QueueName("failing-work") + ".dead-letter";
@@ -89,7 +89,7 @@ public sealed class FailedWorkTests
     public async Task The_dead_letter_queue_of_a_quorum_queue_has_no_length_limit_that_could_drop_failed_work()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.QueueType = RpcQueueType.Quorum);
+        var rpc = await broker.ConnectAsync(o => o.Topology.QueueType = RpcQueueType.Quorum);
         var server = await broker.ServeAsync<IFailingWork>(rpc, new FailingWork());
 
         // The broker refuses a declaration whose arguments differ from the queue's: a quorum queue with no x-max-length
@@ -114,7 +114,7 @@ public sealed class FailedWorkTests
     public async Task One_way_work_carries_a_message_id_unique_per_send_and_kept_on_retries_and_dead_letters()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.RetryLimit = 1);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryLimit = 1);
         var client = rpc.CreateClient<IFailingWork>();
         await client.FailAsync(1);
         await client.FailAsync(2);
@@ -145,7 +145,7 @@ public sealed class FailedWorkTests
         var logs = new LogCapture();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.RetryLimit = 2;
+            o.Server.RetryLimit = 2;
             o.LoggerFactory = logs;
         });
         var server = await broker.ServeAsync<IFailingWork>(rpc, new FailingWork());
@@ -164,7 +164,7 @@ public sealed class FailedWorkTests
     public async Task A_dead_letter_moved_back_as_is_is_a_replay_whose_retries_start_again()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.RetryLimit = 1);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryLimit = 1);
         var work = new FailingWork();
         var server = await broker.ServeAsync<IFailingWork>(rpc, work);
 
@@ -234,8 +234,8 @@ public sealed class FailedWorkTests
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.RetryLimit = 3;
-            o.ServerInterceptors.Add(new RefuseFlaky());
+            o.Server.RetryLimit = 3;
+            o.Server.Interceptors.Add(new RefuseFlaky());
         });
         var work = new FailingWork();
         var server = await broker.ServeAsync<IFailingWork>(rpc, work);
@@ -268,8 +268,8 @@ public sealed class FailedWorkTests
         await using var amqp = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();
         var options = broker.Options(o =>
         {
-            o.RetryLimit = 1;
-            o.RetryBackoff = TimeSpan.Zero;
+            o.Server.RetryLimit = 1;
+            o.Server.RetryBackoff = TimeSpan.Zero;
             o.Uri = new UriBuilder(TestBroker.Uri) { UserName = "rpcgen-not-this-user" }.Uri;
         });
         await using var serving = await RpcConnection.CreateAsync(amqp, options);
@@ -291,7 +291,7 @@ public sealed class FailedWorkTests
         var logs = new LogCapture();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.RetryLimit = 0;
+            o.Server.RetryLimit = 0;
             o.LoggerFactory = logs;
         });
         // A full dead-letter queue that refuses what is published to it.

@@ -18,7 +18,7 @@ public sealed class FailedWorkTimingTests
     public async Task Retries_back_off_one_second_then_two_by_default()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.RetryLimit = 2);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryLimit = 2);
         var work = new FailingWork();
         var server = await broker.ServeAsync<IFailingWork>(rpc, work);
 
@@ -39,13 +39,12 @@ public sealed class FailedWorkTimingTests
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.RetryLimit = 3;
-            o.RetryBackoff = TimeSpan.FromSeconds(10);
-            o.RetryBackoffs["FailingWork"] = TimeSpan.FromMilliseconds(300);
-            o.MaxRetryBackoff = TimeSpan.FromMilliseconds(400);
+            o.Server.RetryLimit = 3;
+            o.Server.RetryBackoff = TimeSpan.FromSeconds(10);
+            o.Server.MaxRetryBackoff = TimeSpan.FromMilliseconds(400);
         });
         var work = new FailingWork();
-        var server = await broker.ServeAsync<IFailingWork>(rpc, work);
+        var server = await broker.ServeAsync<IFailingWork>(rpc, work, own => own.RetryBackoff = TimeSpan.FromMilliseconds(300));
 
         await rpc.CreateClient<IFailingWork>().FailAsync(1);
         await Wait.UntilAsync(() => server.DeadLettered == 1, "dead-lettered", seconds: 20);

@@ -81,7 +81,7 @@ public sealed class FaultService : IFaultService
     }
 }
 
-/// <summary>Log events, kept for assertions: the logger factory a test hands to RpcOptions.LoggerFactory.</summary>
+/// <summary>Log events, kept for assertions: the logger factory a test hands to RpcConnectionOptions.LoggerFactory.</summary>
 public sealed class LogCapture : ILoggerFactory
 {
     public void AddProvider(ILoggerProvider provider)

@@ -25,7 +25,7 @@ public sealed class PoisonInputTests
     {
         int count = Environment.GetEnvironmentVariable("RPCGEN_FULL") == "1" ? 20_000 : 3_000;
         await using var broker = new TestBroker();
-        var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.MaxRequestBodySize = MaxBody), new Calculator());
+        var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Server.MaxRequestBodySize = MaxBody), new Calculator());
         var queue = broker.QueueName("calc");
         var random = new Random(20261121);
         var requests = Enumerable.Range(0, count).Select(_ => Generate(random)).ToList();

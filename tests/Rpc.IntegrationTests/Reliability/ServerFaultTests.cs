@@ -41,7 +41,7 @@ public sealed class ServerFaultTests
     {
         await using var broker = new TestBroker();
         var first = new WorkService("first");
-        var firstServer = await broker.ServeAsync<IWorkService>(await broker.ConnectAsync(o => o.Prefetch = 4), first);
+        var firstServer = await broker.ServeAsync<IWorkService>(await broker.ConnectAsync(o => o.Server.Prefetch = 4), first);
         var work = (await broker.ConnectAsync()).CreateClient<IWorkService>();
 
         var calls = Enumerable.Range(0, 10).Select(i => work.DoAsync(i, 500)).ToArray();
@@ -70,8 +70,8 @@ public sealed class ServerFaultTests
         await using var broker = new TestBroker();
         var slow = new ConcurrencyTrackingWork("slow", 300);
         var fast = new ConcurrencyTrackingWork("fast", 1);
-        await broker.ServeAsync<IWorkService>(await broker.ConnectAsync(o => o.Prefetch = 2), slow);
-        await broker.ServeAsync<IWorkService>(await broker.ConnectAsync(o => o.Prefetch = 2), fast);
+        await broker.ServeAsync<IWorkService>(await broker.ConnectAsync(o => o.Server.Prefetch = 2), slow);
+        await broker.ServeAsync<IWorkService>(await broker.ConnectAsync(o => o.Server.Prefetch = 2), fast);
         var work = (await broker.ConnectAsync()).CreateClient<IWorkService>();
 
         var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => work.DoAsync(i, 0)));
@@ -149,7 +149,7 @@ public sealed class ServerFaultTests
         await DeclareAsync(calcQueue, cancelQueue);
         try
         {
-            var timingOut = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromMilliseconds(100));
+            var timingOut = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromMilliseconds(100));
             var cancelling = await broker.ConnectAsync(o => o.QueuePrefix = cancelPrefix);
             var calc = timingOut.CreateClient<ICalculator>();
 
@@ -169,7 +169,7 @@ public sealed class ServerFaultTests
             // Requests that reached the queue in time expired there (AMQP expiration); any published after their caller
             // gave up (the publish queued behind thousands of others) carry a deadline the server checks.
             var calculator = new CountingAdds();
-            await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.ClockSkewTolerance = TimeSpan.Zero), calculator);
+            await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Server.ClockSkewTolerance = TimeSpan.Zero), calculator);
             var fresh = (await broker.ConnectAsync()).CreateClient<ICalculator>();
             Assert.Equal(3, await fresh.AddAsync(1, 2));
             Assert.Equal(1, calculator.Adds);

@@ -73,11 +73,11 @@ public sealed class SettlementTests
         await using var broker = new TestBroker();
         var serving = await broker.ConnectAsync(o =>
         {
-            o.Prefetch = prefetch;
+            o.Server.Prefetch = prefetch;
             o.LoggerFactory = new ThrowingLoggerFactory();
         });
         var server = await broker.ServeAsync<ISettleService>(serving, new SettleService());
-        var calling = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(20));
+        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(20));
         var client = calling.CreateClient<ISettleService>();
 
         // Half succeed (the listener throws when their span starts), half fail in the handler (it throws when their
@@ -114,12 +114,12 @@ public sealed class SettlementTests
         await using var broker = new TestBroker();
         var serving = await broker.ConnectAsync(o =>
         {
-            o.Prefetch = prefetch;
-            o.RetryLimit = 0;
+            o.Server.Prefetch = prefetch;
+            o.Server.RetryLimit = 0;
             o.LoggerFactory = new ThrowingLoggerFactory();
         });
         var server = await broker.ServeAsync<ISettleService>(serving, new SettleService());
-        var calling = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(5));
+        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(5));
         var client = calling.CreateClient<ISettleService>();
 
         for (int i = 0; i < requests; i++) await client.FailLaterAsync(i);

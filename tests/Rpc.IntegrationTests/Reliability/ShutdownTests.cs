@@ -19,7 +19,7 @@ public sealed class ShutdownTests
     {
         await using var broker = new TestBroker();
         var service = new FaultService();
-        var serving = await broker.ConnectAsync(o => o.DrainTimeout = TimeSpan.FromMilliseconds(500));
+        var serving = await broker.ConnectAsync(o => o.Server.DrainTimeout = TimeSpan.FromMilliseconds(500));
         var server = await broker.ServeAsync<IFaultService>(serving, service);
         var client = (await broker.ConnectAsync()).CreateClient<IFaultService>(); // 30 s timeout: the deadline is not what stops it
         var call = client.WaitForCancellationAsync();
@@ -40,7 +40,7 @@ public sealed class ShutdownTests
     {
         await using var broker = new TestBroker();
         var service = new FaultService();
-        var serving = await broker.ConnectAsync(o => o.DrainTimeout = TimeSpan.FromSeconds(30));
+        var serving = await broker.ConnectAsync(o => o.Server.DrainTimeout = TimeSpan.FromSeconds(30));
         var server = await broker.ServeAsync<IFaultService>(serving, service);
         var client = (await broker.ConnectAsync()).CreateClient<IFaultService>();
         var call = client.WaitForCancellationAsync();
@@ -61,7 +61,7 @@ public sealed class ShutdownTests
         await using var broker = new TestBroker();
         // Two servers, each with a call that runs until its token fires at the 3 s drain timeout: drained one after
         // the other the dispose would take 6 s or more, side by side about 3 s.
-        var serving = await RpcConnection.ConnectAsync(broker.Options(o => o.DrainTimeout = TimeSpan.FromSeconds(3)));
+        var serving = await RpcConnection.ConnectAsync(broker.Options(o => o.Server.DrainTimeout = TimeSpan.FromSeconds(3)));
         var faultServer = await serving.ServeAsync<IFaultService>(new FaultService());
         var settleServer = await serving.ServeAsync<ISettleService>(new SettleService());
         var calling = await broker.ConnectAsync();

@@ -52,7 +52,7 @@ public sealed class SizeAndDeadlineTests
         var service = new FaultService();
         var serving = await broker.ConnectAsync();
         var server = await broker.ServeAsync<IFaultService>(serving, service);
-        var calling = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(1));
+        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(1));
         var client = calling.CreateClient<IFaultService>();
 
         var before = DateTimeOffset.UtcNow;

@@ -33,7 +33,7 @@ public sealed class StormTests
         int callers = Full ? 64 : 16;
         string[] faults = Full ? ["kill", "stop", "kill", "stop", "kill"] : ["kill", "stop"];
         var prefix = "storm-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        RpcOptions Options() => new() { Uri = _broker.Uri, QueuePrefix = prefix, DefaultTimeout = TimeSpan.FromSeconds(5) };
+        RpcConnectionOptions Options() => new() { Uri = _broker.Uri, QueuePrefix = prefix, Client = { DefaultTimeout = TimeSpan.FromSeconds(5) } };
         await using var serving = await RpcConnection.ConnectAsync(Options());
         var notes = new FaultService();
         await using var workServer = await serving.ServeAsync<IWorkService>(new WorkService("storm"));
@@ -143,14 +143,14 @@ public sealed class StormTests
         await _broker.StartAsync();
         await using var proxy = new TcpProxy(_broker.Uri);
         var prefix = "blackhole-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        await using var serving = await RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri, QueuePrefix = prefix });
+        await using var serving = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = _broker.Uri, QueuePrefix = prefix });
         await using var server = await serving.ServeAsync<IWorkService>(new WorkService("blackhole"));
         var timeout = TimeSpan.FromSeconds(2);
-        await using var calling = await RpcConnection.ConnectAsync(new RpcOptions
+        await using var calling = await RpcConnection.ConnectAsync(new RpcConnectionOptions
         {
             Uri = proxy.Through(_broker.Uri),
             QueuePrefix = prefix,
-            DefaultTimeout = timeout,
+            Client = { DefaultTimeout = timeout },
             Heartbeat = TimeSpan.FromSeconds(2),
         });
         var work = calling.CreateClient<IWorkService>();

@@ -15,7 +15,7 @@ public sealed class TimeoutTests
     {
         await using var broker = new TestBroker();
         await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), new Calculator());
-        var calling = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromMilliseconds(300));
+        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromMilliseconds(300));
         var calculator = calling.CreateClient<ICalculator>();
         var pending = calling.Invoker.PendingCalls;
 

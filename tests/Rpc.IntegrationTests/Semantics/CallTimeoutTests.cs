@@ -27,7 +27,7 @@ public sealed class CallTimeoutTests
         // A consumer that never answers: the calls are seen on the wire and time out.
         var seen = await raw.RecordRequestsAsync(queue);
 
-        var rpc = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(9));
+        var rpc = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(9));
         var shop = rpc.CreateClient<IShop>();
 
         async Task<(IReadOnlyBasicProperties Request, RpcTimeoutException Timeout, TimeSpan Waited, long SentAt)> CallAsync(Func<Task> call)

@@ -95,7 +95,7 @@ public sealed class FailFastWhenNobodyServesTests
         await using var broker = new TestBroker();
         var first = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), new Shop());
         await first.DisposeAsync();
-        var shop = (await broker.ConnectAsync(o => o.WaitForReady = true)).CreateClient<IShop>();
+        var shop = (await broker.ConnectAsync(o => o.Client.WaitForReady = true)).CreateClient<IShop>();
 
         // Its own timeout (400 ms) ends it, not a check.
         await Assert.ThrowsAsync<RpcTimeoutException>(() => shop.HoldAsync(1));

@@ -65,7 +65,7 @@ public sealed class HandlerStopLogTests(ITestOutputHelper output)
         var rpc = await broker.ConnectAsync(o =>
         {
             o.LoggerFactory = logs;
-            o.DefaultTimeout = TimeSpan.FromSeconds(1);
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(1);
         });
         var hop = new Stoppable();
         var server = await broker.ServeAsync<IStoppable>(rpc, hop);

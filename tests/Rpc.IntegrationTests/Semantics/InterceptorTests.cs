@@ -38,11 +38,11 @@ public sealed class InterceptorTests
         var shop = new Shop();
         await broker.ServeAsync<IShop>(await broker.ConnectAsync(o =>
         {
-            o.ServerInterceptors.Add(server);
-            o.ServerInterceptors.Add(new OnlyUser("guest", refuseMethod: "Break"));
+            o.Server.Interceptors.Add(server);
+            o.Server.Interceptors.Add(new OnlyUser("guest", refuseMethod: "Break"));
         }), shop);
         var client = new Recorder();
-        var rpc = await broker.ConnectAsync(o => o.ClientInterceptors.Add(client));
+        var rpc = await broker.ConnectAsync(o => o.Client.Interceptors.Add(client));
         var calls = rpc.CreateClient<IShop>();
 
         // The client interceptor adds a header; the server interceptor and the handler read it.
@@ -65,7 +65,7 @@ public sealed class InterceptorTests
         await using var broker = new TestBroker();
         var shop = new Shop();
         var served = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
-        var rpc = await broker.ConnectAsync(o => o.ClientInterceptors.Add(new Refuser()));
+        var rpc = await broker.ConnectAsync(o => o.Client.Interceptors.Add(new Refuser()));
 
         var e = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => rpc.CreateClient<IShop>().ReserveAsync("apple", 1));
         Assert.Equal("no token", e.Message);

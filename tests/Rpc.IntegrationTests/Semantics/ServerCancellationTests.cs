@@ -25,7 +25,7 @@ public sealed class ServerCancellationTests
             var shop = new Shop();
             shops.Add(shop);
             // Prefetch 1: nine calls spread over the three servers, three at a time, each server running one.
-            await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Prefetch = 1), shop);
+            await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Server.Prefetch = 1), shop);
         }
 
         var client = (await broker.ConnectAsync()).CreateClient<IShop>();
@@ -75,7 +75,7 @@ public sealed class ServerCancellationTests
     {
         await using var broker = new TestBroker();
         var shop = new Shop();
-        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Prefetch = 1), shop);
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Server.Prefetch = 1), shop);
         var client = (await broker.ConnectAsync()).CreateClient<IShop>();
 
         // The first call holds the only slot; the second waits in the queue and is cancelled there.
