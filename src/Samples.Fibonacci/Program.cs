@@ -55,7 +55,7 @@ await using (rpc)
                 Console.WriteLine(await fibonacci.FibAsync(n));
                 return 0;
             }
-            catch (Exception e) when (e is RpcException or TimeoutException) // RpcTimeoutException is a TimeoutException
+            catch (RpcException e) // timeouts too: RpcTimeoutException is an RpcException
             {
                 return Fail(e.Message);
             }

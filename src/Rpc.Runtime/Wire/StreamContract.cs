@@ -54,7 +54,7 @@ internal static class StreamContract
     /// Error type of a stream the server stopped because its caller granted no credit (nor resent its last grant) for
     /// <see cref="RpcClientOptions.StreamIdleTimeout"/>: the caller is taken to be gone.
     /// </summary>
-    public const string AbandonedErrorType = "rpc:stream-abandoned";
+    public const string AbandonedErrorType = RpcErrorTypes.StreamAbandoned;
 
     /// <summary>What a stream message says about itself; null when the message is not part of a stream (a plain reply).</summary>
     public static (string Kind, long Sequence)? Read(IDictionary<string, object?>? headers)

@@ -79,20 +79,21 @@ public sealed class CallTimeoutTests
     }
 
     [Fact]
-    public async Task RpcTimeoutException_is_a_TimeoutException_naming_service_method_and_queue()
+    public async Task RpcTimeoutException_is_an_RpcException_with_DeadlineExceeded_naming_service_method_and_queue()
     {
         await using var broker = new TestBroker();
         var server = new Shop();
         await broker.ServeAsync<IShop>(await broker.ConnectAsync(), server);
         var shop = (await broker.ConnectAsync()).CreateClient<IShop>();
 
-        TimeoutException e = await Assert.ThrowsAsync<RpcTimeoutException>(() => shop.HoldAsync(3000));
+        RpcException e = await Assert.ThrowsAsync<RpcTimeoutException>(() => shop.HoldAsync(3000));
         var timeout = Assert.IsType<RpcTimeoutException>(e);
         Assert.Equal("Shop", timeout.Service);
         Assert.Equal("Hold", timeout.Method);
         Assert.Equal(broker.QueueName("shop"), timeout.Queue);
         Assert.Contains("Shop.Hold timed out after 400 ms", e.Message);
-        Assert.IsNotType<RpcException>(e, exactMatch: false);
+        Assert.Equal(RpcStatusCode.DeadlineExceeded, e.StatusCode);
+        Assert.IsNotType<TimeoutException>(e, exactMatch: false);
     }
 
     [Fact]

@@ -113,7 +113,7 @@ public sealed class StreamFlowTests
             }
         });
         _output.WriteLine($"{taken} items, then {failure.GetType().Name} {silent!.ElapsedMilliseconds} ms after the server went silent: {failure.Message}");
-        // RpcGen's timeout exception (a TimeoutException, as for a call's timeout), naming the option that fired.
+        // RpcGen's timeout exception (DeadlineExceeded, as for a call's timeout), naming the option that fired.
         Assert.Contains("StreamIdleTimeout", failure.Message);
         Assert.True(silent.Elapsed < 2 * Idle + TimeSpan.FromSeconds(1), $"the stream failed only after {silent.Elapsed}");
         Assert.Equal(0, connection.PendingCallCount);
