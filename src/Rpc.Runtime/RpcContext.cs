@@ -7,7 +7,8 @@ namespace RpcGen;
 
 /// <summary>
 /// What a service implementation may know about the request it is serving. <see cref="Current"/> is set while a
-/// handler runs on an RpcGen server.
+/// handler runs on an RpcGen server; a unit test creates one with the public constructor and makes it current with
+/// <see cref="MakeCurrent"/>.
 /// </summary>
 public sealed class RpcContext
 {
@@ -17,6 +18,33 @@ public sealed class RpcContext
 
     private readonly IDictionary<string, object?>? _rawHeaders;
     private IReadOnlyDictionary<string, string>? _headers;
+
+    /// <summary>
+    /// Creates the context of a request, for a unit test of a handler that reads <see cref="Current"/> (or takes a context):
+    /// <c>using (new RpcContext("Orders", "Place", deadline: DateTimeOffset.UtcNow.AddSeconds(5)).MakeCurrent()) { ... }</c>.
+    /// </summary>
+    /// <param name="service">The service name, e.g. <c>Orders</c>.</param>
+    /// <param name="method">The method's wire name, e.g. <c>Place</c>.</param>
+    /// <param name="headers">The caller's own headers (<see cref="Headers"/>); none when <see langword="null"/>.</param>
+    /// <param name="deadline">When the caller stops waiting (<see cref="Deadline"/>); none when <see langword="null"/>.</param>
+    /// <param name="correlationId">The caller's correlation id (<see cref="CorrelationId"/>).</param>
+    /// <param name="userId">The authenticated caller (<see cref="UserId"/>).</param>
+    /// <param name="messageId">The request's message id (<see cref="MessageId"/>).</param>
+    /// <param name="redelivered">Whether the broker delivered the request before (<see cref="Redelivered"/>).</param>
+    public RpcContext(string service, string method, IReadOnlyDictionary<string, string>? headers = null, DateTimeOffset? deadline = null,
+        string? correlationId = null, string? userId = null, string? messageId = null, bool redelivered = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        Service = service;
+        Method = method;
+        _headers = headers is null ? s_noHeaders : new Dictionary<string, string>(headers, StringComparer.Ordinal);
+        Deadline = deadline;
+        CorrelationId = correlationId;
+        UserId = userId;
+        MessageId = messageId;
+        Redelivered = redelivered;
+    }
 
     internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered,
         DateTimeOffset? deadline = null, IDictionary<string, object?>? rawHeaders = null)
@@ -36,6 +64,12 @@ public sealed class RpcContext
         get => s_current.Value;
         internal set => s_current.Value = value;
     }
+
+    /// <summary>
+    /// Makes this context <see cref="Current"/> on the calling async flow until the returned scope is disposed, which
+    /// puts back the one before: for unit tests of handlers (RpcGen servers set it themselves).
+    /// </summary>
+    public IDisposable MakeCurrent() => new CurrentScope(this);
 
     /// <summary>The service name.</summary>
     public string Service { get; }
@@ -85,6 +119,25 @@ public sealed class RpcContext
     /// only: a header of another AMQP type (a number, a table) is not listed. Empty when there are none.
     /// </summary>
     public IReadOnlyDictionary<string, string> Headers => _headers ??= ReadHeaders(_rawHeaders);
+
+    private sealed class CurrentScope : IDisposable
+    {
+        private readonly RpcContext? _previous;
+        private bool _disposed;
+
+        public CurrentScope(RpcContext context)
+        {
+            _previous = Current;
+            Current = context;
+        }
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Current = _previous;
+        }
+    }
 
     private static IReadOnlyDictionary<string, string> ReadHeaders(IDictionary<string, object?>? raw)
     {
