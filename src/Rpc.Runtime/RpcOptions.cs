@@ -170,7 +170,7 @@ public sealed partial class RpcOptions
     /// </summary>
     public string QueuePrefix { get; set; } = string.Empty;
 
-    internal string ExchangeFor(RpcServiceDescriptor events) => QueuePrefix + events.Exchange;
+    internal string ExchangeFor(RpcEventsDescriptor events) => QueuePrefix + events.Exchange;
 
     /// <summary>
     /// When <see langword="true"/>, publishing an event that no queue is bound for (nobody subscribed) throws

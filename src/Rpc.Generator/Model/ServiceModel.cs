@@ -54,7 +54,7 @@ internal sealed record MethodModel(
 /// <param name="WireName">The JSON property name: the parameter name without @.</param>
 /// <param name="DefaultValue">The default value as a C# expression, or null when the parameter has none.</param>
 /// <param name="TypeOf">The type as <c>typeof</c> takes it (no nullable reference annotations), for the descriptor.</param>
-/// <param name="IsRoutingKey">An event's [RoutingKey] parameter: the routing key, not part of the body.</param>
+/// <param name="IsRoutingKey">An event's [RpcRoutingKey] parameter: the routing key, not part of the body.</param>
 /// <param name="EmptyParamsValue">For a params parameter, the empty array or collection used when a request leaves it out.</param>
 internal sealed record ParameterModel(
     string Identifier,

@@ -8,7 +8,7 @@ namespace RpcGen.Generator.Parsing;
 
 /// <summary>
 /// What makes an [RpcEvents] interface different from a service: its exchange, events that return nothing, and at
-/// most one [RoutingKey] string parameter per event. A [RoutingKey] on a service method is reported too.
+/// most one [RpcRoutingKey] string parameter per event. A [RpcRoutingKey] on a service method is reported too.
 /// </summary>
 internal static class EventRules
 {
