@@ -17,18 +17,12 @@ public static class RpcServiceRegistry
     private static readonly ConcurrentDictionary<Type, object> s_services = new();
 
     /// <summary>Registers a service; generated code calls this once per <see cref="RpcServiceAttribute"/> interface.</summary>
-    /// <exception cref="ArgumentException"><paramref name="descriptor"/> describes events: register them with <see cref="RegisterEvents{TEvents}"/>.</exception>
     public static void Register<TService>(
         RpcServiceDescriptor descriptor,
         Func<RpcConnection, TService> createClient,
         Func<RpcDispatcher<TService>> createDispatcher)
         where TService : class
     {
-        if (descriptor is RpcEventsDescriptor)
-        {
-            throw new ArgumentException($"{typeof(TService).FullName} describes events: register it with RegisterEvents.", nameof(descriptor));
-        }
-
         s_services[typeof(TService)] = new Registration<TService>(descriptor, createClient, createDispatcher);
     }
 
