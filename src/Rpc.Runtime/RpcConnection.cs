@@ -7,7 +7,6 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RpcGen.Client;
-using RpcGen.Server;
 using RpcGen.Transport;
 
 namespace RpcGen;
@@ -156,7 +155,7 @@ public sealed class RpcConnection : IAsyncDisposable
     {
         ThrowIfDisposed();
         var registration = RpcServiceRegistry.Get<TService>();
-        if (registration.Descriptor.Exchange is not null)
+        if (registration.Descriptor is RpcEventsDescriptor)
         {
             throw new InvalidOperationException($"{typeof(TService).FullName} is an [RpcEvents] interface: publish its events with CreatePublisher<{typeof(TService).Name}>().");
         }
@@ -233,7 +232,7 @@ public sealed class RpcConnection : IAsyncDisposable
     private static RpcServiceRegistry.Registration<TEvents> EventsRegistration<TEvents>() where TEvents : class
     {
         var registration = RpcServiceRegistry.Get<TEvents>();
-        if (registration.Descriptor.Exchange is null)
+        if (registration.Descriptor is not RpcEventsDescriptor)
         {
             throw new InvalidOperationException($"{typeof(TEvents).FullName} is an [RpcService] interface, not [RpcEvents]: call it with CreateClient and serve it with ServeAsync.");
         }
@@ -280,7 +279,7 @@ public sealed class RpcConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(getImplementation);
         ThrowIfDisposed();
         var registration = RpcServiceRegistry.Get<TService>();
-        if (registration.Descriptor.Exchange is not null)
+        if (registration.Descriptor is RpcEventsDescriptor)
         {
             throw new InvalidOperationException($"{typeof(TService).FullName} is an [RpcEvents] interface: receive its events with SubscribeAsync.");
         }

@@ -219,7 +219,7 @@ internal sealed record RpcSettings
     public RpcSettings WithEndpoint(RabbitMQ.Client.AmqpTcpEndpoint endpoint) =>
         this with { Uri = new UriBuilder(endpoint.Ssl.Enabled ? "amqps" : "amqp", endpoint.HostName, endpoint.Port, "/").Uri };
 
-    public string ExchangeFor(RpcServiceDescriptor events) => QueuePrefix + events.Exchange;
+    public string ExchangeFor(RpcEventsDescriptor events) => QueuePrefix + events.Exchange;
 
     public string QueueFor(RpcServiceDescriptor service) => QueuePrefix.Length == 0 ? service.Queue : QueuePrefix + service.Queue;
 

@@ -8,11 +8,12 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Client;
 using RpcGen.Diagnostics;
 using RpcGen.Transport;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 // One-way requests (durable work, confirmed) and events: published on the send channel, never awaiting a reply.
 public sealed partial class RpcInvoker

@@ -8,11 +8,12 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Client;
 using RpcGen.Diagnostics;
 using RpcGen.Transport;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 /// <summary>
 /// The narrow API generated clients call: create a request, write its arguments, then call or send it. Owns the call

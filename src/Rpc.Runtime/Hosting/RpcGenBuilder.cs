@@ -41,7 +41,7 @@ public sealed class RpcGenBuilder
     /// </exception>
     public RpcGenBuilder AddRpcClient<TService>() where TService : class
     {
-        if (RpcServiceRegistry.Get<TService>().Descriptor.Exchange is not null)
+        if (RpcServiceRegistry.Get<TService>().Descriptor is RpcEventsDescriptor)
         {
             throw new InvalidOperationException(
                 $"{typeof(TService).FullName} is an [RpcEvents] interface: register its publisher with AddRpcPublisher<{typeof(TService).Name}>().");
@@ -72,7 +72,7 @@ public sealed class RpcGenBuilder
     /// </exception>
     public RpcGenBuilder AddRpcPublisher<TEvents>() where TEvents : class
     {
-        if (RpcServiceRegistry.Get<TEvents>().Descriptor.Exchange is null)
+        if (RpcServiceRegistry.Get<TEvents>().Descriptor is not RpcEventsDescriptor)
         {
             throw new InvalidOperationException(
                 $"{typeof(TEvents).FullName} is an [RpcService] interface, not [RpcEvents]: register its client with AddRpcClient<{typeof(TEvents).Name}>().");

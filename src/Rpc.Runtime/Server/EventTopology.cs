@@ -18,7 +18,7 @@ internal static class EventTopology
     /// holder consumes a fixed queue; a refused declaration closes only that channel.
     /// </summary>
     public static async Task<(string Queue, string DeadLetterFor)> DeclareOnOwnChannelAsync(IConnection connection, RpcSettings options,
-        RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
+        RpcEventsDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
     {
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
@@ -34,7 +34,7 @@ internal static class EventTopology
     }
 
     /// <summary>A named subscription's topology again, on a rebuilt server channel (every declaration is idempotent).</summary>
-    public static Task DeclareNamedAsync(IConnection connection, IChannel channel, RpcSettings options, RpcServiceDescriptor events,
+    public static Task DeclareNamedAsync(IConnection connection, IChannel channel, RpcSettings options, RpcEventsDescriptor events,
         RpcSubscription subscription, CancellationToken cancellationToken) => DeclareAsync(connection, channel, options, events, subscription, cancellationToken);
 
     /// <summary>
@@ -65,7 +65,7 @@ internal static class EventTopology
 
     /// <summary>Declares everything; returns the queue to consume, and the name its dead-letter queue is made from.</summary>
     public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IConnection connection, IChannel channel, RpcSettings options,
-        RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
+        RpcEventsDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
     {
         // On a channel of its own, so a subscriber without configure on the exchange falls back to finding it.
         var exchange = options.ExchangeFor(events);
@@ -96,7 +96,7 @@ internal static class EventTopology
         return (queue, deadLetterFor);
     }
 
-    private static IEnumerable<string> BindingKeys(RpcServiceDescriptor events, RpcSubscription subscription)
+    private static IEnumerable<string> BindingKeys(RpcEventsDescriptor events, RpcSubscription subscription)
     {
         if (events.ExchangeType == RpcExchangeType.Fanout)
         {

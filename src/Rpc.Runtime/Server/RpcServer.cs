@@ -110,7 +110,7 @@ public sealed partial class RpcServer : IAsyncDisposable
                 // The topology is declared first, on a channel of its own, so the server's channel (and each rebuilt
                 // one) consumes a fixed queue; an exclusive server-named queue belongs to the connection, not to
                 // that channel, so it outlives it.
-                (queue, deadLetterFor) = await EventTopology.DeclareOnOwnChannelAsync(connection, options, service, subscription, cancellationToken)
+                (queue, deadLetterFor) = await EventTopology.DeclareOnOwnChannelAsync(connection, options, (RpcEventsDescriptor)service, subscription, cancellationToken)
                     .ConfigureAwait(false);
             }
         }
@@ -191,7 +191,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         else if (!OwnsQueue)
         {
             // Idempotent: a rebuilt channel finds the named queue and its bindings again, even if someone deleted them.
-            await EventTopology.DeclareNamedAsync(_connection, channel, _options, _service, _subscription, cancellationToken).ConfigureAwait(false);
+            await EventTopology.DeclareNamedAsync(_connection, channel, _options, (RpcEventsDescriptor)_service, _subscription, cancellationToken).ConfigureAwait(false);
         }
     }
 

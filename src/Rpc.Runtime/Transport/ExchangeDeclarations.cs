@@ -9,7 +9,7 @@ namespace RpcGen.Transport;
 internal static class ExchangeDeclarations
 {
     /// <exception cref="RpcException">The exchange exists with another type or settings, or the broker refused it.</exception>
-    public static async Task DeclareAsync(IChannel channel, RpcServiceDescriptor events, string exchange, CancellationToken cancellationToken)
+    public static async Task DeclareAsync(IChannel channel, RpcEventsDescriptor events, string exchange, CancellationToken cancellationToken)
     {
         try
         {
@@ -30,7 +30,7 @@ internal static class ExchangeDeclarations
     /// operator or another role declared it) checks with a passive declare, which needs none, that it exists.
     /// </summary>
     /// <exception cref="RpcException">It cannot be declared and does not exist, or exists with other settings.</exception>
-    public static async Task DeclareOrFindAsync(IConnection connection, RpcServiceDescriptor events, string exchange, CancellationToken cancellationToken)
+    public static async Task DeclareOrFindAsync(IConnection connection, RpcEventsDescriptor events, string exchange, CancellationToken cancellationToken)
     {
         RpcException refused;
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);

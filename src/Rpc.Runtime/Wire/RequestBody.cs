@@ -73,7 +73,7 @@ internal sealed class RequestBodyWriter
 /// Reads a request body by the same rules (server side), and by the evolution rules that let a contract grow: a
 /// method that takes a single value (<see cref="RpcMethodDescriptor.TakesSingleValue"/>) accepts both the first
 /// argument's bare value and the object of named arguments, and a missing optional argument takes its default. Every
-/// failure is an <see cref="RpcBadRequestException"/>. A struct held inside <see cref="Server.RpcServerCall"/>, so
+/// failure is an <see cref="RpcBadRequestException"/>. A struct held inside <see cref="RpcServerCall"/>, so
 /// reading a request allocates no reader.
 /// </summary>
 internal struct RequestBodyReader

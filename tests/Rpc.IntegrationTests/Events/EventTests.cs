@@ -187,7 +187,7 @@ public sealed class EventTests
         Assert.False(string.IsNullOrEmpty(placed.BasicProperties.MessageId));
         Assert.Null(placed.BasicProperties.ReplyTo);
         Assert.Equal("""{"Id":7,"Item":"book"}""", Encoding.UTF8.GetString(placed.Body.Span));   // one body parameter: its JSON value
-        Assert.Equal("order-cancelled", cancelled!.RoutingKey);                               // no [RoutingKey]: the wire name
+        Assert.Equal("order-cancelled", cancelled!.RoutingKey);                               // no [RpcRoutingKey]: the wire name
         Assert.Equal("7", Encoding.UTF8.GetString(cancelled.Body.Span));
         Assert.NotEqual(placed.BasicProperties.MessageId, cancelled.BasicProperties.MessageId);
     }
