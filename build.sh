@@ -7,6 +7,7 @@
 #   ./build.sh reliability [ARGS]         broker start, then the fault, load and poison-input tests at full size
 #   ./build.sh bench [SCENARIO] [ARGS]    broker start (and the cluster for cluster-scale), then bench/Rpc.Benchmarks
 #   ./build.sh pack [--version X.Y.Z] [--output DIR]   the NuGet package (eng/pack.sh)
+#   ./build.sh format [ARGS]              applies .editorconfig's code style, then builds with it enforced (eng/format.sh)
 #   ./build.sh broker start|stop|status|kill|ctl ARGS...           the private node (eng/broker.sh)
 #   ./build.sh cluster start|stop [NODE]|status|uris               three clustered nodes c1..c3 (docs/cluster.md)
 #   ./build.sh cluster kill|stop|restart|ctl NODE [ARGS...]        one node of it: kill -9, graceful stop, start
@@ -41,6 +42,8 @@ case "$cmd" in
     if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release; fi ;;
   pack)
     exec bash eng/pack.sh "$@" ;;
+  format)
+    exec bash eng/format.sh "$@" ;;
   bench)
     broker start
     # One node against the three-node cluster: docs/performance.md, "Cluster".
@@ -56,6 +59,6 @@ case "$cmd" in
     RPCGEN_FULL=1 dotnet test tests/Rpc.IntegrationTests -c Release --filter "FullyQualifiedName~Reliability|FullyQualifiedName~Security" \
       --logger "console;verbosity=detailed" "$@" ;;
   *)
-    echo "usage: ./build.sh [test|demo|reliability|bench|pack] | broker start|stop|status|kill|ctl | cluster start|stop|status|uris|kill|restart|ctl" >&2
+    echo "usage: ./build.sh [test|demo|reliability|bench|pack|format] | broker start|stop|status|kill|ctl | cluster start|stop|status|uris|kill|restart|ctl" >&2
     exit 2 ;;
 esac
