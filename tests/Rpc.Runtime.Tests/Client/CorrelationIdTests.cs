@@ -4,7 +4,7 @@ using RpcGen.Client;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace RpcGen.IntegrationTests.Security;
+namespace RpcGen.Runtime.Tests.Client;
 
 /// <summary>Correlation ids are 128 random bits each: nothing in one id tells anything about another (review finding 8).</summary>
 public sealed class CorrelationIdTests

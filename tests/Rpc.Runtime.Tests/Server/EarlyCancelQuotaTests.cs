@@ -1,7 +1,7 @@
 using RpcGen.Server;
 using Xunit;
 
-namespace RpcGen.IntegrationTests.Security;
+namespace RpcGen.Runtime.Tests.Server;
 
 /// <summary>
 /// Server/RunningCalls.cs alone: the early cancels a server remembers are bounded in total and per caller, so one

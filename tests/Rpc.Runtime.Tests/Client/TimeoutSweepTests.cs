@@ -1,38 +1,7 @@
-using RpcGen.IntegrationTests.Infrastructure;
-using RpcGen.IntegrationTests.Interop;
+using RpcGen.Client;
 using Xunit;
 
-namespace RpcGen.IntegrationTests.Reliability;
-
-/// <summary>
-/// Timeouts fire from one sweep per connection (Client/PendingCalls.cs), which stops when nothing is pending: a call
-/// made after it stopped must still time out, or it would wait forever.
-/// </summary>
-public sealed class TimeoutTests
-{
-    [Fact]
-    public async Task Calls_time_out_before_and_after_the_idle_timeout_sweep_stops_and_restarts()
-    {
-        await using var broker = new TestBroker();
-        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), new Calculator());
-        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromMilliseconds(300));
-        var calculator = calling.CreateClient<ICalculator>();
-        var pending = calling.Invoker.PendingCalls;
-
-        var first = await Assert.ThrowsAsync<RpcTimeoutException>(() => calculator.SlowAsync(5000));
-        Assert.Contains("300 ms", first.Message);
-        Assert.Equal(0, calling.PendingCallCount);
-
-        // Nothing pending: the sweep stops (ten idle periods of 30 ms here) ...
-        await Wait.UntilAsync(() => !pending.IsSweeping, "the timeout sweep stopped while idle");
-
-        // ... and the next call starts it again, so it times out too, and a fast call still succeeds.
-        var again = Task.Run(() => calculator.SlowAsync(5000));
-        Assert.Equal(5, await calculator.AddAsync(2, 3));
-        await Assert.ThrowsAsync<RpcTimeoutException>(() => again.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(0, calling.PendingCallCount);
-    }
-}
+namespace RpcGen.Runtime.Tests.Client;
 
 /// <summary>The sweep itself, on the client's pending-call map alone (no broker involved: nothing here goes on the wire).</summary>
 public sealed class TimeoutSweepTests
@@ -42,7 +11,7 @@ public sealed class TimeoutSweepTests
     {
         var method = new RpcMethodDescriptor("Work", Array.Empty<RpcParameterDescriptor>());
         _ = new RpcServiceDescriptor("Sweep", "sweep", method);
-        var pending = new Client.PendingCalls();
+        var pending = new PendingCalls();
 
         // A call with a 10 ms timeout makes the sweep run every millisecond, and it must time out.
         var quick = pending.Create<int>(method, "sweep", TimeSpan.FromMilliseconds(10), null);
@@ -53,7 +22,7 @@ public sealed class TimeoutSweepTests
         long early = 0;
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
         {
-            var mine = new Queue<Client.PendingCall<int>>();
+            var mine = new Queue<PendingCall<int>>();
             for (int i = 0; i < 50_000; i++)
             {
                 var call = pending.Create<int>(method, "sweep", TimeSpan.FromHours(1), null);

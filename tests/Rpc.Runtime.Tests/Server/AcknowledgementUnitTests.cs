@@ -1,7 +1,7 @@
 using RpcGen.Server;
 using Xunit;
 
-namespace RpcGen.IntegrationTests.Reliability;
+namespace RpcGen.Runtime.Tests.Server;
 
 /// <summary>
 /// Server/Acknowledgements.cs alone, against a fake channel that settles tags as RabbitMQ does (a tag settled twice, or

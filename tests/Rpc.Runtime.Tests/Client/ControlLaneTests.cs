@@ -2,10 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using RpcGen.Client;
 using RpcGen.IntegrationTests.Interop;
-using RpcGen.IntegrationTests.Semantics;
 using Xunit;
 
-namespace RpcGen.IntegrationTests.Reliability;
+namespace RpcGen.Runtime.Tests.Client;
 
 /// <summary>
 /// Client/ControlLane.cs alone (the two lanes of the per-connection cancel and credit sender), against a fake publisher

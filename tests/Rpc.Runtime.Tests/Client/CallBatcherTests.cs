@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using RpcGen.Client;
+using RpcGen.IntegrationTests.Interop;
 using Xunit;
 
-namespace RpcGen.IntegrationTests.Batching;
+namespace RpcGen.Runtime.Tests.Client;
 
 /// <summary>
 /// Client/CallBatcher.cs on its own, against a recording publisher: who publishes a call, and how the line is cut into
@@ -12,15 +13,8 @@ public sealed class CallBatcherTests
 {
     private static WaitingCall Call(int size) => new(null!, null!, size);
 
-    private static async Task WaitIdleAsync(CallBatcher batcher)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!batcher.IsIdle)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the batcher's worker did not finish");
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitIdleAsync(CallBatcher batcher) =>
+        Wait.UntilAsync(() => batcher.IsIdle, "the batcher's worker did not finish");
 
     private sealed class Recorder
     {
@@ -34,13 +28,7 @@ public sealed class CallBatcherTests
 
         public async Task<int[][]> WaitForAsync(int calls)
         {
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (Published.Sum(b => b.Length) < calls)
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"only {Published.Sum(b => b.Length)} of {calls} calls were published");
-                await Task.Delay(5);
-            }
-
+            await Wait.UntilAsync(() => Published.Sum(b => b.Length) >= calls, $"{calls} calls were published");
             return Published.ToArray();
         }
     }
@@ -116,8 +104,7 @@ public sealed class CallBatcherTests
             Assert.True(batcher.TryWait(Call(2), othersInFlight: false));
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (published.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(5);
+        await Wait.UntilAsync(() => !published.IsEmpty, "the call after the failed publish was published");
         Assert.Equal(new[] { 2 }, published);
         await WaitIdleAsync(batcher);
         Assert.False(batcher.TryWait(Call(3), othersInFlight: false));

@@ -2,7 +2,7 @@ using System.Text;
 using RpcGen.Wire;
 using Xunit;
 
-namespace RpcGen.IntegrationTests.Batching;
+namespace RpcGen.Runtime.Tests.Wire;
 
 /// <summary>The batch form of the wire contract on its own (Wire/CallBatch.cs): what one end writes, the other reads; what is malformed is refused with a reason.</summary>
 public sealed class CallBatchCodecTests
