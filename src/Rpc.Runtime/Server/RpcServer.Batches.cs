@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RpcGen.Server;
+using RpcGen.Server.Requests;
 using RpcGen.Wire;
 
 namespace RpcGen;
@@ -34,7 +35,7 @@ public sealed partial class RpcServer
         }
 
         Interlocked.Increment(ref _batchesServed);
-        using var replies = new BatchReplies(this, consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
+        using var replies = new BatchReplies(_replies, consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
         bool settled = await AnswerAllAsync(consumer, redelivered, exchange, routingKey, properties, requests, replies).ConfigureAwait(false);
         await replies.CompleteAsync().ConfigureAwait(false);
         return settled;
@@ -49,12 +50,13 @@ public sealed partial class RpcServer
     {
         var answers = new Task<bool>[requests.Count];
         var slots = BatchSlots;
+        var item = _strategies.ForBatch(replies);
         for (int i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
             if (_service.Ordered)
             {
-                var answer = AnswerAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies);
+                var answer = AnswerAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, item);
                 await ((Task)answer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 answers[i] = answer;
                 continue;
@@ -67,7 +69,7 @@ public sealed partial class RpcServer
                 await slots.WaitAsync().ConfigureAwait(false);
             }
 
-            answers[i] = AnswerInSlotAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies, slots);
+            answers[i] = AnswerInSlotAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, item, slots);
         }
 
         replies.StopHolding();
@@ -89,11 +91,11 @@ public sealed partial class RpcServer
     }
 
     private async Task<bool> AnswerInSlotAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
-        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, BatchReplies replies, SemaphoreSlim slots)
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, RequestStrategy item, SemaphoreSlim slots)
     {
         try
         {
-            return await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body, replies).ConfigureAwait(false);
+            return await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body, item).ConfigureAwait(false);
         }
         finally
         {

@@ -25,24 +25,20 @@ public sealed partial class RpcServer : IAsyncDisposable
     private readonly RpcServiceDescriptor _service;
     private volatile string _queue;
     private readonly RpcSubscription? _subscription;
-    private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
     private readonly SettlementCounts _settlements = new();
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection _connection = null!;
     private FailedWork _failedWork = null!;
     private ConfirmedChannel _confirmed = null!;
-    private readonly BrokerMessageLimit _messageLimit = new();
+    private ReplyPublisher _replies = null!;
     private ChannelHolder _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
-    private readonly RunningCalls _running = new();
-    private readonly IRpcServerInterceptor[] _interceptors;
     private ControlListener? _control;
-    private int _inFlight;
+    private readonly InFlightRequests _inFlight = new();
     private volatile bool _stopping;
     private int _disposed;
-    private long _served;
 
     private RpcServer(RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
         RpcSubscription? subscription)
@@ -59,16 +55,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     public string Queue => _queue;
 
     /// <summary>Calls being served right now.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
-
-    /// <summary>Handlers whose token a caller's cancel fired, plus queued requests refused unrun because their caller cancelled.</summary>
-    internal long CancelledByCallers => _running.CancelledCount;
-
-    /// <summary>The calls running and the early cancels remembered (tests read and bound them).</summary>
-    internal RunningCalls RunningCalls => _running;
-
-    /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
-    public long Served => Interlocked.Read(ref _served);
+    public int InFlight => _inFlight.Count;
 
     /// <summary>Ack and nack frames written, a multiple ack counted once; fewer than the requests settled when acks are coalesced.</summary>
     internal long SettlementFrames => _settlements.Frames;
@@ -126,6 +113,7 @@ public sealed partial class RpcServer : IAsyncDisposable
             _confirmed = confirmed,
             _failedWork = new FailedWork(connection, confirmed, options, service.Name, queue, deadLetterFor, events: subscription is not null),
         };
+        server.PrepareAnswering();
         try
         {
             // The control path first: a cancel for a request this server is about to take must find it listening.
@@ -203,7 +191,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     {
         // A reply over the broker's max_message_size (one the server took to be safe): the redelivered request is
         // answered rpc:too-large at once instead of closing the channel again.
-        _messageLimit.TryLearn(reason.ReplyText);
+        _replies.MessageLimit.TryLearn(reason.ReplyText);
         // RabbitMQ's words (3.8 to 4.x): "delivery acknowledgement on channel N timed out. Timeout value used: ..."
         if (reason.ReplyText.Contains("timed out", StringComparison.OrdinalIgnoreCase)
             && reason.ReplyText.Contains("acknowledgement", StringComparison.OrdinalIgnoreCase))
@@ -320,13 +308,13 @@ public sealed partial class RpcServer : IAsyncDisposable
                 }
             }
 
-            await WaitForInFlightAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            await _inFlight.WhenIdleAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
             if (InFlight > 0)
             {
                 _abort.Cancel();
                 // Handlers that honour their token stop now; one that ignores it is not waited for long.
                 var grace = cancellationToken.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5);
-                await WaitForInFlightAsync(grace, CancellationToken.None).ConfigureAwait(false);
+                await _inFlight.WhenIdleAsync(grace, CancellationToken.None).ConfigureAwait(false);
             }
 
             // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
@@ -346,19 +334,4 @@ public sealed partial class RpcServer : IAsyncDisposable
         }
     }
 
-    private async Task WaitForInFlightAsync(TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (InFlight > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
-        {
-            await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>An error reply the runtime itself decides on, with its documented type.</summary>
-    internal sealed class ErrorReply : Exception
-    {
-        public ErrorReply(string type, string message) : base(message) => Type = type;
-        public string Type { get; }
-    }
 }
