@@ -15,7 +15,7 @@ public sealed partial class RpcServer
 {
     private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly IRpcServerInterceptor[] _interceptors;
-    private readonly RunningCalls _running = new();
+    private readonly RunningCalls _running;
     private RequestStrategies _strategies = null!;
     private ServerStreamSettings _streams = null!;
     private OrderedRetry _orderedRetry = null!;
@@ -23,9 +23,6 @@ public sealed partial class RpcServer
 
     /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
     public long Served => Interlocked.Read(ref _served);
-
-    /// <summary>Handlers whose token a caller's cancel fired, plus queued requests refused unrun because their caller cancelled.</summary>
-    internal long CancelledByCallers => _running.CancelledCount;
 
     /// <summary>The calls running and the early cancels remembered (tests read and bound them).</summary>
     internal RunningCalls RunningCalls => _running;

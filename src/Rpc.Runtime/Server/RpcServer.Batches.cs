@@ -13,11 +13,6 @@ namespace RpcGen;
 // one would be, its reply joins the batch's replies, and HandleAsync settles the delivery once, after the last reply is out.
 public sealed partial class RpcServer
 {
-    /// <summary>Batches of requests served since the server started (tests read it).</summary>
-    internal long BatchesServed => Interlocked.Read(ref _batchesServed);
-
-    private long _batchesServed;
-
     /// <summary>
     /// Answers every request of a batch delivery (HandleAsync settles it, as any delivery); false when it must go back
     /// to the queue. A batch that cannot be read is acked unrun.
@@ -34,7 +29,7 @@ public sealed partial class RpcServer
             return true;
         }
 
-        Interlocked.Increment(ref _batchesServed);
+        _counters.BatchAnswered();
         using var replies = new BatchReplies(_replies, consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
         bool settled = await AnswerAllAsync(consumer, redelivered, exchange, routingKey, properties, requests, replies).ConfigureAwait(false);
         await replies.CompleteAsync().ConfigureAwait(false);

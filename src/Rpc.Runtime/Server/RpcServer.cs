@@ -26,7 +26,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     private volatile string _queue;
     private readonly RpcSubscription? _subscription;
     private readonly CancellationTokenSource _abort = new();
-    private readonly SettlementCounts _settlements = new();
+    private readonly ServerCounters _counters;
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection _connection = null!;
     private FailedWork _failedWork = null!;
@@ -49,6 +49,8 @@ public sealed partial class RpcServer : IAsyncDisposable
         _queue = queue;
         _invoke = invoke;
         _interceptors = System.Linq.Enumerable.ToArray(options.ServerInterceptors);
+        _counters = new ServerCounters(service.Name, queue);
+        _running = new RunningCalls(_counters);
     }
 
     /// <summary>The queue this server consumes.</summary>
@@ -56,12 +58,6 @@ public sealed partial class RpcServer : IAsyncDisposable
 
     /// <summary>Calls being served right now.</summary>
     public int InFlight => _inFlight.Count;
-
-    /// <summary>Ack and nack frames written, a multiple ack counted once; fewer than the requests settled when acks are coalesced.</summary>
-    internal long SettlementFrames => _settlements.Frames;
-
-    /// <summary>Deliveries acked or requeued so far.</summary>
-    internal long Settled => _settlements.Settled;
 
     /// <summary>
     /// Whether the broker is delivering this server's queue to it: its current channel's consumer is registered (after a
@@ -160,7 +156,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         await DeclareQueueAsync(channel, cancellationToken).ConfigureAwait(false);
         await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);
         // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
-        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
+        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _counters),
             CancellationTokenSource.CreateLinkedTokenSource(_abort.Token));
         _consumer = consumer;
         if (_stopping) return;
