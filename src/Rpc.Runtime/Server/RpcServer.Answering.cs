@@ -90,18 +90,19 @@ public sealed partial class RpcServer
     private async Task<bool> AnswerAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, RequestStrategy? batchItem)
     {
-        var strategy = _strategies.For(FindMethod(properties.Type), !string.IsNullOrEmpty(properties.ReplyTo), batchItem);
+        var method = FindMethod(properties.Type);
+        var strategy = _strategies.For(method, !string.IsNullOrEmpty(properties.ReplyTo), batchItem);
         if (strategy.ChecksReplyQueue && RefusesReplyQueue(properties)) return true;
         var history = WorkHistory.Of(properties, exchange, routingKey, _failedWork.ServerUser);
         using var request = new ServerRequest(consumer, properties, body, redelivered, history, StartTelemetry(properties, redelivered, body.Length));
         _replies.MessageLimit.Delivered(body.Length);
-        var failure = Accept(request);
+        var failure = Accept(request, method);
         strategy = _strategies.For(request.Method, request.HasReplyTo, batchItem);
         while (failure is null)
         {
             if ((failure = await RunAsync(request).ConfigureAwait(false)) is not { } failed || !strategy.RetriesInPlace
                 || !await _orderedRetry.TryAgainAsync(request, failed).ConfigureAwait(false)) break;
-            failure = Accept(request);
+            failure = Accept(request, method);
         }
 
         var outcome = strategy.Conclude(request, failure);
@@ -199,10 +200,11 @@ public sealed partial class RpcServer
         string.IsNullOrEmpty(type) ? (_service.Methods.Count == 1 ? _service.Methods[0] : null) : _service.FindMethod(type);
 
     /// <summary>
-    /// The checks before a request runs, which set its method; each failure is an error with its documented type. A
-    /// request its caller cancelled while it was queued is refused too.
+    /// The checks before a request runs, which set its method (<paramref name="method"/>, null when the request names
+    /// none this service has); each failure is an error with its documented type. A request its caller cancelled while
+    /// it was queued is refused too.
     /// </summary>
-    private CallFailure? Accept(ServerRequest request)
+    private CallFailure? Accept(ServerRequest request, RpcMethodDescriptor? method)
     {
         var properties = request.Properties;
         if (request.Body.Length > _options.MaxRequestBodySize)
@@ -211,7 +213,7 @@ public sealed partial class RpcServer
                 $"The request body is {request.Body.Length} bytes; this server accepts at most {_options.MaxRequestBodySize}.");
         }
 
-        if (ResolveMethod(properties.Type, out var method) is { } unknown) return unknown;
+        if (method is null) return UnknownMethod(properties.Type);
         if (WireContract.ReadDeadline(properties.Headers) is long deadline)
         {
             long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
@@ -247,29 +249,10 @@ public sealed partial class RpcServer
         }
     }
 
-    private CallFailure? ResolveMethod(string? type, out RpcMethodDescriptor method)
-    {
-        method = null!;
-        if (string.IsNullOrEmpty(type))
-        {
-            if (_service.Methods.Count == 1)
-            {
-                method = _service.Methods[0];
-                return null;
-            }
-
-            return CallFailure.Refused(WireContract.ErrorTypes.UnknownMethod,
-                $"The request has no 'type' property and service {_service.Name} has {_service.Methods.Count} methods ({MethodNames()}); set 'type' to one of them.");
-        }
-
-        if (_service.FindMethod(type) is { } found)
-        {
-            method = found;
-            return null;
-        }
-
-        return CallFailure.Refused(WireContract.ErrorTypes.UnknownMethod, $"Service {_service.Name} has no method '{type}'; it has {MethodNames()}.");
-    }
+    private CallFailure UnknownMethod(string? type) => string.IsNullOrEmpty(type)
+        ? CallFailure.Refused(WireContract.ErrorTypes.UnknownMethod,
+            $"The request has no 'type' property and service {_service.Name} has {_service.Methods.Count} methods ({MethodNames()}); set 'type' to one of them.")
+        : CallFailure.Refused(WireContract.ErrorTypes.UnknownMethod, $"Service {_service.Name} has no method '{type}'; it has {MethodNames()}.");
 
     private string MethodNames()
     {

@@ -48,7 +48,7 @@ internal sealed class ServerStream
     /// <summary>The highest sequence number (exclusive) the caller allowed so far.</summary>
     public long Credit => Interlocked.Read(ref _credit);
 
-    /// <summary>Items sent so far (tests read how far ahead of its caller a server got).</summary>
+    /// <summary>Items sent so far: a grant never lets the server run more than the window cap past them.</summary>
     public long Sent
     {
         get => Interlocked.Read(ref _sent);
