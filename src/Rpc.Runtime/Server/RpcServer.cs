@@ -13,8 +13,8 @@ using RpcGen.Wire;
 namespace RpcGen;
 
 /// <summary>
-/// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
-/// prefetch calls at once, publishes each reply and then acks. Every request is acked once answered, including
+/// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, handles up to
+/// prefetch deliveries at once (the calls of batches share a second budget of prefetch), publishes each reply and then acks. Every request is acked once answered, including
 /// those that cannot be read, so a poison message is never redelivered in a loop. A one-way request whose handler
 /// throws is retried and then dead-lettered (<see cref="FailedWork"/>); dropped only when the broker refuses its copy
 /// three times, and then logged as an error.
