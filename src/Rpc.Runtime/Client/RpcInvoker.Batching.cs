@@ -11,7 +11,7 @@ using RpcGen.Wire;
 
 namespace RpcGen.Generated;
 
-// Where a call's request goes out alone or waits in line (RpcOptions.BatchCalls; docs/wire-format.md, "Batched
+// Where a call's request goes out alone or waits in line (RpcClientOptions.BatchCalls; docs/wire-format.md, "Batched
 // calls"): which calls may share a message, and publishing the message that carries them.
 public sealed partial class RpcInvoker
 {

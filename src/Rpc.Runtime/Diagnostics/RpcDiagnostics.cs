@@ -37,6 +37,24 @@ public static class RpcDiagnostics
     /// <summary>Counter of one-way requests and events moved to <c>{queue}.dead-letter</c>, tagged with <c>error.type</c>.</summary>
     public const string DeadLettered = "rpcgen.server.dead_lettered";
 
+    /// <summary>Counter of batch deliveries (several calls in one message) a server answered, tagged with the queue.</summary>
+    public const string ServerBatches = "rpcgen.server.batches";
+
+    /// <summary>Counter of deliveries a server acked or gave back to its queue, tagged with the queue.</summary>
+    public const string ServerSettlements = "rpcgen.server.settlements";
+
+    /// <summary>
+    /// Counter of ack, nack and reject frames a server wrote, tagged with the queue: fewer than
+    /// <see cref="ServerSettlements"/> when acks of requests that finished together are coalesced.
+    /// </summary>
+    public const string ServerSettlementFrames = "rpcgen.server.settlement_frames";
+
+    /// <summary>
+    /// Counter of calls their caller cancelled on a server, tagged with the queue: running handlers whose token the
+    /// cancel fired, and queued requests refused unrun.
+    /// </summary>
+    public const string ServerCallerCancels = "rpcgen.server.caller_cancels";
+
     /// <summary>Counter of events published and confirmed by the broker.</summary>
     public const string EventsPublished = "rpcgen.events.published";
 

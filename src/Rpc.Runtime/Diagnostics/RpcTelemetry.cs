@@ -38,6 +38,15 @@ internal static class RpcTelemetry
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(RpcDiagnostics.DeadLettered, "{message}",
         "One-way requests and events moved to their dead-letter queue.");
 
+    public static readonly Counter<long> ServerBatches = Meter.CreateCounter<long>(RpcDiagnostics.ServerBatches, "{batch}",
+        "Batch deliveries (several calls in one message) answered by RpcGen servers.");
+    public static readonly Counter<long> ServerSettlements = Meter.CreateCounter<long>(RpcDiagnostics.ServerSettlements, "{delivery}",
+        "Deliveries RpcGen servers acked or gave back to their queue.");
+    public static readonly Counter<long> ServerSettlementFrames = Meter.CreateCounter<long>(RpcDiagnostics.ServerSettlementFrames, "{frame}",
+        "Ack, nack and reject frames RpcGen servers wrote; a multiple ack counts once.");
+    public static readonly Counter<long> ServerCallerCancels = Meter.CreateCounter<long>(RpcDiagnostics.ServerCallerCancels, "{call}",
+        "Calls their caller cancelled on an RpcGen server: running handlers stopped, and queued requests refused unrun.");
+
     public static readonly Counter<long> EventsPublished = Meter.CreateCounter<long>(RpcDiagnostics.EventsPublished, "{event}",
         "Events published and confirmed by the broker.");
     public static readonly Counter<long> EventsUnroutable = Meter.CreateCounter<long>(RpcDiagnostics.EventsUnroutable, "{event}",

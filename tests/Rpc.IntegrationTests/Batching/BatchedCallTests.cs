@@ -41,6 +41,7 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, probe) = await StartAsync(broker, o => o.Client.MaxBatchSize = 8);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int>[] calls;
@@ -53,13 +54,13 @@ public sealed class BatchedCallTests
         Assert.Equal(Enumerable.Range(1000, 20), answers);
         // 8 + 8 + 4: three messages carried the twenty calls, and the server read three batches.
         Assert.Equal((3L, 20L), calling.Invoker.BatchesSent);
-        Assert.Equal(3, server.BatchesServed);
+        Assert.Equal(3, meter.Batches);
         Assert.Equal(20, probe.Calls);
         Assert.Equal(0, calling.PendingCallCount);
 
         // Nothing waits now: a lone call goes out alone.
         Assert.Equal(3, await client.AddAsync(1, 2));
-        Assert.Equal(3, server.BatchesServed);
+        Assert.Equal(3, meter.Batches);
     }
 
     [Fact]
@@ -67,6 +68,7 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, _) = await StartAsync(broker);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int> ok, refused;
@@ -92,7 +94,7 @@ public sealed class BatchedCallTests
             Assert.Equal("True", c[2]);    // each call's own deadline
             Assert.Equal("False", c[3]);
         });
-        Assert.Equal(1, server.BatchesServed);
+        Assert.Equal(1, meter.Batches);
     }
 
     [Fact]
@@ -100,6 +102,7 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, probe) = await StartAsync(broker);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int> slow;
@@ -124,7 +127,7 @@ public sealed class BatchedCallTests
 
         Assert.Equal(42, await slow.WaitAsync(Bound));
         await Wait.UntilAsync(() => server.InFlight == 0, "the batch was settled");
-        Assert.Equal(1, server.BatchesServed);
+        Assert.Equal(1, meter.Batches);
     }
 
     [Fact]
@@ -227,6 +230,7 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, probe) = await StartAsync(broker);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
 
         async Task<int> WorkerAsync(int worker)
@@ -245,6 +249,6 @@ public sealed class BatchedCallTests
         Assert.Equal(64 * 50, probe.Calls);
         Assert.Equal(0, calling.PendingCallCount);
         // How many batches formed depends on the host's timing; reported, not asserted.
-        _output.WriteLine($"batches sent: {calling.Invoker.BatchesSent}; served: {server.BatchesServed}");
+        _output.WriteLine($"batches sent: {calling.Invoker.BatchesSent}; served: {meter.Batches}");
     }
 }
