@@ -7,14 +7,14 @@ using System.Threading.Tasks;
 namespace RpcGen.Client;
 
 /// <summary>
-/// One lane of <see cref="CancellationSender"/>: a bounded queue and one sender loop that publishes its entries one at
-/// a time through an <see cref="IControlPublisher"/>. A publish that does not complete within the publish timeout is
+/// One lane of <see cref="ControlPublisher"/>: a bounded queue and one sender loop that publishes its entries one at
+/// a time through an <see cref="IControlChannel"/>. A publish that does not complete within the publish timeout is
 /// given up (and its channel with it), so a stuck publish delays the lane by that bound at most; a full queue drops
 /// its oldest entry; a coalescing lane (credit) keeps one entry per call, the latest grant.
 /// </summary>
 internal sealed class ControlLane
 {
-    private readonly IControlPublisher _publisher;
+    private readonly IControlChannel _publisher;
     private readonly TimeSpan _publishTimeout;
     private readonly Channel<(PendingCall Call, long Credit)> _queue;
     private readonly ConcurrentDictionary<PendingCall, long>? _latest;
@@ -22,7 +22,7 @@ internal sealed class ControlLane
     private long _published;
     private long _lost;
 
-    public ControlLane(IControlPublisher publisher, bool coalesce, int capacity, TimeSpan publishTimeout)
+    public ControlLane(IControlChannel publisher, bool coalesce, int capacity, TimeSpan publishTimeout)
     {
         _publisher = publisher;
         _publishTimeout = publishTimeout;
@@ -102,7 +102,7 @@ internal sealed class ControlLane
 }
 
 /// <summary>Publishes one control message (a cancel when credit is negative, else a credit grant) and waits for its confirm.</summary>
-internal interface IControlPublisher
+internal interface IControlChannel
 {
     Task PublishAsync(PendingCall call, long credit);
 

@@ -31,7 +31,7 @@ internal sealed class EventPublisher
         _userId = userId;
     }
 
-    public async Task PublishAsync(ChannelHolder sends, RpcRequest request, string? routingKey, CancellationToken cancellationToken)
+    public async Task PublishAsync(ManagedChannel sends, RpcRequest request, string? routingKey, CancellationToken cancellationToken)
     {
         var method = request.Method;
         var service = method.Service;
@@ -70,7 +70,7 @@ internal sealed class EventPublisher
         RpcTelemetry.CountPublished(service.Name, method.WireName);
     }
 
-    private async Task<Exception?> DeclareAndPublishAsync(ChannelHolder sends, RpcServiceDescriptor service, string exchange, string routingKey,
+    private async Task<Exception?> DeclareAndPublishAsync(ManagedChannel sends, RpcServiceDescriptor service, string exchange, string routingKey,
         BasicProperties properties, RpcRequest request, CancellationToken cancellationToken)
     {
         var method = request.Method;
@@ -78,8 +78,8 @@ internal sealed class EventPublisher
         {
             await EnsureExchangeAsync(service, exchange, cancellationToken).ConfigureAwait(false);
             // The send channel may be between a broker close and its rebuild: wait for the new one.
-            if (sends.WhenReady is { } ready) await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-            await sends.Channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, request.CompleteBody(), cancellationToken)
+            var channel = await sends.ReadyAsync(cancellationToken).ConfigureAwait(false);
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, request.CompleteBody(), cancellationToken)
                 .ConfigureAwait(false);
             return null;
         }

@@ -31,7 +31,7 @@ public sealed partial class RpcInvoker
         IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow = null)
     {
         // A fail-fast call to a queue found without a consumer asks first: unsent, it can fail as unavailable (safe to retry).
-        if (call.CheckInterval != 0 && _availability.MayBeDown(queue.Value))
+        if (call.CheckAt != 0 && _availability.MayBeDown(queue.Value))
         {
             _ = PublishIfServedAsync(call, request, queue, telemetry, userHeaders, streamWindow);
             return;
@@ -162,15 +162,17 @@ public sealed partial class RpcInvoker
             UserId = _userId,
         };
 
-        if (_calls.WhenReady is { } ready)
+        if (!_calls.TryGetReady(out var channel))
         {
             // As for a lone call: wait for the rebuilt channel no longer than the calls wait; each call's own timer still runs.
+            using var bound = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, latestDeadline - now)));
             try
             {
-                await ready.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1, latestDeadline - now))).ConfigureAwait(false);
+                channel = await _calls.ReadyAsync(bound.Token).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (OperationCanceledException)
             {
+                return; // every call of the batch timed out meanwhile
             }
         }
 
@@ -182,7 +184,7 @@ public sealed partial class RpcInvoker
                 return;
             }
 
-            await _calls.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
+            await channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -1,15 +1,8 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.ComponentModel;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Tasks;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
-using RabbitMQ.Client.Exceptions;
-using RpcGen.Diagnostics;
-using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
@@ -18,9 +11,10 @@ namespace RpcGen.Client;
 public sealed partial class RpcInvoker
 {
     /// <summary>Runs the client interceptors around the call; only taken when some are registered.</summary>
-    private async Task<T> InterceptAsync<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken, RpcCallOptions? ambient)
+    private async Task<T> InterceptAsync<T>(OutgoingCall outgoing, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken)
     {
-        var headers = ambient?.Headers is { } given ? new Dictionary<string, string>(given, StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal);
+        var request = outgoing.Request;
+        var headers = outgoing.Options?.Headers is { } given ? new Dictionary<string, string>(given, StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal);
         var context = new RpcClientCallContext(request.Method, headers);
         T result = default!;
         bool sent = false;
@@ -36,7 +30,7 @@ public sealed partial class RpcInvoker
                 }
             }
 
-            result = await StartCore(request, resultType, cancellationToken, ambient, headers).ConfigureAwait(false);
+            result = await StartCore(outgoing, resultType, cancellationToken, headers).ConfigureAwait(false);
         };
         for (int i = _clientInterceptors.Length - 1; i >= 0; i--)
         {

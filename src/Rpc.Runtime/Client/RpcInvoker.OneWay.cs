@@ -1,15 +1,10 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.ComponentModel;
-using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Diagnostics;
-using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
@@ -21,27 +16,12 @@ public sealed partial class RpcInvoker
     /// Sends a one-way request as durable work: persistent, to the durable service queue (declared if need be), with no
     /// expiration unless the method or service sets a time-to-live; completes when the broker has confirmed it.
     /// </summary>
-    public async Task SendAsync(RpcRequest request, CancellationToken cancellationToken)
+    public Task SendAsync(RpcRequest request, CancellationToken cancellationToken) =>
+        OutgoingCall.Check(this, request, cancellationToken) is { } failure ? OutgoingCall.Failed(failure) : SendCoreAsync(request, cancellationToken);
+
+    private async Task SendCoreAsync(RpcRequest request, CancellationToken cancellationToken)
     {
-        if (request.Error is { } error)
-        {
-            request.Release();
-            throw error;
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            request.Release();
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
         var method = request.Method;
-        if (Refuse(method, request) is { } refused)
-        {
-            request.Release();
-            throw refused;
-        }
-
         var queue = QueueOf(method.Service);
         var telemetry = ClientCallTelemetry.Start(_options, method, queue.Value, correlationId: null, oneWay: true);
         var properties = new BasicProperties
@@ -83,30 +63,13 @@ public sealed partial class RpcInvoker
     /// </summary>
     public Task PublishAsync(RpcRequest request, string? routingKey, CancellationToken cancellationToken)
     {
-        if (request.Error is { } error)
-        {
-            request.Release();
-            return Task.FromException(error);
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            request.Release();
-            return Task.FromCanceled(cancellationToken);
-        }
-
-        if (Refuse(request.Method, request) is { } refused)
-        {
-            request.Release();
-            return Task.FromException(refused);
-        }
-
+        if (OutgoingCall.Check(this, request, cancellationToken) is { } failure) return OutgoingCall.Failed(failure);
         return _events.PublishAsync(_sends, request, routingKey, cancellationToken);
     }
 
     /// <summary>
-    /// Why the request must not be published: the connection is down or blocked, or the body is over
-    /// <see cref="RpcOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
+    /// Declares the service's durable queue if this connection has not yet, then publishes the one-way request on the
+    /// send channel; returns the failure as an RpcException instead of throwing (a cancellation by the caller's token is thrown).
     /// </summary>
     private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties,
         RpcRequest request, CancellationToken cancellationToken)
@@ -135,8 +98,8 @@ public sealed partial class RpcInvoker
     {
         try
         {
-            if (_sends.WhenReady is { } ready) await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-            await _sends.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)
+            var channel = await _sends.ReadyAsync(cancellationToken).ConfigureAwait(false);
+            await channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)
                 .ConfigureAwait(false);
             return null;
         }

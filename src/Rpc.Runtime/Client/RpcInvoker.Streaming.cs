@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using RabbitMQ.Client;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
@@ -11,59 +10,31 @@ public sealed partial class RpcInvoker
 {
     /// <summary>
     /// Calls a method whose result is a stream. Nothing is sent until the result is enumerated; each enumeration
-    /// starts the call once (a second one throws). Breaking out of <c>await foreach</c>, or cancelling, stops the
-    /// server's enumeration.
+    /// starts the call once (a second one throws). The ambient <see cref="RpcCallOptions"/> scope and the deadline of
+    /// the call being served are read now, when the method is called, not when the stream is enumerated. Breaking out
+    /// of <c>await foreach</c>, or cancelling, stops the server's enumeration.
     /// </summary>
-    public IAsyncEnumerable<T> StreamAsync<T>(RpcRequest request, CancellationToken cancellationToken) => new RpcStream<T>(this, request, cancellationToken);
+    public IAsyncEnumerable<T> StreamAsync<T>(RpcRequest request, CancellationToken cancellationToken) =>
+        new RpcStream<T>(this, request, cancellationToken, RpcCallOptions.Current, RpcContext.Current);
 
-    /// <summary>Starts the call behind an enumeration: the same checks, timeout and deadline as any call, then the request with its window.</summary>
-    internal StreamingCall<T> StartStream<T>(RpcRequest request, CancellationToken cancellationToken, CancellationTokenSource? linked = null)
+    /// <summary>Starts the call behind an enumeration: the same start as any call (<see cref="OutgoingCall"/>), then the request with its window.</summary>
+    internal StreamingCall<T> StartStream<T>(RpcRequest request, CancellationToken cancellationToken, RpcCallOptions? ambient, RpcContext? serving,
+        CancellationTokenSource? linked = null)
     {
-        var method = request.Method;
-        if (request.Error is { } error)
+        if (request.Error is null)
         {
-            request.Release();
-            throw error;
+            // An item type that cannot be read fails before anything is sent, as an argument that cannot be written does.
+            GetStreamItemType<T>(request);
         }
 
-        var itemType = GetStreamItemType<T>(request);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (Refuse(method, request) is { } refused)
-        {
-            request.Release();
-            throw refused;
-        }
-
-        var ambient = RpcCallOptions.Current;
-        var timeout = ambient?.Timeout ?? method.Timeout ?? _options.DefaultTimeout;
-        var queue = QueueOf(method.Service);
-        if (RpcContext.Current?.Deadline is { } outer)
-        {
-            // Made while serving a call: never stream longer than that call's caller waits.
-            var left = outer - DateTimeOffset.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                request.Release();
-                throw new RpcTimeoutException(method.Service.Name, method.WireName, queue.Value, TimeSpan.Zero,
-                    $"RPC {method.Service.Name}.{method.WireName} was not sent: the call being served ({RpcContext.Current.Service}.{RpcContext.Current.Method}) " +
-                    $"passed its deadline {-left.TotalMilliseconds:0} ms ago (queue '{queue.Value}').");
-            }
-
-            if (left < timeout) timeout = left;
-        }
-
-        var call = new StreamingCall<T>(_pending, _pending.NextCorrelationId(), method, queue.Value, timeout, itemType, _options.StreamWindow,
-            _options.StreamIdleTimeout, cancellationToken, linked) { UserId = _userId };
-        if (!(ambient?.WaitForReady ?? _options.WaitForReady))
-        {
-            long delay = (long)_options.ServerCheckDelay.TotalMilliseconds;
-            call.CheckInterval = delay;
-            call.CheckAt = Environment.TickCount64 + delay;
-        }
-
-        _pending.Add(call, timeout, cancellationToken);
+        if (OutgoingCall.Start(this, request, cancellationToken, ambient, serving, out var outgoing) is { } failure) throw failure;
+        var method = outgoing.Method;
+        var call = new StreamingCall<T>(_pending, _pending.NextCorrelationId(), method, outgoing.Queue.Value, outgoing.Timeout, GetTypeInfo<T>(),
+            _options.StreamWindow, _options.StreamIdleTimeout, ambient?.StreamDeadline, cancellationToken, linked);
+        if (outgoing.FailFast) call.CheckAt = Environment.TickCount64 + (long)_options.ServerCheckDelay.TotalMilliseconds;
+        _pending.Add(call, outgoing.Timeout, cancellationToken);
         call.StartTimer();
-        PublishStreamRequest(call, request, queue, ambient?.Headers);
+        PublishRequest(call, request, outgoing.Queue, telemetry: null, ambient?.Headers, _options.StreamWindow);
         return call;
     }
 
@@ -82,22 +53,23 @@ public sealed partial class RpcInvoker
         }
     }
 
-    private void PublishStreamRequest(PendingCall call, RpcRequest request, CachedString queue, IReadOnlyDictionary<string, string>? userHeaders) =>
-        PublishRequest(call, request, queue, telemetry: null, userHeaders, _options.StreamWindow);
-
     /// <summary>What a generated client returns: the call starts when it is enumerated.</summary>
     private sealed class RpcStream<T> : IAsyncEnumerable<T>
     {
         private readonly RpcInvoker _invoker;
         private readonly RpcRequest _request;
         private readonly CancellationToken _methodToken;
+        private readonly RpcCallOptions? _ambient;
+        private readonly RpcContext? _serving;
         private int _started;
 
-        public RpcStream(RpcInvoker invoker, RpcRequest request, CancellationToken methodToken)
+        public RpcStream(RpcInvoker invoker, RpcRequest request, CancellationToken methodToken, RpcCallOptions? ambient, RpcContext? serving)
         {
             _invoker = invoker;
             _request = request;
             _methodToken = methodToken;
+            _ambient = ambient;
+            _serving = serving;
         }
 
         public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default)
@@ -109,12 +81,12 @@ public sealed partial class RpcInvoker
             }
 
             // The method's token and the enumeration's (WithCancellation) both stop the stream.
-            if (!cancellationToken.CanBeCanceled || cancellationToken == _methodToken) return _invoker.StartStream<T>(_request, _methodToken);
-            if (!_methodToken.CanBeCanceled) return _invoker.StartStream<T>(_request, cancellationToken);
+            if (!cancellationToken.CanBeCanceled || cancellationToken == _methodToken) return _invoker.StartStream<T>(_request, _methodToken, _ambient, _serving);
+            if (!_methodToken.CanBeCanceled) return _invoker.StartStream<T>(_request, cancellationToken, _ambient, _serving);
             var linked = CancellationTokenSource.CreateLinkedTokenSource(_methodToken, cancellationToken);
             try
             {
-                return _invoker.StartStream<T>(_request, linked.Token, linked);
+                return _invoker.StartStream<T>(_request, linked.Token, _ambient, _serving, linked);
             }
             catch
             {

@@ -32,8 +32,8 @@ public sealed partial class RpcInvoker
     private readonly RpcOptions _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
     private volatile Expiration? _expiration;
-    private ChannelHolder _calls = null!;
-    private ChannelHolder _sends = null!;
+    private ManagedChannel _calls = null!;
+    private ManagedChannel _sends = null!;
 
     // Sent as user_id: RabbitMQ rejects a message whose user_id is not the connection's user, so servers can trust it.
     // Null on a connection the app opened, whose user RpcGen cannot know: then no user_id is sent.
@@ -41,22 +41,19 @@ public sealed partial class RpcInvoker
 
     private readonly IRpcClientInterceptor[] _clientInterceptors;
     private readonly ServerAvailability _availability;
-    private readonly CancellationSender _cancellations;
+    private readonly ControlPublisher _control;
 
-    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcOptions options, string? userId)
+    private RpcInvoker(IConnection connection, ConnectionState state, WorkQueues workQueues, RpcOptions options, string? userId)
     {
         _workQueues = workQueues;
         _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
-        _availability = new ServerAvailability(connection, pending);
-        _cancellations = new CancellationSender(connection);
-        pending.ServerCheckDue = _availability.CheckDue;
-        pending.Abandoned = _cancellations.Send;
-        pending.CreditGranted = _cancellations.SendCredit;
+        _availability = new ServerAvailability(connection, options.ServerCheckDelay);
+        _control = new ControlPublisher(connection, userId);
+        _pending = new PendingCalls(new CallObserver(_availability, _control), options.Loggers.Client);
         _events = new EventPublisher(workQueues.Connection, options, userId);
         _userId = userId;
         _connection = connection;
         _state = state;
-        _pending = pending;
         _options = options;
         _state.PublishersBlocked += OnPublishersBlocked;
     }
@@ -66,10 +63,9 @@ public sealed partial class RpcInvoker
     /// now; a request already read by the broker may still run once it clears (like a timed-out call's).
     /// </summary>
     private void OnPublishersBlocked(string reason) =>
-        _pending.FailAll(call => new RpcBrokerBlockedException(
-            $"RPC {call.Method.Service.Name}.{call.Method.WireName}: RabbitMQ blocks this connection's publishers ({reason}: a memory or disk alarm) " +
+        _pending.FailAll($"RabbitMQ blocks this connection's publishers ({reason}: a memory or disk alarm) " +
             "while the call waited for its reply; the request may still run once the alarm clears.",
-            reason, call.Method.Service.Name, call.Method.WireName));
+            (message, service, method) => new RpcBrokerBlockedException(message, reason, service, method));
 
     internal PendingCalls PendingCalls => _pending;
 
@@ -77,23 +73,23 @@ public sealed partial class RpcInvoker
     internal long ServerChecks => _availability.Probes;
 
     /// <summary>Cancel control messages sent for abandoned calls.</summary>
-    internal long CancelsSent => _cancellations.Sent;
+    internal long CancelsSent => _control.Sent;
 
     /// <summary>Cancels and credit grants given up (no exchange, timed out, dropped from a full queue).</summary>
-    internal long ControlMessagesLost => _cancellations.Lost;
+    internal long ControlMessagesLost => _control.Lost;
 
     /// <summary>The channel calls are published and replies consumed on (tests read its rebuild count).</summary>
-    internal ChannelHolder CallChannel => _calls;
+    internal ManagedChannel CallChannel => _calls;
 
     internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcOptions options, string? userId,
         CancellationToken cancellationToken)
     {
-        var invoker = new RpcInvoker(connection, state, new PendingCalls(options.Loggers.Client), new WorkQueues(connection, options, state.LostQueues), options, userId);
+        var invoker = new RpcInvoker(connection, state, new WorkQueues(connection, options, state.LostQueues), options, userId);
         var logger = options.Loggers.Client;
         // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
         // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails
         // in milliseconds: it is published mandatory, and the broker's basic.return fails it by its correlation id.
-        invoker._calls = await ChannelHolder.CreateAsync(connection,
+        invoker._calls = await ManagedChannel.CreateAsync(connection,
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
             invoker.SetUpCallChannelAsync, "call channel", logger, cancellationToken).ConfigureAwait(false);
         invoker._calls.ChannelClosedByBroker = invoker.OnCallChannelClosed;
@@ -101,7 +97,7 @@ public sealed partial class RpcInvoker
         {
             // A one-way request has no reply, so only a confirm (or a return, as a PublishException) tells its sender
             // that the broker took it. No rate limiter: the caller bounds concurrency.
-            invoker._sends = await ChannelHolder.CreateAsync(connection,
+            invoker._sends = await ManagedChannel.CreateAsync(connection,
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
                     outstandingPublisherConfirmationsRateLimiter: null),
                 static (_, _) => Task.CompletedTask, "one-way send channel", logger, cancellationToken).ConfigureAwait(false);
@@ -128,10 +124,9 @@ public sealed partial class RpcInvoker
     private int OnCallChannelClosed(IChannel channel, ShutdownEventArgs reason)
     {
         int failed = _pending.Count;
-        _pending.FailAll(call => new RpcChannelClosedException(
-            $"RPC {call.Method.Service.Name}.{call.Method.WireName}: RabbitMQ closed the channel the call was on before a reply came " +
+        _pending.FailAll($"RabbitMQ closed the channel the call was on before a reply came " +
             $"({reason.ReplyCode} {reason.ReplyText}); the channel is being rebuilt, later calls go out on the new one.",
-            reason.ReplyCode, reason.ReplyText, call.Method.Service.Name, call.Method.WireName));
+            (message, service, method) => new RpcChannelClosedException(message, reason.ReplyCode, reason.ReplyText, service, method));
         return failed;
     }
 
@@ -172,6 +167,7 @@ public sealed partial class RpcInvoker
         }
         catch (Exception e)
         {
+            request.Release();
             return Task.FromException<T>(new RpcSerializationException(
                 $"RPC {request.Method.Service.Name}.{request.Method.WireName}: result type {typeof(T).Name} cannot be deserialised: {e.Message}",
                 request.Method.Service.Name, request.Method.WireName, e));
@@ -183,7 +179,11 @@ public sealed partial class RpcInvoker
     /// <summary>Calls a method that returns no result and completes when the server has replied.</summary>
     public Task CallAsync(RpcRequest request, CancellationToken cancellationToken) => Start<object?>(request, null, cancellationToken);
 
-    private RpcException? Refuse(RpcMethodDescriptor method, RpcRequest request)
+    /// <summary>
+    /// Why the request must not be published: the connection is down or blocked, or the body is over
+    /// <see cref="RpcOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
+    /// </summary>
+    internal RpcException? Refuse(RpcMethodDescriptor method, RpcRequest request)
     {
         if (_state.Refusal(method) is { } refusal) return refusal;
         int size = request.CompleteBody().Length;
@@ -192,73 +192,38 @@ public sealed partial class RpcInvoker
             : null;
     }
 
+    internal RpcOptions Options => _options;
+
     internal JsonTypeInfo<T> GetTypeInfo<T>() => JsonTypeInfoCache<T>.Get(_options.JsonSerializerOptions);
 
     private Task<T> Start<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken)
     {
-        if (request.Error is { } error)
+        if (OutgoingCall.Start(this, request, cancellationToken, RpcCallOptions.Current, RpcContext.Current, out var call) is { } failure)
         {
-            request.Release();
-            return Task.FromException<T>(error);
+            return OutgoingCall.Failed<T>(failure);
         }
 
-        if (cancellationToken.IsCancellationRequested)
-        {
-            request.Release();
-            return Task.FromCanceled<T>(cancellationToken);
-        }
-
-        if (Refuse(request.Method, request) is { } refused)
-        {
-            request.Release();
-            return Task.FromException<T>(refused);
-        }
-
-        var ambient = RpcCallOptions.Current;
-        if (_clientInterceptors.Length != 0) return InterceptAsync(request, resultType, cancellationToken, ambient);
-        return StartCore(request, resultType, cancellationToken, ambient, ambient?.Headers);
+        if (_clientInterceptors.Length != 0) return InterceptAsync(call, resultType, cancellationToken);
+        return StartCore(call, resultType, cancellationToken, call.Options?.Headers);
     }
 
-    private Task<T> StartCore<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken, RpcCallOptions? ambient,
+    private Task<T> StartCore<T>(OutgoingCall outgoing, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string>? userHeaders)
     {
-        var method = request.Method;
-        var timeout = ambient?.Timeout ?? method.Timeout ?? _options.DefaultTimeout;
-        var queue = QueueOf(method.Service);
-        if (RpcContext.Current?.Deadline is { } outer)
-        {
-            // Made while serving a call: never wait longer than that call's caller does.
-            var left = outer - DateTimeOffset.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                request.Release();
-                return Task.FromException<T>(new RpcTimeoutException(method.Service.Name, method.WireName, queue.Value, TimeSpan.Zero,
-                    $"RPC {method.Service.Name}.{method.WireName} was not sent: the call being served ({RpcContext.Current.Service}.{RpcContext.Current.Method}) " +
-                    $"passed its deadline {-left.TotalMilliseconds:0} ms ago (queue '{queue.Value}')."));
-            }
-
-            if (left < timeout) timeout = left;
-        }
-
-        var call = _pending.Create(method, queue.Value, timeout, resultType, _options.JsonSerializerOptions);
-        call.UserId = _userId;
-        if (!(ambient?.WaitForReady ?? _options.WaitForReady))
-        {
-            long delay = (long)_options.ServerCheckDelay.TotalMilliseconds;
-            call.CheckInterval = delay;
-            call.CheckAt = Environment.TickCount64 + delay;
-        }
-
+        var call = _pending.Create(outgoing.Method, outgoing.Queue.Value, outgoing.Timeout, resultType, _options.JsonSerializerOptions);
+        if (outgoing.FailFast) call.CheckAt = Environment.TickCount64 + (long)_options.ServerCheckDelay.TotalMilliseconds;
         var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
-        _pending.Add(call, timeout, cancellationToken);
-        PublishRequest(call, request, queue, telemetry, userHeaders);
+        _pending.Add(call, outgoing.Timeout, cancellationToken);
+        PublishRequest(call, outgoing.Request, outgoing.Queue, telemetry, userHeaders);
         return telemetry is null ? call.Task : telemetry.Track(call.Task);
     }
 
     private void PublishAlone(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
         IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
     {
-        var headers = new Dictionary<string, object?>(3 + (userHeaders?.Count ?? 0)) { [WireContract.DeadlineHeader] = call.Deadline };
+        var headers = new Dictionary<string, object?>(3 + (userHeaders?.Count ?? 0));
+        // A stream without a total deadline sends none: its server streams for as long as the caller reads.
+        if (call.Deadline != 0) headers[WireContract.DeadlineHeader] = call.Deadline;
         if (streamWindow is { } window) headers[StreamContract.WindowHeader] = window;
         if (userHeaders is not null)
         {
@@ -278,16 +243,16 @@ public sealed partial class RpcInvoker
         telemetry?.InjectTraceContext(properties.Headers);
 
         // The call channel is being rebuilt after the broker closed it: publish once its reply consumer is back.
-        if (_calls.WhenReady is { } ready)
+        if (!_calls.TryGetReady(out var channel))
         {
-            _ = PublishWhenReadyAsync(ready, call, request, queue, properties);
+            _ = PublishWhenReadyAsync(call, request, queue, properties);
             return;
         }
 
-        PublishNow(call, request, queue, properties);
+        PublishNow(channel, call, request, queue, properties);
     }
 
-    private void PublishNow(PendingCall call, RpcRequest request, CachedString queue, BasicProperties properties)
+    private void PublishNow(IChannel channel, PendingCall call, RpcRequest request, CachedString queue, BasicProperties properties)
     {
         // Cancelled (or timed out) before it went out: a request nobody waits for is not sent.
         if (!call.IsPending)
@@ -301,7 +266,7 @@ public sealed partial class RpcInvoker
         ValueTask publish;
         try
         {
-            publish = _calls.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), CancellationToken.None);
+            publish = channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -321,15 +286,22 @@ public sealed partial class RpcInvoker
         _ = AwaitPublishAsync(publish, call, request, queue.Value);
     }
 
-    private async Task PublishWhenReadyAsync(Task ready, PendingCall call, RpcRequest request, CachedString queue, BasicProperties properties)
+    private async Task PublishWhenReadyAsync(PendingCall call, RpcRequest request, CachedString queue, BasicProperties properties)
     {
         // The call's timeout still runs meanwhile; waiting longer than it is pointless.
-        try
+        IChannel channel;
+        using (var bound = new CancellationTokenSource(call.Timeout))
         {
-            await ready.WaitAsync(call.Timeout).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
+            try
+            {
+                channel = await _calls.ReadyAsync(bound.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Timed out meanwhile (the sweep fails it): a request nobody waits for is not sent.
+                request.Release();
+                return;
+            }
         }
 
         if (_state.Refusal(call.Method) is { } refusal)
@@ -339,7 +311,7 @@ public sealed partial class RpcInvoker
             return;
         }
 
-        PublishNow(call, request, queue, properties);
+        PublishNow(channel, call, request, queue, properties);
     }
 
     private async Task AwaitPublishAsync(ValueTask publish, PendingCall call, RpcRequest request, string queue)
@@ -359,7 +331,7 @@ public sealed partial class RpcInvoker
     }
 
     /// <summary>The service's queue name, encoded once for every publish; recomputed if the options' prefix changes.</summary>
-    private CachedString QueueOf(RpcServiceDescriptor service)
+    internal CachedString QueueOf(RpcServiceDescriptor service)
     {
         var prefix = _options.QueuePrefix;
         if (_queues.TryGetValue(service, out var queue) && ReferenceEquals(queue.Prefix, prefix)) return queue.Name;
@@ -380,14 +352,23 @@ public sealed partial class RpcInvoker
 
     private sealed record QueueName(string Prefix, CachedString Name);
 
+    /// <summary>Where the pending calls' needs go: server checks to <see cref="ServerAvailability"/>, cancels and credit to <see cref="ControlPublisher"/>.</summary>
+    private sealed class CallObserver(ServerAvailability availability, ControlPublisher control) : IPendingCallObserver
+    {
+        public void ServerCheckDue(PendingCall call) => availability.CheckDue(call);
+
+        public void Abandoned(PendingCall call) => control.Cancel(call);
+
+        public void CreditGranted(PendingCall call, long credit) => control.SendCredit(call, credit);
+    }
+
     private sealed record Expiration(TimeSpan Timeout, string Text);
 
     internal async ValueTask CloseAsync()
     {
-        _pending.FailAll(call => new RpcConnectionException(
-            $"RPC {call.Method.Service.Name}.{call.Method.WireName}: the RpcConnection was disposed before a reply came.",
-            call.Method.Service.Name, call.Method.WireName));
-        await _cancellations.CloseAsync().ConfigureAwait(false);
+        _pending.FailAll("the RpcConnection was disposed before a reply came.",
+            static (message, service, method) => new RpcConnectionException(message, service, method));
+        await _control.CloseAsync().ConfigureAwait(false);
         await _availability.CloseAsync().ConfigureAwait(false);
         await _calls.DisposeAsync().ConfigureAwait(false);
         await _sends.DisposeAsync().ConfigureAwait(false);

@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace RpcGen.IntegrationTests.Reliability;
 
 /// <summary>
-/// The broker closes one channel and leaves the connection open (Transport/ChannelHolder.cs): the calls the channel
+/// The broker closes one channel and leaves the connection open (Transport/ManagedChannel.cs): the calls the channel
 /// carried fail at once naming the broker's reason, the channel is rebuilt, and the connection stays usable.
 /// Runs on the private fault node, whose settings the tests change and put back.
 /// </summary>
