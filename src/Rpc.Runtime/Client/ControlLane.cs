@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
+using RpcGen.Diagnostics;
 
 namespace RpcGen.Client;
 
@@ -31,14 +32,16 @@ internal sealed class ControlLane
             new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
             dropped =>
             {
-                Interlocked.Increment(ref _lost);
+                Lose(dropped.Item1);
                 _latest?.TryRemove(dropped.Item1, out _);
             });
         _loop = Task.Run(SendLoopAsync);
     }
 
+    /// <summary>Messages this lane published; operators read <c>rpcgen.client.cancels</c> instead.</summary>
     public long Published => Interlocked.Read(ref _published);
 
+    /// <summary>Messages this lane gave up; operators read <c>rpcgen.client.control_lost</c> instead.</summary>
     public long Lost => Interlocked.Read(ref _lost);
 
     /// <summary>Queues a cancel (<paramref name="credit"/> -1) or a grant.</summary>
@@ -74,15 +77,22 @@ internal sealed class ControlLane
             {
                 await _publisher.PublishAsync(call, credit).WaitAsync(_publishTimeout).ConfigureAwait(false);
                 Interlocked.Increment(ref _published);
+                if (_latest is null) RpcTelemetry.CountCancel(call.Queue);
             }
             catch (Exception)
             {
                 // No exchange (no server: nobody to tell), connection down, or no confirm in time: this one is lost
                 // (the call's deadline still ends the server's work); the next one goes out on a fresh channel.
-                Interlocked.Increment(ref _lost);
+                Lose(call);
                 _publisher.Abandon();
             }
         }
+    }
+
+    private void Lose(PendingCall call)
+    {
+        Interlocked.Increment(ref _lost);
+        RpcTelemetry.CountControlLost(call.Queue, credit: _latest is not null);
     }
 
     public async ValueTask CloseAsync()

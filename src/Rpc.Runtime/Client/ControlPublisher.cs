@@ -41,12 +41,6 @@ internal sealed class ControlPublisher
         _credits = new ControlLane(new ControlChannel(connection, userId, "credit lane channel"), coalesce: true, MaxQueued, PublishTimeout);
     }
 
-    /// <summary>Cancel messages published (and confirmed) so far.</summary>
-    public long Sent => _cancels.Published;
-
-    /// <summary>Cancels and grants given up: refused by the broker (no server declared the exchange), timed out, or dropped from a full queue.</summary>
-    public long Lost => _cancels.Lost + _credits.Lost;
-
     /// <summary>The caller gave up on <paramref name="call"/>: the server running it may stop.</summary>
     public void Cancel(PendingCall call) => _cancels.Post(call, -1);
 

@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Diagnostics;
 using RpcGen.Transport;
 
 namespace RpcGen.Client;
@@ -39,7 +40,6 @@ internal sealed class ServerAvailability
     private readonly Dictionary<string, PendingCall> _sawNoConsumer = new(StringComparer.Ordinal);
     private readonly ManagedChannel _channel;
     private readonly SemaphoreSlim _probeGate = new(1, 1); // one probe at a time: a 404 closes the channel under the others
-    private long _probes;
     private int _downQueues;
 
     /// <param name="connection">The connection the probe channel is opened on.</param>
@@ -49,9 +49,6 @@ internal sealed class ServerAvailability
         _channel = ManagedChannel.CreateLazy(connection, new CreateChannelOptions(false, false), "server-check channel");
         _intervalMs = (long)interval.TotalMilliseconds;
     }
-
-    /// <summary>Passive declares sent so far (for tests and the performance notes).</summary>
-    public long Probes => Interlocked.Read(ref _probes);
 
     /// <summary>Called by the sweep; never blocks it. The call is due for another check one interval later.</summary>
     public void CheckDue(PendingCall call)
@@ -207,7 +204,7 @@ internal sealed class ServerAvailability
         try
         {
             var channel = await _channel.ReadyAsync(CancellationToken.None).ConfigureAwait(false);
-            Interlocked.Increment(ref _probes);
+            RpcTelemetry.CountServerCheck(queue);
             var ok = await channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
             return (true, ok.ConsumerCount, ok.MessageCount);
         }

@@ -173,7 +173,11 @@ internal sealed class ManagedChannel : IAsyncDisposable
             }
 
             var fresh = await OpenAsync(watch: false, cancellationToken).ConfigureAwait(false);
-            if (Interlocked.Increment(ref _generation) > 1) Interlocked.Increment(ref _rebuilds);
+            if (Interlocked.Increment(ref _generation) > 1)
+            {
+                Interlocked.Increment(ref _rebuilds);
+                RpcTelemetry.CountRebuild(Purpose);
+            }
             _channel = fresh;
             return fresh;
         }
@@ -266,6 +270,7 @@ internal sealed class ManagedChannel : IAsyncDisposable
 
                 _channel = fresh;
                 Interlocked.Increment(ref _rebuilds);
+                RpcTelemetry.CountRebuild(Purpose);
                 RpcLog.ChannelRebuilt(_logger, Purpose, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 await CloseQuietlyAsync(closed).ConfigureAwait(false);
                 return;

@@ -8,7 +8,7 @@ using RpcGen.Wire;
 namespace RpcGen.Client;
 
 // The client interceptor pipeline around a call: only entered when interceptors are registered, so a call without them pays nothing.
-public sealed partial class RpcInvoker
+internal sealed partial class RequestReplyClient
 {
     /// <summary>Runs the client interceptors around the call; only taken when some are registered.</summary>
     private async Task<T> InterceptAsync<T>(OutgoingCall outgoing, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken)
