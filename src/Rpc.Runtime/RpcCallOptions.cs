@@ -33,8 +33,7 @@ public sealed class RpcCallOptions
     /// <summary>
     /// How long a streamed result may run in all, from the call to its last item; <see langword="null"/> (the default):
     /// no bound but the stream's idle timeout. A stream past it ends with an <see cref="RpcTimeoutException"/>
-    /// ("stream deadline of 30 s passed"), and the server's enumeration is cancelled; it is sent as the request's
-    /// deadline. It does not apply to calls that do not stream; a stream's <see cref="Timeout"/> bounds the wait for its
+    /// ("stream deadline of 30 s passed"), and the server's enumeration is cancelled. It does not apply to calls that do not stream; a stream's <see cref="Timeout"/> bounds the wait for its
     /// first item, and <see cref="RpcOptions.StreamIdleTimeout"/> each gap after that.
     /// </summary>
     public TimeSpan? StreamDeadline { get; init; }

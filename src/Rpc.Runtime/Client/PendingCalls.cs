@@ -413,7 +413,10 @@ internal abstract class PendingCall
     public RpcMethodDescriptor Method { get; }
     public string Queue { get; }
 
-    /// <summary>When the caller stops waiting, in Unix milliseconds; sent so a late request is not run. 0: no deadline (a stream without one).</summary>
+    /// <summary>
+    /// When the caller stops waiting, in Unix milliseconds: sent on a call's request so a late request is not run, and on
+    /// a cancel so a server remembers it that long. 0: no deadline (a stream without <see cref="RpcCallOptions.StreamDeadline"/>).
+    /// </summary>
     public long Deadline { get; }
     public TimeSpan Timeout { get; }
 
@@ -469,7 +472,7 @@ internal sealed class PendingCall<T> : PendingCall
         catch (Exception e)
         {
             _completion.TrySetException(new RpcSerializationException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: the reply from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}",
+                CallFailures.Text(Method, $"the reply from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}"),
                 Method.Service.Name, Method.WireName, e));
         }
     }

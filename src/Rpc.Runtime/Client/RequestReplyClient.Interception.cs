@@ -20,13 +20,13 @@ internal sealed partial class RequestReplyClient
         bool sent = false;
         Func<RpcClientCallContext, Task> chain = async call =>
         {
-            if (sent) throw new InvalidOperationException($"RPC {call.Method.Service.Name}.{call.Method.WireName}: a client interceptor called next twice.");
+            if (sent) throw new InvalidOperationException(CallFailures.Text(call.Method, "a client interceptor called next twice."));
             sent = true;
             foreach (var header in headers)
             {
                 if (WireContract.IsReservedHeader(header.Key))
                 {
-                    throw new ArgumentException($"RPC {call.Method.Service.Name}.{call.Method.WireName}: header '{header.Key}' is reserved by RpcGen; choose another name.");
+                    throw new ArgumentException(CallFailures.Text(call.Method, $"header '{header.Key}' is reserved by RpcGen; choose another name."));
                 }
             }
 
@@ -51,7 +51,7 @@ internal sealed partial class RequestReplyClient
         if (!sent)
         {
             throw new InvalidOperationException(
-                $"RPC {request.Method.Service.Name}.{request.Method.WireName}: a client interceptor returned without calling next or throwing; to refuse a call, throw.");
+                CallFailures.Text(request.Method, "a client interceptor returned without calling next or throwing; to refuse a call, throw."));
         }
 
         return result;

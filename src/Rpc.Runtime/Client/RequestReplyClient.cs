@@ -184,8 +184,9 @@ internal sealed partial class RequestReplyClient
         IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
     {
         var headers = new Dictionary<string, object?>(3 + (userHeaders?.Count ?? 0));
-        // A stream without a total deadline sends none: its server streams for as long as the caller reads.
-        if (call.Deadline != 0) headers[WireContract.DeadlineHeader] = call.Deadline;
+        // A stream sends none: the caller ends it at its own bounds (StreamingCall) and cancels it on the server, so the
+        // caller's message says which bound fired; a server's deadline would race it with a bare cancellation.
+        if (streamWindow is null) headers[WireContract.DeadlineHeader] = call.Deadline;
         if (streamWindow is { } window) headers[StreamContract.WindowHeader] = window;
         if (userHeaders is not null)
         {

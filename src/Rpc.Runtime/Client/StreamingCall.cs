@@ -21,8 +21,8 @@ namespace RpcGen.Client;
 /// message comes), so a stream that flows is never cut by it. <see cref="RpcOptions.StreamIdleTimeout"/> bounds each gap
 /// after that: the stream fails when the reader has taken everything and no message came for the whole idle timeout (a
 /// dead server, or a producer slower than the timeout). <see cref="RpcCallOptions.StreamDeadline"/>, when set, ends the
-/// whole stream; it is also sent as the request's <c>rpc-deadline</c> (without it none is sent, so the server streams
-/// as long as the caller reads). One timer per stream checks the last two, every quarter of the idle timeout (at most a
+/// whole stream. A streamed request carries no <c>rpc-deadline</c>: the caller ends the stream at these bounds and
+/// cancels it on the server (the cancel remembers the deadline, if any, as <see cref="PendingCall.Deadline"/>). One timer per stream checks the last two, every quarter of the idle timeout (at most a
 /// tenth of the deadline): it also resends the last grant when none went out for a third of the idle timeout, so the
 /// server can tell a slow reader from a dead one. Cancellation works as for any call.
 /// </remarks>
@@ -173,7 +173,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         catch (Exception e)
         {
             Finish(new RpcSerializationException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: item {_received} of the stream from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}",
+                CallFailures.Text(Method, $"item {_received} of the stream from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}"),
                 Method.Service.Name, Method.WireName, e), abandon: true);
             return;
         }
@@ -232,8 +232,8 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         if (_deadlineMs != 0 && now >= _deadlineAt)
         {
             Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_deadlineMs),
-                $"RPC {Method.Service.Name}.{Method.WireName}: stream deadline of {Seconds(_deadlineMs)} passed (RpcCallOptions.StreamDeadline) " +
-                $"after {Volatile.Read(ref _consumed)} items taken; the stream was stopped (queue '{Queue}')."));
+                CallFailures.Text(Method, $"stream deadline of {Seconds(_deadlineMs)} passed (RpcCallOptions.StreamDeadline) " +
+                $"after {Volatile.Read(ref _consumed)} items taken; the stream was stopped (queue '{Queue}').")));
             return;
         }
 
@@ -243,8 +243,8 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         if (Volatile.Read(ref _started) != 0 && silent >= _idleMs && Volatile.Read(ref _received) == Volatile.Read(ref _consumed))
         {
             Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_idleMs),
-                $"RPC {Method.Service.Name}.{Method.WireName}: no item for {Seconds(silent)} (stream idle timeout, RpcOptions.StreamIdleTimeout " +
-                $"{Seconds(_idleMs)}) after {_received} items; the server is gone or produces no item in time (queue '{Queue}')."));
+                CallFailures.Text(Method, $"no item for {Seconds(silent)} (stream idle timeout, RpcOptions.StreamIdleTimeout " +
+                $"{Seconds(_idleMs)}) after {_received} items; the server is gone or produces no item in time (queue '{Queue}').")));
             return;
         }
 
@@ -263,8 +263,8 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         // or does not know the method streams.
         Complete(isError
             ? RemoteErrors.ToException(Method, Queue, body, _itemType.Options)
-            : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server of queue '{Queue}' answered with a single reply instead of a stream; " +
-                "does it serve the same contract?", Method.Service.Name, Method.WireName));
+            : new RpcException(CallFailures.Text(Method, $"the server of queue '{Queue}' answered with a single reply instead of a stream; " +
+                "does it serve the same contract?"), Method.Service.Name, Method.WireName));
 
     public override void SetException(Exception exception) => Complete(exception);
 
@@ -275,7 +275,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     {
         if (Volatile.Read(ref _finished) == 0)
         {
-            Owner.Abandon(this, new OperationCanceledException($"RPC {Method.Service.Name}.{Method.WireName}: the caller stopped reading the stream."));
+            Owner.Abandon(this, new OperationCanceledException(CallFailures.Text(Method, "the caller stopped reading the stream.")));
         }
 
         Complete(null);
