@@ -102,6 +102,10 @@ public sealed class RpcGenContender : IContender
 
     private sealed class Client(RpcConnection connection, IBenchService service) : IContenderClient, IBenchClient
     {
+        // How many calls travelled in batches (RpcOptions.BatchCalls; Client/CallBatcher.cs), read from the RpcGen Meter as
+        // an operator would; every RpcGen client in the process counts, which for one contender at a time is this one.
+        private readonly BatchCounts _batches = new();
+
         public IBenchClient ForWorker(int worker) => this;
 
         public Task<int> IncrementAsync(int value) => service.IncrementAsync(value);
@@ -110,8 +114,8 @@ public sealed class RpcGenContender : IContender
 
         public ValueTask DisposeAsync()
         {
-            // How many calls travelled in batches (RpcClientOptions.BatchCalls; Client/CallBatcher.cs), and how large those were.
-            var (batches, calls) = connection.Invoker.BatchesSent;
+            var (batches, calls) = _batches.Read();
+            _batches.Dispose();
             if (batches > 0) Console.WriteLine($"{connection.Settings.ConnectionName}: {calls} calls sent in {batches} batches ({(double)calls / batches:0.0} per batch).");
             return connection.DisposeAsync();
         }
@@ -145,6 +149,33 @@ public sealed class RpcGenContender : IContender
         public long Settled => Interlocked.Read(ref _settled);
 
         public long Frames => Interlocked.Read(ref _frames);
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>The sums of <c>rpcgen.client.batches</c> and <c>rpcgen.client.batched_calls</c> since it was made.</summary>
+    private sealed class BatchCounts : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _batches;
+        private long _calls;
+
+        public BatchCounts()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RpcGen.Diagnostics.RpcDiagnostics.MeterName
+                    && instrument.Name is RpcGen.Diagnostics.RpcDiagnostics.ClientBatches or RpcGen.Diagnostics.RpcDiagnostics.ClientBatchedCalls)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+                Interlocked.Add(ref instrument.Name == RpcGen.Diagnostics.RpcDiagnostics.ClientBatches ? ref _batches : ref _calls, value));
+            _listener.Start();
+        }
+
+        public (long Batches, long Calls) Read() => (Interlocked.Read(ref _batches), Interlocked.Read(ref _calls));
 
         public void Dispose() => _listener.Dispose();
     }

@@ -70,6 +70,27 @@ public static class RpcDiagnostics
     /// <summary>Counter of events moved to their subscription's dead-letter queue, tagged with <c>error.type</c>.</summary>
     public const string EventsDeadLettered = "rpcgen.events.dead_lettered";
 
+    /// <summary>Counter of batch messages (two or more calls each, <c>RpcOptions.BatchCalls</c>) a client sent, tagged with the queue.</summary>
+    public const string ClientBatches = "rpcgen.client.batches";
+
+    /// <summary>Counter of calls a client sent inside batch messages, tagged with the queue.</summary>
+    public const string ClientBatchedCalls = "rpcgen.client.batched_calls";
+
+    /// <summary>Counter of passive declares a client sent to ask whether anyone consumes a queue (fail fast), tagged with the queue.</summary>
+    public const string ClientServerChecks = "rpcgen.client.server_checks";
+
+    /// <summary>Counter of cancels a client published (and the broker confirmed) for calls it gave up on.</summary>
+    public const string ClientCancels = "rpcgen.client.cancels";
+
+    /// <summary>
+    /// Counter of cancels and stream credit grants a client gave up: no server declared the control exchange, no confirm
+    /// within 5 s, or dropped from a full queue; tagged <c>rpcgen.control.kind</c> = <c>cancel</c> or <c>credit</c>.
+    /// </summary>
+    public const string ClientControlLost = "rpcgen.client.control_lost";
+
+    /// <summary>Counter of channels opened again: rebuilt after the broker closed them, or reopened at next use; tagged <c>rpcgen.channel</c> with its purpose.</summary>
+    public const string ChannelRebuilds = "rpcgen.channel.rebuilds";
+
     /// <summary>Logger category of connection events (connected, reconnecting, recovered).</summary>
     public const string ConnectionLogCategory = "RpcGen.Connection";
 

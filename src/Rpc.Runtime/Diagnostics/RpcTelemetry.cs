@@ -59,6 +59,62 @@ internal static class RpcTelemetry
     public static readonly Counter<long> EventsDeadLettered = Meter.CreateCounter<long>(RpcDiagnostics.EventsDeadLettered, "{event}",
         "Events moved to their subscription's dead-letter queue.");
 
+    public static readonly Counter<long> ClientBatches = Meter.CreateCounter<long>(RpcDiagnostics.ClientBatches, "{message}",
+        "Batch messages (two or more calls each) a client sent.");
+
+    public static readonly Counter<long> ClientBatchedCalls = Meter.CreateCounter<long>(RpcDiagnostics.ClientBatchedCalls, "{call}",
+        "Calls a client sent inside batch messages.");
+
+    public static readonly Counter<long> ClientServerChecks = Meter.CreateCounter<long>(RpcDiagnostics.ClientServerChecks, "{check}",
+        "Passive declares a client sent to ask whether anyone consumes a queue.");
+
+    public static readonly Counter<long> ClientCancels = Meter.CreateCounter<long>(RpcDiagnostics.ClientCancels, "{message}",
+        "Cancels a client published for calls it gave up on.");
+
+    public static readonly Counter<long> ClientControlLost = Meter.CreateCounter<long>(RpcDiagnostics.ClientControlLost, "{message}",
+        "Cancels and stream credit grants a client gave up.");
+
+    public static readonly Counter<long> ChannelRebuilds = Meter.CreateCounter<long>(RpcDiagnostics.ChannelRebuilds, "{channel}",
+        "Channels opened again after the broker closed them, or reopened at next use.");
+
+    /// <summary>The tag of <c>rpcgen.channel.rebuilds</c>: what the channel is for.</summary>
+    public const string ChannelTag = "rpcgen.channel";
+
+    /// <summary>The tag of <c>rpcgen.client.control_lost</c>: <c>cancel</c> or <c>credit</c>.</summary>
+    public const string ControlKindTag = "rpcgen.control.kind";
+
+    public static void CountBatch(string service, string queue, int calls)
+    {
+        if (ClientBatches.Enabled) ClientBatches.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { MessagingDestinationTag, queue } });
+        if (ClientBatchedCalls.Enabled)
+        {
+            ClientBatchedCalls.Add(calls, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { MessagingDestinationTag, queue } });
+        }
+    }
+
+    public static void CountServerCheck(string queue)
+    {
+        if (ClientServerChecks.Enabled) ClientServerChecks.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { MessagingDestinationTag, queue } });
+    }
+
+    public static void CountCancel(string queue)
+    {
+        if (ClientCancels.Enabled) ClientCancels.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { MessagingDestinationTag, queue } });
+    }
+
+    public static void CountControlLost(string queue, bool credit)
+    {
+        if (ClientControlLost.Enabled)
+        {
+            ClientControlLost.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { MessagingDestinationTag, queue }, { ControlKindTag, credit ? "credit" : "cancel" } });
+        }
+    }
+
+    public static void CountRebuild(string purpose)
+    {
+        if (ChannelRebuilds.Enabled) ChannelRebuilds.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { ChannelTag, purpose } });
+    }
+
     public static void CountPublished(string events, string method)
     {
         if (EventsPublished.Enabled) EventsPublished.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, events }, { RpcMethodTag, method } });

@@ -32,7 +32,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     private FailedWork _failedWork = null!;
     private ConfirmedChannel _confirmed = null!;
     private ReplyPublisher _replies = null!;
-    private ChannelHolder _channel = null!;
+    private ManagedChannel _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
     private ControlListener? _control;
@@ -78,7 +78,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     public long DeadLettered => _failedWork.DeadLettered;
 
     /// <summary>The server's channel (tests read how often the broker closed it and it was rebuilt).</summary>
-    internal ChannelHolder Channel => _channel;
+    internal ManagedChannel Channel => _channel;
 
     internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcSettings options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken, RpcSubscription? subscription = null)
@@ -117,7 +117,7 @@ public sealed partial class RpcServer : IAsyncDisposable
                 .ConfigureAwait(false);
             // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
             // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
-            server._channel = await ChannelHolder.CreateAsync(connection,
+            server._channel = await ManagedChannel.CreateAsync(connection,
                 new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
                     consumerDispatchConcurrency: server.Prefetch),
                 server.SetUpChannelAsync, $"channel serving queue '{queue}'", options.Loggers.Server, cancellationToken).ConfigureAwait(false);
@@ -297,7 +297,8 @@ public sealed partial class RpcServer : IAsyncDisposable
             {
                 try
                 {
-                    await _channel.Channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var channel = await _channel.ReadyAsync(cancellationToken).ConfigureAwait(false);
+                    await channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (IsChannelGone(e) || e is OperationCanceledException)
                 {

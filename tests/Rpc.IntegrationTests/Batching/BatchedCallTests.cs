@@ -45,6 +45,7 @@ public sealed class BatchedCallTests
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int>[] calls;
+        using var metrics = new RpcMetrics(calling.Settings.QueueFor(BatchProbeRpcDescriptor.Service));
         using (calling.Invoker.HoldBatches(BatchProbeRpcDescriptor.Service))
         {
             calls = Enumerable.Range(0, 20).Select(i => client.AddAsync(i, 1000)).ToArray();
@@ -53,7 +54,7 @@ public sealed class BatchedCallTests
         var answers = await Task.WhenAll(calls).WaitAsync(Bound);
         Assert.Equal(Enumerable.Range(1000, 20), answers);
         // 8 + 8 + 4: three messages carried the twenty calls, and the server read three batches.
-        Assert.Equal((3L, 20L), calling.Invoker.BatchesSent);
+        Assert.Equal((3L, 20L), metrics.BatchesSent);
         Assert.Equal(3, meter.Batches);
         Assert.Equal(20, probe.Calls);
         Assert.Equal(0, calling.PendingCallCount);
@@ -139,6 +140,7 @@ public sealed class BatchedCallTests
         using var cancel = new CancellationTokenSource();
 
         Task<int> cancelled, kept;
+        using var metrics = new RpcMetrics(calling.Settings.QueueFor(BatchProbeRpcDescriptor.Service));
         using (calling.Invoker.HoldBatches(BatchProbeRpcDescriptor.Service))
         {
             cancelled = client.EchoAsync(1, cancel.Token);
@@ -149,7 +151,7 @@ public sealed class BatchedCallTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Bound));
         Assert.Equal(4, await kept.WaitAsync(Bound));
         Assert.Equal(1, probe.Calls);
-        Assert.Equal((0L, 0L), calling.Invoker.BatchesSent); // one call left in line: it went out alone
+        Assert.Equal((0L, 0L), metrics.BatchesSent); // one call left in line: it went out alone
     }
 
     [Fact]
@@ -160,6 +162,7 @@ public sealed class BatchedCallTests
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int>[] calls;
+        using var metrics = new RpcMetrics(calling.Settings.QueueFor(BatchProbeRpcDescriptor.Service));
         using (calling.Invoker.HoldBatches(BatchProbeRpcDescriptor.Service))
         {
             calls = Enumerable.Range(0, 4).Select(i => client.AddAsync(i, 0)).ToArray();
@@ -171,7 +174,7 @@ public sealed class BatchedCallTests
             Assert.Contains("BatchProbe.Add", unavailable.Message);
         }
 
-        Assert.Equal((1L, 4L), calling.Invoker.BatchesSent);
+        Assert.Equal((1L, 4L), metrics.BatchesSent);
         Assert.Equal(0, calling.PendingCallCount);
     }
 
@@ -232,6 +235,7 @@ public sealed class BatchedCallTests
         var (calling, server, probe) = await StartAsync(broker);
         using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
+        using var metrics = new RpcMetrics(server.Queue);
 
         async Task<int> WorkerAsync(int worker)
         {
@@ -249,6 +253,6 @@ public sealed class BatchedCallTests
         Assert.Equal(64 * 50, probe.Calls);
         Assert.Equal(0, calling.PendingCallCount);
         // How many batches formed depends on the host's timing; reported, not asserted.
-        _output.WriteLine($"batches sent: {calling.Invoker.BatchesSent}; served: {meter.Batches}");
+        _output.WriteLine($"batches sent: {metrics.BatchesSent}; served: {meter.Batches}");
     }
 }

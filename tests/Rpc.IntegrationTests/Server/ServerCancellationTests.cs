@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
 using RpcGen.IntegrationTests.Shapes.Faults;
@@ -197,6 +198,7 @@ public sealed class CancelToAServiceWithoutControlExchangeTests
         var rpc = await broker.ConnectAsync();
         var client = rpc.CreateClient<IShop>();
         var calculator = rpc.CreateClient<ICalculator>();
+        using var metrics = new RpcMetrics(broker.QueueName("calc"));
 
         for (int round = 1; round <= 3; round++)
         {
@@ -213,6 +215,7 @@ public sealed class CancelToAServiceWithoutControlExchangeTests
             await Wait.UntilAsync(() => meter.CallerCancels == round, $"cancel {round} reached the server", seconds: 3);
         }
 
-        Assert.True(rpc.Invoker.ControlMessagesLost >= 3, $"{rpc.Invoker.ControlMessagesLost} control messages lost: the calculator's cancels should have found no exchange");
+        long lost = metrics[RpcDiagnostics.ClientControlLost];
+        Assert.True(lost >= 3, $"{lost} control messages lost: the calculator's cancels should have found no exchange");
     }
 }
