@@ -6,7 +6,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
-using RpcGen.Client;
 using RpcGen.Transport;
 
 namespace RpcGen;

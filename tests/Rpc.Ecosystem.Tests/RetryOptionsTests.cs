@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RpcGen.Hosting;
-using Xunit;
 
 namespace RpcGen.Ecosystem.Tests;
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using RpcGen.Ecosystem.Tests.Infrastructure;
-using RpcGen.Hosting;
 
 namespace RpcGen.Ecosystem.Tests;
 

@@ -1,4 +1,3 @@
-using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using RpcGen.Generator.CodeFixes;
 using RpcGen.Generator.Tests.Infrastructure;

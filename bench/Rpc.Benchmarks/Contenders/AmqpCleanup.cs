@@ -1,4 +1,3 @@
-using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
 namespace RpcGen.Benchmarks.Contenders;

@@ -1,4 +1,3 @@
-using System.Linq;
 using RpcGen.Generator.Model;
 
 namespace RpcGen.Generator.Emitting;

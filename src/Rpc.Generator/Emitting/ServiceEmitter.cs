@@ -1,4 +1,3 @@
-using System.Reflection;
 using RpcGen.Generator.Model;
 
 namespace RpcGen.Generator.Emitting;

@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
-using RpcGen.IntegrationTests.Interop;
 using RpcGen.IntegrationTests.Shapes.Faults;
 using Xunit;
 

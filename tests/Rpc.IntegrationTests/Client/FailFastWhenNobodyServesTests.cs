@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
-using RpcGen.IntegrationTests.Interop;
 using RpcGen.IntegrationTests.Shapes.Faults;
 using Xunit;
 using Xunit.Abstractions;

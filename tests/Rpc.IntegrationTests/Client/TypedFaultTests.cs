@@ -1,6 +1,6 @@
-using RabbitMQ.Client;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
 using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Shapes.Faults;

@@ -1,11 +1,11 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
+using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
 using RpcGen.IntegrationTests.Semantics;
 using RpcGen.IntegrationTests.Shapes.Faults;
-using RpcGen.Diagnostics;
 using RpcGen.Wire;
 using Xunit;
 

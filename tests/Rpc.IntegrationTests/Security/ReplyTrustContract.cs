@@ -1,10 +1,5 @@
 // Contracts the reply-trust tests call. Their servers are hostile or broken peers (raw RabbitMQ.Client or pika) that
 // answer with whatever bytes a test wants, or RpcGen servers playing the honest service next to them.
-using System;
-using System.Collections.Generic;
-using System.Threading;
-using System.Threading.Tasks;
-
 namespace RpcGen.IntegrationTests.Security;
 
 /// <summary>A declared fault whose constructor throws when its data lacks <c>Code</c>, as a careless real one would.</summary>

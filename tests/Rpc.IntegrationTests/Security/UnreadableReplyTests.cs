@@ -1,4 +1,3 @@
-using System.Text;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Semantics;
 using Xunit;

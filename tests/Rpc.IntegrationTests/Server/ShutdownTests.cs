@@ -1,5 +1,5 @@
-using RabbitMQ.Client;
 using System.Diagnostics;
+using RabbitMQ.Client;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
 using Xunit;

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using RpcGen.IntegrationTests.Infrastructure;
-using ITaskBoard = RpcGen.IntegrationTests.Shapes.Clashes.ITaskBoard;
 using RpcGen.IntegrationTests.Shapes.MethodNames;
 using RpcGen.IntegrationTests.Shapes.Names;
 using RpcGen.IntegrationTests.Shapes.Types;
 using Xunit;
+using static RpcGen.IntegrationTests.Shapes.ShapeFormat;
 using ClashingAction = RpcGen.IntegrationTests.Shapes.Clashes.Domain.Action;
 using ClashingTask = RpcGen.IntegrationTests.Shapes.Clashes.Task;
-using static RpcGen.IntegrationTests.Shapes.ShapeFormat;
+using ITaskBoard = RpcGen.IntegrationTests.Shapes.Clashes.ITaskBoard;
 
 namespace RpcGen.IntegrationTests.Shapes;
 

@@ -1,7 +1,5 @@
 #if NET9_0_OR_GREATER
 using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Text.Json.Nodes;
 
 namespace RpcGen.Wire.AsyncApi;

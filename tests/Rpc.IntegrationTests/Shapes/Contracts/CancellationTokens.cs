@@ -1,7 +1,4 @@
 // Shape: a CancellationToken first, in the middle, last, with a default, or absent; it is never sent.
-using System.Threading;
-using System.Threading.Tasks;
-
 namespace RpcGen.IntegrationTests.Shapes.Cancellation;
 
 [RpcService]

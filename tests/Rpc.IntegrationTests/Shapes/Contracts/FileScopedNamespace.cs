@@ -1,6 +1,4 @@
 // Shape: a file-scoped namespace; an internal interface gives internal generated types.
-using System.Threading.Tasks;
-
 namespace RpcGen.IntegrationTests.Shapes.FileScoped;
 
 [RpcService]

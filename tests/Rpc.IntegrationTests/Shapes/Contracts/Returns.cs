@@ -1,7 +1,4 @@
 // Shape: the four return types, with results of the parameter shapes, including nullable ones.
-using System;
-using System.Collections.Generic;
-using System.Threading.Tasks;
 using RpcGen.IntegrationTests.Shapes.Types;
 
 namespace RpcGen.IntegrationTests.Shapes.Returns;

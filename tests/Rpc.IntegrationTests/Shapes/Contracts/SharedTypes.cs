@@ -1,7 +1,4 @@
 // Data types the shape contracts use: an enum, a flags enum, a record struct, a record and a class.
-using System;
-using System.Collections.Generic;
-
 namespace RpcGen.IntegrationTests.Shapes.Types;
 
 internal enum Priority
