@@ -126,5 +126,5 @@ internal sealed class EventPublisher
     }
 
     private Task DeclareExchangeAsync(RpcServiceDescriptor service, string exchange) =>
-        Transport.ExchangeDeclarations.DeclareOrFindAsync(_connection, service, exchange, CancellationToken.None);
+        Transport.ExchangeDeclarations.DeclareOrFindAsync(_connection, _options, service, exchange, CancellationToken.None);
 }

@@ -95,7 +95,7 @@ public sealed partial class RpcServer
                     callerDeadline, properties.Headers) { MessageId = properties.MessageId };
                 // The routing key as first published (a retried copy carries it in a header only the server's own copies are believed for).
                 var call = new RpcServerCall(method, body, _options.JsonSerializerOptions, result, context, consumer.ChannelLost.Token,
-                    history.RoutingKey);
+                    history.RoutingKey, properties.ContentType);
                 served = call;
                 call.Server = this;
                 call.Request = properties;

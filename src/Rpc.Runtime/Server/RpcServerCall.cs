@@ -23,11 +23,11 @@ public sealed class RpcServerCall
     private static readonly TimeSpan s_longestTimer = TimeSpan.FromMilliseconds(int.MaxValue);
 
     internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
-        PooledBufferWriter result, RpcContext context, CancellationToken serverStopping, string routingKey = "")
+        PooledBufferWriter result, RpcContext context, CancellationToken serverStopping, string routingKey = "", string? contentType = null)
     {
         RoutingKey = routingKey;
         Method = method;
-        _body = new RequestBodyReader(method, body);
+        _body = new RequestBodyReader(method, body, contentType);
         _json = json;
         _result = result;
         Context = context;

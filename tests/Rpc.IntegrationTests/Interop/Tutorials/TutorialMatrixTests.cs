@@ -135,9 +135,14 @@ public sealed class TutorialMatrixTests
         await server.WaitForSuccessAsync();
     }
 
-    /// <summary>How RpcGen is told to meet the tutorials' queue and exchange as they are.</summary>
+    /// <summary>
+    /// How RpcGen is told to meet the tutorials' queue and exchange: declared as the tutorials declare them, so either
+    /// side may come first (UseExisting would need the tutorial's side first).
+    /// </summary>
     private static void UseTutorialTopology(RpcOptions options)
     {
+        options.QueueTopologies["task_queue"] = new RpcQueueTopology { Mode = RpcTopologyMode.DeclareAsGiven, Arguments = { ["x-queue-type"] = "quorum" } };
+        options.ExchangeTopologies["topic_logs"] = new RpcExchangeTopology { Mode = RpcTopologyMode.DeclareAsGiven, Durable = false };
     }
 
     private static string Track(TestBroker broker, string queue)
