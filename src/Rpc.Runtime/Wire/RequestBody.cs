@@ -151,7 +151,7 @@ internal struct RequestBodyReader
         if (!_method.TakesSingleValue) return false;
         if (string.IsNullOrEmpty(_contentType)) return !IsJsonForString(_body.Span);
         var semicolon = _contentType.IndexOf(';');
-        var mediaType = (semicolon < 0 ? _contentType : _contentType.Substring(0, semicolon)).AsSpan().Trim();
+        var mediaType = (semicolon < 0 ? _contentType.AsSpan() : _contentType.AsSpan(0, semicolon)).Trim();
         return mediaType.Equals(PlainTextContentType, StringComparison.OrdinalIgnoreCase);
     }
 
