@@ -1,7 +1,28 @@
-// netstandard2.0 lacks the type the compiler needs for records and init accessors.
+// netstandard2.0 lacks the types the compiler needs for records, init accessors and required members.
 namespace System.Runtime.CompilerServices
 {
     internal static class IsExternalInit
+    {
+    }
+
+    [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Field | AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+    internal sealed class RequiredMemberAttribute : Attribute
+    {
+    }
+
+    [AttributeUsage(AttributeTargets.All, AllowMultiple = true, Inherited = false)]
+    internal sealed class CompilerFeatureRequiredAttribute : Attribute
+    {
+        public CompilerFeatureRequiredAttribute(string featureName) => FeatureName = featureName;
+
+        public string FeatureName { get; }
+    }
+}
+
+namespace System.Diagnostics.CodeAnalysis
+{
+    [AttributeUsage(AttributeTargets.Constructor, AllowMultiple = false, Inherited = false)]
+    internal sealed class SetsRequiredMembersAttribute : Attribute
     {
     }
 }

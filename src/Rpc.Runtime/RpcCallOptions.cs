@@ -19,7 +19,7 @@ namespace RpcGen;
 /// <remarks>
 /// Precedence of a call's timeout: this scope's <see cref="Timeout"/>, else the method's
 /// <see cref="RpcMethodAttribute.TimeoutMilliseconds"/>, else the service's <see cref="RpcServiceAttribute.TimeoutMilliseconds"/>,
-/// else <see cref="RpcOptions.DefaultTimeout"/>. A call made while serving a request is then cut to the time that
+/// else <see cref="RpcClientOptions.DefaultTimeout"/>. A call made while serving a request is then cut to the time that
 /// request has left (<c>RpcContext.Current.Deadline</c>), so no inner call outlives the outer one.
 /// </remarks>
 public sealed class RpcCallOptions
@@ -32,7 +32,7 @@ public sealed class RpcCallOptions
     /// <summary>
     /// When <see langword="true"/>, a call to a queue that exists but has no consumer waits for a server up to its
     /// timeout (gRPC's wait-for-ready) instead of failing with <see cref="RpcServiceUnavailableException"/>;
-    /// <see langword="null"/> keeps <see cref="RpcOptions.WaitForReady"/>.
+    /// <see langword="null"/> keeps <see cref="RpcClientOptions.WaitForReady"/>.
     /// </summary>
     public bool? WaitForReady { get; init; }
 

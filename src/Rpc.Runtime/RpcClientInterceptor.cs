@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace RpcGen;
 
 /// <summary>
-/// Runs around every request/reply call a connection's clients make (register in <see cref="RpcOptions.ClientInterceptors"/>
+/// Runs around every request/reply call a connection's clients make (register in <see cref="RpcClientOptions.Interceptors"/>
 /// or with <c>AddRpcClientInterceptor&lt;T&gt;()</c>). It sees the method and the headers before the call, may add
 /// headers, awaits <c>next</c> to make the call and sees its outcome (the awaited task throws the call's exception).
 /// To short-circuit, throw instead of calling <c>next</c>: the caller gets that exception and nothing is sent.

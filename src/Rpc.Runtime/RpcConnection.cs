@@ -7,7 +7,6 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RpcGen.Client;
-using RpcGen.Server;
 using RpcGen.Transport;
 
 namespace RpcGen;
@@ -26,12 +25,12 @@ public sealed class RpcConnection : IAsyncDisposable
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    private RpcConnection(IConnection connection, bool ownsConnection, ConnectionState state, RpcOptions options, RpcInvoker invoker)
+    private RpcConnection(IConnection connection, bool ownsConnection, ConnectionState state, RpcSettings options, RpcInvoker invoker)
     {
         _connection = connection;
         _ownsConnection = ownsConnection;
         _state = state;
-        Options = options;
+        Settings = options;
         Invoker = invoker;
         _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
         _events = Diagnostics.ConnectionEvents.Attach(connection, options);
@@ -47,8 +46,8 @@ public sealed class RpcConnection : IAsyncDisposable
     /// <summary>The AMQP connection underneath (opened by RpcGen, or the app's own).</summary>
     internal IConnection Connection => _connection;
 
-    /// <summary>The options this connection was opened with.</summary>
-    public RpcOptions Options { get; }
+    /// <summary>The options this connection was opened with, copied and checked when it opened.</summary>
+    internal RpcSettings Settings { get; }
 
     /// <summary>The invoker generated clients call through.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -83,14 +82,22 @@ public sealed class RpcConnection : IAsyncDisposable
     /// <summary>Connects to the broker at <paramref name="uri"/> with default options.</summary>
     /// <exception cref="RpcConnectionException">The broker cannot be reached; the message names the URI (password masked).</exception>
     public static Task<RpcConnection> ConnectAsync(Uri uri, CancellationToken cancellationToken = default) =>
-        ConnectAsync(new RpcOptions { Uri = uri ?? throw new ArgumentNullException(nameof(uri)) }, cancellationToken);
+        ConnectAsync(new RpcConnectionOptions { Uri = uri ?? throw new ArgumentNullException(nameof(uri)) }, cancellationToken);
 
-    /// <summary>Connects to the broker with <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Connects to the broker with <paramref name="options"/>, which are copied and checked first: changing them
+    /// afterwards does not change this connection.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names its class and property.</exception>
     /// <exception cref="RpcConnectionException">The broker cannot be reached; the message names the URI (password masked).</exception>
-    public static async Task<RpcConnection> ConnectAsync(RpcOptions options, CancellationToken cancellationToken = default)
+    public static async Task<RpcConnection> ConnectAsync(RpcConnectionOptions options, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        var settings = RpcSettings.For(options);
+        return await ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<RpcConnection> ConnectAsync(RpcSettings options, CancellationToken cancellationToken)
+    {
         var lostQueues = new LostQueueDetector(options);
         var connection = await AmqpConnector.ConnectAsync(options, cancellationToken, lostQueues.Filter).ConfigureAwait(false);
         try
@@ -117,29 +124,29 @@ public sealed class RpcConnection : IAsyncDisposable
     /// </summary>
     /// <param name="connection">An open connection.</param>
     /// <param name="options">
-    /// RpcGen's settings. <see cref="RpcOptions.Uri"/>, <see cref="RpcOptions.Uris"/> and <see cref="RpcOptions.ConnectionName"/>
-    /// open nothing here: if <see cref="RpcOptions.Uri"/> (or <see cref="RpcOptions.Uris"/>) was set, its user name is sent as <c>user_id</c> (it must be the user the
+    /// RpcGen's settings, copied and checked first. <see cref="RpcConnectionOptions.Uri"/>, <see cref="RpcConnectionOptions.Uris"/> and <see cref="RpcConnectionOptions.ConnectionName"/>
+    /// open nothing here: if <see cref="RpcConnectionOptions.Uri"/> (or <see cref="RpcConnectionOptions.Uris"/>) was set, its user name is sent as <c>user_id</c> (it must be the user the
     /// connection authenticated as, or the broker closes the channel); if not, requests carry no <c>user_id</c>, since
     /// RabbitMQ.Client does not tell which user a connection authenticated as, and the Uri is set to the connection's endpoint.
     /// </param>
     /// <param name="cancellationToken">Cancels opening the channels.</param>
     /// <exception cref="InvalidOperationException">The connection is not open.</exception>
-    public static async Task<RpcConnection> CreateAsync(IConnection connection, RpcOptions? options = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">An option is out of range; the message names its class and property.</exception>
+    public static async Task<RpcConnection> CreateAsync(IConnection connection, RpcConnectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        options ??= new RpcOptions();
-        options.Validate();
+        var settings = RpcSettings.For(options ?? new RpcConnectionOptions());
         if (!connection.IsOpen)
         {
             throw new InvalidOperationException($"RpcGen needs an open connection; '{connection.ClientProvidedName}' is closed ({connection.CloseReason?.ReplyText}).");
         }
 
-        var hasAddress = options.HasUri || options.Uris.Count > 0;
-        string? userId = hasAddress ? AmqpConnector.UserNameOf(options.NodeUris[0]) : null;
-        if (!hasAddress) options.AdoptEndpoint(connection.Endpoint);
-        var state = new ConnectionState(connection, options);
-        var invoker = await RpcInvoker.CreateAsync(connection, state, options, userId, cancellationToken).ConfigureAwait(false);
-        return new RpcConnection(connection, ownsConnection: false, state, options, invoker);
+        var hasAddress = settings.HasUri || settings.Uris.Count > 0;
+        string? userId = hasAddress ? AmqpConnector.UserNameOf(settings.NodeUris[0]) : null;
+        if (!hasAddress) settings = settings.WithEndpoint(connection.Endpoint);
+        var state = new ConnectionState(connection, settings);
+        var invoker = await RpcInvoker.CreateAsync(connection, state, settings, userId, cancellationToken).ConfigureAwait(false);
+        return new RpcConnection(connection, ownsConnection: false, state, settings, invoker);
     }
 
     /// <summary>Creates a client for <typeparamref name="TService"/>: the generated <c>{Name}Client</c>.</summary>
@@ -148,7 +155,7 @@ public sealed class RpcConnection : IAsyncDisposable
     {
         ThrowIfDisposed();
         var registration = RpcServiceRegistry.Get<TService>();
-        if (registration.Descriptor.Exchange is not null)
+        if (registration.Descriptor is RpcEventsDescriptor)
         {
             throw new InvalidOperationException($"{typeof(TService).FullName} is an [RpcEvents] interface: publish its events with CreatePublisher<{typeof(TService).Name}>().");
         }
@@ -171,7 +178,8 @@ public sealed class RpcConnection : IAsyncDisposable
     /// <summary>
     /// Subscribes <paramref name="handler"/> to the events of <typeparamref name="TEvents"/>: declares the exchange and
     /// the subscription's queue, binds it, and consumes it until the returned subscriber is disposed. A handler that
-    /// throws gets the event again (up to <see cref="RpcOptions.RetryLimit"/> retries), then it is dead-lettered.
+    /// throws gets the event again (up to <see cref="RpcServerOptions.RetryLimit"/> retries), then it is dead-lettered.
+    /// The subscription runs with the connection's <see cref="RpcConnectionOptions.Server"/> options.
     /// </summary>
     /// <exception cref="InvalidOperationException">No dispatcher was generated for <typeparamref name="TEvents"/>, or it is an [RpcService].</exception>
     /// <exception cref="RpcException">The broker refused the exchange, queue or bindings (e.g. an exchange of another type exists).</exception>
@@ -181,8 +189,26 @@ public sealed class RpcConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(subscription);
         ThrowIfDisposed();
-        var server = await SubscribePerEventAsync<TEvents>((dispatcher, call) => dispatcher.InvokeAsync(handler, call), subscription, cancellationToken)
-            .ConfigureAwait(false);
+        return await SubscribeAsync(handler, subscription, configure: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to the events of <typeparamref name="TEvents"/>, as
+    /// <see cref="SubscribeAsync{TEvents}(TEvents, RpcSubscription, CancellationToken)"/> does, with server options of its
+    /// own: <paramref name="configure"/> gets a copy of the connection's <see cref="RpcConnectionOptions.Server"/>
+    /// (retries, drain, body limits, interceptors) to change for this subscription alone.
+    /// </summary>
+    /// <exception cref="ArgumentException">A server option is out of range; the message names it and the events interface.</exception>
+    /// <exception cref="InvalidOperationException">No dispatcher was generated for <typeparamref name="TEvents"/>, or it is an [RpcService].</exception>
+    /// <exception cref="RpcException">The broker refused the exchange, queue or bindings (e.g. an exchange of another type exists).</exception>
+    public async Task<RpcSubscriber> SubscribeAsync<TEvents>(TEvents handler, RpcSubscription subscription, Action<RpcServerOptions>? configure,
+        CancellationToken cancellationToken = default) where TEvents : class
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(subscription);
+        ThrowIfDisposed();
+        var server = await SubscribePerEventAsync<TEvents>((dispatcher, call) => dispatcher.InvokeAsync(handler, call), subscription, configure,
+            cancellationToken).ConfigureAwait(false);
         return new RpcSubscriber(server, stopped => _servers.TryRemove(stopped, out _));
     }
 
@@ -191,12 +217,13 @@ public sealed class RpcConnection : IAsyncDisposable
     /// dispatcher, so the caller decides where the handler comes from (a DI scope per event).
     /// </summary>
     internal async Task<RpcServer> SubscribePerEventAsync<TEvents>(Func<RpcDispatcher<TEvents>, RpcServerCall, ValueTask> invoke,
-        RpcSubscription subscription, CancellationToken cancellationToken) where TEvents : class
+        RpcSubscription subscription, Action<RpcServerOptions>? configure, CancellationToken cancellationToken) where TEvents : class
     {
         ThrowIfDisposed();
         var dispatcher = EventsRegistration<TEvents>().CreateDispatcher();
+        var settings = Settings.ForServer(dispatcher.Descriptor.Name, configure);
         var handle = Diagnostics.EventTelemetry.Counted(dispatcher.Descriptor.Name, call => invoke(dispatcher, call));
-        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor, handle, cancellationToken, subscription)
+        var server = await RpcServer.StartAsync(_connection, _state, settings, dispatcher.Descriptor, handle, cancellationToken, subscription)
             .ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
@@ -205,7 +232,7 @@ public sealed class RpcConnection : IAsyncDisposable
     private static RpcServiceRegistry.Registration<TEvents> EventsRegistration<TEvents>() where TEvents : class
     {
         var registration = RpcServiceRegistry.Get<TEvents>();
-        if (registration.Descriptor.Exchange is null)
+        if (registration.Descriptor is not RpcEventsDescriptor)
         {
             throw new InvalidOperationException($"{typeof(TEvents).FullName} is an [RpcService] interface, not [RpcEvents]: call it with CreateClient and serve it with ServeAsync.");
         }
@@ -215,30 +242,51 @@ public sealed class RpcConnection : IAsyncDisposable
 
     /// <summary>
     /// Serves <typeparamref name="TService"/> with <paramref name="implementation"/>: declares the service queue
-    /// (durable) and consumes it until the returned server is disposed.
+    /// (durable) and consumes it until the returned server is disposed. It runs with the connection's
+    /// <see cref="RpcConnectionOptions.Server"/> options.
     /// </summary>
-    public Task<RpcServer> ServeAsync<TService>(TService implementation, CancellationToken cancellationToken = default) where TService : class
+    public Task<RpcServer> ServeAsync<TService>(TService implementation, CancellationToken cancellationToken = default) where TService : class =>
+        ServeAsync(implementation, configure: null, cancellationToken);
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> with <paramref name="implementation"/>, with server options of its own:
+    /// <paramref name="configure"/> gets a copy of the connection's <see cref="RpcConnectionOptions.Server"/> to change
+    /// for this service alone (say its <see cref="RpcServerOptions.Prefetch"/> or retries).
+    /// </summary>
+    /// <exception cref="ArgumentException">A server option is out of range; the message names it and the service.</exception>
+    public Task<RpcServer> ServeAsync<TService>(TService implementation, Action<RpcServerOptions>? configure, CancellationToken cancellationToken = default)
+        where TService : class
     {
         ArgumentNullException.ThrowIfNull(implementation);
-        return ServeAsync<TService>(_ => implementation, cancellationToken);
+        return ServeAsync<TService>(_ => implementation, configure, cancellationToken);
     }
 
     /// <summary>
     /// Serves <typeparamref name="TService"/> with an implementation obtained per call from <paramref name="getImplementation"/>.
     /// </summary>
-    public async Task<RpcServer> ServeAsync<TService>(Func<RpcContext, TService> getImplementation, CancellationToken cancellationToken = default)
-        where TService : class
+    public Task<RpcServer> ServeAsync<TService>(Func<RpcContext, TService> getImplementation, CancellationToken cancellationToken = default)
+        where TService : class =>
+        ServeAsync(getImplementation, configure: null, cancellationToken);
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> with an implementation obtained per call from <paramref name="getImplementation"/>,
+    /// with server options of its own (<paramref name="configure"/> changes a copy of the connection's <see cref="RpcConnectionOptions.Server"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A server option is out of range; the message names it and the service.</exception>
+    public async Task<RpcServer> ServeAsync<TService>(Func<RpcContext, TService> getImplementation, Action<RpcServerOptions>? configure,
+        CancellationToken cancellationToken = default) where TService : class
     {
         ArgumentNullException.ThrowIfNull(getImplementation);
         ThrowIfDisposed();
         var registration = RpcServiceRegistry.Get<TService>();
-        if (registration.Descriptor.Exchange is not null)
+        if (registration.Descriptor is RpcEventsDescriptor)
         {
             throw new InvalidOperationException($"{typeof(TService).FullName} is an [RpcEvents] interface: receive its events with SubscribeAsync.");
         }
 
         var dispatcher = registration.CreateDispatcher();
-        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor,
+        var settings = Settings.ForServer(dispatcher.Descriptor.Name, configure);
+        var server = await RpcServer.StartAsync(_connection, _state, settings, dispatcher.Descriptor,
             call => dispatcher.InvokeAsync(getImplementation(call.Context), call), cancellationToken).ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
@@ -249,11 +297,12 @@ public sealed class RpcConnection : IAsyncDisposable
     /// the caller decides where the implementation comes from and what happens around the call (a DI scope per call).
     /// </summary>
     internal async Task<RpcServer> ServePerCallAsync<TService>(Func<RpcDispatcher<TService>, RpcServerCall, ValueTask> invoke,
-        CancellationToken cancellationToken) where TService : class
+        Action<RpcServerOptions>? configure, CancellationToken cancellationToken) where TService : class
     {
         ThrowIfDisposed();
         var dispatcher = RpcServiceRegistry.Get<TService>().CreateDispatcher();
-        var server = await RpcServer.StartAsync(_connection, _state, Options, dispatcher.Descriptor,
+        var settings = Settings.ForServer(dispatcher.Descriptor.Name, configure);
+        var server = await RpcServer.StartAsync(_connection, _state, settings, dispatcher.Descriptor,
             call => invoke(dispatcher, call), cancellationToken).ConfigureAwait(false);
         _servers.TryAdd(server, 0);
         return server;
@@ -272,9 +321,9 @@ public sealed class RpcConnection : IAsyncDisposable
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>
-    /// Stops this connection's servers (draining them all at once, each for up to <see cref="RpcOptions.DrainTimeout"/>),
+    /// Stops this connection's servers (draining them all at once, each for up to its <see cref="RpcServerOptions.DrainTimeout"/>),
     /// fails calls still waiting, closes RpcGen's channels, and closes the connection if RpcGen opened it (not one passed
-    /// to <see cref="CreateAsync(IConnection, RpcOptions?, CancellationToken)"/>). A second call waits for the first to finish.
+    /// to <see cref="CreateAsync(IConnection, RpcConnectionOptions?, CancellationToken)"/>). A second call waits for the first to finish.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

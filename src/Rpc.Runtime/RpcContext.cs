@@ -7,7 +7,8 @@ namespace RpcGen;
 
 /// <summary>
 /// What a service implementation may know about the request it is serving. <see cref="Current"/> is set while a
-/// handler runs on an RpcGen server.
+/// handler runs on an RpcGen server; a unit test creates one with the public constructor and makes it current with
+/// <see cref="MakeCurrent"/>.
 /// </summary>
 public sealed class RpcContext
 {
@@ -17,6 +18,33 @@ public sealed class RpcContext
 
     private readonly IDictionary<string, object?>? _rawHeaders;
     private IReadOnlyDictionary<string, string>? _headers;
+
+    /// <summary>
+    /// Creates the context of a request, for a unit test of a handler that reads <see cref="Current"/> (or takes a context):
+    /// <c>using (new RpcContext("Orders", "Place", deadline: DateTimeOffset.UtcNow.AddSeconds(5)).MakeCurrent()) { ... }</c>.
+    /// </summary>
+    /// <param name="service">The service name, e.g. <c>Orders</c>.</param>
+    /// <param name="method">The method's wire name, e.g. <c>Place</c>.</param>
+    /// <param name="headers">The caller's own headers (<see cref="Headers"/>); none when <see langword="null"/>.</param>
+    /// <param name="deadline">When the caller stops waiting (<see cref="Deadline"/>); none when <see langword="null"/>.</param>
+    /// <param name="correlationId">The caller's correlation id (<see cref="CorrelationId"/>).</param>
+    /// <param name="userId">The authenticated caller (<see cref="UserId"/>).</param>
+    /// <param name="messageId">The request's message id (<see cref="MessageId"/>).</param>
+    /// <param name="redelivered">Whether the broker delivered the request before (<see cref="Redelivered"/>).</param>
+    public RpcContext(string service, string method, IReadOnlyDictionary<string, string>? headers = null, DateTimeOffset? deadline = null,
+        string? correlationId = null, string? userId = null, string? messageId = null, bool redelivered = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        Service = service;
+        Method = method;
+        _headers = headers is null ? s_noHeaders : new Dictionary<string, string>(headers, StringComparer.Ordinal);
+        Deadline = deadline;
+        CorrelationId = correlationId;
+        UserId = userId;
+        MessageId = messageId;
+        Redelivered = redelivered;
+    }
 
     internal RpcContext(string service, string method, string? correlationId, string? userId, bool redelivered,
         DateTimeOffset? deadline = null, IDictionary<string, object?>? rawHeaders = null)
@@ -36,6 +64,12 @@ public sealed class RpcContext
         get => s_current.Value;
         internal set => s_current.Value = value;
     }
+
+    /// <summary>
+    /// Makes this context <see cref="Current"/> on the calling async flow until the returned scope is disposed, which
+    /// puts back the one before: for unit tests of handlers (RpcGen servers set it themselves).
+    /// </summary>
+    public IDisposable MakeCurrent() => new CurrentScope(this);
 
     /// <summary>The service name.</summary>
     public string Service { get; }
@@ -59,7 +93,7 @@ public sealed class RpcContext
     /// publishing connection's user, so when it is set it names the authenticated caller. On a retry of one-way work or
     /// an event it is the original caller, which the server's copy carries in its <c>rpc-original-user</c> header,
     /// believed only when the copy was published by the server's own broker user (a server whose connection the app
-    /// opened without <see cref="RpcOptions.Uri"/> does not know that user: then it is null on retries).
+    /// opened without <see cref="RpcConnectionOptions.Uri"/> does not know that user: then it is null on retries).
     /// </summary>
     public string? UserId { get; }
 
@@ -75,7 +109,7 @@ public sealed class RpcContext
     /// <see cref="System.Threading.CancellationToken"/> parameter fires at this moment (and when the caller cancels, and
     /// when the server stops past its drain timeout), so a handler that honours it frees its slot and stops work nobody
     /// waits for. Calls the handler makes are cut to the time left until then, so none outlives the call being served.
-    /// The deadline is the caller's clock: allow for skew between hosts (<see cref="RpcOptions.ClockSkewTolerance"/>).
+    /// The deadline is the caller's clock: allow for skew between hosts (<see cref="RpcServerOptions.ClockSkewTolerance"/>).
     /// </summary>
     public DateTimeOffset? Deadline { get; }
 
@@ -85,6 +119,25 @@ public sealed class RpcContext
     /// only: a header of another AMQP type (a number, a table) is not listed. Empty when there are none.
     /// </summary>
     public IReadOnlyDictionary<string, string> Headers => _headers ??= ReadHeaders(_rawHeaders);
+
+    private sealed class CurrentScope : IDisposable
+    {
+        private readonly RpcContext? _previous;
+        private bool _disposed;
+
+        public CurrentScope(RpcContext context)
+        {
+            _previous = Current;
+            Current = context;
+        }
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Current = _previous;
+        }
+    }
 
     private static IReadOnlyDictionary<string, string> ReadHeaders(IDictionary<string, object?>? raw)
     {

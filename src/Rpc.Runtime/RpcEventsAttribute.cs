@@ -13,7 +13,7 @@ public sealed class RpcEventsAttribute : Attribute
 {
     /// <summary>
     /// The exchange the events are published to, declared durable. Defaults to the interface name without its leading
-    /// <c>I</c> (<c>IOrderEvents</c> → <c>OrderEvents</c>). <see cref="RpcOptions.QueuePrefix"/> goes before it.
+    /// <c>I</c> (<c>IOrderEvents</c> → <c>OrderEvents</c>). <see cref="RpcConnectionOptions.QueuePrefix"/> goes before it.
     /// </summary>
     public string? Exchange { get; set; }
 
@@ -35,14 +35,4 @@ public enum RpcExchangeType
     /// where <c>*</c> stands for exactly one word and <c>#</c> for zero or more.
     /// </summary>
     Topic = 2,
-}
-
-/// <summary>
-/// On a <see langword="string"/> parameter of an <see cref="RpcEventsAttribute"/> method: the event's routing key,
-/// sent as the AMQP routing key and not in the body. In a subscriber it receives the delivery's routing key. An event
-/// without one is published with its wire name as routing key.
-/// </summary>
-[AttributeUsage(AttributeTargets.Parameter, Inherited = false, AllowMultiple = false)]
-public sealed class RoutingKeyAttribute : Attribute
-{
 }

@@ -17,11 +17,28 @@ public sealed class RpcExchangeTopology
         Arguments = new Dictionary<string, object?>(System.StringComparer.Ordinal);
     }
 
-    private RpcExchangeTopology(RpcTopologyMode mode)
+    private RpcExchangeTopology(RpcTopologyMode mode, bool durable = true, IDictionary<string, object?>? arguments = null)
     {
         Mode = mode;
-        Arguments = s_noArguments;
+        Durable = durable;
+        Arguments = arguments ?? s_noArguments;
     }
+
+    /// <summary>Copies of the topologies by name, as a connection keeps them when it opens (an entry set to null is left out).</summary>
+    internal static IReadOnlyDictionary<string, RpcExchangeTopology> Frozen(IDictionary<string, RpcExchangeTopology> topologies)
+    {
+        var frozen = new Dictionary<string, RpcExchangeTopology>(topologies.Count, System.StringComparer.Ordinal);
+        foreach (var (name, topology) in topologies)
+        {
+            if (topology is not null) frozen[name] = topology.Frozen();
+        }
+
+        return frozen;
+    }
+
+    /// <summary>A copy that later changes to this one do not reach: what a connection keeps when it opens.</summary>
+    internal RpcExchangeTopology Frozen() => new(Mode, Durable,
+        new ReadOnlyDictionary<string, object?>(new Dictionary<string, object?>(Arguments, System.StringComparer.Ordinal)));
 
     /// <summary>RpcGen declares the exchange durable, of the interface's type (<see cref="RpcTopologyMode.Declare"/>): the default.</summary>
     public static RpcExchangeTopology Declare { get; } = new(RpcTopologyMode.Declare);

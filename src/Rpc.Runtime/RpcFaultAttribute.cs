@@ -12,7 +12,7 @@ namespace RpcGen;
 /// The exception must derive from <see cref="Exception"/> and have a public constructor whose parameters are named
 /// after its public properties (case-insensitively; a <c>message</c> parameter takes the message), so the client can
 /// build it from the reply. The properties declared on it and its bases up to <see cref="Exception"/> are carried,
-/// serialised with the connection's <see cref="RpcOptions.JsonSerializerOptions"/>. Only declared types are ever
+/// serialised with the connection's <see cref="RpcConnectionOptions.JsonSerializerOptions"/>. Only declared types are ever
 /// built from a reply: the <c>type</c> on the wire selects among them and names no other type.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Interface, Inherited = false, AllowMultiple = true)]

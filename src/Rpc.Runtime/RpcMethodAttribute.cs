@@ -27,7 +27,7 @@ public sealed class RpcMethodAttribute : Attribute
 
     /// <summary>
     /// How long a caller waits for this method's reply, in milliseconds; 0 (the default) means the service's
-    /// <see cref="RpcServiceAttribute.TimeoutMilliseconds"/>, else the connection's <see cref="RpcOptions.DefaultTimeout"/>.
+    /// <see cref="RpcServiceAttribute.TimeoutMilliseconds"/>, else the connection's <see cref="RpcClientOptions.DefaultTimeout"/>.
     /// A per-call <see cref="RpcCallOptions.Timeout"/> overrides it. The effective timeout is sent as the request's
     /// <c>expiration</c> and <c>rpc-deadline</c>.
     /// </summary>

@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace RpcGen;
 
 /// <summary>
-/// Runs around every request a connection's servers handle (register in <see cref="RpcOptions.ServerInterceptors"/> or
+/// Runs around every request a connection's servers handle (register in <see cref="RpcServerOptions.Interceptors"/> or
 /// with <c>AddRpcServerInterceptor&lt;T&gt;()</c>), after the request was read and before the handler runs;
 /// <see cref="RpcContext.Current"/> is set. It sees the method, the headers, the caller's user id and deadline, awaits
 /// <c>next</c> to run the handler and sees its outcome (the awaited task throws the handler's exception). To

@@ -17,7 +17,7 @@ public sealed class RpcServiceAttribute : Attribute
 
     /// <summary>
     /// How long a caller waits for a reply from any method of this service, in milliseconds; 0 (the default) means
-    /// the connection's <see cref="RpcOptions.DefaultTimeout"/>. A method's own
+    /// the connection's <see cref="RpcClientOptions.DefaultTimeout"/>. A method's own
     /// <see cref="RpcMethodAttribute.TimeoutMilliseconds"/> and a per-call <see cref="RpcCallOptions.Timeout"/> take precedence.
     /// </summary>
     public int TimeoutMilliseconds { get; set; }
@@ -41,7 +41,7 @@ public sealed class RpcServiceAttribute : Attribute
     /// The source-generated <see cref="System.Text.Json.Serialization.JsonSerializerContext"/> that serialises this
     /// contract's parameter and result types. Checked at compile time only: RpcGen reports every such type the context
     /// does not cover (RPCGEN015), so a trimmed or AOT app cannot build with a gap it would meet at its first call.
-    /// Serialisation at run time still uses <see cref="RpcOptions.JsonSerializerOptions"/>; put the same context there.
+    /// Serialisation at run time still uses <see cref="RpcConnectionOptions.JsonSerializerOptions"/>; put the same context there.
     /// </summary>
     public Type? JsonContext { get; set; }
 }

@@ -4,8 +4,12 @@ using System.ComponentModel;
 
 namespace RpcGen;
 
-/// <summary>What the generator knows about one service: its name, queue and methods. Built by generated code.</summary>
-public sealed class RpcServiceDescriptor
+/// <summary>
+/// What the generator knows about one service: its name, queue and methods. Built by generated code. An
+/// <see cref="RpcEventsAttribute"/> interface is described by the derived <see cref="RpcEventsDescriptor"/>, which the
+/// server engine consumes like a service's queue.
+/// </summary>
+public class RpcServiceDescriptor
 {
     private readonly Dictionary<string, RpcMethodDescriptor> _byWireName;
 
@@ -32,12 +36,6 @@ public sealed class RpcServiceDescriptor
 
     /// <summary>The methods, in declaration order.</summary>
     public IReadOnlyList<RpcMethodDescriptor> Methods { get; }
-
-    /// <summary>For an <see cref="RpcEventsAttribute"/> interface: the exchange its events are published to (without the prefix); null for a service.</summary>
-    public string? Exchange { get; init; }
-
-    /// <summary>For an <see cref="RpcEventsAttribute"/> interface: how its exchange routes.</summary>
-    public RpcExchangeType ExchangeType { get; init; }
 
     /// <summary>Whether requests are handled one at a time in queue order (<see cref="RpcServiceAttribute.Ordered"/>).</summary>
     public bool Ordered { get; init; }

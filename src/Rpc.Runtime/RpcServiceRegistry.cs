@@ -2,14 +2,14 @@ using System;
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
-using RpcGen.Server;
 
-namespace RpcGen;
+namespace RpcGen.Generated;
 
 /// <summary>
-/// Where generated code registers each service's client and dispatcher (from a module initializer), so that
-/// <see cref="RpcConnection.CreateClient{TService}"/> and <see cref="RpcConnection.ServeAsync{TService}(TService, System.Threading.CancellationToken)"/>
-/// find them without reflection.
+/// Where generated code registers each service's client and dispatcher, and each events interface's publisher and
+/// dispatcher (from a module initializer), so that <see cref="RpcConnection.CreateClient{TService}"/>,
+/// <see cref="RpcConnection.ServeAsync{TService}(TService, System.Threading.CancellationToken)"/> and their events
+/// counterparts find them without reflection.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class RpcServiceRegistry
@@ -26,6 +26,16 @@ public static class RpcServiceRegistry
         s_services[typeof(TService)] = new Registration<TService>(descriptor, createClient, createDispatcher);
     }
 
+    /// <summary>Registers an events interface; generated code calls this once per <see cref="RpcEventsAttribute"/> interface.</summary>
+    public static void RegisterEvents<TEvents>(
+        RpcEventsDescriptor descriptor,
+        Func<RpcConnection, TEvents> createPublisher,
+        Func<RpcDispatcher<TEvents>> createDispatcher)
+        where TEvents : class
+    {
+        s_services[typeof(TEvents)] = new Registration<TEvents>(descriptor, createPublisher, createDispatcher);
+    }
+
     internal static Registration<TService> Get<TService>() where TService : class
     {
         if (s_services.TryGetValue(typeof(TService), out var registration)) return (Registration<TService>)registration;
@@ -39,6 +49,9 @@ public static class RpcServiceRegistry
             "and make sure the project references the RpcGen package (which runs the source generator).");
     }
 
+    /// <param name="Descriptor">The service's descriptor, or an <see cref="RpcEventsDescriptor"/> for events.</param>
+    /// <param name="CreateClient">Creates the client, or for events the publisher.</param>
+    /// <param name="CreateDispatcher">Creates the dispatcher.</param>
     internal sealed record Registration<TService>(
         RpcServiceDescriptor Descriptor,
         Func<RpcConnection, TService> CreateClient,

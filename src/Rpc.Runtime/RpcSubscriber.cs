@@ -37,7 +37,7 @@ public sealed class RpcSubscriber : IAsyncDisposable
     /// <summary>Events being handled right now.</summary>
     public int InFlight => _server.InFlight;
 
-    /// <summary>Stops the subscription (draining events in flight, up to <see cref="RpcOptions.DrainTimeout"/>).</summary>
+    /// <summary>Stops the subscription (draining events in flight, up to <see cref="RpcServerOptions.DrainTimeout"/>).</summary>
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync().ConfigureAwait(false);

@@ -8,7 +8,7 @@ public sealed class RpcSubscription
     /// <summary>
     /// The subscription's queue. A name makes a durable queue shared by every subscriber that uses it: a group of
     /// competing consumers, each event handled once per group, and events wait there while no member runs.
-    /// <see cref="RpcOptions.QueuePrefix"/> goes before it. Empty (the default) makes an exclusive, server-named
+    /// <see cref="RpcConnectionOptions.QueuePrefix"/> goes before it. Empty (the default) makes an exclusive, server-named
     /// queue deleted with the subscription: this subscriber alone gets every matching event, while it runs.
     /// </summary>
     public string Queue { get; set; } = string.Empty;
@@ -28,6 +28,6 @@ public sealed class RpcSubscription
     /// </summary>
     public RpcQueueTopology? QueueTopology { get; set; }
 
-    /// <summary>How many events the subscriber takes at once; <see langword="null"/> (the default) is <see cref="RpcOptions.Prefetch"/>.</summary>
+    /// <summary>How many events the subscriber takes at once; <see langword="null"/> (the default) is <see cref="RpcServerOptions.Prefetch"/>.</summary>
     public ushort? Prefetch { get; set; }
 }

@@ -8,7 +8,7 @@ using Samples.Fibonacci;
 // Usage: Samples.Fibonacci [serve | call N] [--amqp URI]
 // Broker URI: --amqp, else RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/.
 var arguments = new System.Collections.Generic.List<string>(args);
-Uri uri = RpcOptions.DefaultUri;
+Uri uri = RpcConnectionOptions.DefaultUri;
 int amqpAt = arguments.IndexOf("--amqp");
 if (amqpAt >= 0)
 {
@@ -55,7 +55,7 @@ await using (rpc)
                 Console.WriteLine(await fibonacci.FibAsync(n));
                 return 0;
             }
-            catch (Exception e) when (e is RpcException or TimeoutException) // RpcTimeoutException is a TimeoutException
+            catch (RpcException e) // timeouts too: RpcTimeoutException is an RpcException
             {
                 return Fail(e.Message);
             }

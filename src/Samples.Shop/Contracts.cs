@@ -40,5 +40,5 @@ public interface IPayments
 public interface IOrderEvents
 {
     /// <summary>An order was paid for and its stock is reserved.</summary>
-    Task OrderPlacedAsync([RoutingKey] string routingKey, OrderPlaced order);
+    Task OrderPlacedAsync([RpcRoutingKey] string routingKey, OrderPlaced order);
 }

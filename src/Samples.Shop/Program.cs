@@ -11,7 +11,7 @@ using Samples.Shop;
 // is down while the orders come in, and its events wait in its queue until it starts. Each service has a connection
 // of its own, as separate processes would. Exits 0 only when both groups got exactly the events they are bound for.
 // Usage: Samples.Shop [--amqp URI]   (else RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/)
-Uri uri = RpcOptions.DefaultUri;
+Uri uri = RpcConnectionOptions.DefaultUri;
 int amqpAt = Array.IndexOf(args, "--amqp");
 if (amqpAt >= 0 && amqpAt + 1 < args.Length) uri = new Uri(args[amqpAt + 1]);
 else if (Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } fromEnvironment) uri = new Uri(fromEnvironment);
@@ -21,7 +21,7 @@ try
 {
     async Task<RpcConnection> ConnectAsync(string service)
     {
-        var connection = await RpcConnection.ConnectAsync(new RpcOptions { Uri = uri, ConnectionName = "shop " + service });
+        var connection = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = uri, ConnectionName = "shop " + service });
         connections.Add(connection);
         return connection;
     }

@@ -64,7 +64,7 @@ public sealed class AppConnectionTests : IAsyncLifetime
     public async Task On_an_app_connection_without_a_Uri_no_user_id_is_sent_and_the_Uri_is_the_connections_endpoint()
     {
         await using var appConnection = await new ConnectionFactory { Uri = TestBroker.Uri, ClientProvidedName = "the app's own" }.CreateConnectionAsync();
-        var options = new RpcOptions { QueuePrefix = _broker.Prefix };
+        var options = new RpcConnectionOptions { QueuePrefix = _broker.Prefix };
         _broker.Queue("greeter");
 
         await using (var rpc = await RpcConnection.CreateAsync(appConnection, options))
@@ -74,9 +74,9 @@ public sealed class AppConnectionTests : IAsyncLifetime
 
             Assert.Equal("hello app", await client.GreetAsync("app"));
             Assert.Equal("(no user_id)", await client.CallerAsync());
-            Assert.Equal(TestBroker.Uri.Host, rpc.Options.Uri.Host);
-            Assert.Equal(TestBroker.Uri.Port, rpc.Options.Uri.Port);
-            Assert.Equal("", rpc.Options.Uri.UserInfo);
+            Assert.Equal(TestBroker.Uri.Host, rpc.Settings.Uri.Host);
+            Assert.Equal(TestBroker.Uri.Port, rpc.Settings.Uri.Port);
+            Assert.Equal("", rpc.Settings.Uri.UserInfo);
         }
 
         Assert.True(appConnection.IsOpen);

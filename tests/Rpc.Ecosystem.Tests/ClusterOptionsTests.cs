@@ -6,7 +6,7 @@ using RpcGen.Ecosystem.Tests.Infrastructure;
 
 namespace RpcGen.Ecosystem.Tests;
 
-/// <summary>RpcOptions.Uris, QueueType and QueueTypes from configuration, and a node list connecting to the node that answers.</summary>
+/// <summary>RpcConnectionOptions.Uris, RpcTopologyOptions.QueueType and QueueTypes from configuration, and a node list connecting to the node that answers.</summary>
 public sealed class ClusterOptionsTests
 {
     [Fact]
@@ -17,23 +17,23 @@ public sealed class ClusterOptionsTests
             ["RpcGen:Uris:0"] = "amqp://app:pw@rabbit-1:5672/prod",
             ["RpcGen:Uris:1"] = "amqp://app:pw@rabbit-2:5672/prod",
             ["RpcGen:Uris:2"] = "amqp://app:pw@rabbit-3:5672/prod",
-            ["RpcGen:QueueType"] = "quorum",
-            ["RpcGen:QueueTypes:Telemetry"] = "Classic",
-            ["RpcGen:QuorumDeliveryLimit"] = "3",
+            ["RpcGen:Topology:QueueType"] = "quorum",
+            ["RpcGen:Topology:QueueTypes:Telemetry"] = "Classic",
+            ["RpcGen:Topology:QuorumDeliveryLimit"] = "3",
         });
 
         Assert.Equal(new[] { "rabbit-1", "rabbit-2", "rabbit-3" }, options.Uris.Select(u => u.Host));
-        Assert.Equal(RpcQueueType.Quorum, options.QueueType);
-        Assert.Equal(RpcQueueType.Classic, options.QueueTypes["Telemetry"]);
-        Assert.Equal(3, options.QuorumDeliveryLimit);
+        Assert.Equal(RpcQueueType.Quorum, options.Topology.QueueType);
+        Assert.Equal(RpcQueueType.Classic, options.Topology.QueueTypes["Telemetry"]);
+        Assert.Equal(3, options.Topology.QuorumDeliveryLimit);
     }
 
     [Theory]
-    [InlineData("RpcGen:QueueType", "Mirrored", "'RpcGen:QueueType' is 'Mirrored'; expected Classic or Quorum")]
-    [InlineData("RpcGen:QueueType", "7", "'RpcGen:QueueType' is '7'; expected Classic or Quorum")]
+    [InlineData("RpcGen:Topology:QueueType", "Mirrored", "'RpcGen:Topology:QueueType' is 'Mirrored'; expected Classic or Quorum")]
+    [InlineData("RpcGen:Topology:QueueType", "7", "'RpcGen:Topology:QueueType' is '7'; expected Classic or Quorum")]
     [InlineData("RpcGen:Uris:0", "http://app:hunter2@rabbit-1/", "'RpcGen:Uris:0' is not an absolute amqp:// or amqps:// URI")]
     [InlineData("RpcGen:Uris", "amqp://app:hunter2@rabbit-1/", "'RpcGen:Uris' must be a section ('RpcGen:Uris:0'")]
-    [InlineData("RpcGen:QuorumDeliveryLimit", "many", "'RpcGen:QuorumDeliveryLimit' is 'many'")]
+    [InlineData("RpcGen:Topology:QuorumDeliveryLimit", "many", "'RpcGen:Topology:QuorumDeliveryLimit' is 'many'")]
     public void A_cluster_setting_mistake_fails_naming_the_key(string key, string value, string expected)
     {
         var error = Assert.Throws<InvalidOperationException>(() => Bind(new() { [key] = value }));
@@ -44,7 +44,7 @@ public sealed class ClusterOptionsTests
     [Fact]
     public async Task Node_uris_that_differ_in_more_than_host_and_port_are_refused()
     {
-        var options = new RpcOptions
+        var options = new RpcConnectionOptions
         {
             Uris = { new Uri("amqp://app:hunter2@rabbit-1/prod"), new Uri("amqp://app:hunter2@rabbit-2/staging") },
         };
@@ -60,7 +60,7 @@ public sealed class ClusterOptionsTests
         var logs = new CapturedLogs();
         using var factory = logs.CreateFactory();
         var down = new UriBuilder(TestBroker.Uri) { Port = 1 }.Uri; // nothing listens on port 1: refused at once
-        var options = new RpcOptions { Uris = { down, TestBroker.Uri, down }, LoggerFactory = factory };
+        var options = new RpcConnectionOptions { Uris = { down, TestBroker.Uri, down }, LoggerFactory = factory };
 
         // The endpoints are tried in random order, so a few connections see the dead one first and move on.
         for (var i = 0; i < 3; i++)
@@ -76,19 +76,19 @@ public sealed class ClusterOptionsTests
     [Fact]
     public async Task A_node_list_of_which_no_node_answers_fails_naming_them_all()
     {
-        var options = new RpcOptions { Uris = { new Uri("amqp://guest:secret@127.0.0.1:1/"), new Uri("amqp://guest:secret@127.0.0.1:2/") } };
+        var options = new RpcConnectionOptions { Uris = { new Uri("amqp://guest:secret@127.0.0.1:1/"), new Uri("amqp://guest:secret@127.0.0.1:2/") } };
 
         var error = await Assert.ThrowsAsync<RpcConnectionException>(() => RpcConnection.ConnectAsync(options));
         Assert.Contains("any of amqp://guest:***@127.0.0.1:1/, amqp://guest:***@127.0.0.1:2/", error.Message);
         Assert.DoesNotContain("secret", error.Message);
     }
 
-    private static RpcOptions Bind(Dictionary<string, string?> values)
+    private static RpcConnectionOptions Bind(Dictionary<string, string?> values)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
         services.AddRpcGen();
         using var provider = services.BuildServiceProvider();
-        return provider.GetRequiredService<IOptions<RpcOptions>>().Value;
+        return provider.GetRequiredService<IOptions<RpcConnectionOptions>>().Value;
     }
 }

@@ -56,7 +56,7 @@ public sealed class EventMetricsTests : IAsyncLifetime
     [Fact]
     public async Task Published_handled_failed_and_dead_lettered_events_are_counted_with_their_event_and_error_type()
     {
-        await using var rpc = await RpcConnection.ConnectAsync(_broker.Options(o => o.RetryLimit = 1));
+        await using var rpc = await RpcConnection.ConnectAsync(_broker.Options(o => o.Server.RetryLimit = 1));
         var handler = new Handler();
         await using var subscriber = await rpc.SubscribeAsync<IMeteredEvents>(handler, new RpcSubscription { Queue = "metered" });
         var publisher = rpc.CreatePublisher<IMeteredEvents>();

@@ -111,7 +111,7 @@ public sealed class HostingTests : IAsyncLifetime
         configured.AddSingleton<IHostEnvironment>(new FixedEnvironment("orders-api"));
         configured.AddRpcGen();
         using var provider = configured.BuildServiceProvider();
-        Assert.Equal("billing worker", provider.GetRequiredService<IOptions<RpcOptions>>().Value.ConnectionName);
+        Assert.Equal("billing worker", provider.GetRequiredService<IOptions<RpcConnectionOptions>>().Value.ConnectionName);
     }
 
     private sealed class FixedEnvironment(string applicationName) : IHostEnvironment
@@ -141,34 +141,39 @@ public sealed class HostingTests : IAsyncLifetime
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["RpcGen:Uri"] = "amqp://app:pw@rabbit.example:5673/prod",
-            ["RpcGen:DefaultTimeout"] = "00:00:05",
-            ["RpcGen:Prefetch"] = "3",
+            ["RpcGen:Client:DefaultTimeout"] = "00:00:05",
+            ["RpcGen:Server:Prefetch"] = "3",
             ["RpcGen:QueuePrefix"] = "staging.",
-            ["RpcGen:IncludeExceptionDetails"] = "true",
-            ["RpcGen:AllowedReplyQueuePrefixes:0"] = "billing.replies.",
-            ["RpcGen:AllowedReplyQueuePrefixes:1"] = "audit.replies.",
-            ["RpcGen:MaxStreamWindow"] = "512",
+            ["RpcGen:Server:IncludeExceptionDetails"] = "true",
+            ["RpcGen:Server:AllowedReplyQueuePrefixes:0"] = "billing.replies.",
+            ["RpcGen:Server:AllowedReplyQueuePrefixes:1"] = "audit.replies.",
+            ["RpcGen:Server:MaxStreamWindow"] = "512",
+            ["RpcGen:Topology:QueueType"] = "Quorum",
         }).Build();
         var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
-        services.AddRpcGen(options => options.Prefetch = 7);
+        services.AddRpcGen(options => options.Server.Prefetch = 7);
         using var provider = services.BuildServiceProvider();
 
-        var options = provider.GetRequiredService<IOptions<RpcOptions>>().Value;
+        var options = provider.GetRequiredService<IOptions<RpcConnectionOptions>>().Value;
 
         Assert.Equal(new Uri("amqp://app:pw@rabbit.example:5673/prod"), options.Uri);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.DefaultTimeout);
-        Assert.Equal(7, options.Prefetch); // code runs after configuration
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Client.DefaultTimeout);
+        Assert.Equal(7, options.Server.Prefetch); // code runs after configuration
         Assert.Equal("staging.", options.QueuePrefix);
-        Assert.True(options.IncludeExceptionDetails);
-        Assert.Equal(new[] { "billing.replies.", "audit.replies." }, options.AllowedReplyQueuePrefixes);
-        Assert.Equal(512, options.MaxStreamWindow);
+        Assert.True(options.Server.IncludeExceptionDetails);
+        Assert.Equal(new[] { "billing.replies.", "audit.replies." }, options.Server.AllowedReplyQueuePrefixes);
+        Assert.Equal(512, options.Server.MaxStreamWindow);
+        Assert.Equal(RpcQueueType.Quorum, options.Topology.QueueType);
         Assert.Same(provider.GetRequiredService<ILoggerFactory>(), options.LoggerFactory);
     }
 
     [Theory]
     [InlineData("RpcGen:Url", "amqp://localhost/", "'RpcGen:Url' is not an RpcGen option")]
-    [InlineData("RpcGen:Prefetch", "lots", "'RpcGen:Prefetch' is 'lots'; expected a whole number")]
-    [InlineData("RpcGen:DefaultTimeout", "5 seconds", "'RpcGen:DefaultTimeout' is '5 seconds'; expected a time span")]
+    [InlineData("RpcGen:Server:Prefetch", "lots", "'RpcGen:Server:Prefetch' is 'lots'; expected a whole number")]
+    [InlineData("RpcGen:Client:DefaultTimeout", "5 seconds", "'RpcGen:Client:DefaultTimeout' is '5 seconds'; expected a time span")]
+    [InlineData("RpcGen:Client:Prefetch", "3", "'RpcGen:Client:Prefetch' is not an RpcGen option. It is now 'RpcGen:Server:Prefetch'")]
+    [InlineData("RpcGen:Prefetch", "3", "'RpcGen:Prefetch' is not an RpcGen option. It is now 'RpcGen:Server:Prefetch'")]
+    [InlineData("RpcGen:Server", "3", "'RpcGen:Server' must be a section")]
     [InlineData("RpcGen:Uri", "http://user:hunter2@host/", "'RpcGen:Uri' is not an absolute amqp:// or amqps:// URI")]
     public void A_configuration_mistake_fails_naming_the_key(string key, string value, string expected)
     {
@@ -177,23 +182,29 @@ public sealed class HostingTests : IAsyncLifetime
         services.AddRpcGen();
         using var provider = services.BuildServiceProvider();
 
-        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IOptions<RpcOptions>>().Value);
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IOptions<RpcConnectionOptions>>().Value);
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain("hunter2", error.Message);
     }
 
     [Fact]
-    public void Every_RpcOptions_setting_of_a_simple_type_can_be_set_from_configuration()
+    public void Every_option_of_a_simple_type_can_be_set_from_configuration()
+    {
+        // A new option must be added to RpcOptionsBinder, or configuration would reject its key.
+        Assert.Equal(SimpleSettable<RpcConnectionOptions>(), RpcOptionsBinder.Connection.ValueKeys.Order().ToArray());
+        Assert.Equal(SimpleSettable<RpcClientOptions>(), RpcOptionsBinder.Client.ValueKeys.Order().ToArray());
+        Assert.Equal(SimpleSettable<RpcServerOptions>(), RpcOptionsBinder.Server.ValueKeys.Order().ToArray());
+        Assert.Equal(SimpleSettable<RpcTopologyOptions>(), RpcOptionsBinder.Topology.ValueKeys.Order().ToArray());
+    }
+
+    private static string[] SimpleSettable<T>()
     {
         var simple = new[] { typeof(string), typeof(Uri), typeof(TimeSpan), typeof(bool), typeof(int), typeof(ushort), typeof(long), typeof(double) };
-        var settable = typeof(RpcOptions).GetProperties()
+        return typeof(T).GetProperties()
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic && (simple.Contains(p.PropertyType) || Nullable.GetUnderlyingType(p.PropertyType) is not null || p.PropertyType.IsEnum))
             .Select(p => p.Name)
             .Order()
             .ToArray();
-
-        // A new option must be added to RpcOptionsBinder, or configuration would reject its key.
-        Assert.Equal(settable, RpcOptionsBinder.Keys.Order().ToArray());
     }
 
     [Fact]

@@ -40,9 +40,9 @@ public sealed class KeyedConnectionTests(PrivateBroker broker) : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["RpcGen:Connections:orders:Uri"] = VhostUri(_orders).ToString(),
-            ["RpcGen:Connections:orders:Prefetch"] = "8",
+            ["RpcGen:Connections:orders:Server:Prefetch"] = "8",
             ["RpcGen:Connections:billing:Uri"] = VhostUri(_billing).ToString(),
-            ["RpcGen:Connections:billing:DefaultTimeout"] = "00:00:07",
+            ["RpcGen:Connections:billing:Client:DefaultTimeout"] = "00:00:07",
         });
         builder.Services.AddHealthChecks();
         builder.Services.AddRpcGen("orders")
@@ -66,8 +66,8 @@ public sealed class KeyedConnectionTests(PrivateBroker broker) : IAsyncLifetime
             var orders = host.Services.GetRequiredKeyedService<RpcConnection>("orders");
             var billing = host.Services.GetRequiredKeyedService<RpcConnection>("billing");
             Assert.NotSame(orders, billing);
-            Assert.Equal(8, orders.Options.Prefetch);
-            Assert.Equal(TimeSpan.FromSeconds(7), billing.Options.DefaultTimeout);
+            Assert.Equal(8, orders.Settings.Prefetch);
+            Assert.Equal(TimeSpan.FromSeconds(7), billing.Settings.DefaultTimeout);
             Assert.Equal("shop (orders)", orders.Connection.ClientProvidedName);
             Assert.Equal("shop (billing)", billing.Connection.ClientProvidedName);
             // ...and no default connection is registered when only named ones are added.

@@ -216,7 +216,7 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         File.WriteAllText(Path.Combine(folder, "Program.cs"), """
             using RpcGen;
 
-            await using var connection = await RpcConnection.ConnectAsync(new RpcOptions { Uri = new Uri(args[0]), QueuePrefix = args[1] });
+            await using var connection = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = new Uri(args[0]), QueuePrefix = args[1] });
             await using var server = await connection.ServeAsync<IGreeter>(new Greeter());
             IGreeter greeter = connection.CreateClient<IGreeter>();
             Console.WriteLine(await greeter.GreetAsync("consumer"));

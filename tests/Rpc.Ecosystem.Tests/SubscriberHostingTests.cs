@@ -14,7 +14,7 @@ public sealed record Shipment(string Order, int Parcels);
 [RpcEvents(Exchange = "eco-shipments", Type = RpcExchangeType.Topic)]
 public interface IShipmentEvents
 {
-    Task ShipmentBookedAsync([RoutingKey] string region, Shipment shipment);
+    Task ShipmentBookedAsync([RpcRoutingKey] string region, Shipment shipment);
 }
 
 /// <summary>What every handler instance saw, and which scope it ran in: a singleton the handlers share.</summary>

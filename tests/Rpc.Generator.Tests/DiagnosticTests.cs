@@ -219,26 +219,26 @@ public sealed partial class DiagnosticTests
     [Fact]
     public Task RPCGEN022_two_routing_keys() => AssertSingle(
         """
-        [RpcEvents] public interface IOrderEvents { Task {|#0:OrderPlacedAsync|}([RoutingKey] string region, [RoutingKey] string kind); }
+        [RpcEvents] public interface IOrderEvents { Task {|#0:OrderPlacedAsync|}([RpcRoutingKey] string region, [RpcRoutingKey] string kind); }
         """,
         "RPCGEN022",
-        "Event 'OrderPlacedAsync' has more than one [RoutingKey] parameter: an event has one routing key; keep one and send the others in the body");
+        "Event 'OrderPlacedAsync' has more than one [RpcRoutingKey] parameter: an event has one routing key; keep one and send the others in the body");
 
     [Fact]
     public Task RPCGEN023_routing_key_that_is_not_a_string() => AssertSingle(
         """
-        [RpcEvents] public interface IOrderEvents { Task {|#0:OrderPlacedAsync|}([RoutingKey] int region, string id); }
+        [RpcEvents] public interface IOrderEvents { Task {|#0:OrderPlacedAsync|}([RpcRoutingKey] int region, string id); }
         """,
         "RPCGEN023",
-        "[RoutingKey] parameter 'region' of event 'OrderPlacedAsync' has type 'int': a routing key is text; make it a string");
+        "[RpcRoutingKey] parameter 'region' of event 'OrderPlacedAsync' has type 'int': a routing key is text; make it a string");
 
     [Fact]
     public Task RPCGEN024_routing_key_on_a_service_method() => AssertSingle(
         """
-        [RpcService] public interface IShop { Task {|#0:OrderAsync|}([RoutingKey] string region, string id); }
+        [RpcService] public interface IShop { Task {|#0:OrderAsync|}([RpcRoutingKey] string region, string id); }
         """,
         "RPCGEN024",
-        "[RoutingKey] parameter 'region' of method 'OrderAsync' is in an [RpcService]: requests are routed by queue; remove [RoutingKey], or declare the interface [RpcEvents]");
+        "[RpcRoutingKey] parameter 'region' of method 'OrderAsync' is in an [RpcService]: requests are routed by queue; remove [RpcRoutingKey], or declare the interface [RpcEvents]");
 
     [Fact]
     public Task RPCGEN013_generated_name_clashes_with_an_existing_type() => AssertSingle(
@@ -439,6 +439,9 @@ public sealed partial class DiagnosticTests
         var tested = typeof(DiagnosticTests).GetMethods().Select(m => m.Name).Where(n => n.StartsWith("RPCGEN", StringComparison.Ordinal)).Select(n => n[..9]).ToHashSet();
         var releases = File.ReadAllText(Path.Combine(root, "src", "Rpc.Generator", "AnalyzerReleases.Unshipped.md"));
         var docs = File.ReadAllText(Path.Combine(root, "docs", "diagnostics.md"));
+        // The links go where the build says the repository is, not wherever the generator happens to point.
+        var repository = Regex.Match(File.ReadAllText(Path.Combine(root, "Directory.Build.props")), "<RepositoryUrl>(.+)</RepositoryUrl>").Groups[1].Value;
+        Assert.StartsWith("https://", repository);
 
         foreach (var descriptor in DiagnosticDescriptors.All)
         {
@@ -446,7 +449,7 @@ public sealed partial class DiagnosticTests
             Assert.Matches(new Regex("^" + descriptor.Id + @" \| RpcGen \| " + descriptor.DefaultSeverity + @" \| " + Regex.Escape(descriptor.Title.ToString()) + "$", RegexOptions.Multiline), releases);
             var heading = Regex.Match(docs, "^## (" + descriptor.Id + ": .*)$", RegexOptions.Multiline);
             Assert.True(heading.Success, $"docs/diagnostics.md has no section for {descriptor.Id}");
-            Assert.Equal(DiagnosticDescriptors.HelpLinkBase + "#" + Anchor(heading.Groups[1].Value), descriptor.HelpLinkUri);
+            Assert.Equal(repository + "/blob/main/docs/diagnostics.md#" + Anchor(heading.Groups[1].Value), descriptor.HelpLinkUri);
             Assert.Equal(ExpectedSeverity(descriptor), descriptor.DefaultSeverity);
         }
     }

@@ -78,6 +78,20 @@ public sealed class SnapshotTests
 
     public static TheoryData<string> Frameworks => TargetFramework.All;
 
+    [Fact]
+    public void No_generated_line_is_wider_than_the_limit()
+    {
+        var directory = Path.Combine(Path.GetDirectoryName(SourcePath())!, "Snapshots");
+        var wide = Directory.GetFiles(directory, "*" + Snapshot.Extension, SearchOption.AllDirectories)
+            .SelectMany(path => File.ReadAllLines(path).Select((line, index) => (Path.GetFileName(path), Line: index + 1, line.Length)))
+            .Where(line => line.Length > Emitting.ServiceEmitter.MaxLineLength)
+            .Select(line => $"{line.Item1}:{line.Line} ({line.Length} characters)")
+            .ToList();
+        Assert.True(wide.Count == 0, "Lines wider than " + Emitting.ServiceEmitter.MaxLineLength + ":\n" + string.Join("\n", wide));
+    }
+
+    private static string SourcePath([CallerFilePath] string path = "") => path;
+
     private static async Task Verify(string framework, string family, params string[] contractFiles)
     {
         var contracts = contractFiles.Select(name => Contract(name)).ToArray();

@@ -8,11 +8,11 @@ string Arg(string name, string fallback)
     return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
 }
 
-var options = new RpcOptions
+var options = new RpcConnectionOptions
 {
-    Uri = new Uri(Arg("--amqp", RpcOptions.DefaultUri.ToString())),
+    Uri = new Uri(Arg("--amqp", RpcConnectionOptions.DefaultUri.ToString())),
     QueuePrefix = Arg("--prefix", string.Empty),
-    Prefetch = ushort.Parse(Arg("--prefetch", "4")),
+    Server = { Prefetch = ushort.Parse(Arg("--prefetch", "4")) },
 };
 await using var rpc = await RpcConnection.ConnectAsync(options);
 await using var server = await rpc.ServeAsync<IWorkService>(new WorkService(Arg("--name", "worker"), log: true));

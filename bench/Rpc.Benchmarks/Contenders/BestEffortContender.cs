@@ -57,7 +57,7 @@ public sealed class BestEffortContender : IContender
     }
 
     /// <summary>The server prefetch (and handler concurrency) when none is given: RpcGen's default, for a like-for-like comparison.</summary>
-    public static readonly ushort DefaultPrefetch = new RpcOptions().Prefetch;
+    public static readonly ushort DefaultPrefetch = new RpcConnectionOptions().Server.Prefetch;
 
     private const string IncrementType = "increment";
     private const string EchoType = "echo";

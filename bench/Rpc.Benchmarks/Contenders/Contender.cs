@@ -59,7 +59,7 @@ public static class ContenderCatalog
     public const string Wolverine = "wolverine";
     public const string Grpc = "grpc";
 
-    /// <summary>RpcGen with <see cref="RpcOptions.BatchCalls"/>: the attempt past the hand-written ceiling (issue 17).</summary>
+    /// <summary>RpcGen with <see cref="RpcClientOptions.BatchCalls"/>: the attempt past the hand-written ceiling (issue 17).</summary>
     public const string RpcGenBatching = RpcGen + "+batch";
 
     /// <summary>The best effort sending every wire feature RpcGen sends: RpcGen's like-for-like ceiling.</summary>

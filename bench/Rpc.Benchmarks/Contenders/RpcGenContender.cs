@@ -11,13 +11,13 @@ public sealed class RpcGenContender : IContender
     private readonly bool _logger;
     private readonly bool _batch;
 
-    /// <param name="prefetch">The server's prefetch; null keeps <see cref="RpcOptions.Prefetch"/>'s default.</param>
+    /// <param name="prefetch">The server's prefetch; null keeps <see cref="RpcServerOptions.Prefetch"/>'s default.</param>
     /// <param name="coalesceAcks">False: the server acks every request on its own (the variant <c>rpcgen+single-acks</c>).</param>
     /// <param name="logger">
     /// True: client and server log through a Microsoft.Extensions.Logging factory at the usual Information minimum, as
     /// under a host (the variant <c>rpcgen+logger</c>): what the logging hooks cost a call while Debug is off.
     /// </param>
-    /// <param name="batch">True: the client batches calls that wait to be published (<see cref="RpcOptions.BatchCalls"/>; the variant <c>rpcgen+batch</c>).</param>
+    /// <param name="batch">True: the client batches calls that wait to be published (<see cref="RpcClientOptions.BatchCalls"/>; the variant <c>rpcgen+batch</c>).</param>
     public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false, bool batch = false)
     {
         _batch = batch;
@@ -35,9 +35,9 @@ public sealed class RpcGenContender : IContender
     public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks")
         + (_logger ? ", logger at Information" : string.Empty) + (_batch ? ", batching calls" : string.Empty);
 
-    private RpcOptions Options(BenchEnvironment environment, string role)
+    private RpcConnectionOptions Options(BenchEnvironment environment, string role)
     {
-        var options = new RpcOptions
+        var options = new RpcConnectionOptions
         {
             Uri = environment.Amqp,
             // A prefix per prefetch value lets one server process serve several settings side by side.
@@ -46,9 +46,9 @@ public sealed class RpcGenContender : IContender
             JsonSerializerOptions = BenchJson.SharedOptions,
             ConnectionName = "RpcGen bench " + role,
         };
-        if (_prefetch is { } prefetch) options.Prefetch = prefetch;
-        options.CoalesceAcks = _coalesceAcks;
-        options.BatchCalls = _batch;
+        if (_prefetch is { } prefetch) options.Server.Prefetch = prefetch;
+        options.Server.CoalesceAcks = _coalesceAcks;
+        options.Client.BatchCalls = _batch;
         if (_logger) options.LoggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new DiscardingProvider()));
         return options;
     }
@@ -108,9 +108,9 @@ public sealed class RpcGenContender : IContender
 
         public ValueTask DisposeAsync()
         {
-            // How many calls travelled in batches (RpcOptions.BatchCalls; Client/CallBatcher.cs), and how large those were.
+            // How many calls travelled in batches (RpcClientOptions.BatchCalls; Client/CallBatcher.cs), and how large those were.
             var (batches, calls) = connection.Invoker.BatchesSent;
-            if (batches > 0) Console.WriteLine($"{connection.Options.ConnectionName}: {calls} calls sent in {batches} batches ({(double)calls / batches:0.0} per batch).");
+            if (batches > 0) Console.WriteLine($"{connection.Settings.ConnectionName}: {calls} calls sent in {batches} batches ({(double)calls / batches:0.0} per batch).");
             return connection.DisposeAsync();
         }
     }

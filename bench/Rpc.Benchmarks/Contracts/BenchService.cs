@@ -127,7 +127,7 @@ public sealed partial class BenchJson : JsonSerializerContext
 {
     private static JsonSerializerOptions? s_sharedOptions;
 
-    /// <summary>Read-only options over this context, for RpcOptions.JsonSerializerOptions.</summary>
+    /// <summary>Read-only options over this context, for RpcConnectionOptions.JsonSerializerOptions.</summary>
     // Built on first use: a static initialiser would run before the generated Default is set.
     public static JsonSerializerOptions SharedOptions => s_sharedOptions ??= CreateOptions();
 

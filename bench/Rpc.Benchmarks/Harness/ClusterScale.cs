@@ -37,7 +37,7 @@ internal static class ClusterScale
     private static async Task RowAsync(string setup, Uri client, Uri server, Uri[] brokers, RpcQueueType type, TimeSpan window, int inFlight)
     {
         var prefix = "scale-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        RpcOptions Options(Uri uri) => new() { Uri = uri, QueuePrefix = prefix, QueueType = type };
+        RpcConnectionOptions Options(Uri uri) => new() { Uri = uri, QueuePrefix = prefix, Topology = { QueueType = type } };
         var brokerProcesses = brokers.Select(b => BrokerProcess.Find(b.Port)).Where(p => p is not null).Select(p => p!).ToArray();
         await using (var serverConnection = await RpcConnection.ConnectAsync(Options(server)))
         await using (var clientConnection = await RpcConnection.ConnectAsync(Options(client)))

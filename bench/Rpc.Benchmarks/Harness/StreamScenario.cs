@@ -80,13 +80,12 @@ internal static class StreamScenario
     private static async Task RowAsync(Uri uri, int window, int batch, string scenario, long items, long jsonBytes, Func<IStreamBench, Task> run)
     {
         var prefix = "stream-" + Guid.NewGuid().ToString("N")[..8] + ".";
-        RpcOptions Options() => new()
+        RpcConnectionOptions Options() => new()
         {
             Uri = uri,
             QueuePrefix = prefix,
-            StreamWindow = window > 0 ? window : 256,
-            StreamBatchSize = batch > 0 ? batch : 64,
-            DefaultTimeout = TimeSpan.FromMinutes(10),
+            Client = { StreamWindow = window > 0 ? window : 256, DefaultTimeout = TimeSpan.FromMinutes(10) },
+            Server = { StreamBatchSize = batch > 0 ? batch : 64 },
         };
         await using var serverConnection = await RpcConnection.ConnectAsync(Options());
         await using var clientConnection = await RpcConnection.ConnectAsync(Options());

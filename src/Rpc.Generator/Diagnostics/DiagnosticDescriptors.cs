@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Reflection;
 using Microsoft.CodeAnalysis;
 
 namespace RpcGen.Generator.Diagnostics;
@@ -10,8 +11,17 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "RpcGen";
 
-    /// <summary>Where docs/diagnostics.md is published; each rule links to its section there.</summary>
-    public const string HelpLinkBase = "https://github.com/rpcgen/rpcgen/blob/main/docs/diagnostics.md";
+    /// <summary>
+    /// Where docs/diagnostics.md is published; each rule links to its section there. The repository's address is the
+    /// build's <c>RepositoryUrl</c> (Directory.Build.props), so it is set in one place for the package and the links.
+    /// </summary>
+    public static readonly string HelpLinkBase = RepositoryUrl() + "/blob/main/docs/diagnostics.md";
+
+    private static string RepositoryUrl() =>
+        typeof(DiagnosticDescriptors).Assembly.GetCustomAttributes(typeof(AssemblyMetadataAttribute), inherit: false)
+            .Cast<AssemblyMetadataAttribute>()
+            .Single(attribute => attribute.Key == "RepositoryUrl")
+            .Value!.TrimEnd('/');
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id, title));
@@ -119,15 +129,15 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor SeveralRoutingKeys = Error("RPCGEN022",
         "More than one routing key",
-        "Event '{0}' has more than one [RoutingKey] parameter: an event has one routing key; keep one and send the others in the body");
+        "Event '{0}' has more than one [RpcRoutingKey] parameter: an event has one routing key; keep one and send the others in the body");
 
     public static readonly DiagnosticDescriptor RoutingKeyNotString = Error("RPCGEN023",
         "Routing key is not a string",
-        "[RoutingKey] parameter '{0}' of event '{1}' has type '{2}': a routing key is text; make it a string");
+        "[RpcRoutingKey] parameter '{0}' of event '{1}' has type '{2}': a routing key is text; make it a string");
 
     public static readonly DiagnosticDescriptor RoutingKeyOutsideEvents = Error("RPCGEN024",
         "Routing key on a service method",
-        "[RoutingKey] parameter '{0}' of method '{1}' is in an [RpcService]: requests are routed by queue; remove [RoutingKey], or declare the interface [RpcEvents]");
+        "[RpcRoutingKey] parameter '{0}' of method '{1}' is in an [RpcService]: requests are routed by queue; remove [RpcRoutingKey], or declare the interface [RpcEvents]");
 
     // Contracts that evolve: RpcContracts.Shipped.txt against the code (docs/wire-format.md, "Contracts that evolve").
     // Reported only when the project has that file; the removals are known only once every service has been seen.

@@ -40,5 +40,18 @@ internal static class ServiceEmitter
     public static string Qualified(ServiceModel service, string typeName) =>
         service.Namespace is null ? "global::" + typeName : "global::" + service.Namespace + "." + typeName;
 
+    /// <summary>The namespace of the runtime types only generated code uses, hidden from users' completion lists.</summary>
+    public const string GeneratedNamespace = "global::RpcGen.Generated.";
+
+    /// <summary>The widest line generated code should have; longer constructs are written over several lines.</summary>
+    public const int MaxLineLength = 160;
+
+    /// <summary><paramref name="name"/>, or with trailing underscores when it is already <paramref name="taken"/>.</summary>
+    public static string Unique(string name, System.Collections.Generic.HashSet<string> taken)
+    {
+        while (taken.Contains(name)) name += "_";
+        return name;
+    }
+
     public static string Literal(string value) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);
 }

@@ -7,5 +7,5 @@ internal static class AttributeNames
     public const string RpcMethod = "RpcGen.RpcMethodAttribute";
     public const string RpcFault = "RpcGen.RpcFaultAttribute";
     public const string RpcEvents = "RpcGen.RpcEventsAttribute";
-    public const string RoutingKey = "RpcGen.RoutingKeyAttribute";
+    public const string RoutingKey = "RpcGen.RpcRoutingKeyAttribute";
 }

@@ -8,7 +8,7 @@ namespace RpcGen.Generator.Parsing;
 
 /// <summary>
 /// What makes an [RpcEvents] interface different from a service: its exchange, events that return nothing, and at
-/// most one [RoutingKey] string parameter per event. A [RoutingKey] on a service method is reported too.
+/// most one [RpcRoutingKey] string parameter per event. A [RpcRoutingKey] on a service method is reported too.
 /// </summary>
 internal static class EventRules
 {
@@ -26,7 +26,7 @@ internal static class EventRules
         var problem = Names.QueueNameProblem(exchange);
         if (problem is not null) diagnostics.Report(DiagnosticDescriptors.InvalidExchangeName, location, exchange, problem);
         var typeName = type switch { 0 => "Fanout", 1 => "Direct", _ => "Topic" };
-        return new EventsModel(exchange, typeName);
+        return new EventsModel { Exchange = exchange, ExchangeType = typeName };
     }
 
     /// <summary>Reports what an event may not be; returns the methods as events (one-way, so failures are retried and dead-lettered).</summary>

@@ -85,11 +85,13 @@ internal static class FaultParser
             .Where(p => !taken.Contains(p.Name) && p.SetMethod is { DeclaredAccessibility: Accessibility.Public })
             .Select(Model)
             .ToList();
-        return new FaultModel(
-            type.ToDisplayString(SymbolFormats.Type),
-            properties.Select(Model).ToEquatableArray(),
-            bestArguments!.ToEquatableArray(),
-            initialized.ToEquatableArray());
+        return new FaultModel
+        {
+            Type = type.ToDisplayString(SymbolFormats.Type),
+            Properties = properties.Select(Model).ToEquatableArray(),
+            ConstructorArguments = bestArguments!.ToEquatableArray(),
+            Initialized = initialized.ToEquatableArray(),
+        };
     }
 
     /// <summary>How each constructor parameter is read from the reply, or null when one names no property.</summary>
@@ -137,7 +139,7 @@ internal static class FaultParser
     }
 
     private static FaultProperty Model(IPropertySymbol property) =>
-        new(property.Name, property.Type.ToDisplayString(SymbolFormats.Type), SymbolFormats.TypeOf(property.Type));
+        new() { Name = property.Name, Type = property.Type.ToDisplayString(SymbolFormats.Type), TypeOf = SymbolFormats.TypeOf(property.Type) };
 
     private static bool DerivesFromException(INamedTypeSymbol type)
     {

@@ -69,20 +69,20 @@ internal static class MethodParser
             diagnostics.Report(DiagnosticDescriptors.NoCancellationToken, location, method.Name);
         }
 
-        return new MethodModel(
-            Name: Names.EscapeIdentifier(method.Name),
-            WireName: options.WireName,
-            ReturnKind: shape.Kind,
-            ReturnType: method.ReturnType.ToDisplayString(SymbolFormats.Type),
-            ResultType: shape.ResultType,
-            ResultTypeOf: shape.ResultTypeOf,
-            OneWay: options.OneWay,
-            Parameters: parameters,
-            ExplicitInterface: null,
-            CallThrough: null,
-            TimeoutMilliseconds: options.TimeoutMilliseconds != 0 ? options.TimeoutMilliseconds : defaults.TimeoutMilliseconds,
-            Faults: faults.ToEquatableArray(),
-            TimeToLiveMilliseconds: options.OneWay ? options.TimeToLiveMilliseconds : 0);
+        return new MethodModel
+        {
+            Name = Names.EscapeIdentifier(method.Name),
+            WireName = options.WireName,
+            ReturnKind = shape.Kind,
+            ReturnType = method.ReturnType.ToDisplayString(SymbolFormats.Type),
+            ResultType = shape.ResultType,
+            ResultTypeOf = shape.ResultTypeOf,
+            OneWay = options.OneWay,
+            Parameters = parameters,
+            TimeoutMilliseconds = options.TimeoutMilliseconds != 0 ? options.TimeoutMilliseconds : defaults.TimeoutMilliseconds,
+            Faults = faults.ToEquatableArray(),
+            TimeToLiveMilliseconds = options.OneWay ? options.TimeToLiveMilliseconds : 0,
+        };
     }
 }
 

@@ -40,17 +40,19 @@ internal static class ParameterParser
                 valid = false;
             }
 
-            parameters.Add(new ParameterModel(
-                Identifier: Names.EscapeIdentifier(parameter.Name),
-                WireName: parameter.Name,
-                Type: parameter.Type.ToDisplayString(SymbolFormats.Type),
-                TypeOf: SymbolFormats.TypeOf(parameter.Type),
-                IsCancellationToken: isToken,
-                IsParams: parameter.IsParams,
-                IsNotNull: parameter.Type.IsReferenceType && parameter.NullableAnnotation == NullableAnnotation.NotAnnotated,
-                DefaultValue: parameter.HasExplicitDefaultValue ? CSharpLiterals.DefaultValue(parameter) : null,
-                EmptyParamsValue: parameter.IsParams ? EmptyCollection(parameter.Type) : null,
-                IsRoutingKey: parameter.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RoutingKey)));
+            parameters.Add(new ParameterModel
+            {
+                Identifier = Names.EscapeIdentifier(parameter.Name),
+                WireName = parameter.Name,
+                Type = parameter.Type.ToDisplayString(SymbolFormats.Type),
+                TypeOf = SymbolFormats.TypeOf(parameter.Type),
+                IsCancellationToken = isToken,
+                IsParams = parameter.IsParams,
+                IsNotNull = parameter.Type.IsReferenceType && parameter.NullableAnnotation == NullableAnnotation.NotAnnotated,
+                DefaultValue = parameter.HasExplicitDefaultValue ? CSharpLiterals.DefaultValue(parameter) : null,
+                EmptyParamsValue = parameter.IsParams ? EmptyCollection(parameter.Type) : null,
+                IsRoutingKey = parameter.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeNames.RoutingKey),
+            });
         }
 
         return parameters.ToEquatableArray();

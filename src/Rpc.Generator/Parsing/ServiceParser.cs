@@ -68,21 +68,23 @@ internal static class ServiceParser
 
         if (diagnostics.HasErrors || accessibility is null) return null;
 
-        return new ServiceModel(
-            Namespace: Names.NamespaceOf(symbol),
-            InterfaceType: symbol.ToDisplayString(SymbolFormats.Type),
-            ServiceName: serviceName,
-            Queue: queue,
-            ClientName: clientName,
-            DispatcherName: dispatcherName,
-            DescriptorName: descriptorName,
-            Accessibility: accessibility,
-            HintName: Names.HintNameOf(symbol),
-            Methods: NameClashes.ResolveMemberNames(symbol, clientName, methods)
+        return new ServiceModel
+        {
+            Namespace = Names.NamespaceOf(symbol),
+            InterfaceType = symbol.ToDisplayString(SymbolFormats.Type),
+            ServiceName = serviceName,
+            Queue = queue,
+            ClientName = clientName,
+            DispatcherName = dispatcherName,
+            DescriptorName = descriptorName,
+            Accessibility = accessibility,
+            HintName = Names.HintNameOf(symbol),
+            Methods = NameClashes.ResolveMemberNames(symbol, clientName, methods)
                 .Select(m => m.OneWay && m.TimeToLiveMilliseconds == 0 ? m with { TimeToLiveMilliseconds = ReadInt(attribute, "TimeToLiveMilliseconds") } : m)
                 .ToEquatableArray(),
-            Ordered: !isEvents && ReadBool(attribute, "Ordered"),
-            Events: events);
+            Ordered = !isEvents && ReadBool(attribute, "Ordered"),
+            Events = events,
+        };
     }
 
     /// <summary>[RpcService(Queue = "...")] or the service name, checked against RabbitMQ's queue name rules.</summary>

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace RpcGen.Client;
 
 /// <summary>
-/// Decides, for one queue, which calls go out alone and which wait to go out together (<see cref="RpcOptions.BatchCalls"/>).
+/// Decides, for one queue, which calls go out alone and which wait to go out together (<see cref="RpcClientOptions.BatchCalls"/>).
 /// A call made while nothing else is in flight on the connection is published by its caller at once, on its own: a
 /// lone call waits for no company. A call made while a publish to the queue is under way, or while other calls are in
 /// flight, waits in line; one worker on the thread pool takes the waiting calls, up to a batch at a time, until the line

@@ -15,16 +15,16 @@ namespace RpcGen.Client;
 /// Publishes events: persistent, mandatory and publisher-confirmed on the invoker's send channel, to the events'
 /// exchange, which is declared durable once per connection before its first event. An event no queue is bound for
 /// is returned by the broker: that is logged (event 2003) and counted, and fails the publish only when
-/// <see cref="RpcOptions.FailUnroutableEvents"/> is set.
+/// <see cref="RpcClientOptions.FailUnroutableEvents"/> is set.
 /// </summary>
 internal sealed class EventPublisher
 {
     private readonly IConnection _connection;
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly string? _userId;
     private readonly ConcurrentDictionary<string, Task> _exchanges = new(StringComparer.Ordinal);
 
-    public EventPublisher(IConnection connection, RpcOptions options, string? userId)
+    public EventPublisher(IConnection connection, RpcSettings options, string? userId)
     {
         _connection = connection;
         _options = options;
@@ -34,7 +34,7 @@ internal sealed class EventPublisher
     public async Task PublishAsync(ChannelHolder sends, RpcRequest request, string? routingKey, CancellationToken cancellationToken)
     {
         var method = request.Method;
-        var service = method.Service;
+        var service = (RpcEventsDescriptor)method.Service;
         var exchange = _options.ExchangeFor(service);
         var key = routingKey ?? method.WireName;
         var telemetry = ClientCallTelemetry.Start(_options, method, exchange, correlationId: null, oneWay: true);
@@ -70,7 +70,7 @@ internal sealed class EventPublisher
         RpcTelemetry.CountPublished(service.Name, method.WireName);
     }
 
-    private async Task<Exception?> DeclareAndPublishAsync(ChannelHolder sends, RpcServiceDescriptor service, string exchange, string routingKey,
+    private async Task<Exception?> DeclareAndPublishAsync(ChannelHolder sends, RpcEventsDescriptor service, string exchange, string routingKey,
         BasicProperties properties, RpcRequest request, CancellationToken cancellationToken)
     {
         var method = request.Method;
@@ -105,7 +105,7 @@ internal sealed class EventPublisher
     }
 
     /// <summary>Declared on a short-lived channel of its own: a refused declaration closes its channel, and the send channel must live on.</summary>
-    private Task EnsureExchangeAsync(RpcServiceDescriptor service, string exchange, CancellationToken cancellationToken)
+    private Task EnsureExchangeAsync(RpcEventsDescriptor service, string exchange, CancellationToken cancellationToken)
     {
         var declared = _exchanges.GetOrAdd(exchange, _ => DeclareExchangeAsync(service, exchange));
         if (declared.IsCompletedSuccessfully) return Task.CompletedTask;
@@ -125,6 +125,6 @@ internal sealed class EventPublisher
         }
     }
 
-    private Task DeclareExchangeAsync(RpcServiceDescriptor service, string exchange) =>
+    private Task DeclareExchangeAsync(RpcEventsDescriptor service, string exchange) =>
         Transport.ExchangeDeclarations.DeclareOrFindAsync(_connection, _options, service, exchange, CancellationToken.None);
 }

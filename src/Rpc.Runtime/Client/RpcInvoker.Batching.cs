@@ -5,10 +5,11 @@ using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
+using RpcGen.Client;
 using RpcGen.Diagnostics;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 // Where a call's request goes out alone or waits in line (RpcOptions.BatchCalls; docs/wire-format.md, "Batched
 // calls"): which calls may share a message, and publishing the message that carries them.

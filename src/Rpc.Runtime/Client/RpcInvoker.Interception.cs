@@ -12,7 +12,7 @@ using RpcGen.Diagnostics;
 using RpcGen.Transport;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 // The client interceptor pipeline around a call: only entered when interceptors are registered, so a call without them pays nothing.
 public sealed partial class RpcInvoker

@@ -8,11 +8,12 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Client;
 using RpcGen.Diagnostics;
 using RpcGen.Transport;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 // One-way requests (durable work, confirmed) and events: published on the send channel, never awaiting a reply.
 public sealed partial class RpcInvoker
@@ -106,7 +107,7 @@ public sealed partial class RpcInvoker
 
     /// <summary>
     /// Why the request must not be published: the connection is down or blocked, or the body is over
-    /// <see cref="RpcOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
+    /// <see cref="RpcConnectionOptions.MaxMessageSize"/> (the broker would close the channel for it). Null to go ahead.
     /// </summary>
     private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, CachedString queue, BasicProperties properties,
         RpcRequest request, CancellationToken cancellationToken)

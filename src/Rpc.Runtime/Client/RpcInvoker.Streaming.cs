@@ -2,9 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using RabbitMQ.Client;
+using RpcGen.Client;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 // Streamed results: a method returning IAsyncEnumerable<T> (docs/wire-format.md, "Streaming results").
 public sealed partial class RpcInvoker

@@ -8,11 +8,12 @@ using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Client;
 using RpcGen.Diagnostics;
 using RpcGen.Transport;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 /// <summary>
 /// The narrow API generated clients call: create a request, write its arguments, then call or send it. Owns the call
@@ -29,7 +30,7 @@ public sealed partial class RpcInvoker
     private readonly PendingCalls _pending;
     private readonly WorkQueues _workQueues;
     private readonly EventPublisher _events;
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
     private volatile Expiration? _expiration;
     private ChannelHolder _calls = null!;
@@ -43,7 +44,7 @@ public sealed partial class RpcInvoker
     private readonly ServerAvailability _availability;
     private readonly CancellationSender _cancellations;
 
-    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcOptions options, string? userId)
+    private RpcInvoker(IConnection connection, ConnectionState state, PendingCalls pending, WorkQueues workQueues, RpcSettings options, string? userId)
     {
         _workQueues = workQueues;
         _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
@@ -85,7 +86,7 @@ public sealed partial class RpcInvoker
     /// <summary>The channel calls are published and replies consumed on (tests read its rebuild count).</summary>
     internal ChannelHolder CallChannel => _calls;
 
-    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcOptions options, string? userId,
+    internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcSettings options, string? userId,
         CancellationToken cancellationToken)
     {
         var invoker = new RpcInvoker(connection, state, new PendingCalls(options.Loggers.Client), new WorkQueues(connection, options, state.LostQueues), options, userId);

@@ -3,7 +3,7 @@ using System.ComponentModel;
 using System.Threading;
 using RpcGen.Wire;
 
-namespace RpcGen.Client;
+namespace RpcGen.Generated;
 
 /// <summary>
 /// One request being built by a generated client: the arguments are written in order, then the request is passed to

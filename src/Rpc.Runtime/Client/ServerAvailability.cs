@@ -8,7 +8,7 @@ using RabbitMQ.Client.Exceptions;
 namespace RpcGen.Client;
 
 /// <summary>
-/// Fails fast a call to a queue nobody consumes. Only a call that has waited <see cref="RpcOptions.ServerCheckDelay"/>
+/// Fails fast a call to a queue nobody consumes. Only a call that has waited <see cref="RpcClientOptions.ServerCheckDelay"/>
 /// without a reply asks (from the timeout sweep): one passive declare per queue on a channel of its own, whose answer
 /// (exists, consumer count, ready messages) all calls to that queue waiting meanwhile share and which is reused for half a second.
 /// A call answered in time never reaches this class, so the hot path pays nothing.

@@ -13,10 +13,10 @@ namespace RpcGen.Client;
 /// The caller's end of one streamed result: a pending call that stays in <see cref="PendingCalls"/> from the request
 /// to its end or error marker, buffers the items as they arrive (deserialised where they arrive, in order, checked
 /// by sequence number) and hands them to <c>await foreach</c>. It grants credit as its reader takes items, half a
-/// window at a time, so at most <see cref="RpcOptions.StreamWindow"/> items are ever ahead of the reader.
+/// window at a time, so at most <see cref="RpcClientOptions.StreamWindow"/> items are ever ahead of the reader.
 /// </summary>
 /// <remarks>
-/// One timer per stream, every quarter of <see cref="RpcOptions.StreamIdleTimeout"/>: it resends the last grant when
+/// One timer per stream, every quarter of <see cref="RpcClientOptions.StreamIdleTimeout"/>: it resends the last grant when
 /// none went out for a third of it (so the server can tell a slow reader from a dead one), and fails the stream when
 /// the reader has taken everything and no message came for the whole idle timeout (a dead server, or a producer
 /// slower than the timeout). The call's own timeout and cancellation work as for any call (<see cref="PendingCalls"/>).
@@ -212,7 +212,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         if (silent >= _idleMs && Volatile.Read(ref _received) == Volatile.Read(ref _consumed))
         {
             Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_idleMs),
-                $"RPC {Method.Service.Name}.{Method.WireName}: the stream got no message for {silent} ms (RpcOptions.StreamIdleTimeout is {_idleMs} ms) " +
+                $"RPC {Method.Service.Name}.{Method.WireName}: the stream got no message for {silent} ms (RpcClientOptions.StreamIdleTimeout is {_idleMs} ms) " +
                 $"after {_received} items; the server is gone or produces no item in time (queue '{Queue}')."));
             return;
         }

@@ -19,12 +19,12 @@ internal sealed class WorkQueues
     private const ushort PreconditionFailed = 406;
 
     private readonly IConnection _connection;
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
 
     private readonly LostQueueDetector? _lostQueues;
 
-    public WorkQueues(IConnection connection, RpcOptions options, LostQueueDetector? lostQueues)
+    public WorkQueues(IConnection connection, RpcSettings options, LostQueueDetector? lostQueues)
     {
         _connection = connection;
         _options = options;

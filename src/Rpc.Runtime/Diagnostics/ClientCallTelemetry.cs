@@ -13,7 +13,7 @@ namespace RpcGen.Diagnostics;
 /// </summary>
 internal sealed class ClientCallTelemetry
 {
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly RpcMethodDescriptor _method;
     private readonly string _queue;
     private readonly string? _correlationId;
@@ -25,7 +25,7 @@ internal sealed class ClientCallTelemetry
     private readonly bool _logSuccess;
     private readonly long _started;
 
-    private ClientCallTelemetry(RpcOptions options, RpcMethodDescriptor method, string queue, string? correlationId, bool oneWay,
+    private ClientCallTelemetry(RpcSettings options, RpcMethodDescriptor method, string queue, string? correlationId, bool oneWay,
         Activity? callerActivity)
     {
         _options = options;
@@ -74,7 +74,7 @@ internal sealed class ClientCallTelemetry
     /// <see cref="Activity.Current"/> until <see cref="Track{T}"/> or <see cref="Complete"/>, so that the publish
     /// (and RabbitMQ.Client's own span, if enabled) happens inside it.
     /// </summary>
-    public static ClientCallTelemetry? Start(RpcOptions options, RpcMethodDescriptor method, string queue, string? correlationId, bool oneWay = false)
+    public static ClientCallTelemetry? Start(RpcSettings options, RpcMethodDescriptor method, string queue, string? correlationId, bool oneWay = false)
     {
         var caller = Activity.Current;
         if (caller is null && !RpcTelemetry.Source.HasListeners() && !RpcTelemetry.ClientMetricsEnabled

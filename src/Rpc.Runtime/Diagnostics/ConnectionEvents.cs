@@ -14,10 +14,10 @@ namespace RpcGen.Diagnostics;
 internal sealed class ConnectionEvents : IDisposable
 {
     private readonly IConnection _connection;
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly Microsoft.Extensions.Logging.ILogger _logger;
 
-    private ConnectionEvents(IConnection connection, RpcOptions options)
+    private ConnectionEvents(IConnection connection, RpcSettings options)
     {
         _connection = connection;
         _options = options;
@@ -28,7 +28,7 @@ internal sealed class ConnectionEvents : IDisposable
         connection.RecoverySucceededAsync += OnRecoveredAsync;
     }
 
-    public static ConnectionEvents Attach(IConnection connection, RpcOptions options) => new(connection, options);
+    public static ConnectionEvents Attach(IConnection connection, RpcSettings options) => new(connection, options);
 
     private Task OnShutdownAsync(object sender, ShutdownEventArgs reason)
     {

@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Threading.Tasks;
-using RpcGen.Server;
 
 namespace RpcGen.Diagnostics;
 

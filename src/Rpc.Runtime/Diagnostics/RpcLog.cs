@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace RpcGen.Diagnostics;
 
-/// <summary>The loggers of one <see cref="RpcOptions"/>, created once; no-op loggers when no factory is set.</summary>
+/// <summary>The loggers of one <see cref="RpcSettings"/>, created once; no-op loggers when no factory is set.</summary>
 internal sealed class RpcLoggers
 {
     public RpcLoggers(ILoggerFactory? factory)
@@ -137,7 +137,7 @@ internal static partial class RpcLog
     public static partial void BatchRejected(ILogger logger, string service, string queue, string? correlationId, int bodySize, string reason);
 
     [LoggerMessage(EventId = RpcLogEvents.ReplyQueueRefused, EventName = nameof(RpcLogEvents.ReplyQueueRefused), Level = LogLevel.Warning,
-        Message = "Refused a request to {Service} on queue '{Queue}' (correlation id {CorrelationId}, user {UserId}): its reply_to '{ReplyTo}' is not direct reply-to, a server-named queue or under RpcOptions.AllowedReplyQueuePrefixes. It was acked without running")]
+        Message = "Refused a request to {Service} on queue '{Queue}' (correlation id {CorrelationId}, user {UserId}): its reply_to '{ReplyTo}' is not direct reply-to, a server-named queue or under RpcServerOptions.AllowedReplyQueuePrefixes. It was acked without running")]
     public static partial void ReplyQueueRefused(ILogger logger, string service, string queue, string? correlationId, string? userId, string replyTo);
 
     [LoggerMessage(EventId = RpcLogEvents.WorkRetried, EventName = nameof(RpcLogEvents.WorkRetried), Level = LogLevel.Warning,
@@ -158,6 +158,6 @@ internal static partial class RpcLog
         string? messageId, int bodySize, string errorType, string errorMessage);
 
     [LoggerMessage(EventId = RpcLogEvents.ReplyRefusedAsTooLarge, EventName = nameof(RpcLogEvents.ReplyRefusedAsTooLarge), Level = LogLevel.Warning,
-        Message = "The reply of {Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}) is {Size} bytes, over the broker's max_message_size of {BrokerLimit} bytes; the caller got rpc:too-large instead. Keep RpcOptions.MaxMessageSize ({MaxMessageSize}) at or below the broker's limit")]
+        Message = "The reply of {Service}.{Method} on queue '{Queue}' (correlation id {CorrelationId}) is {Size} bytes, over the broker's max_message_size of {BrokerLimit} bytes; the caller got rpc:too-large instead. Keep RpcConnectionOptions.MaxMessageSize ({MaxMessageSize}) at or below the broker's limit")]
     public static partial void ReplyRefusedAsTooLarge(ILogger logger, string service, string method, string queue, string? correlationId, int size, long brokerLimit, int maxMessageSize);
 }

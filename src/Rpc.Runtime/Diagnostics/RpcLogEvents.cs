@@ -77,7 +77,7 @@ public static class RpcLogEvents
 
     /// <summary>
     /// Warning: an event was published to an exchange where no queue is bound for its routing key, so the broker
-    /// dropped it (category <c>RpcGen.Client</c>). Set <see cref="RpcOptions.FailUnroutableEvents"/> to make it an exception.
+    /// dropped it (category <c>RpcGen.Client</c>). Set <see cref="RpcClientOptions.FailUnroutableEvents"/> to make it an exception.
     /// </summary>
     public const int EventUnroutable = 2003;
 
@@ -121,7 +121,7 @@ public static class RpcLogEvents
 
     /// <summary>
     /// Warning: the handler of a one-way request or event threw; the message went back to the end of its queue with
-    /// its <c>rpc-retries</c> header one higher, to be tried again (at most <see cref="RpcOptions.RetryLimit"/> times).
+    /// its <c>rpc-retries</c> header one higher, to be tried again (at most <see cref="RpcServerOptions.RetryLimit"/> times).
     /// </summary>
     public const int WorkRetried = 3006;
 
@@ -134,7 +134,7 @@ public static class RpcLogEvents
     /// <summary>
     /// Warning: the copy of a failed one-way request or event (its retry or dead letter) was not confirmed. Refused by
     /// the broker (nack, return, 403, 404, 406), it is tried again up to 3 times, then given up
-    /// (<see cref="HandOffGivenUp"/>); not confirmed in time (<see cref="RpcOptions.DefaultTimeout"/>: an alarm blocks
+    /// (<see cref="HandOffGivenUp"/>); not confirmed in time (<see cref="RpcClientOptions.DefaultTimeout"/>: an alarm blocks
     /// the connection) or with the connection lost, the delivery stays with the broker, which delivers it again.
     /// </summary>
     public const int HandOffFailed = 3008;
@@ -154,7 +154,7 @@ public static class RpcLogEvents
 
     /// <summary>
     /// Warning: a request (or a batch of them) asked for its reply in a queue this server does not answer: not direct
-    /// reply-to, not server-named (<c>amq.gen-…</c>), not under <see cref="RpcOptions.AllowedReplyQueuePrefixes"/>.
+    /// reply-to, not server-named (<c>amq.gen-…</c>), not under <see cref="RpcServerOptions.AllowedReplyQueuePrefixes"/>.
     /// It was acked without running, so a caller cannot make the server write into another queue.
     /// </summary>
     public const int ReplyQueueRefused = 3042;

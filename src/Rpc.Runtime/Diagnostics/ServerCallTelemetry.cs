@@ -13,7 +13,7 @@ namespace RpcGen.Diagnostics;
 /// </summary>
 internal sealed class ServerCallTelemetry
 {
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly RpcServiceDescriptor _service;
     private readonly string _queue;
     private readonly IReadOnlyBasicProperties _properties;
@@ -25,7 +25,7 @@ internal sealed class ServerCallTelemetry
     private readonly long _started;
     private string? _errorType;
 
-    public ServerCallTelemetry(RpcOptions options, RpcServiceDescriptor service, string queue, IReadOnlyBasicProperties properties,
+    public ServerCallTelemetry(RpcSettings options, RpcServiceDescriptor service, string queue, IReadOnlyBasicProperties properties,
         bool redelivered, int bodySize)
     {
         _options = options;

@@ -45,7 +45,7 @@ internal sealed class RpcHealthCheck : IHealthCheck
         string uri, name;
         try
         {
-            uri = AmqpConnector.NodeOf(connection.Connection, connection.Options);
+            uri = AmqpConnector.NodeOf(connection.Connection, connection.Settings);
             name = connection.Connection.ClientProvidedName ?? string.Empty;
         }
         catch (ObjectDisposedException)
@@ -96,5 +96,5 @@ internal sealed class RpcHealthCheck : IHealthCheck
     }
 
     private static HealthCheckResult Closed(RpcConnection connection) =>
-        HealthCheckResult.Unhealthy($"The connection to RabbitMQ at {AmqpConnector.MaskPassword(connection.Options.NodeUris[0])} is closed.");
+        HealthCheckResult.Unhealthy($"The connection to RabbitMQ at {AmqpConnector.MaskPassword(connection.Settings.NodeUris[0])} is closed.");
 }

@@ -21,7 +21,7 @@ internal sealed class RpcConnectionDefinition
     /// <summary>Null for the default connection; else the name clients and servers are bound to (a DI service key).</summary>
     public string? Name { get; }
 
-    /// <summary>The name of its <see cref="RpcOptions"/> in the options system.</summary>
+    /// <summary>The name of its <see cref="RpcConnectionOptions"/> in the options system.</summary>
     public string OptionsName => Name ?? Options.DefaultName;
 
     /// <summary>Its configuration section: <c>RpcGen</c>, or <c>RpcGen:Connections:{name}</c>.</summary>

@@ -43,7 +43,7 @@ internal sealed class RpcConnectionHolder : IAsyncDisposable, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_connection is null)
             {
-                var options = _services.GetRequiredService<IOptionsMonitor<RpcOptions>>().Get(_definition.OptionsName);
+                var options = _services.GetRequiredService<IOptionsMonitor<RpcConnectionOptions>>().Get(_definition.OptionsName);
                 try
                 {
                     var connection = _definition.ExternalConnection is { } external

@@ -35,8 +35,18 @@ public sealed class RpcGenBuilder
     /// or resolve it with <c>GetRequiredKeyedService&lt;TService&gt;("name")</c>.
     /// </summary>
     /// <typeparam name="TService">An interface marked <see cref="RpcServiceAttribute"/>.</typeparam>
+    /// <exception cref="InvalidOperationException">
+    /// <typeparamref name="TService"/> is an <see cref="RpcEventsAttribute"/> interface (register it with <see cref="AddRpcPublisher{TEvents}"/>),
+    /// or no client was generated for it.
+    /// </exception>
     public RpcGenBuilder AddRpcClient<TService>() where TService : class
     {
+        if (RpcServiceRegistry.Get<TService>().Descriptor is RpcEventsDescriptor)
+        {
+            throw new InvalidOperationException(
+                $"{typeof(TService).FullName} is an [RpcEvents] interface: register its publisher with AddRpcPublisher<{typeof(TService).Name}>().");
+        }
+
         if (Name is not { } name)
         {
             Services.TryAddSingleton<TService>(static provider => provider.GetRequiredService<RpcConnection>().CreateClient<TService>());
@@ -51,14 +61,50 @@ public sealed class RpcGenBuilder
     }
 
     /// <summary>
+    /// Registers <typeparamref name="TEvents"/> as a singleton: the generated publisher of the <see cref="RpcEventsAttribute"/>
+    /// interface on this builder's connection (see <see cref="RpcConnection.CreatePublisher{TEvents}"/>). On a named
+    /// connection inject it with <c>[FromKeyedServices("name")]</c>.
+    /// </summary>
+    /// <typeparam name="TEvents">An interface marked <see cref="RpcEventsAttribute"/>.</typeparam>
+    /// <exception cref="InvalidOperationException">
+    /// <typeparamref name="TEvents"/> is an <see cref="RpcServiceAttribute"/> interface (register it with <see cref="AddRpcClient{TService}"/>),
+    /// or no publisher was generated for it.
+    /// </exception>
+    public RpcGenBuilder AddRpcPublisher<TEvents>() where TEvents : class
+    {
+        if (RpcServiceRegistry.Get<TEvents>().Descriptor is not RpcEventsDescriptor)
+        {
+            throw new InvalidOperationException(
+                $"{typeof(TEvents).FullName} is an [RpcService] interface, not [RpcEvents]: register its client with AddRpcClient<{typeof(TEvents).Name}>().");
+        }
+
+        if (Name is not { } name)
+        {
+            Services.TryAddSingleton<TEvents>(static provider => provider.GetRequiredService<RpcConnection>().CreatePublisher<TEvents>());
+        }
+        else
+        {
+            Services.TryAddKeyedSingleton<TEvents>(name, static (provider, key) =>
+                provider.GetRequiredKeyedService<RpcConnection>(key).CreatePublisher<TEvents>());
+        }
+
+        return this;
+    }
+
+    /// <summary>
     /// Serves <typeparamref name="TService"/> on this builder's connection while the host runs. Each call gets a new DI
     /// scope, from which a <typeparamref name="TImplementation"/> is resolved (registered scoped unless already
     /// registered), and the scope is disposed once the call is answered, so scoped dependencies such as a DbContext work per call.
     /// </summary>
     /// <typeparam name="TService">An interface marked <see cref="RpcServiceAttribute"/>.</typeparam>
     /// <typeparam name="TImplementation">The class that implements it.</typeparam>
+    /// <param name="configure">
+    /// Sets this service's own server options, on a copy of the connection's <see cref="RpcConnectionOptions.Server"/>
+    /// after the configuration section <c>RpcGen:Servers:{ServiceName}</c> (e.g. <c>RpcGen:Servers:Orders:Prefetch</c>) is applied.
+    /// </param>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is already served on this connection.</exception>
-    public RpcGenBuilder AddRpcServer<TService, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImplementation>()
+    public RpcGenBuilder AddRpcServer<TService, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImplementation>(
+        Action<RpcServerOptions>? configure = null)
         where TService : class
         where TImplementation : class, TService
     {
@@ -76,7 +122,7 @@ public sealed class RpcGenBuilder
         }
 
         Services.TryAddScoped<TImplementation>();
-        Services.AddSingleton(RpcServerRegistration.Create<TService, TImplementation>(Connection));
+        Services.AddSingleton(RpcServerRegistration.Create<TService, TImplementation>(Connection, configure));
         return this;
     }
 
@@ -85,7 +131,7 @@ public sealed class RpcGenBuilder
     /// subscription's exchange, queue and bindings are declared when the host starts, and it stops (draining events in
     /// flight; an exclusive queue is deleted) when the host stops. Each event gets a new DI scope, from which a
     /// <typeparamref name="THandler"/> is resolved (registered scoped unless already registered), disposed once the event
-    /// is handled. A handler that throws gets the event again, up to <see cref="RpcOptions.RetryLimit"/> retries, then
+    /// is handled. A handler that throws gets the event again, up to <see cref="RpcServerOptions.RetryLimit"/> retries, then
     /// it is dead-lettered, as with <see cref="RpcConnection.SubscribeAsync{TEvents}(TEvents, RpcSubscription, System.Threading.CancellationToken)"/>.
     /// </summary>
     /// <typeparam name="TEvents">An interface marked <see cref="RpcEventsAttribute"/>.</typeparam>
@@ -95,9 +141,13 @@ public sealed class RpcGenBuilder
     /// empty, the default, is an exclusive queue of this process), <see cref="RpcSubscription.Bindings"/> the routing keys
     /// or topic patterns.
     /// </param>
+    /// <param name="configureServer">
+    /// Sets this subscription's own server options (retries, drain, interceptors), as <paramref name="configure"/> of
+    /// <see cref="AddRpcServer{TService, TImplementation}"/> does; the configuration section is <c>RpcGen:Servers:{EventsName}</c>.
+    /// </param>
     /// <exception cref="InvalidOperationException"><typeparamref name="TEvents"/> is already subscribed with the same queue on this connection.</exception>
     public RpcGenBuilder AddRpcSubscriber<TEvents, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
-        Action<RpcSubscription>? configure = null)
+        Action<RpcSubscription>? configure = null, Action<RpcServerOptions>? configureServer = null)
         where TEvents : class
         where THandler : class, TEvents
     {
@@ -119,7 +169,7 @@ public sealed class RpcGenBuilder
         }
 
         Services.TryAddScoped<THandler>();
-        Services.AddSingleton(RpcServerRegistration.CreateSubscriber<TEvents, THandler>(Connection, subscription));
+        Services.AddSingleton(RpcServerRegistration.CreateSubscriber<TEvents, THandler>(Connection, subscription, configureServer));
         return this;
     }
 
@@ -139,7 +189,7 @@ public sealed class RpcGenBuilder
     /// <summary>
     /// Runs RpcGen on a connection the app already has instead of opening its own. RpcGen then owns only its channels
     /// on it; the connection's settings (address, credentials, recovery, name) and its disposal stay the app's. See
-    /// <see cref="RpcConnection.CreateAsync(IConnection, RpcOptions?, System.Threading.CancellationToken)"/>.
+    /// <see cref="RpcConnection.CreateAsync(IConnection, RpcConnectionOptions?, System.Threading.CancellationToken)"/>.
     /// </summary>
     /// <param name="connection">Returns the connection, called once, when RpcGen first connects.</param>
     public RpcGenBuilder UseConnection(Func<IServiceProvider, IConnection> connection)
@@ -171,27 +221,27 @@ public sealed class RpcGenBuilder
 
     /// <summary>
     /// Adds <typeparamref name="TInterceptor"/> (a singleton, resolved from the container) to
-    /// <see cref="RpcOptions.ClientInterceptors"/>: it runs around every call the container's connection makes.
+    /// <see cref="RpcClientOptions.Interceptors"/>: it runs around every call the container's connection makes.
     /// </summary>
     public RpcGenBuilder AddRpcClientInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>()
         where TInterceptor : class, IRpcClientInterceptor
     {
         Services.TryAddSingleton<TInterceptor>();
-        Services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<RpcOptions>>(static provider =>
-            new Microsoft.Extensions.Options.ConfigureOptions<RpcOptions>(options => options.ClientInterceptors.Add(provider.GetRequiredService<TInterceptor>())));
+        Services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<RpcConnectionOptions>>(static provider =>
+            new Microsoft.Extensions.Options.ConfigureOptions<RpcConnectionOptions>(options => options.Client.Interceptors.Add(provider.GetRequiredService<TInterceptor>())));
         return this;
     }
 
     /// <summary>
     /// Adds <typeparamref name="TInterceptor"/> (a singleton, resolved from the container) to
-    /// <see cref="RpcOptions.ServerInterceptors"/>: it runs around every request the container's servers handle.
+    /// <see cref="RpcServerOptions.Interceptors"/>: it runs around every request the container's servers handle.
     /// </summary>
     public RpcGenBuilder AddRpcServerInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>()
         where TInterceptor : class, IRpcServerInterceptor
     {
         Services.TryAddSingleton<TInterceptor>();
-        Services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<RpcOptions>>(static provider =>
-            new Microsoft.Extensions.Options.ConfigureOptions<RpcOptions>(options => options.ServerInterceptors.Add(provider.GetRequiredService<TInterceptor>())));
+        Services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<RpcConnectionOptions>>(static provider =>
+            new Microsoft.Extensions.Options.ConfigureOptions<RpcConnectionOptions>(options => options.Server.Interceptors.Add(provider.GetRequiredService<TInterceptor>())));
         return this;
     }
 }

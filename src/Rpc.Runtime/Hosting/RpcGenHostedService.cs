@@ -19,16 +19,14 @@ internal sealed class RpcGenHostedService : IHostedService
     private readonly IServiceProvider _services;
     private readonly IReadOnlyList<RpcConnectionDefinition> _connections;
     private readonly IReadOnlyList<RpcServerRegistration> _registrations;
-    private readonly IServiceScopeFactory _scopes;
-    private readonly List<(string Service, RpcServer Server, RpcOptions Options)> _servers = new();
+    private readonly List<(string Service, RpcServer Server, RpcSettings Settings)> _servers = new();
 
     public RpcGenHostedService(IServiceProvider services, IEnumerable<RpcConnectionDefinition> connections,
-        IEnumerable<RpcServerRegistration> registrations, IServiceScopeFactory scopes)
+        IEnumerable<RpcServerRegistration> registrations)
     {
         _services = services;
         _connections = connections.ToList();
         _registrations = registrations.ToList();
-        _scopes = scopes;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -38,28 +36,28 @@ internal sealed class RpcGenHostedService : IHostedService
             var connection = await _services.GetRequiredKeyedService<RpcConnectionHolder>(definition).GetAsync(cancellationToken).ConfigureAwait(false);
             foreach (var registration in _registrations.Where(r => r.Connection == definition))
             {
-                var server = await registration.StartAsync(connection, _scopes, cancellationToken).ConfigureAwait(false);
-                lock (_servers) _servers.Add((registration.ServiceType.Name, server, connection.Options));
-                RpcLog.ServerStarted(connection.Options.Loggers.Server, registration.ServiceType.Name, server.Queue);
+                var server = await registration.StartAsync(connection, _services, cancellationToken).ConfigureAwait(false);
+                lock (_servers) _servers.Add((registration.ServiceType.Name, server, connection.Settings));
+                RpcLog.ServerStarted(connection.Settings.Loggers.Server, registration.ServiceType.Name, server.Queue);
             }
         }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        (string Service, RpcServer Server, RpcOptions Options)[] servers;
+        (string Service, RpcServer Server, RpcSettings Settings)[] servers;
         lock (_servers)
         {
             servers = _servers.ToArray();
             _servers.Clear();
         }
 
-        // Each server stops taking requests and drains its calls in flight (RpcOptions.DrainTimeout), all at once; when
+        // Each server stops taking requests and drains its calls in flight (RpcServerOptions.DrainTimeout), all at once; when
         // the host's own shutdown timeout fires first, handlers still running are cancelled at once instead.
         await Task.WhenAll(servers.Select(async entry =>
         {
             await entry.Server.StopAsync(cancellationToken).ConfigureAwait(false);
-            RpcLog.ServerStopped(entry.Options.Loggers.Server, entry.Service, entry.Server.Queue, entry.Server.Served);
+            RpcLog.ServerStopped(entry.Settings.Loggers.Server, entry.Service, entry.Server.Queue, entry.Server.Served);
         })).ConfigureAwait(false);
     }
 }

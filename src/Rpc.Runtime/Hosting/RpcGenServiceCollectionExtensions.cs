@@ -16,15 +16,15 @@ public static class RpcGenServiceCollectionExtensions
     /// <summary>
     /// Adds the default <see cref="RpcConnection"/> (opened when the host starts, closed when it stops) and returns a
     /// builder for its clients and servers. Options are read, in this order, from the <c>RpcGen</c> configuration section
-    /// (<c>RpcGen:Uri</c>, <c>RpcGen:DefaultTimeout</c>, ...; see docs/dependency-injection.md), then from
+    /// (<c>RpcGen:Uri</c>, <c>RpcGen:Client:DefaultTimeout</c>, <c>RpcGen:Server:Prefetch</c>, ...; see docs/dependency-injection.md), then from
     /// <paramref name="configure"/>. The container's <see cref="ILoggerFactory"/> is used for logging unless
-    /// <see cref="RpcOptions.LoggerFactory"/> is set. If the app calls <c>AddHealthChecks()</c>, a check named
+    /// <see cref="RpcConnectionOptions.LoggerFactory"/> is set. If the app calls <c>AddHealthChecks()</c>, a check named
     /// <c>rpcgen</c> reports the connection's health. Calling it again adds <paramref name="configure"/> and returns a
     /// builder over the same registrations.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options in code, after configuration is applied.</param>
-    public static RpcGenBuilder AddRpcGen(this IServiceCollection services, Action<RpcOptions>? configure = null)
+    public static RpcGenBuilder AddRpcGen(this IServiceCollection services, Action<RpcConnectionOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var definition = AddConnection(services, null);
@@ -41,7 +41,7 @@ public static class RpcGenServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <param name="name">The connection's name and service key.</param>
     /// <param name="configure">Sets options in code, after configuration is applied.</param>
-    public static RpcGenBuilder AddRpcGen(this IServiceCollection services, string name, Action<RpcOptions>? configure = null)
+    public static RpcGenBuilder AddRpcGen(this IServiceCollection services, string name, Action<RpcConnectionOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -53,8 +53,8 @@ public static class RpcGenServiceCollectionExtensions
     private static RpcConnectionDefinition AddConnection(IServiceCollection services, string? name)
     {
         services.AddOptions();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<RpcOptions>, RpcOptionsFromConfiguration>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<RpcOptions>, RpcOptionsFromHost>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<RpcConnectionOptions>, RpcOptionsFromConfiguration>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<RpcConnectionOptions>, RpcOptionsFromHost>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HealthCheckServiceOptions>, RpcHealthCheckRegistrations>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RpcGenHostedService>());
 
@@ -84,7 +84,7 @@ public static class RpcGenServiceCollectionExtensions
     }
 
     /// <summary>Binds each connection's section, then its connection string, before the app's own configure delegates run.</summary>
-    private sealed class RpcOptionsFromConfiguration : IConfigureNamedOptions<RpcOptions>
+    private sealed class RpcOptionsFromConfiguration : IConfigureNamedOptions<RpcConnectionOptions>
     {
         private readonly IConfiguration? _configuration;
         private readonly IServiceProvider _services;
@@ -95,9 +95,9 @@ public static class RpcGenServiceCollectionExtensions
             _configuration = services.GetService<IConfiguration>();
         }
 
-        public void Configure(RpcOptions options) => Configure(Options.Options.DefaultName, options);
+        public void Configure(RpcConnectionOptions options) => Configure(Options.Options.DefaultName, options);
 
-        public void Configure(string? name, RpcOptions options)
+        public void Configure(string? name, RpcConnectionOptions options)
         {
             var definition = Find(_services, name);
             if (definition is null) return;
@@ -122,7 +122,7 @@ public static class RpcGenServiceCollectionExtensions
     }
 
     /// <summary>What the host knows: its logger factory, and its application name as the default connection name.</summary>
-    private sealed class RpcOptionsFromHost : IPostConfigureOptions<RpcOptions>
+    private sealed class RpcOptionsFromHost : IPostConfigureOptions<RpcConnectionOptions>
     {
         private readonly ILoggerFactory? _loggerFactory;
         private readonly string? _applicationName;
@@ -135,7 +135,7 @@ public static class RpcGenServiceCollectionExtensions
             _applicationName = services.GetService<IHostEnvironment>()?.ApplicationName;
         }
 
-        public void PostConfigure(string? name, RpcOptions options)
+        public void PostConfigure(string? name, RpcConnectionOptions options)
         {
             options.LoggerFactory ??= _loggerFactory;
             if (options.ConnectionName is null && !string.IsNullOrEmpty(_applicationName) && Find(_services, name) is { } definition)

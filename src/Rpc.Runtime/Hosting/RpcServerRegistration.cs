@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace RpcGen.Hosting;
@@ -11,10 +12,10 @@ namespace RpcGen.Hosting;
 /// </summary>
 internal sealed class RpcServerRegistration
 {
-    private readonly Func<RpcConnection, IServiceScopeFactory, CancellationToken, Task<RpcServer>> _start;
+    private readonly Func<RpcConnection, IServiceProvider, CancellationToken, Task<RpcServer>> _start;
 
     public RpcServerRegistration(RpcConnectionDefinition connection, Type serviceType, Type implementationType,
-        Func<RpcConnection, IServiceScopeFactory, CancellationToken, Task<RpcServer>> start, RpcSubscription? subscription = null)
+        Func<RpcConnection, IServiceProvider, CancellationToken, Task<RpcServer>> start, RpcSubscription? subscription = null)
     {
         Subscription = subscription;
         Connection = connection;
@@ -32,19 +33,21 @@ internal sealed class RpcServerRegistration
     /// <summary>Set for an <c>AddRpcSubscriber</c> registration: where its events come from.</summary>
     public RpcSubscription? Subscription { get; }
 
-    public Task<RpcServer> StartAsync(RpcConnection connection, IServiceScopeFactory scopes, CancellationToken cancellationToken) =>
-        _start(connection, scopes, cancellationToken);
+    public Task<RpcServer> StartAsync(RpcConnection connection, IServiceProvider services, CancellationToken cancellationToken) =>
+        _start(connection, services, cancellationToken);
 
     /// <summary>
     /// Serves <typeparamref name="TService"/> with a <typeparamref name="TImplementation"/> resolved from a new DI
     /// scope for each call, disposed when the call has been answered: scoped dependencies (a DbContext) live one call.
     /// </summary>
-    public static RpcServerRegistration Create<TService, TImplementation>(RpcConnectionDefinition connection)
+    public static RpcServerRegistration Create<TService, TImplementation>(RpcConnectionDefinition connection, Action<RpcServerOptions>? configure)
         where TService : class
         where TImplementation : class, TService
     {
-        return new RpcServerRegistration(connection, typeof(TService), typeof(TImplementation), (rpc, scopes, cancellationToken) =>
-            rpc.ServePerCallAsync<TService>(async (dispatcher, call) =>
+        return new RpcServerRegistration(connection, typeof(TService), typeof(TImplementation), (rpc, services, cancellationToken) =>
+        {
+            var scopes = services.GetRequiredService<IServiceScopeFactory>();
+            return rpc.ServePerCallAsync<TService>(async (dispatcher, call) =>
             {
                 var scope = scopes.CreateAsyncScope();
                 try
@@ -55,19 +58,23 @@ internal sealed class RpcServerRegistration
                 {
                     await scope.DisposeAsync().ConfigureAwait(false);
                 }
-            }, cancellationToken));
+            }, ServerOptions<TService>(connection, services, configure), cancellationToken);
+        });
     }
 
     /// <summary>
     /// Subscribes <typeparamref name="THandler"/> to <typeparamref name="TEvents"/>, resolved from a new DI scope for
     /// each event and disposed once it is handled, as servers do per call.
     /// </summary>
-    public static RpcServerRegistration CreateSubscriber<TEvents, THandler>(RpcConnectionDefinition connection, RpcSubscription subscription)
+    public static RpcServerRegistration CreateSubscriber<TEvents, THandler>(RpcConnectionDefinition connection, RpcSubscription subscription,
+        Action<RpcServerOptions>? configure)
         where TEvents : class
         where THandler : class, TEvents
     {
-        return new RpcServerRegistration(connection, typeof(TEvents), typeof(THandler), (rpc, scopes, cancellationToken) =>
-            rpc.SubscribePerEventAsync<TEvents>(async (dispatcher, call) =>
+        return new RpcServerRegistration(connection, typeof(TEvents), typeof(THandler), (rpc, services, cancellationToken) =>
+        {
+            var scopes = services.GetRequiredService<IServiceScopeFactory>();
+            return rpc.SubscribePerEventAsync<TEvents>(async (dispatcher, call) =>
             {
                 var scope = scopes.CreateAsyncScope();
                 try
@@ -78,6 +85,27 @@ internal sealed class RpcServerRegistration
                 {
                     await scope.DisposeAsync().ConfigureAwait(false);
                 }
-            }, subscription, cancellationToken), subscription);
+            }, subscription, ServerOptions<TEvents>(connection, services, configure), cancellationToken);
+        }, subscription);
+    }
+
+    /// <summary>
+    /// A server's own options: the connection's defaults, then the section <c>Servers:{ServiceName}</c> of the
+    /// connection's configuration, then the registration's code.
+    /// </summary>
+    private static Action<RpcServerOptions> ServerOptions<TService>(RpcConnectionDefinition connection, IServiceProvider services,
+        Action<RpcServerOptions>? configure) where TService : class
+    {
+        var configuration = services.GetService<IConfiguration>();
+        return options =>
+        {
+            if (configuration is not null)
+            {
+                var service = RpcServiceRegistry.Get<TService>().Descriptor.Name;
+                RpcOptionsBinder.BindServer(configuration.GetSection(connection.SectionPath), service, options);
+            }
+
+            configure?.Invoke(options);
+        };
     }
 }

@@ -17,8 +17,8 @@ internal static class EventTopology
     /// Declares everything on a short-lived channel before the subscriber's server exists, so the server's channel
     /// holder consumes a fixed queue; a refused declaration closes only that channel.
     /// </summary>
-    public static async Task<(string Queue, string DeadLetterFor)> DeclareOnOwnChannelAsync(IConnection connection, RpcOptions options,
-        RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
+    public static async Task<(string Queue, string DeadLetterFor)> DeclareOnOwnChannelAsync(IConnection connection, RpcSettings options,
+        RpcEventsDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
     {
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
@@ -34,7 +34,7 @@ internal static class EventTopology
     }
 
     /// <summary>A named subscription's topology again, on a rebuilt server channel (every declaration is idempotent).</summary>
-    public static Task DeclareNamedAsync(IConnection connection, IChannel channel, RpcOptions options, RpcServiceDescriptor events,
+    public static Task DeclareNamedAsync(IConnection connection, IChannel channel, RpcSettings options, RpcEventsDescriptor events,
         RpcSubscription subscription, CancellationToken cancellationToken) => DeclareAsync(connection, channel, options, events, subscription, cancellationToken);
 
     /// <summary>
@@ -64,8 +64,8 @@ internal static class EventTopology
     }
 
     /// <summary>Declares everything; returns the queue to consume, and the name its dead-letter queue is made from.</summary>
-    public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IConnection connection, IChannel channel, RpcOptions options,
-        RpcServiceDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
+    public static async Task<(string Queue, string DeadLetterFor)> DeclareAsync(IConnection connection, IChannel channel, RpcSettings options,
+        RpcEventsDescriptor events, RpcSubscription subscription, CancellationToken cancellationToken)
     {
         // On a channel of its own, so a subscriber without configure on the exchange falls back to finding it.
         var exchange = options.ExchangeFor(events);
@@ -98,14 +98,14 @@ internal static class EventTopology
     }
 
     /// <summary>A named subscription queue's topology: the subscription's own, else the options' entry for the queue.</summary>
-    private static RpcQueueTopology TopologyOf(RpcOptions options, RpcSubscription subscription, string queue) =>
+    private static RpcQueueTopology TopologyOf(RpcSettings options, RpcSubscription subscription, string queue) =>
         string.IsNullOrEmpty(subscription.Queue) ? RpcQueueTopology.Declare : subscription.QueueTopology ?? QueueDeclarations.TopologyOf(options, queue);
 
     /// <summary>
     /// The keys to bind. A queue used as it exists keeps the bindings it has: only those the subscription lists are
     /// added, never the defaults, which could flood it with events its owner never bound.
     /// </summary>
-    private static IEnumerable<string> BindingKeys(RpcServiceDescriptor events, RpcSubscription subscription, bool existingQueue)
+    private static IEnumerable<string> BindingKeys(RpcEventsDescriptor events, RpcSubscription subscription, bool existingQueue)
     {
         if (existingQueue && (subscription.Bindings.Count == 0 || events.ExchangeType == RpcExchangeType.Fanout)) yield break;
         if (events.ExchangeType == RpcExchangeType.Fanout)

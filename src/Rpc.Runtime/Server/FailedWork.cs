@@ -12,8 +12,8 @@ namespace RpcGen.Server;
 
 /// <summary>
 /// Where one-way work and events go when their handler fails: back to the end of their queue with the
-/// <c>rpc-retries</c> header one higher (after a backoff, <see cref="RpcOptions.RetryBackoff"/>), until
-/// <see cref="RpcOptions.RetryLimit"/>, then to <c>{queue}.dead-letter</c> with the error in its headers. Input that can
+/// <c>rpc-retries</c> header one higher (after a backoff, <see cref="RpcServerOptions.RetryBackoff"/>), until
+/// <see cref="RpcServerOptions.RetryLimit"/>, then to <c>{queue}.dead-letter</c> with the error in its headers. Input that can
 /// never succeed (unreadable, unknown method) is dead-lettered at once. Each copy is publisher-confirmed, within a bound,
 /// before the original is acked, so a crash in between repeats work rather than losing it, and since the original is
 /// acked rather than requeued the broker never loops it. A copy the broker keeps refusing is given up after
@@ -29,7 +29,7 @@ internal sealed class FailedWork
 
     private readonly ConfirmedChannel _publisher;
     private readonly IConnection _connection;
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly string _service;
     private readonly bool _events;
     private volatile string _queue;
@@ -38,7 +38,7 @@ internal sealed class FailedWork
     private int _declaredOn = -1;
 
     // events: a subscription's failures, which the events' meters count too.
-    public FailedWork(IConnection connection, ConfirmedChannel publisher, RpcOptions options, string service, string queue, string? deadLetterFor = null,
+    public FailedWork(IConnection connection, ConfirmedChannel publisher, RpcSettings options, string service, string queue, string? deadLetterFor = null,
         bool events = false)
     {
         _events = events;
@@ -56,7 +56,7 @@ internal sealed class FailedWork
     /// The broker user this server's connection publishes as, when its options name it (a Uri or Uris); null on a
     /// connection the app opened, whose user RpcGen does not know.
     /// </summary>
-    public static string? ServerUserOf(RpcOptions options) =>
+    public static string? ServerUserOf(RpcSettings options) =>
         options.HasUri || options.Uris.Count > 0 ? AmqpConnector.UserNameOf(options.NodeUris[0]) : null;
 
     /// <summary>The user the copies are published as, which <see cref="WorkHistory"/> believes server-set headers from.</summary>
@@ -84,7 +84,7 @@ internal sealed class FailedWork
     /// </summary>
     public async Task BackoffAsync(int retry, CancellationToken cancellationToken)
     {
-        var wait = _options.RetryBackoffFor(_service, retry);
+        var wait = _options.RetryBackoffFor(retry);
         if (wait <= TimeSpan.Zero) return;
         try
         {

@@ -2,7 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Threading.Tasks;
 
-namespace RpcGen.Server;
+namespace RpcGen.Generated;
 
 /// <summary>
 /// The base of generated dispatchers: reads a request's arguments, calls the service implementation and stores its

@@ -114,7 +114,7 @@ public sealed partial class RpcServer
                 if (result.WrittenCount > _options.MaxMessageSize)
                 {
                     throw new ErrorReply(WireContract.ErrorTypes.TooLarge,
-                        $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
+                        $"The reply of {_service.Name}.{method.WireName} is {result.WrittenCount} bytes, larger than the server's RpcConnectionOptions.MaxMessageSize ({_options.MaxMessageSize}); it was not sent.");
                 }
 
                 if (_messageLimit.Known is { } brokerLimit && result.WrittenCount > brokerLimit && method.OneWay != true)
@@ -200,7 +200,7 @@ public sealed partial class RpcServer
 
     /// <summary>
     /// A reply goes out with this server's broker rights through the default exchange, which reaches every queue: only
-    /// the caller's own kind of reply queue is answered (RpcOptions.AllowedReplyQueuePrefixes), or a caller could make
+    /// the caller's own kind of reply queue is answered (RpcServerOptions.AllowedReplyQueuePrefixes), or a caller could make
     /// the server write into any queue. True (logged, to be acked unrun) when the request names another queue. One-way
     /// work gets no reply whatever its reply_to says, so it runs.
     /// </summary>

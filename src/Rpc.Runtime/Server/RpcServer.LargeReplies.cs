@@ -96,6 +96,6 @@ public sealed partial class RpcServer
 
         return new ErrorReply(WireContract.ErrorTypes.TooLarge,
             $"The reply of {_service.Name}.{method} is {size} bytes, larger than the broker's max_message_size ({brokerLimit} bytes); it was not sent. " +
-            $"Keep RpcOptions.MaxMessageSize ({_options.MaxMessageSize}) at or below the broker's limit.");
+            $"Keep RpcConnectionOptions.MaxMessageSize ({_options.MaxMessageSize}) at or below the broker's limit.");
     }
 }

@@ -10,7 +10,7 @@ namespace RpcGen;
 // What a streamed result (Server/StreamWriter.cs) needs of its server: the channel to publish on and the error rules.
 public sealed partial class RpcServer
 {
-    internal RpcOptions Options => _options;
+    internal RpcSettings Options => _options;
 
     /// <summary>One message of a stream to the caller's reply_to, on the channel the request came on, like a reply (not mandatory).</summary>
     internal static ValueTask PublishStreamMessageAsync(IChannel channel, string replyTo, string? correlationId, string kind, long sequence, bool isError, ReadOnlyMemory<byte> body) =>

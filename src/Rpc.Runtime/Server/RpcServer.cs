@@ -21,7 +21,7 @@ namespace RpcGen;
 /// </summary>
 public sealed partial class RpcServer : IAsyncDisposable
 {
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private readonly RpcServiceDescriptor _service;
     private volatile string _queue;
     private readonly RpcSubscription? _subscription;
@@ -44,7 +44,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     private int _disposed;
     private long _served;
 
-    private RpcServer(RpcOptions options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
+    private RpcServer(RpcSettings options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
         RpcSubscription? subscription)
     {
         _subscription = subscription;
@@ -97,7 +97,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     /// <summary>The server's channel (tests read how often the broker closed it and it was rebuilt).</summary>
     internal ChannelHolder Channel => _channel;
 
-    internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcOptions options, RpcServiceDescriptor service,
+    internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcSettings options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken, RpcSubscription? subscription = null)
     {
         var queue = options.QueueFor(service);
@@ -110,7 +110,7 @@ public sealed partial class RpcServer : IAsyncDisposable
                 // The topology is declared first, on a channel of its own, so the server's channel (and each rebuilt
                 // one) consumes a fixed queue; an exclusive server-named queue belongs to the connection, not to
                 // that channel, so it outlives it.
-                (queue, deadLetterFor) = await EventTopology.DeclareOnOwnChannelAsync(connection, options, service, subscription, cancellationToken)
+                (queue, deadLetterFor) = await EventTopology.DeclareOnOwnChannelAsync(connection, options, (RpcEventsDescriptor)service, subscription, cancellationToken)
                     .ConfigureAwait(false);
             }
         }
@@ -191,7 +191,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         else if (!OwnsQueue)
         {
             // Idempotent: a rebuilt channel finds the named queue and its bindings again, even if someone deleted them.
-            await EventTopology.DeclareNamedAsync(_connection, channel, _options, _service, _subscription, cancellationToken).ConfigureAwait(false);
+            await EventTopology.DeclareNamedAsync(_connection, channel, _options, (RpcEventsDescriptor)_service, _subscription, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -286,7 +286,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     internal static bool IsChannelGone(Exception e) => e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException;
 
     /// <summary>
-    /// Stops taking requests, waits up to <see cref="RpcOptions.DrainTimeout"/> for calls in flight to be answered and
+    /// Stops taking requests, waits up to <see cref="RpcServerOptions.DrainTimeout"/> for calls in flight to be answered and
     /// acked, then closes the channel; requests not yet started go back to the queue for other servers. A second call
     /// waits for the first to finish.
     /// </summary>

@@ -3,9 +3,10 @@ using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
+using RpcGen.Server;
 using RpcGen.Wire;
 
-namespace RpcGen.Server;
+namespace RpcGen.Generated;
 
 /// <summary>One request being served: generated dispatchers read arguments from it and store the result in it.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -42,7 +43,7 @@ public sealed class RpcServerCall
     /// <summary>What the handler may know about the request (caller, correlation id, redelivery).</summary>
     public RpcContext Context { get; }
 
-    /// <summary>The event's routing key (for a <see cref="RoutingKeyAttribute"/> parameter): as first published, also on a retry.</summary>
+    /// <summary>The event's routing key (for a <see cref="RpcRoutingKeyAttribute"/> parameter): as first published, also on a retry.</summary>
     public string RoutingKey { get; }
 
     /// <summary>

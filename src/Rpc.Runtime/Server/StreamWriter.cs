@@ -15,10 +15,10 @@ namespace RpcGen.Server;
 /// one end or error marker (docs/wire-format.md, "Streaming results").
 /// </summary>
 /// <remarks>
-/// Items the enumeration produces without waiting share a message, up to <see cref="RpcOptions.StreamBatchSize"/>; as
+/// Items the enumeration produces without waiting share a message, up to <see cref="RpcServerOptions.StreamBatchSize"/>; as
 /// soon as the next item is not ready, what is gathered goes out, so batching never delays an item. Credit arrives on
 /// the control path (<see cref="ControlListener"/> → <see cref="RunningCalls"/> → <see cref="Grant"/>); waiting for it
-/// longer than <see cref="RpcOptions.StreamIdleTimeout"/> without any grant (callers resend theirs while alive) means
+/// longer than <see cref="RpcClientOptions.StreamIdleTimeout"/> without any grant (callers resend theirs while alive) means
 /// the caller is gone, and the enumeration stops.
 /// </remarks>
 internal sealed class StreamWriter
@@ -51,7 +51,7 @@ internal sealed class StreamWriter
 
     /// <summary>
     /// A grant from the caller: it may lower nothing (grants are absolute), and counts as a sign of life even when
-    /// unchanged. The caller's word is untrusted: it never lets the server run more than RpcOptions.MaxStreamWindow
+    /// unchanged. The caller's word is untrusted: it never lets the server run more than RpcServerOptions.MaxStreamWindow
     /// items past those already sent.
     /// </summary>
     public void Grant(long credit)
@@ -70,7 +70,7 @@ internal sealed class StreamWriter
     }
 
     /// <summary>Runs the whole stream: items, then the end marker, or the items so far and then an error marker.</summary>
-    public static async Task RunAsync<T>(RpcServer server, RpcServerCall call, IAsyncEnumerable<T> items, JsonTypeInfo<T> type, RpcOptions options)
+    public static async Task RunAsync<T>(RpcServer server, RpcServerCall call, IAsyncEnumerable<T> items, JsonTypeInfo<T> type, RpcSettings options)
     {
         var request = call.Request!;
         long window = StreamContract.ReadInteger(request.Headers, StreamContract.WindowHeader) is long asked && asked > 0 ? asked : options.StreamWindow;
@@ -219,7 +219,7 @@ internal sealed class StreamWriter
 internal sealed class StreamAbandonedException : Exception
 {
     public StreamAbandonedException(TimeSpan idle)
-        : base($"The caller granted no credit for {idle.TotalSeconds:0.###} s (RpcOptions.StreamIdleTimeout); the stream was stopped.")
+        : base($"The caller granted no credit for {idle.TotalSeconds:0.###} s (RpcServerOptions.StreamIdleTimeout); the stream was stopped.")
     {
     }
 }

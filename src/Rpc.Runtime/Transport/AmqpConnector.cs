@@ -11,7 +11,7 @@ namespace RpcGen.Transport;
 /// <summary>Opens the AMQP connection: the only place that builds a <see cref="ConnectionFactory"/>.</summary>
 internal static class AmqpConnector
 {
-    public static async Task<IConnection> ConnectAsync(RpcOptions options, CancellationToken cancellationToken, TopologyRecoveryFilter? recoveryFilter = null)
+    public static async Task<IConnection> ConnectAsync(RpcSettings options, CancellationToken cancellationToken, TopologyRecoveryFilter? recoveryFilter = null)
     {
         var nodes = options.NodeUris;
         var factory = new ConnectionFactory
@@ -53,10 +53,10 @@ internal static class AmqpConnector
     }
 
     /// <summary>
-    /// The node a connection is on, as the URI of <see cref="RpcOptions.NodeUris"/> that matches its endpoint (password
+    /// The node a connection is on, as the URI of <see cref="RpcSettings.NodeUris"/> that matches its endpoint (password
     /// masked), for the log; host:port when none matches.
     /// </summary>
-    public static string NodeOf(IConnection connection, RpcOptions options)
+    public static string NodeOf(IConnection connection, RpcSettings options)
     {
         var endpoint = connection.Endpoint;
         foreach (var node in options.NodeUris)

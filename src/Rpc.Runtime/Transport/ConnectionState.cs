@@ -18,14 +18,14 @@ internal sealed class ConnectionState
     private const int Down = 1, Blocked = 2;
 
     private readonly string _uri;
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private volatile int _flags;
     private volatile string? _downReason;
     private volatile string? _blockedReason;
     private long _blockedAtTimestamp;
     private long _blockedSinceUnixMs;
 
-    public ConnectionState(IConnection connection, RpcOptions options)
+    public ConnectionState(IConnection connection, RpcSettings options)
     {
         _options = options;
         _uri = AmqpConnector.MaskPassword(options.Uri);

@@ -15,7 +15,7 @@ namespace RpcGen.Transport;
 internal static class ExchangeDeclarations
 {
     /// <exception cref="RpcException">The exchange exists with another type or settings, or the broker refused it.</exception>
-    public static async Task DeclareAsync(IChannel channel, RpcServiceDescriptor events, string exchange, RpcExchangeTopology topology, CancellationToken cancellationToken)
+    public static async Task DeclareAsync(IChannel channel, RpcEventsDescriptor events, string exchange, RpcExchangeTopology topology, CancellationToken cancellationToken)
     {
         bool durable = topology.Mode != RpcTopologyMode.DeclareAsGiven || topology.Durable;
         var arguments = topology.Mode == RpcTopologyMode.DeclareAsGiven ? new Dictionary<string, object?>(topology.Arguments) : null;
@@ -57,12 +57,12 @@ internal static class ExchangeDeclarations
     }
 
     /// <summary>How RpcGen treats <paramref name="exchange"/> (with its prefix): its entry in the options, else <see cref="RpcExchangeTopology.Declare"/>.</summary>
-    public static RpcExchangeTopology TopologyOf(RpcOptions options, string exchange)
+    public static RpcExchangeTopology TopologyOf(RpcSettings options, string exchange)
     {
         var name = options.QueuePrefix.Length > 0 && exchange.StartsWith(options.QueuePrefix, StringComparison.Ordinal)
             ? exchange.Substring(options.QueuePrefix.Length)
             : exchange;
-        return options.ExchangeTopologies.TryGetValue(name, out var topology) && topology is not null ? topology : RpcExchangeTopology.Declare;
+        return options.Exchanges.TryGetValue(name, out var topology) && topology is not null ? topology : RpcExchangeTopology.Declare;
     }
 
     /// <summary>
@@ -72,7 +72,7 @@ internal static class ExchangeDeclarations
     /// every user when its topology is UseExisting.
     /// </summary>
     /// <exception cref="RpcException">It cannot be declared and does not exist, or exists with other settings.</exception>
-    public static async Task DeclareOrFindAsync(IConnection connection, RpcOptions options, RpcServiceDescriptor events, string exchange, CancellationToken cancellationToken)
+    public static async Task DeclareOrFindAsync(IConnection connection, RpcSettings options, RpcEventsDescriptor events, string exchange, CancellationToken cancellationToken)
     {
         var topology = TopologyOf(options, exchange);
         string? refused = null;

@@ -27,10 +27,10 @@ namespace RpcGen.Transport;
 internal sealed class LostQueueDetector
 {
     private readonly ConcurrentDictionary<string, Func<IChannel, Task>> _queues = new(StringComparer.Ordinal);
-    private readonly RpcOptions _options;
+    private readonly RpcSettings _options;
     private int _checkedThisRecovery = 1;
 
-    public LostQueueDetector(RpcOptions options) => _options = options;
+    public LostQueueDetector(RpcSettings options) => _options = options;
 
     /// <summary>The library's recovery leaves these queues to <see cref="CheckAsync"/>; everything else it recovers as usual.</summary>
     /// <remarks>

@@ -9,7 +9,7 @@ namespace RpcGen.Transport;
 
 /// <summary>
 /// The one place that declares RpcGen's durable queues (service requests, durable one-way work, named event
-/// subscriptions) and decides their arguments from <see cref="RpcOptions.QueueType"/> and <see cref="RpcOptions.QueueTypes"/>,
+/// subscriptions) and decides their arguments from <see cref="RpcTopologyOptions.QueueType"/> and <see cref="RpcTopologyOptions.QueueTypes"/>,
 /// so every queue of one kind is declared alike and a mismatch with an existing queue is reported the same way; or,
 /// as a queue's <see cref="RpcQueueTopology"/> says, finds it as it exists or declares it exactly as given.
 /// </summary>
@@ -40,7 +40,7 @@ internal static class QueueDeclarations
     /// time takes the queue's messages (ordered services), with the others standing by; only RpcGen's own declaration adds it.
     /// </summary>
     /// <exception cref="RpcException">The queue exists with other arguments (e.g. classic vs quorum), does not exist (UseExisting), or the broker refused it.</exception>
-    public static async Task<QueueDeclareOk> DeclareDurableAsync(IChannel channel, RpcOptions options, string queue, string owner,
+    public static async Task<QueueDeclareOk> DeclareDurableAsync(IChannel channel, RpcSettings options, string queue, string owner,
         CancellationToken cancellationToken, bool singleActiveConsumer = false, RpcQueueTopology? topology = null)
     {
         topology ??= TopologyOf(options, queue);
@@ -63,7 +63,7 @@ internal static class QueueDeclarations
             // say what this side asked for too, so the type mismatch is plain either way.
             throw new RpcException(
                 $"Cannot declare queue '{queue}' for {owner}: it already exists with other arguments than this process declares, " +
-                $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcOptions.QueueType (or " +
+                $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcTopologyOptions.QueueType (or " +
                 $"QueueTypes[\"{Unprefixed(options, queue)}\"]) to what the queue is, or delete the queue so it is declared anew (its messages go with it). " +
                 $"A queue another program declares (another system's, a tutorial's) is used as it is with the queue topology UseExisting, " +
                 $"or declared as that program does with DeclareAsGiven (docs/interop.md, \"Meeting existing topology\"). " +
@@ -78,18 +78,18 @@ internal static class QueueDeclarations
     }
 
     /// <summary>How RpcGen treats <paramref name="queue"/> (with its prefix): its entry in the options, else <see cref="RpcQueueTopology.Declare"/>.</summary>
-    public static RpcQueueTopology TopologyOf(RpcOptions options, string queue) =>
-        options.QueueTopologies.TryGetValue(Unprefixed(options, queue), out var topology) && topology is not null ? topology : RpcQueueTopology.Declare;
+    public static RpcQueueTopology TopologyOf(RpcSettings options, string queue) =>
+        options.Queues.TryGetValue(Unprefixed(options, queue), out var topology) && topology is not null ? topology : RpcQueueTopology.Declare;
 
     /// <summary>
     /// Whether the broker dead-letters <paramref name="queue"/>'s poison messages into <c>{queue}.dead-letter</c>: a quorum
     /// queue RpcGen declares by its own rules, with its delivery limit and dead-letter exchange.
     /// </summary>
-    public static bool BrokerDeadLetters(RpcOptions options, string queue) =>
+    public static bool BrokerDeadLetters(RpcSettings options, string queue) =>
         TypeOf(options, queue) == RpcQueueType.Quorum && TopologyOf(options, queue).Mode == RpcTopologyMode.Declare;
 
     /// <summary>A passive declare: the queue exists, whatever its arguments. It returns the queue's counts as a declare does.</summary>
-    private static async Task<QueueDeclareOk> FindAsync(IChannel channel, RpcOptions options, string queue, string owner, CancellationToken cancellationToken)
+    private static async Task<QueueDeclareOk> FindAsync(IChannel channel, RpcSettings options, string queue, string owner, CancellationToken cancellationToken)
     {
         try
         {
@@ -105,7 +105,7 @@ internal static class QueueDeclarations
         }
     }
 
-    private static async Task<QueueDeclareOk> DeclareAsGivenAsync(IChannel channel, RpcOptions options, string queue, string owner, RpcQueueTopology topology,
+    private static async Task<QueueDeclareOk> DeclareAsGivenAsync(IChannel channel, RpcSettings options, string queue, string owner, RpcQueueTopology topology,
         CancellationToken cancellationToken)
     {
         try
@@ -133,7 +133,7 @@ internal static class QueueDeclarations
     /// A queue RpcGen does not declare by its own rules (UseExisting, DeclareAsGiven) has no such exchange: only the
     /// server's own copies reach its dead-letter queue.
     /// </summary>
-    public static async Task DeclareDeadLetterAsync(IChannel channel, RpcOptions options, string queue, CancellationToken cancellationToken)
+    public static async Task DeclareDeadLetterAsync(IChannel channel, RpcSettings options, string queue, CancellationToken cancellationToken)
     {
         bool quorum = TypeOf(options, queue) == RpcQueueType.Quorum;
         await channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
@@ -142,7 +142,7 @@ internal static class QueueDeclarations
     }
 
     /// <summary>The type <paramref name="queue"/> (with its prefix) is declared as: its entry in QueueTypes, else QueueType.</summary>
-    public static RpcQueueType TypeOf(RpcOptions options, string queue) =>
+    public static RpcQueueType TypeOf(RpcSettings options, string queue) =>
         options.QueueTypes.TryGetValue(Unprefixed(options, queue), out var type) ? type : options.QueueType;
 
     /// <summary>
@@ -150,7 +150,7 @@ internal static class QueueDeclarations
     /// (or by pika users following docs/wire-format.md) stay equivalent. A quorum queue gets a delivery limit: a request
     /// that kills its server again and again is dead-lettered after that many deliveries instead of looping.
     /// </summary>
-    public static IDictionary<string, object?>? ArgumentsFor(RpcOptions options, string queue) => TypeOf(options, queue) switch
+    public static IDictionary<string, object?>? ArgumentsFor(RpcSettings options, string queue) => TypeOf(options, queue) switch
     {
         RpcQueueType.Quorum => new Dictionary<string, object?>
         {
@@ -191,10 +191,10 @@ internal static class QueueDeclarations
         }
     }
 
-    private static string Unprefixed(RpcOptions options, string queue) =>
+    private static string Unprefixed(RpcSettings options, string queue) =>
         options.QueuePrefix.Length > 0 && queue.StartsWith(options.QueuePrefix, StringComparison.Ordinal) ? queue.Substring(options.QueuePrefix.Length) : queue;
 
-    private static string Describe(RpcOptions options, string queue, RpcQueueType type) => type == RpcQueueType.Quorum
+    private static string Describe(RpcSettings options, string queue, RpcQueueType type) => type == RpcQueueType.Quorum
         ? $"quorum queue (x-queue-type quorum, x-delivery-limit {options.QuorumDeliveryLimit}, x-dead-letter-exchange '{queue}{DeadLetterSuffix}')"
         : "classic queue (no arguments)";
 }

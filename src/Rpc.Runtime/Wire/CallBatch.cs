@@ -8,7 +8,7 @@ namespace RpcGen.Wire;
 /// <summary>
 /// The batch form of the wire contract (docs/wire-format.md, "Batched calls"): several requests to one queue in one
 /// message, and several replies to one caller in one message. Only RpcGen clients with
-/// <see cref="RpcOptions.BatchCalls"/> send batches, and only RpcGen servers answer them in this form, so a plain
+/// <see cref="RpcClientOptions.BatchCalls"/> send batches, and only RpcGen servers answer them in this form, so a plain
 /// client never needs to write one; a plain server never receives one unless a client is configured to batch.
 /// </summary>
 /// <remarks>

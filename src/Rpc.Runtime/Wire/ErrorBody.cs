@@ -103,7 +103,7 @@ internal static class ErrorBody
     }
 
     /// <summary>The type the caller sees for an error reply whose body it cannot read.</summary>
-    public const string UnreadableType = "rpc:unreadable-error";
+    public const string UnreadableType = RpcErrorTypes.UnreadableError;
 
     private static string Preview(ReadOnlySpan<byte> body)
     {

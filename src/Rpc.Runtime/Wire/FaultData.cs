@@ -1,8 +1,9 @@
 using System;
 using System.ComponentModel;
 using System.Text.Json;
+using RpcGen.Wire;
 
-namespace RpcGen.Wire;
+namespace RpcGen.Generated;
 
 /// <summary>Writes a declared fault's properties into the <c>data</c> object of an error reply; generated code calls it.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]

@@ -75,7 +75,7 @@ internal sealed class RequestBodyWriter
 /// argument's bare value and the object of named arguments, and a missing optional argument takes its default. A
 /// first argument of type <see cref="string"/> is also taken as plain text (<see cref="IsText"/>), as the RabbitMQ
 /// tutorials' producers send it. Every failure is an <see cref="RpcBadRequestException"/>. A struct held inside
-/// <see cref="Server.RpcServerCall"/>, so reading a request allocates no reader.
+/// <see cref="RpcServerCall"/>, so reading a request allocates no reader.
 /// </summary>
 internal struct RequestBodyReader
 {

@@ -12,11 +12,11 @@ internal static class StreamContract
 {
     /// <summary>
     /// Request header: how many items the caller lets the server send before it hears of more credit (an integer).
-    /// A server uses its own <see cref="RpcOptions.StreamWindow"/> when a request to a streaming method has none.
+    /// A server uses its own <see cref="RpcClientOptions.StreamWindow"/> when a request to a streaming method has none.
     /// </summary>
     public const string WindowHeader = "rpc-stream-window";
 
-    /// <summary>The largest window <see cref="RpcOptions.StreamWindow"/> accepts, so the largest an RpcGen caller asks for.</summary>
+    /// <summary>The largest window <see cref="RpcClientOptions.StreamWindow"/> accepts, so the largest an RpcGen caller asks for.</summary>
     public const int MaxWindow = 65_536;
 
     /// <summary>Header of every message of a stream: <see cref="Items"/>, <see cref="End"/> or <see cref="Error"/>.</summary>
@@ -52,9 +52,9 @@ internal static class StreamContract
 
     /// <summary>
     /// Error type of a stream the server stopped because its caller granted no credit (nor resent its last grant) for
-    /// <see cref="RpcOptions.StreamIdleTimeout"/>: the caller is taken to be gone.
+    /// <see cref="RpcClientOptions.StreamIdleTimeout"/>: the caller is taken to be gone.
     /// </summary>
-    public const string AbandonedErrorType = "rpc:stream-abandoned";
+    public const string AbandonedErrorType = RpcErrorTypes.StreamAbandoned;
 
     /// <summary>What a stream message says about itself; null when the message is not part of a stream (a plain reply).</summary>
     public static (string Kind, long Sequence)? Read(IDictionary<string, object?>? headers)

@@ -99,29 +99,16 @@ internal static class WireContract
     /// <summary>Error body field of a declared fault (<see cref="RpcFaultAttribute"/>): an object of the exception's public properties.</summary>
     public const string ErrorDataField = "data";
 
-    /// <summary>Error types the runtime itself produces; handler exceptions use the exception's type name instead.</summary>
+    /// <summary>Error types the runtime itself produces (public as <see cref="RpcErrorTypes"/>); handler exceptions use the exception's type name instead.</summary>
     public static class ErrorTypes
     {
-        /// <summary>The body could not be read as the method's arguments (bad JSON, wrong types, missing, extra or null values).</summary>
-        public const string BadRequest = "rpc:bad-request";
-
-        /// <summary>The <c>type</c> names no method of the service, or is missing on a service with several methods.</summary>
-        public const string UnknownMethod = "rpc:unknown-method";
-
-        /// <summary>The body is larger than the server's maximum request size.</summary>
-        public const string TooLarge = "rpc:too-large";
-
-        /// <summary>The <c>content_type</c> is set and is not <c>application/json</c>.</summary>
-        public const string UnsupportedContentType = "rpc:unsupported-content-type";
-
-        /// <summary>The request arrived after its caller's deadline; it was not run.</summary>
-        public const string DeadlineExceeded = "rpc:deadline-exceeded";
-
-        /// <summary>The caller cancelled the call (a control message) before a server ran it; it was not run.</summary>
-        public const string Cancelled = "rpc:cancelled";
-
-        /// <summary>The handler ran but its result could not be serialised.</summary>
-        public const string ServerError = "rpc:server-error";
+        public const string BadRequest = RpcErrorTypes.BadRequest;
+        public const string UnknownMethod = RpcErrorTypes.UnknownMethod;
+        public const string TooLarge = RpcErrorTypes.TooLarge;
+        public const string UnsupportedContentType = RpcErrorTypes.UnsupportedContentType;
+        public const string DeadlineExceeded = RpcErrorTypes.DeadlineExceeded;
+        public const string Cancelled = RpcErrorTypes.Cancelled;
+        public const string ServerError = RpcErrorTypes.ServerError;
     }
 
     /// <summary>A reply is an error only when it says so; plain servers that set no header answer with success.</summary>

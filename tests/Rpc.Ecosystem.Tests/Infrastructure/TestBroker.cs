@@ -22,9 +22,9 @@ public sealed class TestBroker : IAsyncDisposable
         return name;
     }
 
-    public RpcOptions Options(Action<RpcOptions>? configure = null)
+    public RpcConnectionOptions Options(Action<RpcConnectionOptions>? configure = null)
     {
-        var options = new RpcOptions { Uri = Uri, QueuePrefix = Prefix, ConnectionName = "RpcGen ecosystem tests" };
+        var options = new RpcConnectionOptions { Uri = Uri, QueuePrefix = Prefix, ConnectionName = "RpcGen ecosystem tests" };
         configure?.Invoke(options);
         return options;
     }

@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 namespace RpcGen.IntegrationTests.Batching;
 
 /// <summary>
-/// RpcOptions.BatchCalls against the real broker (docs/wire-format.md, "Batched calls"): calls that wait to be
+/// RpcClientOptions.BatchCalls against the real broker (docs/wire-format.md, "Batched calls"): calls that wait to be
 /// published go out as one message and are answered as lone calls would be. HoldBatches makes the line a publish
 /// under way would make, so the batches here have known sizes.
 /// </summary>
@@ -23,14 +23,14 @@ public sealed class BatchedCallTests
     public BatchedCallTests(ITestOutputHelper output) => _output = output;
 
     private static async Task<(RpcConnection Calling, RpcServer Server, BatchProbe Probe)> StartAsync(TestBroker broker,
-        Action<RpcOptions>? client = null, Action<RpcOptions>? server = null)
+        Action<RpcConnectionOptions>? client = null, Action<RpcConnectionOptions>? server = null)
     {
         var probe = new BatchProbe();
         var serving = await broker.ConnectAsync(server);
         var served = await broker.ServeAsync<IBatchProbe>(serving, probe);
         var calling = await broker.ConnectAsync(o =>
         {
-            o.BatchCalls = true;
+            o.Client.BatchCalls = true;
             client?.Invoke(o);
         });
         return (calling, served, probe);
@@ -40,7 +40,7 @@ public sealed class BatchedCallTests
     public async Task Calls_waiting_in_line_go_out_in_batches_of_at_most_MaxBatchSize_and_each_gets_its_own_answer()
     {
         await using var broker = new TestBroker();
-        var (calling, server, probe) = await StartAsync(broker, o => o.MaxBatchSize = 8);
+        var (calling, server, probe) = await StartAsync(broker, o => o.Client.MaxBatchSize = 8);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int>[] calls;
@@ -153,7 +153,7 @@ public sealed class BatchedCallTests
     public async Task A_batch_no_queue_takes_fails_each_of_its_calls_as_unavailable_at_once()
     {
         await using var broker = new TestBroker();
-        var calling = await broker.ConnectAsync(o => o.BatchCalls = true);
+        var calling = await broker.ConnectAsync(o => o.Client.BatchCalls = true);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int>[] calls;
@@ -180,7 +180,7 @@ public sealed class BatchedCallTests
         broker.Track(queue);
         await using var raw = await RawAmqp.ConnectAsync();
         var seen = await raw.RecordRequestsAsync(queue);
-        var calling = await broker.ConnectAsync(o => o.BatchCalls = true);
+        var calling = await broker.ConnectAsync(o => o.Client.BatchCalls = true);
         var client = calling.CreateClient<IBatchProbe>();
 
         using (RpcCallOptions.WithTimeout(TimeSpan.FromMilliseconds(500)))

@@ -19,7 +19,7 @@ public sealed class CrossNodeTests
     {
         await _cluster.EnsureRunningAsync();
         var prefix = $"cross-{queueType}-{Guid.NewGuid():N}.";
-        RpcOptions On(string node) => new() { Uri = ClusterBroker.UriOf(node), QueuePrefix = prefix, QueueType = queueType, DefaultTimeout = TimeSpan.FromSeconds(10) };
+        RpcConnectionOptions On(string node) => new() { Uri = ClusterBroker.UriOf(node), QueuePrefix = prefix, Topology = { QueueType = queueType }, Client = { DefaultTimeout = TimeSpan.FromSeconds(10) } };
         await using var serverConnection = await RpcConnection.ConnectAsync(On("c2"));
         await using var clientConnection = await RpcConnection.ConnectAsync(On("c1"));
         try
@@ -47,7 +47,7 @@ public sealed class CrossNodeTests
     public async Task A_connection_given_the_node_list_opens_on_one_of_the_nodes()
     {
         await _cluster.EnsureRunningAsync();
-        await using var rpc = await RpcConnection.ConnectAsync(new RpcOptions { Uris = _cluster.Uris });
+        await using var rpc = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uris = _cluster.Uris });
         Assert.Contains(ClusterBroker.NodeOf(rpc), ClusterBroker.Nodes);
     }
 }

@@ -35,12 +35,12 @@ public sealed class NodeLossTests
     {
         await _cluster.EnsureRunningAsync();
         var prefix = $"loss-{fault}-{Guid.NewGuid():N}.";
-        RpcOptions Options(params Uri[] uris) => new()
+        RpcConnectionOptions Options(params Uri[] uris) => new()
         {
             Uris = uris,
             QueuePrefix = prefix,
-            QueueType = RpcQueueType.Quorum,
-            DefaultTimeout = TimeSpan.FromSeconds(10),
+            Topology = { QueueType = RpcQueueType.Quorum },
+            Client = { DefaultTimeout = TimeSpan.FromSeconds(10) },
             ConnectionName = "RpcGen node-loss test",
         };
 
@@ -50,7 +50,7 @@ public sealed class NodeLossTests
         try
         {
             // Declared from the callers' node first, so both queue leaders are there and the fault moves them.
-            await DeclareOnAsync(lost, callers.Options, prefix + "work", prefix + "cluster-ledger");
+            await DeclareOnAsync(lost, callers.Settings, prefix + "work", prefix + "cluster-ledger");
             var ledger = new Ledger();
             await using var serverA = await RpcConnection.ConnectAsync(Options(ClusterBroker.UriOf(survivors[0])));
             await using var serverB = await RpcConnection.ConnectAsync(Options(ClusterBroker.UriOf(survivors[1])));
@@ -177,14 +177,14 @@ public sealed class NodeLossTests
         }
     }
 
-    private static async Task DeclareOnAsync(string node, RpcOptions options, params string[] queues)
+    private static async Task DeclareOnAsync(string node, RpcSettings options, params string[] queues)
     {
         await using var raw = await ClusterBroker.RawAsync(node);
         await using var channel = await raw.CreateChannelAsync();
         foreach (var queue in queues) await QueueDeclarations.DeclareDurableAsync(channel, options, queue, "node-loss test", CancellationToken.None);
     }
 
-    private static async Task<int> CountConnectionsOnAsync(string node, RpcOptions options, int attempts)
+    private static async Task<int> CountConnectionsOnAsync(string node, RpcConnectionOptions options, int attempts)
     {
         var on = 0;
         for (var i = 0; i < attempts; i++)

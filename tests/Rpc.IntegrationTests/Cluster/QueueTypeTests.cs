@@ -8,7 +8,7 @@ using Xunit;
 namespace RpcGen.IntegrationTests.Cluster;
 
 /// <summary>
-/// RpcOptions.QueueType and QueueTypes on the shared single node (quorum queues need no cluster): which queue the
+/// RpcTopologyOptions.QueueType and QueueTypes on the shared single node (quorum queues need no cluster): which queue the
 /// broker really made, the delivery limit that dead-letters a message instead of looping it, and a clear error when a
 /// queue already exists as the other type.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class QueueTypeTests
     public async Task A_quorum_request_queue_serves_calls_and_the_broker_holds_it_as_a_quorum_queue()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.QueueType = RpcQueueType.Quorum);
+        var rpc = await broker.ConnectAsync(o => o.Topology.QueueType = RpcQueueType.Quorum);
         await broker.ServeAsync<IWorkService>(rpc, new WorkService("quorum"));
 
         var result = await rpc.CreateClient<IWorkService>().DoAsync(7, 0);
@@ -28,7 +28,7 @@ public sealed class QueueTypeTests
         var error = await DeclareRawAsync(broker.QueueName("work"), arguments: null);
         Assert.Contains("inequivalent arg", error);
         Assert.Contains("received none but current is", error);
-        Assert.Null(await DeclareRawAsync(broker.QueueName("work"), QueueDeclarations.ArgumentsFor(rpc.Options, broker.QueueName("work"))));
+        Assert.Null(await DeclareRawAsync(broker.QueueName("work"), QueueDeclarations.ArgumentsFor(rpc.Settings, broker.QueueName("work"))));
         await DeleteAsync(broker.QueueName("work") + QueueDeclarations.DeadLetterSuffix);
     }
 
@@ -38,8 +38,8 @@ public sealed class QueueTypeTests
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.QueueType = RpcQueueType.Quorum;
-            o.QueueTypes["work"] = RpcQueueType.Classic;
+            o.Topology.QueueType = RpcQueueType.Quorum;
+            o.Topology.QueueTypes["work"] = RpcQueueType.Classic;
         });
         await broker.ServeAsync<IWorkService>(rpc, new WorkService("classic"));
         Assert.Equal(1, (await rpc.CreateClient<IWorkService>().DoAsync(1, 0)).Id);
@@ -56,13 +56,13 @@ public sealed class QueueTypeTests
         Assert.Null(await DeclareRawAsync(queue, arguments: null));
         try
         {
-            var rpc = await broker.ConnectAsync(o => o.QueueType = RpcQueueType.Quorum);
+            var rpc = await broker.ConnectAsync(o => o.Topology.QueueType = RpcQueueType.Quorum);
 
             var error = await Assert.ThrowsAsync<RpcException>(() => rpc.ServeAsync<IWorkService>(new WorkService("mismatch")));
             Assert.Contains($"queue '{queue}'", error.Message);
             Assert.Contains("a quorum queue (x-queue-type quorum", error.Message);
             Assert.Contains("inequivalent arg", error.Message);
-            Assert.Contains("RpcOptions.QueueType", error.Message);
+            Assert.Contains("RpcTopologyOptions.QueueType", error.Message);
             Assert.Equal("WorkService", error.Service);
 
             // Only the server's own channel closed: the connection still calls, and a classic server serves the queue.
@@ -83,15 +83,15 @@ public sealed class QueueTypeTests
         await using var broker = new TestBroker();
         var options = broker.Options(o =>
         {
-            o.QueueType = RpcQueueType.Quorum;
-            o.QuorumDeliveryLimit = 2;
+            o.Topology.QueueType = RpcQueueType.Quorum;
+            o.Topology.QuorumDeliveryLimit = 2;
         });
         var queue = broker.QueueName("poison");
         await using var amqp = await new ConnectionFactory { Uri = TestBroker.Uri }.CreateConnectionAsync();
         await using var channel = await amqp.CreateChannelAsync();
         try
         {
-            await QueueDeclarations.DeclareDurableAsync(channel, options, queue, "test", CancellationToken.None);
+            await QueueDeclarations.DeclareDurableAsync(channel, RpcSettings.For(options), queue, "test", CancellationToken.None);
             await channel.BasicPublishAsync("", queue, mandatory: false, new BasicProperties(), "poison"u8.ToArray());
 
             // A server that dies mid-call gives the delivery back unacked; a reject with requeue does the same thing.

@@ -95,7 +95,7 @@ public sealed class EventTests
     public async Task A_handler_that_keeps_failing_gets_the_event_again_with_its_routing_key_then_it_is_dead_lettered()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.RetryLimit = 2);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryLimit = 2);
         var exchange = broker.Exchange("topic_logs");
         var failing = new KeyRecorder { Fail = true };
         await using var subscriber = await rpc.SubscribeAsync<ITopicLogs>(failing, Group("failing", "audit.*"));
@@ -126,7 +126,7 @@ public sealed class EventTests
         var lenient = await broker.ConnectAsync();
         await lenient.CreatePublisher<ILogs>().LogAsync("nobody listens");   // completes: AMQP says this is fine
 
-        var strict = await broker.ConnectAsync(o => o.FailUnroutableEvents = true);
+        var strict = await broker.ConnectAsync(o => o.Client.FailUnroutableEvents = true);
         var e = await Assert.ThrowsAsync<RpcUnroutableEventException>(() => strict.CreatePublisher<IDirectLogs>().LogAsync("error", "nobody listens"));
         Assert.Equal(broker.Prefix + "direct_logs", e.Exchange);
         Assert.Equal("error", e.RoutingKey);
@@ -187,7 +187,7 @@ public sealed class EventTests
         Assert.False(string.IsNullOrEmpty(placed.BasicProperties.MessageId));
         Assert.Null(placed.BasicProperties.ReplyTo);
         Assert.Equal("""{"Id":7,"Item":"book"}""", Encoding.UTF8.GetString(placed.Body.Span));   // one body parameter: its JSON value
-        Assert.Equal("order-cancelled", cancelled!.RoutingKey);                               // no [RoutingKey]: the wire name
+        Assert.Equal("order-cancelled", cancelled!.RoutingKey);                               // no [RpcRoutingKey]: the wire name
         Assert.Equal("7", Encoding.UTF8.GetString(cancelled.Body.Span));
         Assert.NotEqual(placed.BasicProperties.MessageId, cancelled.BasicProperties.MessageId);
     }

@@ -16,23 +16,24 @@ public sealed class TestBroker : IAsyncDisposable
 
     public string Prefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..12] + ".";
 
-    public RpcOptions Options(Action<RpcOptions>? configure = null)
+    public RpcConnectionOptions Options(Action<RpcConnectionOptions>? configure = null)
     {
-        var options = new RpcOptions { Uri = Uri, QueuePrefix = Prefix, ConnectionName = "RpcGen tests" };
+        var options = new RpcConnectionOptions { Uri = Uri, QueuePrefix = Prefix, ConnectionName = "RpcGen tests" };
         configure?.Invoke(options);
         return options;
     }
 
-    public async Task<RpcConnection> ConnectAsync(Action<RpcOptions>? configure = null)
+    public async Task<RpcConnection> ConnectAsync(Action<RpcConnectionOptions>? configure = null)
     {
         var connection = await RpcConnection.ConnectAsync(Options(configure));
         lock (_connections) _connections.Add(connection);
         return connection;
     }
 
-    public async Task<RpcServer> ServeAsync<TService>(RpcConnection connection, TService implementation) where TService : class
+    public async Task<RpcServer> ServeAsync<TService>(RpcConnection connection, TService implementation, Action<RpcServerOptions>? configure = null)
+        where TService : class
     {
-        var server = await connection.ServeAsync(implementation);
+        var server = await connection.ServeAsync(implementation, configure);
         lock (_queues) _queues.Add(server.Queue);
         return server;
     }

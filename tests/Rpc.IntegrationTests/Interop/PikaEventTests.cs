@@ -23,7 +23,7 @@ public sealed class PikaEventTests
             await receiver.WaitForLineAsync("ready", TimeSpan.FromSeconds(20));
             await rpc.CreatePublisher<ILogs>().LogAsync("info: hello");
             Assert.Equal(0, await receiver.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-            Assert.Contains("Log \"info: hello\"", receiver.Output);   // no [RoutingKey]: the wire name, which fanout ignores
+            Assert.Contains("Log \"info: hello\"", receiver.Output);   // no [RpcRoutingKey]: the wire name, which fanout ignores
         }
 
         var logs = new Recorder();

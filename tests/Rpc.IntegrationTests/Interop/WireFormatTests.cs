@@ -22,7 +22,7 @@ public sealed class WireFormatTests
         var calcQueue = broker.QueueName("calc");
         var auditQueue = broker.QueueName("audit");
         var requests = await peer.CaptureAsync(calcQueue, auditQueue);
-        var rpc = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromSeconds(7.5));
+        var rpc = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(7.5));
         var calc = rpc.CreateClient<ICalculator>();
 
         long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -120,7 +120,7 @@ public sealed class WireFormatTests
     public async Task RpcGen_replies_carry_the_documented_properties_for_results_and_for_every_runtime_error_type()
     {
         await using var broker = new TestBroker();
-        var rpc = await broker.ConnectAsync(o => o.MaxRequestBodySize = 100);
+        var rpc = await broker.ConnectAsync(o => o.Server.MaxRequestBodySize = 100);
         var calc = await broker.ServeAsync<ICalculator>(rpc, new Calculator());
         var errors = await broker.ServeAsync<IErrorShowcase>(rpc, new ErrorShowcase());
         var fibonacci = await broker.ServeAsync<IFibonacci>(rpc, new FibonacciService());
@@ -161,7 +161,7 @@ public sealed class WireFormatTests
             await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
         }
 
-        var client = await broker.ConnectAsync(o => o.DefaultTimeout = TimeSpan.FromMilliseconds(300));
+        var client = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromMilliseconds(300));
         var calc = client.CreateClient<ICalculator>();
         await Assert.ThrowsAsync<RpcTimeoutException>(() => calc.AddAsync(1, 2));
         // Without the expiration property the request would wait in the queue forever.

@@ -22,7 +22,7 @@ public sealed class BatchReplyTrustTests
         await using var recorderB = await RawAmqp.ConnectAsync();
         var requestsToB = await recorderB.RecordRequestsAsync(queueB);
 
-        var rpc = await broker.ConnectAsync(o => o.BatchCalls = true);
+        var rpc = await broker.ConnectAsync(o => o.Client.BatchCalls = true);
         var victim = rpc.CreateClient<ITrustB>().WhoAsync(7);
         Assert.True(requestsToB.TryTake(out var victimRequest, TimeSpan.FromSeconds(10)), "the call to B never reached B's queue");
         var victimId = victimRequest.CorrelationId!;

@@ -41,11 +41,11 @@ public sealed class IdentityTests
         var guestUri = _broker.Uri;
         var aliceUri = new Uri($"amqp://{Alice}:{AlicePassword}@localhost:{FaultBroker.Port}/");
 
-        await using var serverConnection = await RpcConnection.ConnectAsync(new RpcOptions { Uri = guestUri, QueuePrefix = prefix });
+        await using var serverConnection = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = guestUri, QueuePrefix = prefix });
         var service = new WhoAmI();
         await using var server = await serverConnection.ServeAsync<IWhoAmI>(service);
-        await using var asAlice = await RpcConnection.ConnectAsync(new RpcOptions { Uri = aliceUri, QueuePrefix = prefix });
-        await using var asGuest = await RpcConnection.ConnectAsync(new RpcOptions { Uri = guestUri, QueuePrefix = prefix });
+        await using var asAlice = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = aliceUri, QueuePrefix = prefix });
+        await using var asGuest = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = guestUri, QueuePrefix = prefix });
 
         Assert.Equal(Alice, await asAlice.CreateClient<IWhoAmI>().WhoAmIAsync());
         Assert.Equal("guest", await asGuest.CreateClient<IWhoAmI>().WhoAmIAsync());

@@ -14,7 +14,7 @@ namespace RpcGen.IntegrationTests.Security;
 /// <summary>
 /// A server publishes replies with its own broker rights through the default exchange, which reaches every queue of
 /// the vhost: it must not let a caller pick any queue as reply_to (a confused deputy writing into another service's
-/// work queue). It answers only direct reply-to, server-named queues and the queues RpcOptions.AllowedReplyQueuePrefixes names.
+/// work queue). It answers only direct reply-to, server-named queues and the queues RpcServerOptions.AllowedReplyQueuePrefixes names.
 /// </summary>
 public sealed class ReplyToTests
 {
@@ -27,7 +27,7 @@ public sealed class ReplyToTests
         // Prefetch 1: the legitimate call made last is served only after the forged ones were settled.
         var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o =>
         {
-            o.Prefetch = 1;
+            o.Server.Prefetch = 1;
             o.LoggerFactory = logs;
         }), shop);
         var victim = broker.QueueName("victim");
@@ -67,7 +67,7 @@ public sealed class ReplyToTests
     {
         await using var broker = new TestBroker();
         var allowed = broker.QueueName("replies.");
-        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.AllowedReplyQueuePrefixes.Add(allowed)), new Shop());
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Server.AllowedReplyQueuePrefixes.Add(allowed)), new Shop());
 
         await using var peer = await RawAmqp.ConnectAsync();
         var serverNamed = (await peer.Channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;

@@ -30,7 +30,7 @@ public sealed class ServerBoundsTests
     {
         await using var broker = new TestBroker();
         var shop = new ConcurrencyShop();
-        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Prefetch = 4), shop);
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Server.Prefetch = 4), shop);
 
         await using var peer = await RawAmqp.ConnectAsync();
         using (var batch = new PooledBufferWriter())
@@ -52,7 +52,7 @@ public sealed class ServerBoundsTests
     {
         const int cap = 100;
         await using var broker = new TestBroker();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(o => o.MaxStreamWindow = cap), new Counter());
+        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(o => o.Server.MaxStreamWindow = cap), new Counter());
 
         await using var peer = await RawAmqp.ConnectAsync();
         var replies = (await peer.Channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;

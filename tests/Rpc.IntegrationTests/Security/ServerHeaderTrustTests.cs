@@ -20,7 +20,7 @@ public sealed class ServerHeaderTrustTests
     {
         await using var broker = new TestBroker();
         var exchange = broker.Exchange("orders");
-        var rpc = await broker.ConnectAsync(o => o.RetryBackoff = TimeSpan.Zero);
+        var rpc = await broker.ConnectAsync(o => o.Server.RetryBackoff = TimeSpan.Zero);
         var recorder = new FailOnceRecorder();
         await using var subscriber = await rpc.SubscribeAsync<IOrderEvents>(recorder, new RpcSubscription { Queue = "forged-keys", Bindings = { "order.*.eu" } });
         broker.Track(broker.QueueName("forged-keys"));
@@ -47,8 +47,8 @@ public sealed class ServerHeaderTrustTests
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.RetryLimit = 3;
-            o.RetryBackoff = TimeSpan.Zero;
+            o.Server.RetryLimit = 3;
+            o.Server.RetryBackoff = TimeSpan.Zero;
         });
         var work = new FailingWork();
         var server = await broker.ServeAsync<IFailingWork>(rpc, work);

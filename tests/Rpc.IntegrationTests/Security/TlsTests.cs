@@ -78,7 +78,7 @@ public sealed class TlsTests : IClassFixture<TlsBroker>
     public async Task Calls_travel_over_amqps_when_the_broker_certificate_chains_to_the_trusted_authority()
     {
         var authority = _broker.Authority;
-        var options = new RpcOptions
+        var options = new RpcConnectionOptions
         {
             Uri = _broker.Uri,
             QueuePrefix = "tls-" + Guid.NewGuid().ToString("N")[..8] + ".",
@@ -93,7 +93,7 @@ public sealed class TlsTests : IClassFixture<TlsBroker>
     [Fact]
     public async Task Certificate_validation_is_on_by_default_and_rejects_an_untrusted_broker()
     {
-        var e = await Assert.ThrowsAsync<RpcConnectionException>(() => RpcConnection.ConnectAsync(new RpcOptions { Uri = _broker.Uri }));
+        var e = await Assert.ThrowsAsync<RpcConnectionException>(() => RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = _broker.Uri }));
 
         Assert.Contains($"amqps://guest:***@localhost:{TlsBroker.TlsPort}/", e.Message);
         Assert.DoesNotContain("guest:guest", e.Message);

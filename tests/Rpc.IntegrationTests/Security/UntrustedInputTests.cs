@@ -39,8 +39,8 @@ public sealed class UntrustedInputTests
         await using var broker = new TestBroker();
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.RetryLimit = 3;
-            o.RetryBackoff = TimeSpan.Zero;
+            o.Server.RetryLimit = 3;
+            o.Server.RetryBackoff = TimeSpan.Zero;
         });
         var work = new FailingWork();
         var server = await broker.ServeAsync<IFailingWork>(rpc, work);

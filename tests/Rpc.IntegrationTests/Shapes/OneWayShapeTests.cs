@@ -67,7 +67,7 @@ public sealed class OneWayShapeTests
     {
         await using var broker = new TestBroker();
         // One request at a time: the one-way request is finished (and any reply to it published) before the next starts.
-        var rpc = await broker.ConnectAsync(o => o.Prefetch = 1);
+        var rpc = await broker.ConnectAsync(o => o.Server.Prefetch = 1);
         await broker.ServeAsync<IEventSink>(rpc, new EventSink());
         await using var replies = await ReplyRecorder.StartAsync();
 

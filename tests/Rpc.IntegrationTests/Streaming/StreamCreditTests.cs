@@ -18,7 +18,7 @@ public sealed class StreamCreditTests
         await using var broker = new TestBroker();
         var queue = broker.QueueName("Counter");
         await using var hostile = await HostileScript.StartAsync(broker, queue, "--mode", "flood", "--items", "10000", "--batch", "100", "--seconds", "60");
-        var rpc = await broker.ConnectAsync(o => o.StreamWindow = 8);
+        var rpc = await broker.ConnectAsync(o => o.Client.StreamWindow = 8);
         var client = rpc.CreateClient<ICounter>();
 
         await using var stream = client.CountAsync(10_000).GetAsyncEnumerator();
@@ -81,11 +81,11 @@ public sealed class StreamCreditTests
     private static Dictionary<string, object?> Stream(string kind, long sequence) => new() { ["rpc-stream"] = kind, ["rpc-stream-seq"] = sequence };
 
     [Fact]
-    public void The_window_a_caller_asks_for_is_bounded()
+    public async Task The_window_a_caller_asks_for_is_bounded()
     {
-        var options = new RpcOptions { StreamWindow = 65_536 };
-        Assert.Equal(65_536, options.StreamWindow);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => options.StreamWindow = 65_537);
+        var options = new RpcConnectionOptions { Uri = TestBroker.Uri, Client = { StreamWindow = 65_537 } };
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => RpcConnection.ConnectAsync(options));
+        Assert.Contains("RpcClientOptions.StreamWindow", e.Message);
         Assert.Contains("65536", e.Message.Replace(",", ""));
     }
 }

@@ -32,9 +32,9 @@ public sealed class StreamFlowTests
         var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
         var connection = await broker.ConnectAsync(o =>
         {
-            if (window > 0) o.StreamWindow = window;
+            if (window > 0) o.Client.StreamWindow = window;
         });
-        int expectedWindow = window > 0 ? window : new RpcOptions().StreamWindow;
+        int expectedWindow = window > 0 ? window : new RpcConnectionOptions().Client.StreamWindow;
         var client = connection.CreateClient<ICounter>();
 
         int items = 4 * expectedWindow;
@@ -58,8 +58,8 @@ public sealed class StreamFlowTests
     {
         await using var broker = new TestBroker();
         var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(o => o.StreamIdleTimeout = Idle), counter);
-        var caller = await RpcConnection.ConnectAsync(broker.Options(o => o.StreamIdleTimeout = Idle));
+        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(o => o.Server.StreamIdleTimeout = Idle), counter);
+        var caller = await RpcConnection.ConnectAsync(broker.Options(o => o.Client.StreamIdleTimeout = Idle));
         var stream = caller.CreateClient<ICounter>().CountAsync(10_000_000).GetAsyncEnumerator();
         for (int i = 0; i < 10; i++) Assert.True(await stream.MoveNextAsync());
 
@@ -91,11 +91,11 @@ public sealed class StreamFlowTests
         var serving = await RpcConnection.ConnectAsync(broker.Options(o =>
         {
             o.Uri = proxy.Through(TestBroker.Uri);
-            o.StreamIdleTimeout = Idle;
+            o.Server.StreamIdleTimeout = Idle;
         }));
         var server = await serving.ServeAsync<ICounter>(counter);
         broker.Track(server.Queue);
-        var connection = await broker.ConnectAsync(o => o.StreamIdleTimeout = Idle);
+        var connection = await broker.ConnectAsync(o => o.Client.StreamIdleTimeout = Idle);
         var client = connection.CreateClient<ICounter>();
 
         int taken = 0;
@@ -113,7 +113,7 @@ public sealed class StreamFlowTests
             }
         });
         _output.WriteLine($"{taken} items, then {failure.GetType().Name} {silent!.ElapsedMilliseconds} ms after the server went silent: {failure.Message}");
-        // RpcGen's timeout exception (a TimeoutException, as for a call's timeout), naming the option that fired.
+        // RpcGen's timeout exception (DeadlineExceeded, as for a call's timeout), naming the option that fired.
         Assert.Contains("StreamIdleTimeout", failure.Message);
         Assert.True(silent.Elapsed < 2 * Idle + TimeSpan.FromSeconds(1), $"the stream failed only after {silent.Elapsed}");
         Assert.Equal(0, connection.PendingCallCount);
@@ -131,7 +131,7 @@ public sealed class StreamFlowTests
         await using var broker = new TestBroker();
         var counter = new Counter();
         var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync(o => o.StreamIdleTimeout = Idle);
+        var connection = await broker.ConnectAsync(o => o.Client.StreamIdleTimeout = Idle);
         var client = connection.CreateClient<ICounter>();
 
         var watch = Stopwatch.StartNew();

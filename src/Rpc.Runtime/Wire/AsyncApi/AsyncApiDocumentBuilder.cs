@@ -28,10 +28,10 @@ internal sealed class AsyncApiDocumentBuilder
 
     public AsyncApiDocumentBuilder(RpcServiceDescriptor service, RpcAsyncApiOptions options)
     {
-        if (service.Exchange is not null)
+        if (service is RpcEventsDescriptor events)
         {
             throw new ArgumentException(
-                $"'{service.Name}' is an [RpcEvents] interface (exchange '{service.Exchange}'); RpcAsyncApi describes [RpcService] request/reply services.",
+                $"'{service.Name}' is an [RpcEvents] interface (exchange '{events.Exchange}'); RpcAsyncApi describes [RpcService] request/reply services.",
                 nameof(service));
         }
 

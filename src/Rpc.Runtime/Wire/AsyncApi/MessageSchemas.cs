@@ -23,7 +23,7 @@ internal sealed class MessageSchemas
     {
         _service = service;
         _json = json ?? new JsonSerializerOptions();
-        RpcOptions.PrepareJson(_json);
+        RpcSettings.PrepareJson(_json);
     }
 
     public JsonNode Request(RpcMethodDescriptor method)
@@ -100,7 +100,7 @@ internal sealed class MessageSchemas
                     ["examples"] = types,
                 },
                 [WireContract.ErrorMessageField] = new JsonObject { ["type"] = "string", ["description"] = "What went wrong, for people." },
-                [WireContract.ErrorDetailField] = new JsonObject { ["type"] = "string", ["description"] = "The exception's stack trace; only from servers with RpcOptions.IncludeExceptionDetails." },
+                [WireContract.ErrorDetailField] = new JsonObject { ["type"] = "string", ["description"] = "The exception's stack trace; only from servers with RpcServerOptions.IncludeExceptionDetails." },
                 [WireContract.ErrorDataField] = new JsonObject { ["type"] = "object", ["description"] = "Only on a declared fault's reply: see the method's fault messages." },
             },
             ["required"] = new JsonArray(WireContract.ErrorTypeField, WireContract.ErrorMessageField),

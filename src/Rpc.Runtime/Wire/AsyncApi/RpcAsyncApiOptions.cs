@@ -7,14 +7,14 @@ namespace RpcGen;
 public sealed class RpcAsyncApiOptions
 {
     /// <summary>
-    /// The serializer settings the service runs with (<see cref="RpcOptions.JsonSerializerOptions"/>), so the schemas
+    /// The serializer settings the service runs with (<see cref="RpcConnectionOptions.JsonSerializerOptions"/>), so the schemas
     /// describe the JSON that is really on the wire: property names, naming policy, number handling. Null: the
     /// defaults RpcGen uses, System.Text.Json's own. A trimmed or AOT app passes its options with its
     /// <c>JsonSerializerContext</c>.
     /// </summary>
     public JsonSerializerOptions? JsonSerializerOptions { get; set; }
 
-    /// <summary>Put in front of the queue name, as <see cref="RpcOptions.QueuePrefix"/> is; empty by default.</summary>
+    /// <summary>Put in front of the queue name, as <see cref="RpcConnectionOptions.QueuePrefix"/> is; empty by default.</summary>
     public string QueuePrefix { get; set; } = string.Empty;
 
     /// <summary>Whose side the operations describe: the server's (<c>receive</c>, the default) or a client's (<c>send</c>).</summary>

@@ -26,7 +26,7 @@ public sealed class ExistingTopologyTests
                 new Dictionary<string, object?> { ["x-queue-type"] = "quorum", ["x-max-length"] = 1000 });
         }
 
-        var rpc = await broker.ConnectAsync(o => o.QueueTopologies["task_queue"] = RpcQueueTopology.UseExisting);
+        var rpc = await broker.ConnectAsync(o => o.Topology.Queues["task_queue"] = RpcQueueTopology.UseExisting);
         var tasks = new Tasks();
         await using var server = await rpc.ServeAsync<ITutorialTasks>(tasks);
         await rpc.CreateClient<ITutorialTasks>().TaskAsync("Hello World.");
@@ -39,7 +39,7 @@ public sealed class ExistingTopologyTests
     {
         await using var broker = new TestBroker();
         var queue = Tracked(broker, "task_queue");
-        var rpc = await broker.ConnectAsync(o => o.QueueTopologies["task_queue"] = RpcQueueTopology.UseExisting);
+        var rpc = await broker.ConnectAsync(o => o.Topology.Queues["task_queue"] = RpcQueueTopology.UseExisting);
 
         var serving = await Assert.ThrowsAsync<RpcException>(() => rpc.ServeAsync<ITutorialTasks>(new Tasks()));
         Assert.Contains($"Queue '{queue}' for TutorialTasks cannot be used: it does not exist", serving.Message);
@@ -61,7 +61,7 @@ public sealed class ExistingTopologyTests
             await raw.Channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, s_tutorialQueue);
         }
 
-        var rpc = await broker.ConnectAsync(o => o.QueueTypes["task_queue"] = RpcQueueType.Quorum);
+        var rpc = await broker.ConnectAsync(o => o.Topology.QueueTypes["task_queue"] = RpcQueueType.Quorum);
         var refused = await Assert.ThrowsAsync<RpcException>(() => rpc.ServeAsync<ITutorialTasks>(new Tasks()));
         Assert.Contains("x-dead-letter-exchange", refused.Message);
         Assert.Contains("UseExisting", refused.Message);
@@ -75,9 +75,9 @@ public sealed class ExistingTopologyTests
         var queue = Tracked(broker, "task_queue");
         var rpc = await broker.ConnectAsync(o =>
         {
-            o.QueueTopologies["task_queue"] = new RpcQueueTopology { Mode = RpcTopologyMode.DeclareAsGiven, Arguments = { ["x-queue-type"] = "quorum" } };
-            o.RetryLimit = 1;
-            o.RetryBackoff = TimeSpan.FromMilliseconds(10);
+            o.Topology.Queues["task_queue"] = new RpcQueueTopology { Mode = RpcTopologyMode.DeclareAsGiven, Arguments = { ["x-queue-type"] = "quorum" } };
+            o.Server.RetryLimit = 1;
+            o.Server.RetryBackoff = TimeSpan.FromMilliseconds(10);
         });
         var failing = new Tasks(fail: true);
         await using var server = await rpc.ServeAsync<ITutorialTasks>(failing);
@@ -113,7 +113,7 @@ public sealed class ExistingTopologyTests
         Assert.Contains("same type but is not durable", refused.Message);
         Assert.DoesNotContain("another type", refused.Message);
 
-        var rpc = await broker.ConnectAsync(o => o.ExchangeTopologies["topic_logs"] = RpcExchangeTopology.UseExisting);
+        var rpc = await broker.ConnectAsync(o => o.Topology.Exchanges["topic_logs"] = RpcExchangeTopology.UseExisting);
         var logs = new Tasks();
         await using var subscriber = await rpc.SubscribeAsync<ITutorialTopicLogs>(logs, new RpcSubscription { Bindings = { "kern.*" } });
         await rpc.CreatePublisher<ITutorialTopicLogs>().LogAsync("kern.critical", "A critical kernel error");
@@ -142,7 +142,7 @@ public sealed class ExistingTopologyTests
     {
         await using var broker = new TestBroker();
         var exchange = broker.Exchange("topic_logs");
-        var rpc = await broker.ConnectAsync(o => o.ExchangeTopologies["topic_logs"] = RpcExchangeTopology.UseExisting);
+        var rpc = await broker.ConnectAsync(o => o.Topology.Exchanges["topic_logs"] = RpcExchangeTopology.UseExisting);
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => rpc.SubscribeAsync<ITutorialTopicLogs>(new Tasks(), new RpcSubscription()));
         Assert.Contains($"Exchange '{exchange}' for TutorialTopicLogs cannot be used", refused.Message);
@@ -162,7 +162,7 @@ public sealed class ExistingTopologyTests
             await raw.Channel.QueueBindAsync(queue, exchange, "kern.*");
         }
 
-        var rpc = await broker.ConnectAsync(o => o.ExchangeTopologies["topic_logs"] = RpcExchangeTopology.UseExisting);
+        var rpc = await broker.ConnectAsync(o => o.Topology.Exchanges["topic_logs"] = RpcExchangeTopology.UseExisting);
         var logs = new Tasks();
         await using var subscriber = await rpc.SubscribeAsync<ITutorialTopicLogs>(logs,
             new RpcSubscription { Queue = "kernel-logs", QueueTopology = RpcQueueTopology.UseExisting });

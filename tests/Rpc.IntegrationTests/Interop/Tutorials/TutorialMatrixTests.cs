@@ -140,10 +140,10 @@ public sealed class TutorialMatrixTests
     /// How RpcGen is told to meet the tutorials' queue and exchange: declared as the tutorials declare them, so either
     /// side may come first (UseExisting would need the tutorial's side first).
     /// </summary>
-    private static void UseTutorialTopology(RpcOptions options)
+    private static void UseTutorialTopology(RpcConnectionOptions options)
     {
-        options.QueueTopologies["task_queue"] = new RpcQueueTopology { Mode = RpcTopologyMode.DeclareAsGiven, Arguments = { ["x-queue-type"] = "quorum" } };
-        options.ExchangeTopologies["topic_logs"] = new RpcExchangeTopology { Mode = RpcTopologyMode.DeclareAsGiven, Durable = false };
+        options.Topology.Queues["task_queue"] = new RpcQueueTopology { Mode = RpcTopologyMode.DeclareAsGiven, Arguments = { ["x-queue-type"] = "quorum" } };
+        options.Topology.Exchanges["topic_logs"] = new RpcExchangeTopology { Mode = RpcTopologyMode.DeclareAsGiven, Durable = false };
     }
 
     private static string Track(TestBroker broker, string queue)
@@ -197,7 +197,7 @@ internal interface ITutorialTasks
 [RpcEvents(Exchange = "topic_logs", Type = RpcExchangeType.Topic)]
 internal interface ITutorialTopicLogs
 {
-    Task LogAsync([RoutingKey] string routingKey, string message);
+    Task LogAsync([RpcRoutingKey] string routingKey, string message);
 }
 
 /// <summary>The tutorials' RPC queue.</summary>

@@ -1,4 +1,4 @@
-// Shape: [RpcEvents] interfaces on the three exchange types, with and without a [RoutingKey] parameter.
+// Shape: [RpcEvents] interfaces on the three exchange types, with and without a [RpcRoutingKey] parameter.
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -10,7 +10,7 @@ internal sealed record OrderPlaced(int Id, string Item);
 [RpcEvents(Exchange = "orders", Type = RpcExchangeType.Topic)]
 internal interface IOrderEvents
 {
-    Task OrderPlacedAsync([RoutingKey] string region, OrderPlaced order, CancellationToken cancellationToken = default);
+    Task OrderPlacedAsync([RpcRoutingKey] string region, OrderPlaced order, CancellationToken cancellationToken = default);
 
     [RpcMethod("order-cancelled")]
     ValueTask OrderCancelledAsync(int id);
@@ -27,12 +27,12 @@ internal interface ILogs
 [RpcEvents(Exchange = "direct_logs", Type = RpcExchangeType.Direct)]
 internal interface IDirectLogs
 {
-    Task LogAsync([RoutingKey] string severity, string message);
+    Task LogAsync([RpcRoutingKey] string severity, string message);
 }
 
 /// <summary>The pika tutorials' topic exchange: routed by pattern.</summary>
 [RpcEvents(Exchange = "topic_logs", Type = RpcExchangeType.Topic)]
 internal interface ITopicLogs
 {
-    Task LogAsync([RoutingKey] string key, string message);
+    Task LogAsync([RpcRoutingKey] string key, string message);
 }

@@ -1,0 +1,80 @@
+using RpcGen.IntegrationTests.Infrastructure;
+using RpcGen.IntegrationTests.Shapes.Faults;
+using RpcGen.TestServer;
+using Xunit;
+
+namespace RpcGen.IntegrationTests.Semantics;
+
+/// <summary>
+/// Every RpcGen exception is an RpcException with a status code: one catch handles timeouts and failures alike, and the
+/// status of an error reply follows its type.
+/// </summary>
+public sealed class StatusCodeTests
+{
+    [Fact]
+    public async Task Catching_RpcException_catches_a_timeout_as_DeadlineExceeded()
+    {
+        await using var broker = new TestBroker();
+        await broker.ServeAsync<IShop>(await broker.ConnectAsync(), new Shop());
+        var shop = (await broker.ConnectAsync()).CreateClient<IShop>();
+
+        RpcException? caught = null;
+        try
+        {
+            await shop.HoldAsync(3000);
+        }
+        catch (RpcException e)
+        {
+            caught = e;
+        }
+
+        Assert.IsType<RpcTimeoutException>(caught);
+        Assert.Equal(RpcStatusCode.DeadlineExceeded, caught.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_handler_exception_is_Remote_a_refused_request_follows_its_error_type_and_no_server_is_Unavailable()
+    {
+        await using var broker = new TestBroker();
+        await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Server.MaxRequestBodySize = 64), new Shop());
+        var shop = (await broker.ConnectAsync()).CreateClient<IShop>();
+
+        var thrown = await Assert.ThrowsAsync<RpcRemoteException>(() => shop.BreakAsync());
+        Assert.Equal(RpcStatusCode.Remote, thrown.StatusCode);
+
+        var tooLarge = await Assert.ThrowsAsync<RpcRemoteException>(() => shop.HeaderAsync(new string('x', 200)));
+        Assert.Equal(RpcErrorTypes.TooLarge, tooLarge.RemoteType);
+        Assert.Equal(RpcStatusCode.ResourceExhausted, tooLarge.StatusCode);
+
+        var nobody = (await broker.ConnectAsync()).CreateClient<IWorkService>();
+        var unavailable = await Assert.ThrowsAnyAsync<RpcException>(() => nobody.DoAsync(1, 0));
+        Assert.IsType<RpcServiceUnavailableException>(unavailable);
+        Assert.Equal(RpcStatusCode.Unavailable, unavailable.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(RpcErrorTypes.DeadlineExceeded, RpcStatusCode.DeadlineExceeded)]
+    [InlineData(RpcErrorTypes.UnknownMethod, RpcStatusCode.Unimplemented)]
+    [InlineData(RpcErrorTypes.BadRequest, RpcStatusCode.InvalidArgument)]
+    [InlineData(RpcErrorTypes.UnsupportedContentType, RpcStatusCode.InvalidArgument)]
+    [InlineData(RpcErrorTypes.TooLarge, RpcStatusCode.ResourceExhausted)]
+    [InlineData(RpcErrorTypes.Cancelled, RpcStatusCode.Cancelled)]
+    [InlineData(RpcErrorTypes.StreamAbandoned, RpcStatusCode.Cancelled)]
+    [InlineData(RpcErrorTypes.ServerError, RpcStatusCode.Internal)]
+    [InlineData(RpcErrorTypes.UnreadableError, RpcStatusCode.Internal)]
+    [InlineData("rpc:from-a-newer-server", RpcStatusCode.Internal)]
+    [InlineData("System.InvalidOperationException", RpcStatusCode.Remote)]
+    [InlineData("KeyError", RpcStatusCode.Remote)]
+    public void An_error_replys_type_sets_the_status(string remoteType, RpcStatusCode expected)
+    {
+        Assert.Equal(expected, new RpcRemoteException("Shop", "Reserve", remoteType, "message").StatusCode);
+    }
+
+    [Fact]
+    public void Every_public_RpcGen_exception_derives_from_RpcException()
+    {
+        var exceptions = typeof(RpcException).Assembly.GetExportedTypes().Where(t => typeof(Exception).IsAssignableFrom(t)).ToArray();
+        Assert.Contains(typeof(RpcTimeoutException), exceptions);
+        Assert.All(exceptions, t => Assert.True(typeof(RpcException).IsAssignableFrom(t), $"{t.Name} is not an RpcException"));
+    }
+}
