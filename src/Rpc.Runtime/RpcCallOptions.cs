@@ -20,7 +20,8 @@ namespace RpcGen;
 /// Precedence of a call's timeout: this scope's <see cref="Timeout"/>, else the method's
 /// <see cref="RpcMethodAttribute.TimeoutMilliseconds"/>, else the service's <see cref="RpcServiceAttribute.TimeoutMilliseconds"/>,
 /// else <see cref="RpcClientOptions.DefaultTimeout"/>. A call made while serving a request is then cut to the time that
-/// request has left (<c>RpcContext.Current.Deadline</c>), so no inner call outlives the outer one.
+/// request has left (<c>RpcContext.Current.Deadline</c>), so no inner call outlives the outer one. A call reads the scope
+/// when it is made; a streamed result when its method is called, not when it is enumerated.
 /// </remarks>
 public sealed class RpcCallOptions
 {
@@ -28,6 +29,14 @@ public sealed class RpcCallOptions
 
     /// <summary>How long the calls wait for a reply; <see langword="null"/> keeps the method's, service's or connection's.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// How long a streamed result may run in all, from the call to its last item; <see langword="null"/> (the default):
+    /// no bound but the stream's idle timeout. A stream past it ends with an <see cref="RpcTimeoutException"/>
+    /// ("stream deadline of 30 s passed"), and the server's enumeration is cancelled. It does not apply to calls that do not stream; a stream's <see cref="Timeout"/> bounds the wait for its
+    /// first item, and <see cref="RpcClientOptions.StreamIdleTimeout"/> each gap after that.
+    /// </summary>
+    public TimeSpan? StreamDeadline { get; init; }
 
     /// <summary>
     /// When <see langword="true"/>, a call to a queue that exists but has no consumer waits for a server up to its
@@ -55,6 +64,11 @@ public sealed class RpcCallOptions
             throw new ArgumentException($"RpcCallOptions.Timeout must be positive; it is {timeout}.", nameof(options));
         }
 
+        if (options.StreamDeadline is { } deadline && deadline <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"RpcCallOptions.StreamDeadline must be positive; it is {deadline}.", nameof(options));
+        }
+
         if (options.Headers is not null)
         {
             foreach (var header in options.Headers) ValidateHeader(header.Key, header.Value);
@@ -71,6 +85,9 @@ public sealed class RpcCallOptions
     /// <summary>Calls in the returned scope send the header <paramref name="name"/> = <paramref name="value"/>.</summary>
     public static RpcCallScope WithHeader(string name, string value) =>
         Use(new RpcCallOptions { Headers = new Dictionary<string, string>(1, StringComparer.Ordinal) { [name] = value } });
+
+    /// <summary>Streams started in the returned scope end after <paramref name="deadline"/> in all (<see cref="StreamDeadline"/>).</summary>
+    public static RpcCallScope WithStreamDeadline(TimeSpan deadline) => Use(new RpcCallOptions { StreamDeadline = deadline });
 
     /// <summary>Calls in the returned scope wait for a server to consume their queue, up to their timeout.</summary>
     public static RpcCallScope WithWaitForReady(bool waitForReady = true) => Use(new RpcCallOptions { WaitForReady = waitForReady });
@@ -91,6 +108,7 @@ public sealed class RpcCallOptions
         return new RpcCallOptions
         {
             Timeout = inner.Timeout ?? outer.Timeout,
+            StreamDeadline = inner.StreamDeadline ?? outer.StreamDeadline,
             WaitForReady = inner.WaitForReady ?? outer.WaitForReady,
             Headers = headers,
         };

@@ -16,8 +16,9 @@ public sealed class RpcClientOptions
     /// <summary>
     /// How long a client waits for a reply before throwing <see cref="RpcTimeoutException"/>. It is also sent as the
     /// request's <c>expiration</c>, so a request nobody waits for any more dies in the queue, and bounds how long a
-    /// one-way send or an event publish waits for the broker's confirm. The timeout fires up to a tenth of it late
-    /// (at most 100 ms): one sweep per connection checks the calls' due times. Defaults to 30 seconds.
+    /// one-way send or an event publish waits for the broker's confirm (as it bounds, on this connection's servers, the
+    /// wait for the confirm of a large reply or of a retry copy). The timeout fires up to a tenth of it late (at most
+    /// 100 ms): one sweep per connection checks the calls' due times. Defaults to 30 seconds.
     /// </summary>
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

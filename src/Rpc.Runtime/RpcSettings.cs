@@ -4,7 +4,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 
 namespace RpcGen;
 
@@ -22,7 +21,6 @@ internal sealed record RpcSettings
     public required IReadOnlyList<Uri> Uris { get; init; }
     public required TimeSpan Heartbeat { get; init; }
     public required string? ConnectionName { get; init; }
-    public required ILoggerFactory? LoggerFactory { get; init; }
     public required Diagnostics.RpcLoggers Loggers { get; init; }
     public required RemoteCertificateValidationCallback? ServerCertificateValidation { get; init; }
     public required X509CertificateCollection? ClientCertificates { get; init; }
@@ -114,7 +112,6 @@ internal sealed record RpcSettings
             Uris = [.. options.Uris],
             Heartbeat = options.Heartbeat,
             ConnectionName = options.ConnectionName,
-            LoggerFactory = options.LoggerFactory,
             Loggers = new Diagnostics.RpcLoggers(options.LoggerFactory),
             ServerCertificateValidation = options.ServerCertificateValidation,
             ClientCertificates = options.ClientCertificates,

@@ -75,8 +75,9 @@ public sealed class RpcGenContender : IContender
     {
         var options = Options(environment, "server");
         var connection = await RpcConnection.ConnectAsync(options, cancellationToken);
+        var acks = new AckFrames();
         var server = await connection.ServeAsync<IBenchService>(new BenchService(), cancellationToken);
-        return new Serving(environment, connection, server);
+        return new Serving(environment, connection, server, acks);
     }
 
     public async Task<IContenderClient> ConnectAsync(BenchEnvironment environment, int maxInFlight, CancellationToken cancellationToken)
@@ -85,14 +86,15 @@ public sealed class RpcGenContender : IContender
         return new Client(connection, connection.CreateClient<IBenchService>());
     }
 
-    private sealed class Serving(BenchEnvironment environment, RpcConnection connection, RpcServer server) : IAsyncDisposable
+    private sealed class Serving(BenchEnvironment environment, RpcConnection connection, RpcServer server, AckFrames acks) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await connection.DisposeAsync();
             // How well the server coalesced its acks over the run (Server/Acknowledgements.cs).
-            Console.WriteLine($"{server.Queue}: {server.Settled} requests settled with {server.SettlementFrames} ack frames "
-                + $"({(server.Settled == 0 ? 0 : (double)server.SettlementFrames / server.Settled):0.00} per request).");
+            acks.Dispose();
+            Console.WriteLine($"{server.Queue}: {acks.Settled} requests settled with {acks.Frames} ack frames "
+                + $"({(acks.Settled == 0 ? 0 : (double)acks.Frames / acks.Settled):0.00} per request).");
             // RpcGen declares its service queues durable; this run's queue must not outlive it.
             await AmqpCleanup.DeleteQueuesAsync(environment, server.Queue);
         }
@@ -100,6 +102,10 @@ public sealed class RpcGenContender : IContender
 
     private sealed class Client(RpcConnection connection, IBenchService service) : IContenderClient, IBenchClient
     {
+        // How many calls travelled in batches (RpcOptions.BatchCalls; Client/CallBatcher.cs), read from the RpcGen Meter as
+        // an operator would; every RpcGen client in the process counts, which for one contender at a time is this one.
+        private readonly BatchCounts _batches = new();
+
         public IBenchClient ForWorker(int worker) => this;
 
         public Task<int> IncrementAsync(int value) => service.IncrementAsync(value);
@@ -108,10 +114,69 @@ public sealed class RpcGenContender : IContender
 
         public ValueTask DisposeAsync()
         {
-            // How many calls travelled in batches (RpcClientOptions.BatchCalls; Client/CallBatcher.cs), and how large those were.
-            var (batches, calls) = connection.Invoker.BatchesSent;
+            var (batches, calls) = _batches.Read();
+            _batches.Dispose();
             if (batches > 0) Console.WriteLine($"{connection.Settings.ConnectionName}: {calls} calls sent in {batches} batches ({(double)calls / batches:0.0} per batch).");
             return connection.DisposeAsync();
         }
+    }
+
+    /// <summary>The server's settlement counters, read from the RpcGen meter (the run serves one queue).</summary>
+    private sealed class AckFrames : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _settled;
+        private long _frames;
+
+        public AckFrames()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RpcGen.Diagnostics.RpcDiagnostics.MeterName
+                    && instrument.Name is RpcGen.Diagnostics.RpcDiagnostics.ServerSettlements or RpcGen.Diagnostics.RpcDiagnostics.ServerSettlementFrames)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            {
+                if (instrument.Name == RpcGen.Diagnostics.RpcDiagnostics.ServerSettlements) Interlocked.Add(ref _settled, value);
+                else Interlocked.Add(ref _frames, value);
+            });
+            _listener.Start();
+        }
+
+        public long Settled => Interlocked.Read(ref _settled);
+
+        public long Frames => Interlocked.Read(ref _frames);
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>The sums of <c>rpcgen.client.batches</c> and <c>rpcgen.client.batched_calls</c> since it was made.</summary>
+    private sealed class BatchCounts : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _batches;
+        private long _calls;
+
+        public BatchCounts()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RpcGen.Diagnostics.RpcDiagnostics.MeterName
+                    && instrument.Name is RpcGen.Diagnostics.RpcDiagnostics.ClientBatches or RpcGen.Diagnostics.RpcDiagnostics.ClientBatchedCalls)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+                Interlocked.Add(ref instrument.Name == RpcGen.Diagnostics.RpcDiagnostics.ClientBatches ? ref _batches : ref _calls, value));
+            _listener.Start();
+        }
+
+        public (long Batches, long Calls) Read() => (Interlocked.Read(ref _batches), Interlocked.Read(ref _calls));
+
+        public void Dispose() => _listener.Dispose();
     }
 }

@@ -1,75 +1,55 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
+using RpcGen.Transport;
 using RpcGen.Wire;
 
 namespace RpcGen.Client;
 
 /// <summary>
-/// A <see cref="ControlLane"/>'s channel: confirmed publishes to <c>rpc-control.{queue}</c>, opened on first use and
-/// again after a failure (with no server running the exchange may not exist, and the broker closes the channel).
+/// A <see cref="ControlLane"/>'s channel: confirmed publishes to <c>rpc-control.{queue}</c> on a lazy
+/// <see cref="ManagedChannel"/>, opened on first use and again after a failure (with no server running the exchange may
+/// not exist, and the broker closes the channel).
 /// </summary>
-internal sealed class ControlChannel : IControlPublisher
+internal sealed class ControlChannel : IControlChannel
 {
     private static readonly ReadOnlyMemory<byte> s_empty = ReadOnlyMemory<byte>.Empty;
 
-    private readonly IConnection _connection;
-    private IChannel? _channel;
+    private readonly ManagedChannel _channel;
+    private readonly string? _userId;
+    private IChannel? _last; // the lane's one sender loop is the only caller
 
-    public ControlChannel(IConnection connection) => _connection = connection;
+    /// <param name="connection">The connection to open the channel on.</param>
+    /// <param name="userId">Sent as <c>user_id</c>, so that servers can tell a cancel or grant comes from the caller; null when unknown.</param>
+    /// <param name="purpose">The lane, in log messages.</param>
+    public ControlChannel(IConnection connection, string? userId, string purpose)
+    {
+        _userId = userId;
+        _channel = ManagedChannel.CreateLazy(connection,
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), purpose);
+    }
 
     public async Task PublishAsync(PendingCall call, long credit)
     {
-        if (_channel is { IsClosed: true }) Abandon();
-        _channel ??= await _connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)).ConfigureAwait(false);
+        var channel = _last = await _channel.ReadyAsync(CancellationToken.None).ConfigureAwait(false);
         var properties = new BasicProperties
         {
             Type = credit < 0 ? WireContract.CancelMessageType : StreamContract.CreditMessageType,
             CorrelationId = call.CorrelationId,
-            UserId = call.UserId,
-            Headers = credit < 0
-                ? new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline }
-                : new Dictionary<string, object?>(1) { [StreamContract.CreditHeader] = credit },
+            UserId = _userId,
+            // A cancel without a deadline (a stream without one) is remembered by the server for its default time.
+            Headers = credit >= 0 ? new Dictionary<string, object?>(1) { [StreamContract.CreditHeader] = credit }
+                : call.Deadline != 0 ? new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline }
+                : null,
         };
-        await _channel.BasicPublishAsync(WireContract.ControlExchangeFor(call.Queue), string.Empty, mandatory: false, properties, s_empty)
+        await channel.BasicPublishAsync(WireContract.ControlExchangeFor(call.Queue), string.Empty, mandatory: false, properties, s_empty)
             .ConfigureAwait(false);
     }
 
     /// <summary>Drops the channel without waiting on it: a stuck one may never answer a close.</summary>
-    public void Abandon()
-    {
-        var channel = _channel;
-        _channel = null;
-        if (channel is null) return;
-        _ = CloseQuietlyAsync(channel);
-    }
+    public void Abandon() => _channel.Abandon(_last);
 
-    public async ValueTask CloseAsync()
-    {
-        var channel = _channel;
-        _channel = null;
-        if (channel is not null) await CloseQuietlyAsync(channel).ConfigureAwait(false);
-    }
-
-    private static async Task CloseQuietlyAsync(IChannel channel)
-    {
-        try
-        {
-            if (channel.IsOpen) await channel.CloseAsync().WaitAsync(CancellationSender.PublishTimeout).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Already closed by the broker, or stuck: either way it is not used again.
-        }
-
-        try
-        {
-            channel.Dispose();
-        }
-        catch (Exception)
-        {
-        }
-    }
+    public ValueTask CloseAsync() => _channel.DisposeAsync();
 }

@@ -3,18 +3,19 @@ using System.Collections.Concurrent;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
+using RpcGen.Diagnostics;
 
 namespace RpcGen.Client;
 
 /// <summary>
-/// One lane of <see cref="CancellationSender"/>: a bounded queue and one sender loop that publishes its entries one at
-/// a time through an <see cref="IControlPublisher"/>. A publish that does not complete within the publish timeout is
+/// One lane of <see cref="ControlPublisher"/>: a bounded queue and one sender loop that publishes its entries one at
+/// a time through an <see cref="IControlChannel"/>. A publish that does not complete within the publish timeout is
 /// given up (and its channel with it), so a stuck publish delays the lane by that bound at most; a full queue drops
 /// its oldest entry; a coalescing lane (credit) keeps one entry per call, the latest grant.
 /// </summary>
 internal sealed class ControlLane
 {
-    private readonly IControlPublisher _publisher;
+    private readonly IControlChannel _publisher;
     private readonly TimeSpan _publishTimeout;
     private readonly Channel<(PendingCall Call, long Credit)> _queue;
     private readonly ConcurrentDictionary<PendingCall, long>? _latest;
@@ -22,7 +23,7 @@ internal sealed class ControlLane
     private long _published;
     private long _lost;
 
-    public ControlLane(IControlPublisher publisher, bool coalesce, int capacity, TimeSpan publishTimeout)
+    public ControlLane(IControlChannel publisher, bool coalesce, int capacity, TimeSpan publishTimeout)
     {
         _publisher = publisher;
         _publishTimeout = publishTimeout;
@@ -31,14 +32,16 @@ internal sealed class ControlLane
             new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
             dropped =>
             {
-                Interlocked.Increment(ref _lost);
+                Lose(dropped.Item1);
                 _latest?.TryRemove(dropped.Item1, out _);
             });
         _loop = Task.Run(SendLoopAsync);
     }
 
+    /// <summary>Messages this lane published; operators read <c>rpcgen.client.cancels</c> instead.</summary>
     public long Published => Interlocked.Read(ref _published);
 
+    /// <summary>Messages this lane gave up; operators read <c>rpcgen.client.control_lost</c> instead.</summary>
     public long Lost => Interlocked.Read(ref _lost);
 
     /// <summary>Queues a cancel (<paramref name="credit"/> -1) or a grant.</summary>
@@ -74,15 +77,22 @@ internal sealed class ControlLane
             {
                 await _publisher.PublishAsync(call, credit).WaitAsync(_publishTimeout).ConfigureAwait(false);
                 Interlocked.Increment(ref _published);
+                if (_latest is null) RpcTelemetry.CountCancel(call.Queue);
             }
             catch (Exception)
             {
                 // No exchange (no server: nobody to tell), connection down, or no confirm in time: this one is lost
                 // (the call's deadline still ends the server's work); the next one goes out on a fresh channel.
-                Interlocked.Increment(ref _lost);
+                Lose(call);
                 _publisher.Abandon();
             }
         }
+    }
+
+    private void Lose(PendingCall call)
+    {
+        Interlocked.Increment(ref _lost);
+        RpcTelemetry.CountControlLost(call.Queue, credit: _latest is not null);
     }
 
     public async ValueTask CloseAsync()
@@ -102,7 +112,7 @@ internal sealed class ControlLane
 }
 
 /// <summary>Publishes one control message (a cancel when credit is negative, else a credit grant) and waits for its confirm.</summary>
-internal interface IControlPublisher
+internal interface IControlChannel
 {
     Task PublishAsync(PendingCall call, long credit);
 

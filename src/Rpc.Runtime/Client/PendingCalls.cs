@@ -34,24 +34,16 @@ internal sealed class PendingCalls
     private long _droppedReplies;
     private long _rejectedReplies;
     private int _waiting;
+    private readonly IPendingCallObserver? _observer;
     private readonly ILogger _logger;
 
-    public PendingCalls(ILogger? logger = null)
+    /// <param name="observer">Told what the calls need from outside: server checks, cancels, stream credit; null for none (tests).</param>
+    /// <param name="logger">Where rejected replies are logged.</param>
+    public PendingCalls(IPendingCallObserver? observer = null, ILogger? logger = null)
     {
+        _observer = observer;
         _logger = logger ?? NullLogger.Instance;
     }
-
-    /// <summary>
-    /// Called from the sweep for a call that has waited its server-check delay without a reply (fail fast when nobody
-    /// serves); the call is then due for another check one delay later. Null: no checks.
-    /// </summary>
-    public Action<PendingCall>? ServerCheckDue { get; set; }
-
-    /// <summary>Called once for a call the caller gave up on (its token fired, or its timeout): the server may still be running it.</summary>
-    public Action<PendingCall>? Abandoned { get; set; }
-
-    /// <summary>Called for a streamed result whose caller grants more credit (an absolute sequence number), or resends its last grant.</summary>
-    public Action<PendingCall, long>? CreditGranted { get; set; }
 
     /// <summary>Calls waiting for a reply.</summary>
     public int Count => _calls.Count;
@@ -182,11 +174,7 @@ internal sealed class PendingCalls
 
             // Only calls that have waited long without a reply come here: an answered call never costs a check.
             long check = call.CheckAt;
-            if (check != 0 && check <= now && ServerCheckDue is { } checkDue)
-            {
-                call.CheckAt = now + call.CheckInterval;
-                checkDue(call);
-            }
+            if (check != 0 && check <= now && _observer is not null) _observer.ServerCheckDue(call);
         }
 
         if (any)
@@ -293,7 +281,7 @@ internal sealed class PendingCalls
     {
         if (!TryFinish(call)) return;
         call.SetException(exception);
-        Abandoned?.Invoke(call);
+        _observer?.Abandoned(call);
     }
 
     /// <summary>Finds a call still waiting, e.g. the one whose request the broker returned as unroutable.</summary>
@@ -315,12 +303,28 @@ internal sealed class PendingCalls
         }
     }
 
+    /// <summary>
+    /// Fails every call in flight with an exception made from the call's service and method and the text
+    /// "RPC {Service}.{Method}: <paramref name="why"/>" (<see cref="CallFailures.Text"/>).
+    /// </summary>
+    public void FailAll(string why, Func<string, string, string, Exception> exceptionFor)
+    {
+        foreach (var entry in _calls)
+        {
+            var method = entry.Value.Method;
+            Fail(entry.Value, exceptionFor(CallFailures.Text(method, why), method.Service.Name, method.WireName));
+        }
+    }
+
+    /// <summary>A streamed result's caller grants more credit (an absolute sequence number), or resends its last grant.</summary>
+    internal void GrantCredit(PendingCall call, long credit) => _observer?.CreditGranted(call, credit);
+
     private void OnTimeout(PendingCall call)
     {
         if (!_calls.TryRemove(new(call.CorrelationId, call))) return;
         Release(call);
         call.SetException(new RpcTimeoutException(call.Method.Service.Name, call.Method.WireName, call.Queue, call.Timeout));
-        Abandoned?.Invoke(call);
+        _observer?.Abandoned(call);
     }
 
     private void OnCanceled(PendingCall call, CancellationToken token)
@@ -328,7 +332,7 @@ internal sealed class PendingCalls
         if (!_calls.TryRemove(new(call.CorrelationId, call))) return;
         Release(call);
         call.SetCanceled(token);
-        Abandoned?.Invoke(call);
+        _observer?.Abandoned(call);
     }
 
     /// <summary>Called exactly once per call, by whoever removed it from the map.</summary>
@@ -345,7 +349,26 @@ internal sealed class PendingCalls
         new(this, NextCorrelationId(), method, queue, timeout, resultType, json);
 }
 
-/// <summary>One call waiting for its reply.</summary>
+/// <summary>What <see cref="PendingCalls"/> needs done outside it; every member runs on the sweep or a reply's thread and must not block.</summary>
+internal interface IPendingCallObserver
+{
+    /// <summary>A call has waited its server-check delay without a reply: ask whether anyone serves its queue (and set its next <see cref="PendingCall.CheckAt"/>).</summary>
+    void ServerCheckDue(PendingCall call);
+
+    /// <summary>The caller gave up on a call (its token fired, or its timeout, or it stopped reading a stream): the server may still be running it.</summary>
+    void Abandoned(PendingCall call);
+
+    /// <summary>A streamed result's caller grants credit up to <paramref name="credit"/> (absolute), or resends its last grant.</summary>
+    void CreditGranted(PendingCall call, long credit);
+}
+
+/// <summary>The "RPC {Service}.{Method}: ..." text every client-side failure starts with.</summary>
+internal static class CallFailures
+{
+    public static string Text(RpcMethodDescriptor method, string why) => $"RPC {method.Service.Name}.{method.WireName}: {why}";
+}
+
+/// <summary>One call waiting for its reply: what matches a reply to it and what times it out.</summary>
 internal abstract class PendingCall
 {
     /// <summary>When the call times out, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
@@ -357,28 +380,28 @@ internal abstract class PendingCall
     public int State;
     public CancellationTokenRegistration CancellationRegistration;
 
-    /// <summary>When the sweep next asks whether anyone serves the queue (<see cref="Environment.TickCount64"/> ms); 0: never.</summary>
+    /// <summary>
+    /// When the sweep next asks whether anyone serves the queue (<see cref="Environment.TickCount64"/> ms); 0: never (a
+    /// call that waits for a server, or a stream that has heard from one). What the checks found is <see cref="ServerAvailability"/>'s.
+    /// </summary>
     public long CheckAt;
-
-    /// <summary>Milliseconds between such checks.</summary>
-    public long CheckInterval;
-
-    /// <summary>The last check found the queue without consumers; a second such answer fails the call.</summary>
-    public bool SawNoConsumer;
 
     /// <summary>The correlation id of the batch message the call's request went out in; null for a call sent alone.</summary>
     public string? BatchId;
-
-    /// <summary>The caller's user id, sent on a cancel so that servers can tell it comes from the caller.</summary>
-    public string? UserId;
 
     /// <summary>Still waiting for its reply: not yet answered, timed out, cancelled or failed.</summary>
     public bool IsPending => Volatile.Read(ref State) == Waiting;
 
     protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout)
+        : this(owner, correlationId, method, queue, timeout, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)timeout.TotalMilliseconds)
+    {
+    }
+
+    /// <summary>A call whose <see cref="Deadline"/> (Unix ms; 0 for none, a stream without a total deadline) is not its timeout's.</summary>
+    protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout, long deadline)
     {
         Queue = queue;
-        Deadline = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)timeout.TotalMilliseconds;
+        Deadline = deadline;
         Owner = owner;
         CorrelationId = correlationId;
         Method = method;
@@ -390,7 +413,10 @@ internal abstract class PendingCall
     public RpcMethodDescriptor Method { get; }
     public string Queue { get; }
 
-    /// <summary>When the caller stops waiting, in Unix milliseconds; sent so a late request is not run.</summary>
+    /// <summary>
+    /// When the caller stops waiting, in Unix milliseconds: sent on a call's request so a late request is not run, and on
+    /// a cancel so a server remembers it that long. 0: no deadline (a stream without <see cref="RpcCallOptions.StreamDeadline"/>).
+    /// </summary>
     public long Deadline { get; }
     public TimeSpan Timeout { get; }
 
@@ -398,7 +424,7 @@ internal abstract class PendingCall
 
     /// <summary>The exception for a reply this call could not read: service, method, queue and why.</summary>
     internal RpcSerializationException Unreadable(string what, Exception cause) => new(
-        $"RPC {Method.Service.Name}.{Method.WireName}: the {what} from queue '{Queue}' cannot be read ({cause.GetType().Name}: {cause.Message}).",
+        CallFailures.Text(Method, $"the {what} from queue '{Queue}' cannot be read ({cause.GetType().Name}: {cause.Message})."),
         Method.Service.Name, Method.WireName, cause);
 
     /// <summary>One message of a streamed result (docs/wire-format.md, "Streaming results"); false when this call does not stream.</summary>
@@ -446,7 +472,7 @@ internal sealed class PendingCall<T> : PendingCall
         catch (Exception e)
         {
             _completion.TrySetException(new RpcSerializationException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: the reply from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}",
+                CallFailures.Text(Method, $"the reply from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}"),
                 Method.Service.Name, Method.WireName, e));
         }
     }

@@ -16,13 +16,13 @@ internal static class PublishFailures
             // The channel went, the connection did not: the broker closed the channel (the holder rebuilds it).
             AlreadyClosedException or OperationInterruptedException when connectionOpen && ShutdownOf(e) is { Initiator: ShutdownInitiator.Peer } closed =>
                 new RpcChannelClosedException(
-                    $"RPC {service.Name}.{method.WireName}: RabbitMQ closed the channel ({closed.ReplyCode} {closed.ReplyText}); it is being rebuilt.",
+                    CallFailures.Text(method, $"RabbitMQ closed the channel ({closed.ReplyCode} {closed.ReplyText}); it is being rebuilt."),
                     closed.ReplyCode, closed.ReplyText, service.Name, method.WireName),
             PublishException { IsReturn: true } => new RpcServiceUnavailableException(service.Name, method.WireName, queue),
-            PublishException => new RpcException($"RPC {service.Name}.{method.WireName}: the broker refused the request (nack).", service.Name, method.WireName, e),
+            PublishException => new RpcException(CallFailures.Text(method, "the broker refused the request (nack)."), service.Name, method.WireName, e),
             AlreadyClosedException or OperationInterruptedException or ObjectDisposedException => new RpcConnectionException(
-                $"RPC {service.Name}.{method.WireName}: not connected to RabbitMQ ({ShutdownReason(e)}).", service.Name, method.WireName, e),
-            _ => new RpcException($"RPC {service.Name}.{method.WireName}: publishing the request failed: {e.Message}", service.Name, method.WireName, e),
+                CallFailures.Text(method, $"not connected to RabbitMQ ({ShutdownReason(e)})."), service.Name, method.WireName, e),
+            _ => new RpcException(CallFailures.Text(method, $"publishing the request failed: {e.Message}"), service.Name, method.WireName, e),
         };
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using RpcGen.Client;
 using RpcGen.Wire;
 
 namespace RpcGen.Generated;
@@ -65,6 +66,6 @@ public sealed class RpcRequest
     internal void Release() => Interlocked.Exchange(ref _body, null)?.Return();
 
     private RpcSerializationException ArgumentFailure(string name, Type type, Exception e) =>
-        new($"RPC {Method.Service.Name}.{Method.WireName}: argument '{name}' of type {type.Name} cannot be serialised: {e.Message}",
+        new(CallFailures.Text(Method, $"argument '{name}' of type {type.Name} cannot be serialised: {e.Message}"),
             Method.Service.Name, Method.WireName, e);
 }

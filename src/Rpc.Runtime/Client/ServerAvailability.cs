@@ -4,6 +4,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using RpcGen.Diagnostics;
+using RpcGen.Transport;
 
 namespace RpcGen.Client;
 
@@ -29,30 +31,33 @@ internal sealed class ServerAvailability
     // longer than half a second (NodeLossTests), so half a second turned failovers into false "nobody serves" answers.
     private const long ConfirmMs = 1000;
 
-    private readonly IConnection _connection;
-    private readonly PendingCalls _pending;
+    private readonly long _intervalMs;
     private readonly object _gate = new();
     private readonly Dictionary<string, QueueCheck> _checks = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _channelGate = new(1, 1);
-    private IChannel? _channel;
-    private long _probes;
+
+    // The calls whose last check found their queue without consumers, by correlation id: a second such answer fails
+    // them. Only calls that waited long and saw no consumer come here, never a call answered in time.
+    private readonly Dictionary<string, PendingCall> _sawNoConsumer = new(StringComparer.Ordinal);
+    private readonly ManagedChannel _channel;
+    private readonly SemaphoreSlim _probeGate = new(1, 1); // one probe at a time: a 404 closes the channel under the others
     private int _downQueues;
 
-    public ServerAvailability(IConnection connection, PendingCalls pending)
+    /// <param name="connection">The connection the probe channel is opened on.</param>
+    /// <param name="interval">How long a call waits between checks (<see cref="RpcClientOptions.ServerCheckDelay"/>).</param>
+    public ServerAvailability(IConnection connection, TimeSpan interval)
     {
-        _connection = connection;
-        _pending = pending;
+        _channel = ManagedChannel.CreateLazy(connection, new CreateChannelOptions(false, false), "server-check channel");
+        _intervalMs = (long)interval.TotalMilliseconds;
     }
 
-    /// <summary>Passive declares sent so far (for tests and the performance notes).</summary>
-    public long Probes => Interlocked.Read(ref _probes);
-
-    /// <summary>Called by the sweep; never blocks it.</summary>
+    /// <summary>Called by the sweep; never blocks it. The call is due for another check one interval later.</summary>
     public void CheckDue(PendingCall call)
     {
+        call.CheckAt = Environment.TickCount64 + _intervalMs;
         QueueCheck? check;
         lock (_gate)
         {
+            if (_sawNoConsumer.Count != 0) ForgetFinished();
             if (!_checks.TryGetValue(call.Queue, out check)) _checks[call.Queue] = check = new QueueCheck();
             if (check.Result is { } known && Environment.TickCount64 - check.CheckedAt < ReuseMs)
             {
@@ -140,6 +145,15 @@ internal sealed class ServerAvailability
         return result;
     }
 
+    /// <summary>Under <c>_gate</c>: calls answered, failed or timed out since their first "no consumer" answer.</summary>
+    private void ForgetFinished()
+    {
+        foreach (var (correlationId, call) in _sawNoConsumer)
+        {
+            if (!call.IsPending) _sawNoConsumer.Remove(correlationId);
+        }
+    }
+
     /// <summary>Under <c>_gate</c>.</summary>
     private void SetDown(QueueCheck check, bool down)
     {
@@ -159,26 +173,26 @@ internal sealed class ServerAvailability
         // on dispose has cancelled its consumer but answers what it holds), so it is not a service nobody runs.
         if (state.Exists && (state.Consumers > 0 || state.Ready == 0))
         {
-            call.SawNoConsumer = false;
-            return;
-        }
-
-        // A queue without consumers for a moment (a quorum queue electing a new leader, servers reconnecting after a
-        // node loss) is not a service nobody runs: only a second answer, a second later, fails the call.
-        if (state.Exists && !call.SawNoConsumer)
-        {
-            call.SawNoConsumer = true;
-            call.CheckAt = Environment.TickCount64 + ConfirmMs;
+            lock (_gate) _sawNoConsumer.Remove(call.CorrelationId);
             return;
         }
 
         lock (_gate)
         {
+            // A queue without consumers for a moment (a quorum queue electing a new leader, servers reconnecting after a
+            // node loss) is not a service nobody runs: only a second answer, a second later, fails the call.
+            if (state.Exists && _sawNoConsumer.TryAdd(call.CorrelationId, call))
+            {
+                call.CheckAt = Environment.TickCount64 + ConfirmMs;
+                return;
+            }
+
+            _sawNoConsumer.Remove(call.CorrelationId);
             if (_checks.TryGetValue(call.Queue, out var check)) SetDown(check, true);
         }
 
         // A queue that is gone took the request with it: it will not run. One that exists still holds it.
-        _pending.Fail(call, state.Exists
+        call.Owner.Fail(call, state.Exists
             ? new RpcRequestQueuedException(call.Method.Service.Name, call.Method.WireName, call.Queue)
             : new RpcServiceUnavailableException(call.Method.Service.Name, call.Method.WireName, call.Queue, queueExists: false));
     }
@@ -186,18 +200,12 @@ internal sealed class ServerAvailability
     /// <summary>Null when the broker could not be asked (connection down): the call keeps waiting for its timeout.</summary>
     private async Task<(bool Exists, uint Consumers, uint Ready)?> ProbeAsync(string queue)
     {
-        await _channelGate.WaitAsync().ConfigureAwait(false);
+        await _probeGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_channel is { IsClosed: true } closed)
-            {
-                closed.Dispose();
-                _channel = null;
-            }
-
-            _channel ??= await _connection.CreateChannelAsync().ConfigureAwait(false);
-            Interlocked.Increment(ref _probes);
-            var ok = await _channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
+            var channel = await _channel.ReadyAsync(CancellationToken.None).ConfigureAwait(false);
+            RpcTelemetry.CountServerCheck(queue);
+            var ok = await channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
             return (true, ok.ConsumerCount, ok.MessageCount);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
@@ -211,32 +219,11 @@ internal sealed class ServerAvailability
         }
         finally
         {
-            _channelGate.Release();
+            _probeGate.Release();
         }
     }
 
-    public async ValueTask CloseAsync()
-    {
-        await _channelGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_channel is null) return;
-            try
-            {
-                await _channel.CloseAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
-            {
-            }
-
-            _channel.Dispose();
-            _channel = null;
-        }
-        finally
-        {
-            _channelGate.Release();
-        }
-    }
+    public ValueTask CloseAsync() => _channel.DisposeAsync();
 
     private sealed class QueueCheck
     {

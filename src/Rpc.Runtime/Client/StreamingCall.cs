@@ -16,10 +16,15 @@ namespace RpcGen.Client;
 /// window at a time, so at most <see cref="RpcClientOptions.StreamWindow"/> items are ever ahead of the reader.
 /// </summary>
 /// <remarks>
-/// One timer per stream, every quarter of <see cref="RpcClientOptions.StreamIdleTimeout"/>: it resends the last grant when
-/// none went out for a third of it (so the server can tell a slow reader from a dead one), and fails the stream when
-/// the reader has taken everything and no message came for the whole idle timeout (a dead server, or a producer
-/// slower than the timeout). The call's own timeout and cancellation work as for any call (<see cref="PendingCalls"/>).
+/// Three bounds, each ending the stream with an <see cref="RpcTimeoutException"/> that names it. The call's timeout
+/// bounds the wait for the first message only (<see cref="PendingCalls"/>' sweep; it is switched off when that
+/// message comes), so a stream that flows is never cut by it. <see cref="RpcClientOptions.StreamIdleTimeout"/> bounds each gap
+/// after that: the stream fails when the reader has taken everything and no message came for the whole idle timeout (a
+/// dead server, or a producer slower than the timeout). <see cref="RpcCallOptions.StreamDeadline"/>, when set, ends the
+/// whole stream. A streamed request carries no <c>rpc-deadline</c>: the caller ends the stream at these bounds and
+/// cancels it on the server (the cancel remembers the deadline, if any, as <see cref="PendingCall.Deadline"/>). One timer per stream checks the last two, every quarter of the idle timeout (at most a
+/// tenth of the deadline): it also resends the last grant when none went out for a third of the idle timeout, so the
+/// server can tell a slow reader from a dead one. Cancellation works as for any call.
 /// </remarks>
 internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
 {
@@ -27,6 +32,8 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     private readonly JsonTypeInfo<T> _itemType;
     private readonly int _window;
     private readonly long _idleMs;
+    private readonly long _deadlineMs; // 0: none
+    private readonly long _deadlineAt;
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationTokenSource? _linked;
     private Timer? _timer;
@@ -35,16 +42,24 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     private long _granted;
     private long _lastMessageAt = Environment.TickCount64;
     private long _lastGrantAt = Environment.TickCount64;
+    private int _started; // 1 once the first message came: the idle timeout applies from then on
     private int _finished;
 
     public StreamingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout,
-        JsonTypeInfo<T> itemType, int window, TimeSpan idle, CancellationToken cancellationToken, CancellationTokenSource? linked)
-        : base(owner, correlationId, method, queue, timeout)
+        JsonTypeInfo<T> itemType, int window, TimeSpan idle, TimeSpan? deadline, CancellationToken cancellationToken, CancellationTokenSource? linked)
+        : base(owner, correlationId, method, queue, timeout,
+            deadline is { } total ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)total.TotalMilliseconds : 0)
     {
         _itemType = itemType;
         _window = window;
         _granted = window;
         _idleMs = Math.Max(1, (long)idle.TotalMilliseconds);
+        if (deadline is { } limit)
+        {
+            _deadlineMs = Math.Max(1, (long)limit.TotalMilliseconds);
+            _deadlineAt = Environment.TickCount64 + _deadlineMs;
+        }
+
         _cancellationToken = cancellationToken;
         _linked = linked;
     }
@@ -56,7 +71,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     /// <summary>Starts the keep-alive and idle timer; called once the call is in <see cref="PendingCalls"/>.</summary>
     public void StartTimer()
     {
-        long period = Math.Clamp(_idleMs / 4, 10, 5_000);
+        long period = Math.Clamp(_deadlineMs == 0 ? _idleMs / 4 : Math.Min(_idleMs / 4, _deadlineMs / 10), 10, 5_000);
         _timer = new Timer(static state => ((StreamingCall<T>)state!).OnTimer(), this, period, period);
     }
 
@@ -87,12 +102,19 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         long credit = consumed + _window;
         Interlocked.Exchange(ref _granted, credit);
         Volatile.Write(ref _lastGrantAt, Environment.TickCount64);
-        Owner.CreditGranted?.Invoke(this, credit);
+        Owner.GrantCredit(this, credit);
     }
 
     public override bool OnStreamMessage(string kind, long sequence, ReadOnlySpan<byte> body, bool isError)
     {
         Volatile.Write(ref _lastMessageAt, Environment.TickCount64);
+        if (_started == 0)
+        {
+            // The call's timeout bounded the wait for this first message; from here the idle timeout and the deadline do.
+            Volatile.Write(ref DueAt, 0);
+            Volatile.Write(ref _started, 1);
+        }
+
         // The server exists and streams: no need to ask the broker whether anyone serves the queue.
         CheckAt = 0;
         if (sequence != _received)
@@ -151,7 +173,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         catch (Exception e)
         {
             Finish(new RpcSerializationException(
-                $"RPC {Method.Service.Name}.{Method.WireName}: item {_received} of the stream from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}",
+                CallFailures.Text(Method, $"item {_received} of the stream from queue '{Queue}' is not a valid {typeof(T).Name}: {e.Message}"),
                 Method.Service.Name, Method.WireName, e), abandon: true);
             return;
         }
@@ -207,30 +229,42 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     {
         if (Volatile.Read(ref _finished) != 0) return;
         long now = Environment.TickCount64;
+        if (_deadlineMs != 0 && now >= _deadlineAt)
+        {
+            Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_deadlineMs),
+                CallFailures.Text(Method, $"stream deadline of {Seconds(_deadlineMs)} passed (RpcCallOptions.StreamDeadline) " +
+                $"after {Volatile.Read(ref _consumed)} items taken; the stream was stopped (queue '{Queue}').")));
+            return;
+        }
+
         long silent = now - Volatile.Read(ref _lastMessageAt);
-        // Silence while the reader still has items to take is the reader's doing, not the server's.
-        if (silent >= _idleMs && Volatile.Read(ref _received) == Volatile.Read(ref _consumed))
+        // Before the first message the call's timeout applies; silence while the reader still has items to take is the
+        // reader's doing, not the server's.
+        if (Volatile.Read(ref _started) != 0 && silent >= _idleMs && Volatile.Read(ref _received) == Volatile.Read(ref _consumed))
         {
             Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_idleMs),
-                $"RPC {Method.Service.Name}.{Method.WireName}: the stream got no message for {silent} ms (RpcClientOptions.StreamIdleTimeout is {_idleMs} ms) " +
-                $"after {_received} items; the server is gone or produces no item in time (queue '{Queue}')."));
+                CallFailures.Text(Method, $"no item for {Seconds(silent)} (stream idle timeout, RpcClientOptions.StreamIdleTimeout " +
+                $"{Seconds(_idleMs)}) after {_received} items; the server is gone or produces no item in time (queue '{Queue}').")));
             return;
         }
 
         if (now - Volatile.Read(ref _lastGrantAt) >= _idleMs / 3)
         {
             Volatile.Write(ref _lastGrantAt, now);
-            Owner.CreditGranted?.Invoke(this, Interlocked.Read(ref _granted));
+            Owner.GrantCredit(this, Interlocked.Read(ref _granted));
         }
     }
+
+    private static string Seconds(long milliseconds) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{milliseconds / 1000.0:0.###} s");
 
     public override void SetReply(ReadOnlySpan<byte> body, bool isError) =>
         // A plain reply: the server refused the request before streaming (bad arguments, unknown method, cancelled),
         // or does not know the method streams.
         Complete(isError
             ? RemoteErrors.ToException(Method, Queue, body, _itemType.Options)
-            : new RpcException($"RPC {Method.Service.Name}.{Method.WireName}: the server of queue '{Queue}' answered with a single reply instead of a stream; " +
-                "does it serve the same contract?", Method.Service.Name, Method.WireName));
+            : new RpcException(CallFailures.Text(Method, $"the server of queue '{Queue}' answered with a single reply instead of a stream; " +
+                "does it serve the same contract?"), Method.Service.Name, Method.WireName));
 
     public override void SetException(Exception exception) => Complete(exception);
 
@@ -241,7 +275,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     {
         if (Volatile.Read(ref _finished) == 0)
         {
-            Owner.Abandon(this, new OperationCanceledException($"RPC {Method.Service.Name}.{Method.WireName}: the caller stopped reading the stream."));
+            Owner.Abandon(this, new OperationCanceledException(CallFailures.Text(Method, "the caller stopped reading the stream.")));
         }
 
         Complete(null);

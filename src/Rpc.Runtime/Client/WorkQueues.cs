@@ -68,23 +68,23 @@ internal sealed class WorkQueues
     /// </summary>
     private async Task DeclareAsync(RpcServiceDescriptor service, string queue)
     {
-        var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
         try
         {
-            await QueueDeclarations.DeclareDurableAsync(channel, _options, queue, service.Name, CancellationToken.None,
-                singleActiveConsumer: service.Ordered).ConfigureAwait(false);
-            _lostQueues?.Declared(queue, again => QueueDeclarations.DeclareDurableAsync(again, _options, queue, service.Name, CancellationToken.None,
-                singleActiveConsumer: service.Ordered));
-            await channel.CloseAsync().ConfigureAwait(false);
+            await ManagedChannel.WithScratchChannelAsync(_connection, (Work: this, Service: service, Queue: queue),
+                static (channel, state) => state.Work.DeclareOnAsync(channel, state.Service, state.Queue)).ConfigureAwait(false);
         }
         catch (RpcException e) when (e.InnerException is OperationInterruptedException inner &&
             inner.ShutdownReason?.ReplyCode is PreconditionFailed or ResourceLocked or AccessRefused)
         {
             // Exists in another shape, or the user may publish but not declare: the mandatory publish tells whether it routes.
         }
-        finally
-        {
-            channel.Dispose();
-        }
+    }
+
+    private async Task DeclareOnAsync(IChannel channel, RpcServiceDescriptor service, string queue)
+    {
+        await QueueDeclarations.DeclareDurableAsync(channel, _options, queue, service.Name, CancellationToken.None,
+            singleActiveConsumer: service.Ordered).ConfigureAwait(false);
+        _lostQueues?.Declared(queue, again => QueueDeclarations.DeclareDurableAsync(again, _options, queue, service.Name, CancellationToken.None,
+            singleActiveConsumer: service.Ordered));
     }
 }

@@ -37,6 +37,24 @@ public static class RpcDiagnostics
     /// <summary>Counter of one-way requests and events moved to <c>{queue}.dead-letter</c>, tagged with <c>error.type</c>.</summary>
     public const string DeadLettered = "rpcgen.server.dead_lettered";
 
+    /// <summary>Counter of batch deliveries (several calls in one message) a server answered, tagged with the queue.</summary>
+    public const string ServerBatches = "rpcgen.server.batches";
+
+    /// <summary>Counter of deliveries a server acked or gave back to its queue, tagged with the queue.</summary>
+    public const string ServerSettlements = "rpcgen.server.settlements";
+
+    /// <summary>
+    /// Counter of ack, nack and reject frames a server wrote, tagged with the queue: fewer than
+    /// <see cref="ServerSettlements"/> when acks of requests that finished together are coalesced.
+    /// </summary>
+    public const string ServerSettlementFrames = "rpcgen.server.settlement_frames";
+
+    /// <summary>
+    /// Counter of calls their caller cancelled on a server, tagged with the queue: running handlers whose token the
+    /// cancel fired, and queued requests refused unrun.
+    /// </summary>
+    public const string ServerCallerCancels = "rpcgen.server.caller_cancels";
+
     /// <summary>Counter of events published and confirmed by the broker.</summary>
     public const string EventsPublished = "rpcgen.events.published";
 
@@ -51,6 +69,27 @@ public static class RpcDiagnostics
 
     /// <summary>Counter of events moved to their subscription's dead-letter queue, tagged with <c>error.type</c>.</summary>
     public const string EventsDeadLettered = "rpcgen.events.dead_lettered";
+
+    /// <summary>Counter of batch messages (two or more calls each, <c>RpcOptions.BatchCalls</c>) a client sent, tagged with the queue.</summary>
+    public const string ClientBatches = "rpcgen.client.batches";
+
+    /// <summary>Counter of calls a client sent inside batch messages, tagged with the queue.</summary>
+    public const string ClientBatchedCalls = "rpcgen.client.batched_calls";
+
+    /// <summary>Counter of passive declares a client sent to ask whether anyone consumes a queue (fail fast), tagged with the queue.</summary>
+    public const string ClientServerChecks = "rpcgen.client.server_checks";
+
+    /// <summary>Counter of cancels a client published (and the broker confirmed) for calls it gave up on.</summary>
+    public const string ClientCancels = "rpcgen.client.cancels";
+
+    /// <summary>
+    /// Counter of cancels and stream credit grants a client gave up: no server declared the control exchange, no confirm
+    /// within 5 s, or dropped from a full queue; tagged <c>rpcgen.control.kind</c> = <c>cancel</c> or <c>credit</c>.
+    /// </summary>
+    public const string ClientControlLost = "rpcgen.client.control_lost";
+
+    /// <summary>Counter of channels opened again: rebuilt after the broker closed them, or reopened at next use; tagged <c>rpcgen.channel</c> with its purpose.</summary>
+    public const string ChannelRebuilds = "rpcgen.channel.rebuilds";
 
     /// <summary>Logger category of connection events (connected, reconnecting, recovered).</summary>
     public const string ConnectionLogCategory = "RpcGen.Connection";

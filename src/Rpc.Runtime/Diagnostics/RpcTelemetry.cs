@@ -38,6 +38,15 @@ internal static class RpcTelemetry
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(RpcDiagnostics.DeadLettered, "{message}",
         "One-way requests and events moved to their dead-letter queue.");
 
+    public static readonly Counter<long> ServerBatches = Meter.CreateCounter<long>(RpcDiagnostics.ServerBatches, "{batch}",
+        "Batch deliveries (several calls in one message) answered by RpcGen servers.");
+    public static readonly Counter<long> ServerSettlements = Meter.CreateCounter<long>(RpcDiagnostics.ServerSettlements, "{delivery}",
+        "Deliveries RpcGen servers acked or gave back to their queue.");
+    public static readonly Counter<long> ServerSettlementFrames = Meter.CreateCounter<long>(RpcDiagnostics.ServerSettlementFrames, "{frame}",
+        "Ack, nack and reject frames RpcGen servers wrote; a multiple ack counts once.");
+    public static readonly Counter<long> ServerCallerCancels = Meter.CreateCounter<long>(RpcDiagnostics.ServerCallerCancels, "{call}",
+        "Calls their caller cancelled on an RpcGen server: running handlers stopped, and queued requests refused unrun.");
+
     public static readonly Counter<long> EventsPublished = Meter.CreateCounter<long>(RpcDiagnostics.EventsPublished, "{event}",
         "Events published and confirmed by the broker.");
     public static readonly Counter<long> EventsUnroutable = Meter.CreateCounter<long>(RpcDiagnostics.EventsUnroutable, "{event}",
@@ -49,6 +58,62 @@ internal static class RpcTelemetry
         "Event handler runs that threw.");
     public static readonly Counter<long> EventsDeadLettered = Meter.CreateCounter<long>(RpcDiagnostics.EventsDeadLettered, "{event}",
         "Events moved to their subscription's dead-letter queue.");
+
+    public static readonly Counter<long> ClientBatches = Meter.CreateCounter<long>(RpcDiagnostics.ClientBatches, "{message}",
+        "Batch messages (two or more calls each) a client sent.");
+
+    public static readonly Counter<long> ClientBatchedCalls = Meter.CreateCounter<long>(RpcDiagnostics.ClientBatchedCalls, "{call}",
+        "Calls a client sent inside batch messages.");
+
+    public static readonly Counter<long> ClientServerChecks = Meter.CreateCounter<long>(RpcDiagnostics.ClientServerChecks, "{check}",
+        "Passive declares a client sent to ask whether anyone consumes a queue.");
+
+    public static readonly Counter<long> ClientCancels = Meter.CreateCounter<long>(RpcDiagnostics.ClientCancels, "{message}",
+        "Cancels a client published for calls it gave up on.");
+
+    public static readonly Counter<long> ClientControlLost = Meter.CreateCounter<long>(RpcDiagnostics.ClientControlLost, "{message}",
+        "Cancels and stream credit grants a client gave up.");
+
+    public static readonly Counter<long> ChannelRebuilds = Meter.CreateCounter<long>(RpcDiagnostics.ChannelRebuilds, "{channel}",
+        "Channels opened again after the broker closed them, or reopened at next use.");
+
+    /// <summary>The tag of <c>rpcgen.channel.rebuilds</c>: what the channel is for.</summary>
+    public const string ChannelTag = "rpcgen.channel";
+
+    /// <summary>The tag of <c>rpcgen.client.control_lost</c>: <c>cancel</c> or <c>credit</c>.</summary>
+    public const string ControlKindTag = "rpcgen.control.kind";
+
+    public static void CountBatch(string service, string queue, int calls)
+    {
+        if (ClientBatches.Enabled) ClientBatches.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { MessagingDestinationTag, queue } });
+        if (ClientBatchedCalls.Enabled)
+        {
+            ClientBatchedCalls.Add(calls, new TagList { { RpcSystemTag, RpcSystem }, { RpcServiceTag, service }, { MessagingDestinationTag, queue } });
+        }
+    }
+
+    public static void CountServerCheck(string queue)
+    {
+        if (ClientServerChecks.Enabled) ClientServerChecks.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { MessagingDestinationTag, queue } });
+    }
+
+    public static void CountCancel(string queue)
+    {
+        if (ClientCancels.Enabled) ClientCancels.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { MessagingDestinationTag, queue } });
+    }
+
+    public static void CountControlLost(string queue, bool credit)
+    {
+        if (ClientControlLost.Enabled)
+        {
+            ClientControlLost.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { MessagingDestinationTag, queue }, { ControlKindTag, credit ? "credit" : "cancel" } });
+        }
+    }
+
+    public static void CountRebuild(string purpose)
+    {
+        if (ChannelRebuilds.Enabled) ChannelRebuilds.Add(1, new TagList { { RpcSystemTag, RpcSystem }, { ChannelTag, purpose } });
+    }
 
     public static void CountPublished(string events, string method)
     {

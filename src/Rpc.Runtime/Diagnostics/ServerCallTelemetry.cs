@@ -69,13 +69,13 @@ internal sealed class ServerCallTelemetry
     /// never succeed (poison), as opposed to a handler that threw. <paramref name="handedOff"/>: one-way work or an event,
     /// whose retry or dead letter logs the failure instead (a Warning per retry, one Error when it is given up).
     /// </summary>
-    public void Failed(Exception exception, string errorType, bool rejected, bool declaredFault = false, bool handedOff = false,
+    public void Failed(string errorType, string message, Exception? exception, bool rejected, bool declaredFault = false, bool handedOff = false,
         (LogLevel Level, string Reason)? stopped = null)
     {
         _errorType = errorType;
         if (_activity is not null)
         {
-            _activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+            _activity.SetStatus(ActivityStatusCode.Error, message);
             _activity.SetTag(RpcTelemetry.ErrorTypeTag, errorType);
             _activity.SetTag(RpcTelemetry.RpcStatusTag, errorType);
         }
@@ -84,12 +84,12 @@ internal sealed class ServerCallTelemetry
         if (declaredFault)
         {
             // Part of the contract ([RpcFault]): the caller expects it, so it is information, without a stack trace.
-            RpcLog.DeclaredFaultReturned(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, errorType, exception.Message);
+            RpcLog.DeclaredFaultReturned(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, errorType, message);
         }
         else if (errorType == WireContract.ErrorTypes.DeadlineExceeded || errorType == WireContract.ErrorTypes.Cancelled)
         {
             // Late, not malformed: the caller has given up, which says the server is behind rather than the request is bad.
-            RpcLog.RequestExpired(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, exception.Message);
+            RpcLog.RequestExpired(logger, _service.Name, _methodName, _queue, _properties.CorrelationId, message);
         }
         else if (stopped is { } stop)
         {
@@ -98,9 +98,9 @@ internal sealed class ServerCallTelemetry
         }
         else if (rejected)
         {
-            RpcLog.PoisonMessageRejected(logger, _service.Name, _queue, _properties.Type, _properties.CorrelationId, _bodySize, errorType, exception.Message);
+            RpcLog.PoisonMessageRejected(logger, _service.Name, _queue, _properties.Type, _properties.CorrelationId, _bodySize, errorType, message);
         }
-        else if (!handedOff && logger.IsEnabled(LogLevel.Error))
+        else if (!handedOff && exception is not null && logger.IsEnabled(LogLevel.Error))
         {
             RpcLog.HandlerFailed(logger, exception, _service.Name, _methodName, _queue, _properties.CorrelationId, errorType);
         }

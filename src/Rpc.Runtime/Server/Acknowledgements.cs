@@ -35,7 +35,7 @@ internal sealed class Acknowledgements
     private static readonly Action<object?> s_flush = static state => _ = ((Acknowledgements)state!).FlushAsync(deferred: true);
 
     private readonly IDeliverySettler _channel;
-    private readonly SettlementCounts _counts;
+    private readonly ServerCounters _counts;
     private readonly object _gate = new();
     // Settled tags above the watermark, as sorted, disjoint, non-adjacent [Start, End] runs, all above _watermark + 1.
     private readonly List<TagRange> _settledAbove = new();
@@ -59,12 +59,12 @@ internal sealed class Acknowledgements
 
     private readonly bool _coalesce;
 
-    public Acknowledgements(IChannel channel, bool coalesce, SettlementCounts counts)
+    public Acknowledgements(IChannel channel, bool coalesce, ServerCounters counts)
         : this(new ChannelSettler(channel), coalesce, counts)
     {
     }
 
-    internal Acknowledgements(IDeliverySettler channel, bool coalesce, SettlementCounts counts)
+    internal Acknowledgements(IDeliverySettler channel, bool coalesce, ServerCounters counts)
     {
         _channel = channel;
         _coalesce = coalesce;
@@ -142,7 +142,7 @@ internal sealed class Acknowledgements
         {
             if (settlement.Requeue) await _channel.RequeueAsync(settlement.DeliveryTag, settlement.Failed).ConfigureAwait(false);
             else await _channel.AckAsync(settlement.DeliveryTag, multiple: false).ConfigureAwait(false);
-            _counts.Add(1);
+            _counts.Settled(1);
         }
         catch (Exception)
         {
@@ -301,7 +301,7 @@ internal sealed class Acknowledgements
         {
             if (!settled.Requeue) continue;
             await _channel.RequeueAsync(settled.DeliveryTag, settled.Failed).ConfigureAwait(false);
-            _counts.Add(1);
+            _counts.Settled(1);
         }
 
         if (multipleUpTo != 0)
@@ -313,14 +313,14 @@ internal sealed class Acknowledgements
                 if (!settled.Requeue && settled.DeliveryTag <= multipleUpTo) covered++;
             }
 
-            _counts.Add(covered);
+            _counts.Settled(covered);
         }
 
         foreach (var settled in batch)
         {
             if (settled.Requeue || (multipleUpTo != 0 && settled.DeliveryTag <= multipleUpTo)) continue;
             await _channel.AckAsync(settled.DeliveryTag, multiple: false).ConfigureAwait(false);
-            _counts.Add(1);
+            _counts.Settled(1);
         }
     }
 
@@ -349,23 +349,4 @@ internal interface IDeliverySettler
 
     /// <summary>Gives one delivery back: <c>basic.reject</c> when handling it failed, <c>basic.nack</c> otherwise.</summary>
     ValueTask RequeueAsync(ulong deliveryTag, bool failed);
-}
-
-/// <summary>A server's settlement counters, kept across the channels it was served on.</summary>
-internal sealed class SettlementCounts
-{
-    private long _frames;
-    private long _settled;
-
-    /// <summary>Ack and nack frames written, a multiple ack counted once.</summary>
-    public long Frames => Interlocked.Read(ref _frames);
-
-    /// <summary>Deliveries settled.</summary>
-    public long Settled => Interlocked.Read(ref _settled);
-
-    public void Add(int settled)
-    {
-        Interlocked.Increment(ref _frames);
-        Interlocked.Add(ref _settled, settled);
-    }
 }

@@ -20,7 +20,7 @@ namespace RpcGen.Server;
 internal sealed class BatchReplies : IDisposable
 {
     private readonly object _gate = new();
-    private readonly RpcServer _server;
+    private readonly IReplyPublisher _replies;
     private readonly IChannel _channel;
     private readonly string _replyTo;
     private readonly string? _correlationId;
@@ -31,13 +31,13 @@ internal sealed class BatchReplies : IDisposable
     private bool _publishing;
     private Task _publisher = Task.CompletedTask;
 
-    /// <param name="server">The server whose knowledge of the broker's max_message_size bounds each message.</param>
+    /// <param name="replies">Publishes the messages; its knowledge of the broker's max_message_size bounds each one.</param>
     /// <param name="channel">The channel the batch was delivered on, where its replies go out (as a lone reply's would).</param>
     /// <param name="replyTo">The batch's reply_to.</param>
     /// <param name="correlationId">The batch's own correlation id, which its reply messages carry.</param>
-    public BatchReplies(RpcServer server, IChannel channel, string replyTo, string? correlationId)
+    public BatchReplies(IReplyPublisher replies, IChannel channel, string replyTo, string? correlationId)
     {
-        _server = server;
+        _replies = replies;
         _channel = channel;
         _replyTo = replyTo;
         _correlationId = correlationId;
@@ -49,7 +49,7 @@ internal sealed class BatchReplies : IDisposable
         lock (_gate)
         {
             int size = CallBatch.ReplyOverhead(correlationId) + body.Length;
-            if (_ready.Calls.Count > 0 && _server.MessageLimit.MayRefuse(_ready.Body.WrittenCount + size))
+            if (_ready.Calls.Count > 0 && _replies.MayRefuse(_ready.Body.WrittenCount + size))
             {
                 _full.Enqueue(_ready);
                 _ready = new Message();
@@ -126,7 +126,7 @@ internal sealed class BatchReplies : IDisposable
             try
             {
                 var properties = new BasicProperties { CorrelationId = _correlationId, ContentType = CallBatch.ContentType };
-                if (!await _server.TryPublishReplyAsync(_channel, _replyTo, properties, message.Body.WrittenMemory).ConfigureAwait(false))
+                if (!await _replies.TryPublishAsync(_channel, _replyTo, properties, message.Body.WrittenMemory).ConfigureAwait(false))
                 {
                     await PublishRefusedAsync(message, properties).ConfigureAwait(false);
                 }
@@ -147,18 +147,16 @@ internal sealed class BatchReplies : IDisposable
     {
         using var errors = new Message();
         using var error = new PooledBufferWriter();
-        long limit = _server.MessageLimit.Known ?? 0;
         foreach (var (correlationId, method) in refused.Calls)
         {
-            var reply = _server.ReplyOverBrokerLimit(correlationId, method ?? "?", refused.Body.WrittenCount, limit);
+            var reply = _replies.TooLarge(correlationId, method ?? "?", refused.Body.WrittenCount);
             error.Clear();
             ErrorBody.Write(error, reply.Type, reply.Message, null);
             CallBatch.WriteReply(errors.Body, correlationId, isError: true, error.WrittenSpan);
         }
 
         // A few hundred bytes per call, far below any broker's limit.
-        await _channel.BasicPublishAsync(WireContract.DefaultExchange, _replyTo, mandatory: false, properties, errors.Body.WrittenMemory)
-            .ConfigureAwait(false);
+        await _replies.PublishAsync(_channel, _replyTo, properties, errors.Body.WrittenMemory).ConfigureAwait(false);
     }
 
     public void Dispose()

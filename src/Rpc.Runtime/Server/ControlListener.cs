@@ -16,7 +16,7 @@ namespace RpcGen.Server;
 /// equals prefetch. A streamed result's credit travels the same way (message <c>type</c> tells them apart).
 /// </summary>
 /// <remarks>
-/// The channel lives in a <see cref="ChannelHolder"/> like the server's own: connection recovery restores it (queue,
+/// The channel lives in a <see cref="ManagedChannel"/> like the server's own: connection recovery restores it (queue,
 /// binding and consumer, through topology recovery), and a channel the broker closes is rebuilt with a fresh queue.
 /// Cancels published while the listener is down are lost; the call's deadline still ends the handler.
 /// </remarks>
@@ -24,7 +24,7 @@ internal sealed class ControlListener
 {
     private readonly RunningCalls _calls;
     private readonly string _exchange;
-    private ChannelHolder _channel = null!;
+    private ManagedChannel _channel = null!;
 
     private ControlListener(RunningCalls calls, string exchange)
     {
@@ -36,7 +36,7 @@ internal sealed class ControlListener
         CancellationToken cancellationToken)
     {
         var listener = new ControlListener(calls, WireContract.ControlExchangeFor(serviceQueue));
-        listener._channel = await ChannelHolder.CreateAsync(connection,
+        listener._channel = await ManagedChannel.CreateAsync(connection,
             new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
             listener.SetUpAsync, $"control channel of queue '{serviceQueue}'", logger, cancellationToken).ConfigureAwait(false);
         return listener;

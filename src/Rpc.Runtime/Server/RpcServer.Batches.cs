@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
 using RpcGen.Server;
+using RpcGen.Server.Requests;
 using RpcGen.Wire;
 
 namespace RpcGen;
@@ -12,11 +13,6 @@ namespace RpcGen;
 // one would be, its reply joins the batch's replies, and HandleAsync settles the delivery once, after the last reply is out.
 public sealed partial class RpcServer
 {
-    /// <summary>Batches of requests served since the server started (tests read it).</summary>
-    internal long BatchesServed => Interlocked.Read(ref _batchesServed);
-
-    private long _batchesServed;
-
     /// <summary>
     /// Answers every request of a batch delivery (HandleAsync settles it, as any delivery); false when it must go back
     /// to the queue. A batch that cannot be read is acked unrun.
@@ -33,8 +29,8 @@ public sealed partial class RpcServer
             return true;
         }
 
-        Interlocked.Increment(ref _batchesServed);
-        using var replies = new BatchReplies(this, consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
+        _counters.BatchAnswered();
+        using var replies = new BatchReplies(_replies, consumer.Channel, properties.ReplyTo ?? string.Empty, properties.CorrelationId);
         bool settled = await AnswerAllAsync(consumer, redelivered, exchange, routingKey, properties, requests, replies).ConfigureAwait(false);
         await replies.CompleteAsync().ConfigureAwait(false);
         return settled;
@@ -49,12 +45,13 @@ public sealed partial class RpcServer
     {
         var answers = new Task<bool>[requests.Count];
         var slots = BatchSlots;
+        var item = _strategies.ForBatch(replies);
         for (int i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
             if (_service.Ordered)
             {
-                var answer = AnswerAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies);
+                var answer = AnswerAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, item);
                 await ((Task)answer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 answers[i] = answer;
                 continue;
@@ -67,7 +64,7 @@ public sealed partial class RpcServer
                 await slots.WaitAsync().ConfigureAwait(false);
             }
 
-            answers[i] = AnswerInSlotAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, replies, slots);
+            answers[i] = AnswerInSlotAsync(consumer, redelivered, exchange, routingKey, PropertiesOf(batch, request), request.Body, item, slots);
         }
 
         replies.StopHolding();
@@ -89,11 +86,11 @@ public sealed partial class RpcServer
     }
 
     private async Task<bool> AnswerInSlotAsync(RequestConsumer consumer, bool redelivered, string exchange, string routingKey,
-        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, BatchReplies replies, SemaphoreSlim slots)
+        IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, RequestStrategy item, SemaphoreSlim slots)
     {
         try
         {
-            return await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body, replies).ConfigureAwait(false);
+            return await AnswerAsync(consumer, redelivered, exchange, routingKey, properties, body, item).ConfigureAwait(false);
         }
         finally
         {

@@ -13,8 +13,8 @@ using RpcGen.Wire;
 namespace RpcGen;
 
 /// <summary>
-/// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, runs up to
-/// prefetch calls at once, publishes each reply and then acks. Every request is acked once answered, including
+/// Serves one service from its queue until disposed: consumes with a prefetch limit and manual acks, handles up to
+/// prefetch deliveries at once (the calls of batches share a second budget of prefetch), publishes each reply and then acks. Every request is acked once answered, including
 /// those that cannot be read, so a poison message is never redelivered in a loop. A one-way request whose handler
 /// throws is retried and then dead-lettered (<see cref="FailedWork"/>); dropped only when the broker refuses its copy
 /// three times, and then logged as an error.
@@ -25,24 +25,20 @@ public sealed partial class RpcServer : IAsyncDisposable
     private readonly RpcServiceDescriptor _service;
     private volatile string _queue;
     private readonly RpcSubscription? _subscription;
-    private readonly Func<RpcServerCall, ValueTask> _invoke;
     private readonly CancellationTokenSource _abort = new();
-    private readonly SettlementCounts _settlements = new();
+    private readonly ServerCounters _counters;
     private readonly TaskCompletionSource _disposedCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection _connection = null!;
     private FailedWork _failedWork = null!;
     private ConfirmedChannel _confirmed = null!;
-    private readonly BrokerMessageLimit _messageLimit = new();
-    private ChannelHolder _channel = null!;
+    private ReplyPublisher _replies = null!;
+    private ManagedChannel _channel = null!;
     private volatile RequestConsumer _consumer = null!;
     private volatile string? _consumerTag;
-    private readonly RunningCalls _running = new();
-    private readonly IRpcServerInterceptor[] _interceptors;
     private ControlListener? _control;
-    private int _inFlight;
+    private readonly InFlightRequests _inFlight = new();
     private volatile bool _stopping;
     private int _disposed;
-    private long _served;
 
     private RpcServer(RpcSettings options, RpcServiceDescriptor service, string queue, Func<RpcServerCall, ValueTask> invoke,
         RpcSubscription? subscription)
@@ -53,28 +49,15 @@ public sealed partial class RpcServer : IAsyncDisposable
         _queue = queue;
         _invoke = invoke;
         _interceptors = System.Linq.Enumerable.ToArray(options.ServerInterceptors);
+        _counters = new ServerCounters(service.Name, queue);
+        _running = new RunningCalls(_counters);
     }
 
     /// <summary>The queue this server consumes.</summary>
     public string Queue => _queue;
 
     /// <summary>Calls being served right now.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
-
-    /// <summary>Handlers whose token a caller's cancel fired, plus queued requests refused unrun because their caller cancelled.</summary>
-    internal long CancelledByCallers => _running.CancelledCount;
-
-    /// <summary>The calls running and the early cancels remembered (tests read and bound them).</summary>
-    internal RunningCalls RunningCalls => _running;
-
-    /// <summary>Requests answered (or acked without an answer) since the server started.</summary>
-    public long Served => Interlocked.Read(ref _served);
-
-    /// <summary>Ack and nack frames written, a multiple ack counted once; fewer than the requests settled when acks are coalesced.</summary>
-    internal long SettlementFrames => _settlements.Frames;
-
-    /// <summary>Deliveries acked or requeued so far.</summary>
-    internal long Settled => _settlements.Settled;
+    public int InFlight => _inFlight.Count;
 
     /// <summary>
     /// Whether the broker is delivering this server's queue to it: its current channel's consumer is registered (after a
@@ -95,7 +78,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     public long DeadLettered => _failedWork.DeadLettered;
 
     /// <summary>The server's channel (tests read how often the broker closed it and it was rebuilt).</summary>
-    internal ChannelHolder Channel => _channel;
+    internal ManagedChannel Channel => _channel;
 
     internal static async Task<RpcServer> StartAsync(IConnection connection, ConnectionState state, RpcSettings options, RpcServiceDescriptor service,
         Func<RpcServerCall, ValueTask> invoke, CancellationToken cancellationToken, RpcSubscription? subscription = null)
@@ -126,6 +109,7 @@ public sealed partial class RpcServer : IAsyncDisposable
             _confirmed = confirmed,
             _failedWork = new FailedWork(connection, confirmed, options, service.Name, queue, deadLetterFor, events: subscription is not null),
         };
+        server.PrepareAnswering();
         try
         {
             // The control path first: a cancel for a request this server is about to take must find it listening.
@@ -133,7 +117,7 @@ public sealed partial class RpcServer : IAsyncDisposable
                 .ConfigureAwait(false);
             // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
             // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
-            server._channel = await ChannelHolder.CreateAsync(connection,
+            server._channel = await ManagedChannel.CreateAsync(connection,
                 new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
                     consumerDispatchConcurrency: server.Prefetch),
                 server.SetUpChannelAsync, $"channel serving queue '{queue}'", options.Loggers.Server, cancellationToken).ConfigureAwait(false);
@@ -172,7 +156,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         await DeclareQueueAsync(channel, cancellationToken).ConfigureAwait(false);
         await channel.BasicQosAsync(0, Prefetch, global: false, cancellationToken).ConfigureAwait(false);
         // Delivery tags start at 1 on every channel: a rebuilt one gets its own acknowledgements.
-        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _settlements),
+        var consumer = new RequestConsumer(this, channel, new Acknowledgements(channel, _options.CoalesceAcks, _counters),
             CancellationTokenSource.CreateLinkedTokenSource(_abort.Token));
         _consumer = consumer;
         if (_stopping) return;
@@ -203,7 +187,7 @@ public sealed partial class RpcServer : IAsyncDisposable
     {
         // A reply over the broker's max_message_size (one the server took to be safe): the redelivered request is
         // answered rpc:too-large at once instead of closing the channel again.
-        _messageLimit.TryLearn(reason.ReplyText);
+        _replies.MessageLimit.TryLearn(reason.ReplyText);
         // RabbitMQ's words (3.8 to 4.x): "delivery acknowledgement on channel N timed out. Timeout value used: ..."
         if (reason.ReplyText.Contains("timed out", StringComparison.OrdinalIgnoreCase)
             && reason.ReplyText.Contains("acknowledgement", StringComparison.OrdinalIgnoreCase))
@@ -313,20 +297,21 @@ public sealed partial class RpcServer : IAsyncDisposable
             {
                 try
                 {
-                    await _channel.Channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var channel = await _channel.ReadyAsync(cancellationToken).ConfigureAwait(false);
+                    await channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (IsChannelGone(e) || e is OperationCanceledException)
                 {
                 }
             }
 
-            await WaitForInFlightAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            await _inFlight.WhenIdleAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
             if (InFlight > 0)
             {
                 _abort.Cancel();
                 // Handlers that honour their token stop now; one that ignores it is not waited for long.
                 var grace = cancellationToken.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5);
-                await WaitForInFlightAsync(grace, CancellationToken.None).ConfigureAwait(false);
+                await _inFlight.WhenIdleAsync(grace, CancellationToken.None).ConfigureAwait(false);
             }
 
             // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
@@ -346,19 +331,4 @@ public sealed partial class RpcServer : IAsyncDisposable
         }
     }
 
-    private async Task WaitForInFlightAsync(TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (InFlight > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
-        {
-            await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>An error reply the runtime itself decides on, with its documented type.</summary>
-    internal sealed class ErrorReply : Exception
-    {
-        public ErrorReply(string type, string message) : base(message) => Type = type;
-        public string Type { get; }
-    }
 }

@@ -18,21 +18,32 @@ public sealed class RpcServerCall
     // A mutable struct: not readonly, so reading arguments can keep what it parsed.
     private RequestBodyReader _body;
     private readonly JsonSerializerOptions _json;
-    private readonly PooledBufferWriter _result;
+    private readonly ServerRequest _request;
+    private readonly ServerStreamSettings _streams;
     private readonly CancellationToken _serverStopping;
     private CancellationTokenSource? _deadlineSource;
+    private ServerStream? _stream;
+    private int _refusedByInterceptor;
     private static readonly TimeSpan s_longestTimer = TimeSpan.FromMilliseconds(int.MaxValue);
 
-    internal RpcServerCall(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, JsonSerializerOptions json,
-        PooledBufferWriter result, RpcContext context, CancellationToken serverStopping, string routingKey = "", string? contentType = null)
+    /// <param name="method">The method the request calls.</param>
+    /// <param name="request">The delivered request: its body, the buffer the result is written to, the channel it came on.</param>
+    /// <param name="context">What the handler may know about the request.</param>
+    /// <param name="json">The server's serializer options.</param>
+    /// <param name="routingKey">The routing key as first published (a retried copy carries it in a header).</param>
+    /// <param name="streams">What a streamed result is sent with.</param>
+    internal RpcServerCall(RpcMethodDescriptor method, ServerRequest request, RpcContext context, JsonSerializerOptions json, string routingKey,
+        ServerStreamSettings streams)
     {
         RoutingKey = routingKey;
         Method = method;
-        _body = new RequestBodyReader(method, body, contentType);
+        _request = request;
+        _body = new RequestBodyReader(method, request.Body, request.Properties.ContentType);
         _json = json;
-        _result = result;
         Context = context;
-        _serverStopping = serverStopping;
+        _streams = streams;
+        // Fires when the broker closes the request's channel, and when the server stops past its drain timeout.
+        _serverStopping = request.Consumer.ChannelLost.Token;
     }
 
     private int _cancelledByCaller;
@@ -108,25 +119,13 @@ public sealed class RpcServerCall
     /// <summary>The call is over: its linked source and deadline timer, if one was made, are released.</summary>
     internal void Complete() => Volatile.Read(ref _deadlineSource)?.Dispose();
 
-    /// <summary>The server running the call, and its request: what a streamed result publishes with.</summary>
-    internal RpcServer? Server { get; set; }
-
-    internal RabbitMQ.Client.IReadOnlyBasicProperties? Request { get; set; }
-
-    /// <summary>
-    /// The channel the request was delivered on, which its reply or stream goes out on: during a rebuild the holder
-    /// still hands out the closed channel while the new one already delivers.
-    /// </summary>
-    internal RabbitMQ.Client.IChannel? DeliveredOn { get; set; }
-
     /// <summary>A server interceptor threw before the handler ran: a refusal, which a retry would meet again.</summary>
-    internal bool RefusedByInterceptor { get; set; }
+    internal bool RefusedByInterceptor => Volatile.Read(ref _refusedByInterceptor) != 0;
 
-    /// <summary>The credit state of a streamed result while it runs; credit messages from the caller go to it.</summary>
-    internal StreamWriter? Stream { get; set; }
+    internal void RefuseByInterceptor() => Volatile.Write(ref _refusedByInterceptor, 1);
 
-    /// <summary>The method streamed its result: the end or error marker has been sent instead of a reply.</summary>
-    internal bool Streamed { get; set; }
+    /// <summary>The stream of the result while it runs, once the method streams it (credit from the caller goes to it); null otherwise.</summary>
+    internal ServerStream? Stream => Volatile.Read(ref _stream);
 
     /// <summary>
     /// Sends the items of a method returning <see cref="System.Collections.Generic.IAsyncEnumerable{T}"/> to the caller
@@ -136,8 +135,10 @@ public sealed class RpcServerCall
     public System.Threading.Tasks.Task StreamAsync<T>(System.Collections.Generic.IAsyncEnumerable<T> items)
     {
         if (items is null) throw new ArgumentNullException(nameof(items), $"Method '{Method.WireName}' returned a null IAsyncEnumerable.");
-        var server = Server ?? throw new InvalidOperationException($"Method '{Method.WireName}' streams its result, which needs an RpcServer to send it.");
-        return StreamWriter.RunAsync(server, this, items, GetTypeInfo<T>(), server.Options);
+        var typeInfo = GetTypeInfo<T>();
+        var stream = ServerStream.Open(_request, _streams);
+        Volatile.Write(ref _stream, stream);
+        return stream.RunAsync(this, items, typeInfo);
     }
 
     /// <summary>Reads a required argument.</summary>
@@ -155,8 +156,8 @@ public sealed class RpcServerCall
         try
         {
             var writer = t_resultWriter;
-            if (writer is null) t_resultWriter = writer = new Utf8JsonWriter(_result);
-            else writer.Reset(_result);
+            if (writer is null) t_resultWriter = writer = new Utf8JsonWriter(_request.Result);
+            else writer.Reset(_request.Result);
             JsonSerializer.Serialize(writer, value, GetTypeInfo<T>());
             writer.Flush();
         }

@@ -27,18 +27,18 @@ internal sealed class RunningCalls
     private Timer? _pruner;
     private int _pruning;
     private bool _stopped;
-    private long _cancelled;
+    private readonly ServerCounters _counters;
 
     private const int PruneEveryMs = 1000;
+
+    /// <param name="counters">Where the calls cancelled by their callers are counted.</param>
+    public RunningCalls(ServerCounters counters) => _counters = counters;
 
     /// <summary>The longest an early cancel is remembered, however far its deadline (tests shorten it).</summary>
     public TimeSpan MaxEarlyCancelMemory { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Early cancels remembered now.</summary>
     public int EarlyCancels => _early.Count;
-
-    /// <summary>Handlers whose token a caller's cancel fired, and queued requests refused because of one.</summary>
-    public long CancelledCount => Interlocked.Read(ref _cancelled);
 
     /// <summary>True when the caller cancelled this request before it arrived: do not run it.</summary>
     public bool WasCancelled(string? correlationId, string? userId)
@@ -47,7 +47,7 @@ internal sealed class RunningCalls
         if (!_early.TryRemove(correlationId, out var cancel)) return false;
         Counted(cancel.UserId, -1);
         if (!SameCaller(cancel.UserId, userId)) return false;
-        Interlocked.Increment(ref _cancelled);
+        _counters.CancelledByCaller();
         return true;
     }
 
@@ -59,7 +59,7 @@ internal sealed class RunningCalls
         // A cancel that arrived between the check above and now sits in the early set.
         if (!_early.IsEmpty && _early.TryRemove(correlationId, out var cancel) && Counted(cancel.UserId, -1) && SameCaller(cancel.UserId, call.Context.UserId))
         {
-            Interlocked.Increment(ref _cancelled);
+            _counters.CancelledByCaller();
             call.CancelByCaller();
         }
 
@@ -73,7 +73,7 @@ internal sealed class RunningCalls
         if (_running.TryGetValue(correlationId, out var call))
         {
             if (!SameCaller(userId, call.Context.UserId)) return;
-            Interlocked.Increment(ref _cancelled);
+            _counters.CancelledByCaller();
             call.CancelByCaller();
             return;
         }

@@ -29,7 +29,7 @@ internal static class ServerInterception
         catch (Exception) when (!ran)
         {
             // Thrown before the handler ran: an interceptor refused the request, and would refuse its retry too.
-            call.RefusedByInterceptor = true;
+            call.RefuseByInterceptor();
             throw;
         }
 

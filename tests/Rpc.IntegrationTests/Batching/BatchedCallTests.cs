@@ -41,9 +41,11 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, probe) = await StartAsync(broker, o => o.Client.MaxBatchSize = 8);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int>[] calls;
+        using var metrics = new RpcMetrics(calling.Settings.QueueFor(BatchProbeRpcDescriptor.Service));
         using (calling.Invoker.HoldBatches(BatchProbeRpcDescriptor.Service))
         {
             calls = Enumerable.Range(0, 20).Select(i => client.AddAsync(i, 1000)).ToArray();
@@ -52,14 +54,14 @@ public sealed class BatchedCallTests
         var answers = await Task.WhenAll(calls).WaitAsync(Bound);
         Assert.Equal(Enumerable.Range(1000, 20), answers);
         // 8 + 8 + 4: three messages carried the twenty calls, and the server read three batches.
-        Assert.Equal((3L, 20L), calling.Invoker.BatchesSent);
-        Assert.Equal(3, server.BatchesServed);
+        Assert.Equal((3L, 20L), metrics.BatchesSent);
+        Assert.Equal(3, meter.Batches);
         Assert.Equal(20, probe.Calls);
         Assert.Equal(0, calling.PendingCallCount);
 
         // Nothing waits now: a lone call goes out alone.
         Assert.Equal(3, await client.AddAsync(1, 2));
-        Assert.Equal(3, server.BatchesServed);
+        Assert.Equal(3, meter.Batches);
     }
 
     [Fact]
@@ -67,6 +69,7 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, _) = await StartAsync(broker);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int> ok, refused;
@@ -92,7 +95,7 @@ public sealed class BatchedCallTests
             Assert.Equal("True", c[2]);    // each call's own deadline
             Assert.Equal("False", c[3]);
         });
-        Assert.Equal(1, server.BatchesServed);
+        Assert.Equal(1, meter.Batches);
     }
 
     [Fact]
@@ -100,6 +103,7 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, probe) = await StartAsync(broker);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int> slow;
@@ -124,7 +128,7 @@ public sealed class BatchedCallTests
 
         Assert.Equal(42, await slow.WaitAsync(Bound));
         await Wait.UntilAsync(() => server.InFlight == 0, "the batch was settled");
-        Assert.Equal(1, server.BatchesServed);
+        Assert.Equal(1, meter.Batches);
     }
 
     [Fact]
@@ -136,6 +140,7 @@ public sealed class BatchedCallTests
         using var cancel = new CancellationTokenSource();
 
         Task<int> cancelled, kept;
+        using var metrics = new RpcMetrics(calling.Settings.QueueFor(BatchProbeRpcDescriptor.Service));
         using (calling.Invoker.HoldBatches(BatchProbeRpcDescriptor.Service))
         {
             cancelled = client.EchoAsync(1, cancel.Token);
@@ -146,7 +151,7 @@ public sealed class BatchedCallTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Bound));
         Assert.Equal(4, await kept.WaitAsync(Bound));
         Assert.Equal(1, probe.Calls);
-        Assert.Equal((0L, 0L), calling.Invoker.BatchesSent); // one call left in line: it went out alone
+        Assert.Equal((0L, 0L), metrics.BatchesSent); // one call left in line: it went out alone
     }
 
     [Fact]
@@ -157,6 +162,7 @@ public sealed class BatchedCallTests
         var client = calling.CreateClient<IBatchProbe>();
 
         Task<int>[] calls;
+        using var metrics = new RpcMetrics(calling.Settings.QueueFor(BatchProbeRpcDescriptor.Service));
         using (calling.Invoker.HoldBatches(BatchProbeRpcDescriptor.Service))
         {
             calls = Enumerable.Range(0, 4).Select(i => client.AddAsync(i, 0)).ToArray();
@@ -168,7 +174,7 @@ public sealed class BatchedCallTests
             Assert.Contains("BatchProbe.Add", unavailable.Message);
         }
 
-        Assert.Equal((1L, 4L), calling.Invoker.BatchesSent);
+        Assert.Equal((1L, 4L), metrics.BatchesSent);
         Assert.Equal(0, calling.PendingCallCount);
     }
 
@@ -227,7 +233,9 @@ public sealed class BatchedCallTests
     {
         await using var broker = new TestBroker();
         var (calling, server, probe) = await StartAsync(broker);
+        using var meter = new ServerMeter(server.Queue);
         var client = calling.CreateClient<IBatchProbe>();
+        using var metrics = new RpcMetrics(server.Queue);
 
         async Task<int> WorkerAsync(int worker)
         {
@@ -245,6 +253,6 @@ public sealed class BatchedCallTests
         Assert.Equal(64 * 50, probe.Calls);
         Assert.Equal(0, calling.PendingCallCount);
         // How many batches formed depends on the host's timing; reported, not asserted.
-        _output.WriteLine($"batches sent: {calling.Invoker.BatchesSent}; served: {server.BatchesServed}");
+        _output.WriteLine($"batches sent: {metrics.BatchesSent}; served: {meter.Batches}");
     }
 }

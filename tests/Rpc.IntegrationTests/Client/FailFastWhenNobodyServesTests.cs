@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
 using RpcGen.IntegrationTests.Shapes.Faults;
@@ -24,12 +25,13 @@ public sealed class FailFastWhenNobodyServesTests
         await server.DisposeAsync();
         var rpc = await broker.ConnectAsync(); // the default 30 s timeout
         var shop = rpc.CreateClient<IShop>();
+        using var metrics = new RpcMetrics(broker.QueueName("shop"));
 
         var watch = Stopwatch.StartNew();
         // Published before anyone knew: the request waits in the queue and may still run, and the exception says so.
         var e = await Assert.ThrowsAsync<RpcRequestQueuedException>(() => shop.WaitAsync(10));
         watch.Stop();
-        _output.WriteLine($"failed after {watch.Elapsed.TotalMilliseconds:0} ms, {rpc.Invoker.ServerChecks} passive declare(s)");
+        _output.WriteLine($"failed after {watch.Elapsed.TotalMilliseconds:0} ms, {metrics[RpcDiagnostics.ClientServerChecks]} passive declare(s)");
 
         Assert.Contains($"no server consumes queue '{broker.QueueName("shop")}'", e.Message);
         Assert.Equal("Shop", e.Service);
@@ -42,7 +44,7 @@ public sealed class FailFastWhenNobodyServesTests
         // Ten calls made now share one answer, asked before publishing: at most a few passive declares, not one per
         // call, and none of them is sent, so each fails as unavailable (safe to retry), at once.
         await Task.Delay(600); // past the reuse of the answer that failed the first call
-        long before = rpc.Invoker.ServerChecks;
+        long before = metrics[RpcDiagnostics.ClientServerChecks];
         watch.Restart();
         var many = Enumerable.Range(0, 10).Select(_ => shop.WaitAsync(10)).ToArray();
         foreach (var call in many)
@@ -54,7 +56,7 @@ public sealed class FailFastWhenNobodyServesTests
 
         _output.WriteLine($"ten unsent calls failed after {watch.Elapsed.TotalMilliseconds:0} ms");
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
-        Assert.InRange(rpc.Invoker.ServerChecks - before, 1, 3);
+        Assert.InRange(metrics[RpcDiagnostics.ClientServerChecks] - before, 1, 3);
         Assert.Equal(1u, await RawAmqp.ReadyMessagesAsync(broker.QueueName("shop")));
     }
 
@@ -65,8 +67,9 @@ public sealed class FailFastWhenNobodyServesTests
         await broker.ServeAsync<IShop>(await broker.ConnectAsync(), new Shop());
         var rpc = await broker.ConnectAsync();
         var shop = rpc.CreateClient<IShop>();
+        using var metrics = new RpcMetrics(broker.QueueName("shop"));
         for (int i = 0; i < 200; i++) Assert.Equal(1, await shop.ReserveAsync("apple", 1));
-        Assert.Equal(0, rpc.Invoker.ServerChecks);
+        Assert.Equal(0, metrics[RpcDiagnostics.ClientServerChecks]);
     }
 
     [Fact]

@@ -42,12 +42,13 @@ public sealed class PermissionsTests
 
         var shop = new StartedShop();
         var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Uri = serverUri), shop);
+        using var meter = new ServerMeter(server.Queue);
         var caller = await broker.ConnectAsync(o => o.Uri = callerUri);
         var client = caller.CreateClient<IShop>();
 
-        // Calls work, and a cancel reaches the server (not the call's deadline: CancelledByCallers counts only cancels).
+        // Calls work, and a cancel reaches the server (not the call's deadline: the caller-cancels counter counts only cancels).
         Assert.Equal(2, await client.ReserveAsync("apple", 2));
-        await CancelOneAsync(client, shop, server, expectedCancels: 1);
+        await CancelOneAsync(client, shop, meter, expectedCancels: 1);
 
         // What a caller could do with configure rights on the control exchange or the queue is refused.
         var factory = new ConnectionFactory { Uri = callerUri };
@@ -73,7 +74,7 @@ public sealed class PermissionsTests
 
         // The server's topology is intact: it serves, and cancels still reach it.
         Assert.Equal(3, await client.ReserveAsync("apple", 3));
-        await CancelOneAsync(client, shop, server, expectedCancels: 2);
+        await CancelOneAsync(client, shop, meter, expectedCancels: 2);
     }
 
     [Fact]
@@ -168,7 +169,7 @@ public sealed class PermissionsTests
         public ValueTask OrderCancelledAsync(int id) => ValueTask.CompletedTask;
     }
 
-    private static async Task CancelOneAsync(IShop client, StartedShop shop, RpcServer server, long expectedCancels)
+    private static async Task CancelOneAsync(IShop client, StartedShop shop, ServerMeter meter, long expectedCancels)
     {
         shop.Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
         using var cancel = new CancellationTokenSource();
@@ -177,7 +178,7 @@ public sealed class PermissionsTests
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         // Within the call's own 5 s service timeout a handler waiting 4 s would end by itself: only a cancel counts here.
-        await Wait.UntilAsync(() => server.CancelledByCallers == expectedCancels, $"the caller's cancel reached the server ({server.CancelledByCallers} of {expectedCancels})", seconds: 6);
+        await Wait.UntilAsync(() => meter.CallerCancels == expectedCancels, $"the caller's cancel reached the server ({meter.CallerCancels} of {expectedCancels})", seconds: 6);
     }
 
     private sealed class StartedShop : Shop

@@ -17,6 +17,7 @@ public sealed class AcknowledgementTests
         await using var broker = new TestBroker();
         var serving = await broker.ConnectAsync();
         var server = await broker.ServeAsync<ICalculator>(serving, new Calculator());
+        using var meter = new ServerMeter(server.Queue);
         var calling = await broker.ConnectAsync();
         var calculator = calling.CreateClient<ICalculator>();
 
@@ -34,9 +35,9 @@ public sealed class AcknowledgementTests
         Assert.Equal(0, sums.Sum());
 
         // Acks go out after the replies, so the last few may still be on their way.
-        await Wait.UntilAsync(() => server.Settled == workers * callsEach, "every answered request acked");
-        Assert.True(server.SettlementFrames < server.Settled,
-            $"{server.Settled} requests were acked with {server.SettlementFrames} frames: no ack covered more than one request");
+        await Wait.UntilAsync(() => meter.Settled == workers * callsEach, "every answered request acked");
+        Assert.True(meter.SettlementFrames < meter.Settled,
+            $"{meter.Settled} requests were acked with {meter.SettlementFrames} frames: no ack covered more than one request");
 
         // The channel survived every multiple ack: an ack for an unknown or already settled tag makes the broker close
         // it (406), and the holder would rebuild it and serve on, so "it still serves" alone would not tell.
@@ -57,6 +58,7 @@ public sealed class AcknowledgementTests
         var serving = await broker.ConnectAsync(o => o.Server.Prefetch = 4);
         var calculator = new HeldCalculator();
         var server = await broker.ServeAsync<ICalculator>(serving, calculator);
+        using var meter = new ServerMeter(server.Queue);
         var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(20));
         var client = calling.CreateClient<ICalculator>();
 
@@ -76,11 +78,11 @@ public sealed class AcknowledgementTests
         }));
         Assert.Equal(300, answers.Sum());
         Assert.False(held.IsCompleted);
-        await Wait.UntilAsync(() => server.Settled == 300, "the 300 answered requests acked while one is held");
+        await Wait.UntilAsync(() => meter.Settled == 300, "the 300 answered requests acked while one is held");
 
         calculator.Release.SetResult();
         Assert.Equal(1, await held);
-        await Wait.UntilAsync(() => server.Settled == 301, "the held request acked once answered");
+        await Wait.UntilAsync(() => meter.Settled == 301, "the held request acked once answered");
         Assert.Equal(9, await client.AddAsync(4, 5));
         Assert.Equal(0, server.Channel.Rebuilds);
 

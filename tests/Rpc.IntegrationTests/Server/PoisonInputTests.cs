@@ -26,6 +26,7 @@ public sealed class PoisonInputTests
         int count = Environment.GetEnvironmentVariable("RPCGEN_FULL") == "1" ? 20_000 : 3_000;
         await using var broker = new TestBroker();
         var server = await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(o => o.Server.MaxRequestBodySize = MaxBody), new Calculator());
+        using var meter = new ServerMeter(server.Queue);
         var queue = broker.QueueName("calc");
         var random = new Random(20261121);
         var requests = Enumerable.Range(0, count).Select(_ => Generate(random)).ToList();
@@ -67,7 +68,7 @@ public sealed class PoisonInputTests
         Assert.Equal(count + 1, server.Served);
         // Served is counted before a delivery is settled, and a delivery left unacked is not "ready" while the server is
         // connected. So: every one settled, then the server gone (unacked deliveries would come back), then none ready.
-        await Wait.UntilAsync(() => server.Settled == count + 1, $"all {count + 1} deliveries settled (settled: {server.Settled})");
+        await Wait.UntilAsync(() => meter.Settled == count + 1, $"all {count + 1} deliveries settled (settled: {meter.Settled})");
         await server.DisposeAsync();
         Assert.Equal(0u, await RawAmqp.ReadyMessagesAsync(queue));
     }

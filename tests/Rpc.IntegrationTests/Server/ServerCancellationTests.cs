@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RpcGen.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
 using RpcGen.IntegrationTests.Shapes.Faults;
@@ -76,6 +77,7 @@ public sealed class ServerCancellationTests
         await using var broker = new TestBroker();
         var shop = new Shop();
         var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Server.Prefetch = 1), shop);
+        using var meter = new ServerMeter(server.Queue);
         var client = (await broker.ConnectAsync()).CreateClient<IShop>();
 
         // The first call holds the only slot; the second waits in the queue and is cancelled there.
@@ -92,7 +94,7 @@ public sealed class ServerCancellationTests
         // The queued request reaches the server once the slot is free, and is refused unrun.
         await Wait.UntilAsync(() => server.Served == 2, "the queued request was settled");
         Assert.Equal(1, Volatile.Read(ref shop.Started));
-        Assert.Equal(1, server.CancelledByCallers);
+        Assert.Equal(1, meter.CallerCancels);
     }
 
     [Fact]
@@ -103,6 +105,7 @@ public sealed class ServerCancellationTests
         var (alice, aliceUri) = await users.AddAsync("alice", ".*", ".*", ".*");
         var shop = new ObservedShop();
         var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop); // as guest
+        using var meter = new ServerMeter(server.Queue);
         var asAlice = await broker.ConnectAsync(o => o.Uri = aliceUri);
         var client = asAlice.CreateClient<IShop>();
 
@@ -121,7 +124,7 @@ public sealed class ServerCancellationTests
 
         Assert.Equal(1500, await call);
         Assert.False(Assert.Single(shop.Holds).TokenFired);
-        Assert.Equal(0, server.CancelledByCallers);
+        Assert.Equal(0, meter.CallerCancels);
 
         // The same cancel path works for the call's own user: alice's cancel fires the token of her next call.
         shop.Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -132,7 +135,7 @@ public sealed class ServerCancellationTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
         await Wait.UntilAsync(() => shop.Holds.Count == 2, "alice's own cancel fired the handler's token");
         Assert.True(shop.Holds.Last().TokenFired);
-        Assert.Equal(1, server.CancelledByCallers);
+        Assert.Equal(1, meter.CallerCancels);
     }
 
     private sealed class ObservedShop : Shop
@@ -158,6 +161,7 @@ public sealed class PikaCancelTests
         await using var broker = new TestBroker();
         var shop = new Shop();
         var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+        using var meter = new ServerMeter(server.Queue);
 
         var lines = await PythonScript.RunAsync(TimeSpan.FromSeconds(60), "cancel_client.py",
             "--amqp", TestBroker.Uri.ToString(), "--after", "0.5", broker.QueueName("shop"), "Wait", "30000");
@@ -165,7 +169,7 @@ public sealed class PikaCancelTests
         var hold = Assert.Single(shop.Holds);
         Assert.True(hold.TokenFired);
         Assert.True(hold.After < TimeSpan.FromSeconds(10), $"the handler ran {hold.After}");
-        Assert.Equal(1, server.CancelledByCallers);
+        Assert.Equal(1, meter.CallerCancels);
         // The handler ended by its token: the reply is its exception, an error the pika client reads.
         Assert.Contains("\"ok\": false", Assert.Single(lines));
         Assert.Contains("Canceled", lines[0]);
@@ -189,10 +193,12 @@ public sealed class CancelToAServiceWithoutControlExchangeTests
         broker.Track(broker.QueueName("calc"));
         var shop = new Shop();
         var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(), shop);
+        using var meter = new ServerMeter(server.Queue);
         // One connection: its cancels share one sender.
         var rpc = await broker.ConnectAsync();
         var client = rpc.CreateClient<IShop>();
         var calculator = rpc.CreateClient<ICalculator>();
+        using var metrics = new RpcMetrics(broker.QueueName("calc"));
 
         for (int round = 1; round <= 3; round++)
         {
@@ -206,9 +212,10 @@ public sealed class CancelToAServiceWithoutControlExchangeTests
             await Assert.ThrowsAsync<RpcTimeoutException>(() => unanswered);
             toServer.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => served);
-            await Wait.UntilAsync(() => server.CancelledByCallers == round, $"cancel {round} reached the server", seconds: 3);
+            await Wait.UntilAsync(() => meter.CallerCancels == round, $"cancel {round} reached the server", seconds: 3);
         }
 
-        Assert.True(rpc.Invoker.ControlMessagesLost >= 3, $"{rpc.Invoker.ControlMessagesLost} control messages lost: the calculator's cancels should have found no exchange");
+        long lost = metrics[RpcDiagnostics.ClientControlLost];
+        Assert.True(lost >= 3, $"{lost} control messages lost: the calculator's cancels should have found no exchange");
     }
 }

@@ -77,6 +77,7 @@ public sealed class SettlementTests
             o.LoggerFactory = new ThrowingLoggerFactory();
         });
         var server = await broker.ServeAsync<ISettleService>(serving, new SettleService());
+        using var meter = new ServerMeter(server.Queue);
         var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(20));
         var client = calling.CreateClient<ISettleService>();
 
@@ -92,7 +93,7 @@ public sealed class SettlementTests
             Assert.Equal("System.InvalidOperationException", remote.RemoteType);
         }
 
-        await Wait.UntilAsync(() => server.Settled == requests, $"all {requests} requests settled (settled: {server.Settled})");
+        await Wait.UntilAsync(() => meter.Settled == requests, $"all {requests} requests settled (settled: {meter.Settled})");
         Assert.Equal(requests, server.Served);
         Assert.Equal(0, server.InFlight);
         // The window is free: more calls go through, and nothing is left unacked in the queue.
@@ -119,12 +120,13 @@ public sealed class SettlementTests
             o.LoggerFactory = new ThrowingLoggerFactory();
         });
         var server = await broker.ServeAsync<ISettleService>(serving, new SettleService());
+        using var meter = new ServerMeter(server.Queue);
         var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(5));
         var client = calling.CreateClient<ISettleService>();
 
         for (int i = 0; i < requests; i++) await client.FailLaterAsync(i);
 
-        await Wait.UntilAsync(() => server.Settled >= requests, $"all {requests} one-way requests settled (settled: {server.Settled})");
+        await Wait.UntilAsync(() => meter.Settled >= requests, $"all {requests} one-way requests settled (settled: {meter.Settled})");
         Assert.Equal(0, server.InFlight);
         // The window is free: a call goes through.
         Assert.Equal(7, await client.EchoAsync(7));

@@ -33,6 +33,25 @@ internal sealed class Counter : ICounter
     public IAsyncEnumerable<int> TickAsync(int n, int delayMs, bool fail, CancellationToken cancellationToken = default) =>
         Count(n, delayMs, fail, cancellationToken);
 
+    public async IAsyncEnumerable<int> PauseAsync(int before, int pauseMs, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Started);
+        long produced = 0;
+        try
+        {
+            for (int i = 0; i <= before; i++)
+            {
+                if (i == before) await Task.Delay(pauseMs, cancellationToken);
+                produced = i + 1;
+                yield return i;
+            }
+        }
+        finally
+        {
+            Ended(produced, cancellationToken.IsCancellationRequested);
+        }
+    }
+
     public async IAsyncEnumerable<int> BreakAtAsync(int at, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         for (int i = 0; i < at; i++)
@@ -82,9 +101,14 @@ internal sealed class Counter : ICounter
         }
         finally
         {
-            Finallies.Enqueue((Stopwatch.GetTimestamp(), produced, cancellationToken.IsCancellationRequested));
-            Interlocked.Increment(ref Finished);
-            _firstFinally.TrySetResult();
+            Ended(produced, cancellationToken.IsCancellationRequested);
         }
+    }
+
+    private void Ended(long produced, bool cancelled)
+    {
+        Finallies.Enqueue((Stopwatch.GetTimestamp(), produced, cancelled));
+        Interlocked.Increment(ref Finished);
+        _firstFinally.TrySetResult();
     }
 }

@@ -89,7 +89,7 @@ public sealed class ControlLaneTests
     }
 
     /// <summary>Records each publish in order; <see cref="Next"/> says how each one ends.</summary>
-    private sealed class FakePublisher : IControlPublisher
+    private sealed class FakePublisher : IControlChannel
     {
         private int _abandoned;
 

@@ -1,3 +1,4 @@
+using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.Server;
 using Xunit;
 
@@ -17,8 +18,9 @@ public sealed class AcknowledgementUnitTests
     public async Task Random_completion_orders_and_requeues_settle_every_tag_exactly_once_with_multiple_acks(int seed)
     {
         var broker = new FakeBrokerChannel();
-        var counts = new SettlementCounts();
-        var acks = new Acknowledgements(broker, coalesce: true, counts);
+        using var counts = new ServerMeter("unit-" + Guid.NewGuid());
+        var counted = new ServerCounters(nameof(AcknowledgementUnitTests), counts.Queue);
+        var acks = new Acknowledgements(broker, coalesce: true, counted);
         const int n = 20_000;
 
         var tags = broker.Deliver(n);
@@ -42,7 +44,7 @@ public sealed class AcknowledgementUnitTests
         Assert.Equal(requeue.Count, broker.Requeued);
         Assert.Equal(0, broker.Unacked);
         Assert.Equal(n, counts.Settled);
-        Assert.True(counts.Frames < n, $"{n} settlements took {counts.Frames} frames: nothing was coalesced");
+        Assert.True(counts.SettlementFrames < n, $"{n} settlements took {counts.SettlementFrames} frames: nothing was coalesced");
         Assert.Equal((ulong)n, acks.Watermark);
         Assert.Equal(0, acks.RangesAboveWatermark);
     }
@@ -58,7 +60,7 @@ public sealed class AcknowledgementUnitTests
     public async Task A_failed_delivery_goes_back_as_a_reject_and_one_returned_on_stop_as_a_nack(bool coalesce)
     {
         var broker = new FakeBrokerChannel();
-        var acks = new Acknowledgements(broker, coalesce, new SettlementCounts());
+        var acks = new Acknowledgements(broker, coalesce, new ServerCounters(nameof(AcknowledgementUnitTests), "unit"));
         var tags = broker.Deliver(3);
         foreach (var tag in tags) acks.Delivered(tag);
 
@@ -77,8 +79,9 @@ public sealed class AcknowledgementUnitTests
     public async Task A_request_that_runs_for_ever_keeps_one_range_and_multiple_acks_resume_once_it_finishes()
     {
         var broker = new FakeBrokerChannel();
-        var counts = new SettlementCounts();
-        var acks = new Acknowledgements(broker, coalesce: true, counts);
+        using var counts = new ServerMeter("unit-" + Guid.NewGuid());
+        var counted = new ServerCounters(nameof(AcknowledgementUnitTests), counts.Queue);
+        var acks = new Acknowledgements(broker, coalesce: true, counted);
 
         var stuck = broker.Deliver(1)[0];
         acks.Delivered(stuck);
@@ -96,22 +99,23 @@ public sealed class AcknowledgementUnitTests
         Assert.Equal(10_001ul, acks.Watermark);
         Assert.Equal(0, acks.RangesAboveWatermark);
 
-        var framesBefore = counts.Frames;
+        var framesBefore = counts.SettlementFrames;
         var later = broker.Deliver(2_000);
         foreach (var tag in later) acks.Delivered(tag);
         await SettleConcurrentlyAsync(acks, later);
         await acks.WhenSentAsync();
         Assert.Empty(broker.Errors);
         Assert.Equal(10_001 + 2_000, broker.SettledOnce);
-        Assert.True(counts.Frames - framesBefore < 2_000, $"2,000 acks after the gap closed took {counts.Frames - framesBefore} frames");
+        Assert.True(counts.SettlementFrames - framesBefore < 2_000, $"2,000 acks after the gap closed took {counts.SettlementFrames - framesBefore} frames");
     }
 
     [Fact]
     public async Task After_a_connection_recovery_deliveries_lost_with_it_do_not_stop_multiple_acks_on_the_new_tags()
     {
         var broker = new FakeBrokerChannel();
-        var counts = new SettlementCounts();
-        var acks = new Acknowledgements(broker, coalesce: true, counts);
+        using var counts = new ServerMeter("unit-" + Guid.NewGuid());
+        var counted = new ServerCounters(nameof(AcknowledgementUnitTests), counts.Queue);
+        var acks = new Acknowledgements(broker, coalesce: true, counted);
 
         var before = broker.Deliver(100);
         foreach (var tag in before) acks.Delivered(tag);
@@ -124,7 +128,7 @@ public sealed class AcknowledgementUnitTests
 
         var fresh = broker.Deliver(5_000);
         foreach (var tag in fresh) acks.Delivered(tag);
-        var framesBefore = counts.Frames;
+        var framesBefore = counts.SettlementFrames;
         // Ten handlers from before the loss finish among the new ones: their acks are stale and dropped.
         await SettleConcurrentlyAsync(acks, fresh.Concat(before.Skip(60).Take(10)).ToArray());
         await acks.WhenSentAsync();
@@ -134,20 +138,21 @@ public sealed class AcknowledgementUnitTests
         Assert.Equal(0, broker.Unacked);
         Assert.Equal(5_100ul, acks.Watermark);
         Assert.Equal(0, acks.RangesAboveWatermark);
-        Assert.True(counts.Frames - framesBefore < 5_000, $"5,000 acks after the recovery took {counts.Frames - framesBefore} frames");
+        Assert.True(counts.SettlementFrames - framesBefore < 5_000, $"5,000 acks after the recovery took {counts.SettlementFrames - framesBefore} frames");
     }
 
     [Fact]
     public async Task Without_coalescing_every_settlement_is_its_own_frame()
     {
         var broker = new FakeBrokerChannel();
-        var counts = new SettlementCounts();
-        var acks = new Acknowledgements(broker, coalesce: false, counts);
+        using var counts = new ServerMeter("unit-" + Guid.NewGuid());
+        var counted = new ServerCounters(nameof(AcknowledgementUnitTests), counts.Queue);
+        var acks = new Acknowledgements(broker, coalesce: false, counted);
         var tags = broker.Deliver(100);
         foreach (var tag in tags.Reverse()) await acks.AckAsync(tag);
         Assert.Empty(broker.Errors);
         Assert.Equal(100, broker.SettledOnce);
-        Assert.Equal(100, counts.Frames);
+        Assert.Equal(100, counts.SettlementFrames);
     }
 
     private static Task SettleConcurrentlyAsync(Acknowledgements acks, ulong[] tags)

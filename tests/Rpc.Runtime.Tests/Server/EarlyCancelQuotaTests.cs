@@ -13,7 +13,7 @@ public sealed class EarlyCancelQuotaTests
     [Fact]
     public void One_caller_flooding_early_cancels_cannot_stop_another_callers_early_cancel_from_being_remembered()
     {
-        var calls = new RunningCalls();
+        var calls = new RunningCalls(new ServerCounters(nameof(EarlyCancelQuotaTests), "unit"));
         try
         {
             long deadline = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds();
@@ -35,7 +35,7 @@ public sealed class EarlyCancelQuotaTests
     [Fact]
     public void A_caller_whose_early_cancels_are_used_or_forgotten_may_send_new_ones()
     {
-        var calls = new RunningCalls();
+        var calls = new RunningCalls(new ServerCounters(nameof(EarlyCancelQuotaTests), "unit"));
         try
         {
             long deadline = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds();

@@ -30,6 +30,9 @@ internal interface ICounter
     /// <summary>0 .. n - 1, each after <paramref name="delayMs"/>, then undeclared failure when <paramref name="fail"/>.</summary>
     IAsyncEnumerable<int> TickAsync(int n, int delayMs, bool fail, CancellationToken cancellationToken = default);
 
+    /// <summary>0 .. before - 1 at once, then one more item after <paramref name="pauseMs"/>.</summary>
+    IAsyncEnumerable<int> PauseAsync(int before, int pauseMs, CancellationToken cancellationToken = default);
+
     /// <summary>0 .. at - 1, then the declared fault.</summary>
     [RpcFault(typeof(CountBrokeException))]
     IAsyncEnumerable<int> BreakAtAsync(int at, CancellationToken cancellationToken = default);

@@ -25,7 +25,7 @@ namespace RpcGen.Client;
 /// (the call's deadline still ends the server's work) and credit is absolute and resent while a caller waits, so a
 /// newer grant supersedes an older one.</para>
 /// </remarks>
-internal sealed class CancellationSender
+internal sealed class ControlPublisher
 {
     internal static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
     internal const int MaxQueued = 4096;
@@ -33,19 +33,16 @@ internal sealed class CancellationSender
     private readonly ControlLane _cancels;
     private readonly ControlLane _credits;
 
-    public CancellationSender(IConnection connection)
+    /// <param name="connection">The connection the lanes' channels are opened on.</param>
+    /// <param name="userId">The caller's user id, sent on every cancel and grant so that servers can tell it comes from the caller.</param>
+    public ControlPublisher(IConnection connection, string? userId)
     {
-        _cancels = new ControlLane(new ControlChannel(connection), coalesce: false, MaxQueued, PublishTimeout);
-        _credits = new ControlLane(new ControlChannel(connection), coalesce: true, MaxQueued, PublishTimeout);
+        _cancels = new ControlLane(new ControlChannel(connection, userId, "cancel lane channel"), coalesce: false, MaxQueued, PublishTimeout);
+        _credits = new ControlLane(new ControlChannel(connection, userId, "credit lane channel"), coalesce: true, MaxQueued, PublishTimeout);
     }
 
-    /// <summary>Cancel messages published (and confirmed) so far.</summary>
-    public long Sent => _cancels.Published;
-
-    /// <summary>Cancels and grants given up: refused by the broker (no server declared the exchange), timed out, or dropped from a full queue.</summary>
-    public long Lost => _cancels.Lost + _credits.Lost;
-
-    public void Send(PendingCall call) => _cancels.Post(call, -1);
+    /// <summary>The caller gave up on <paramref name="call"/>: the server running it may stop.</summary>
+    public void Cancel(PendingCall call) => _cancels.Post(call, -1);
 
     /// <summary>A streamed result's credit: the server may send the items below <paramref name="credit"/>.</summary>
     public void SendCredit(PendingCall call, long credit) => _credits.Post(call, credit);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Tasks;
+using RabbitMQ.Client;
 using RpcGen.Wire;
 
 namespace RpcGen.Server;
@@ -18,10 +19,10 @@ namespace RpcGen.Server;
 /// Items the enumeration produces without waiting share a message, up to <see cref="RpcServerOptions.StreamBatchSize"/>; as
 /// soon as the next item is not ready, what is gathered goes out, so batching never delays an item. Credit arrives on
 /// the control path (<see cref="ControlListener"/> → <see cref="RunningCalls"/> → <see cref="Grant"/>); waiting for it
-/// longer than <see cref="RpcClientOptions.StreamIdleTimeout"/> without any grant (callers resend theirs while alive) means
-/// the caller is gone, and the enumeration stops.
+/// longer than <see cref="RpcServerOptions.StreamIdleTimeout"/> without any grant (callers resend theirs while alive) means
+/// the caller is gone, and the enumeration stops. Messages go out through the server's <see cref="IReplyPublisher"/>.
 /// </remarks>
-internal sealed class StreamWriter
+internal sealed class ServerStream
 {
     // A batch stops growing at this many bytes, so one message stays far below the broker's frame and size limits.
     private const int MaxBatchBytes = 64 * 1024;
@@ -33,16 +34,21 @@ internal sealed class StreamWriter
     private long _lastGrant = Stopwatch.GetTimestamp();
     private TaskCompletionSource? _waiter;
 
-    private StreamWriter(long window, long maxAhead)
+    private readonly ServerRequest _request;
+    private readonly ServerStreamSettings _settings;
+
+    private ServerStream(ServerRequest request, ServerStreamSettings settings, long window)
     {
-        _maxAhead = maxAhead;
-        _credit = Math.Min(window, maxAhead);
+        _request = request;
+        _settings = settings;
+        _maxAhead = settings.MaxWindow;
+        _credit = Math.Min(window, _maxAhead);
     }
 
     /// <summary>The highest sequence number (exclusive) the caller allowed so far.</summary>
     public long Credit => Interlocked.Read(ref _credit);
 
-    /// <summary>Items sent so far (tests read how far ahead of its caller a server got).</summary>
+    /// <summary>Items sent so far: a grant never lets the server run more than the window cap past them.</summary>
     public long Sent
     {
         get => Interlocked.Read(ref _sent);
@@ -69,41 +75,60 @@ internal sealed class StreamWriter
         waiter?.TrySetResult();
     }
 
-    /// <summary>Runs the whole stream: items, then the end marker, or the items so far and then an error marker.</summary>
-    public static async Task RunAsync<T>(RpcServer server, RpcServerCall call, IAsyncEnumerable<T> items, JsonTypeInfo<T> type, RpcSettings options)
+    /// <summary>
+    /// Opens the stream of <paramref name="request"/>'s result, with the window its caller asked for
+    /// (<c>rpc-stream-window</c>), else the server's, never more than <see cref="ServerStreamSettings.MaxWindow"/>.
+    /// </summary>
+    public static ServerStream Open(ServerRequest request, ServerStreamSettings settings)
     {
-        var request = call.Request!;
-        long window = StreamContract.ReadInteger(request.Headers, StreamContract.WindowHeader) is long asked && asked > 0 ? asked : options.StreamWindow;
-        call.Streamed = true;
+        long window = StreamContract.ReadInteger(request.Properties.Headers, StreamContract.WindowHeader) is long asked && asked > 0 ? asked : settings.Window;
+        return new ServerStream(request, settings, window);
+    }
+
+    /// <summary>Runs the whole stream: items, then the end marker, or the items so far and then an error marker.</summary>
+    public async Task RunAsync<T>(RpcServerCall call, IAsyncEnumerable<T> items, JsonTypeInfo<T> type)
+    {
+        var request = _request.Properties;
         // Nobody to send the items to (a plain client that sent no reply_to): nothing is enumerated.
         if (string.IsNullOrEmpty(request.ReplyTo)) return;
         string replyTo = request.ReplyTo;
-        var channel = call.DeliveredOn!;
-        var stream = new StreamWriter(window, options.MaxStreamWindow);
-        call.Stream = stream;
+        var channel = _request.Channel;
+        var replies = _settings.Replies;
         var token = call.CancellationToken;
         using var body = new PooledBufferWriter();
         using var json = new Utf8JsonWriter(body);
         int batched = 0;
         long first = 0;
         Exception? failure = null;
+        // The caller went silent, or a message was over the broker's limit: the stream ends with this error marker.
+        CallFailure? ended = null;
         var enumerator = items.GetAsyncEnumerator(token);
         try
         {
             while (true)
             {
                 long next = first + batched;
-                if (next >= stream.Credit)
+                if (next >= Credit)
                 {
                     // Everything gathered is within credit: send it before waiting for more.
-                    await FlushAsync().ConfigureAwait(false);
-                    await stream.WaitForCreditAsync(next, options.StreamIdleTimeout, token).ConfigureAwait(false);
+                    if (!await FlushAsync().ConfigureAwait(false)) break;
+                    if (!await WaitForCreditAsync(next, token).ConfigureAwait(false))
+                    {
+                        ended = CallFailure.Refused(StreamContract.AbandonedErrorType,
+                            $"The caller granted no credit for {_settings.IdleTimeout.TotalSeconds:0.###} s (RpcServerOptions.StreamIdleTimeout); the stream was stopped.");
+                        break;
+                    }
                 }
 
                 var move = enumerator.MoveNextAsync();
                 // The next item is not ready: what is gathered goes out now rather than wait for it.
-                if (!move.IsCompleted && batched > 0) await FlushAsync().ConfigureAwait(false);
-                if (!await move.ConfigureAwait(false)) break;
+                if (!move.IsCompleted && batched > 0 && !await FlushAsync().ConfigureAwait(false)) break;
+                if (!await move.ConfigureAwait(false))
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                    break;
+                }
+
                 if (batched == 0)
                 {
                     body.Clear();
@@ -122,10 +147,8 @@ internal sealed class StreamWriter
                 }
 
                 batched++;
-                if (batched >= options.StreamBatchSize || json.BytesPending + body.WrittenCount >= MaxBatchBytes) await FlushAsync().ConfigureAwait(false);
+                if ((batched >= _settings.BatchSize || json.BytesPending + body.WrittenCount >= MaxBatchBytes) && !await FlushAsync().ConfigureAwait(false)) break;
             }
-
-            await FlushAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -146,18 +169,19 @@ internal sealed class StreamWriter
 
         try
         {
-            if (failure is null)
+            if (failure is null && ended is null)
             {
-                await RpcServer.PublishStreamMessageAsync(channel, replyTo, request.CorrelationId, StreamContract.End, first, isError: false, ReadOnlyMemory<byte>.Empty)
+                await replies.PublishAsync(channel, replyTo, Properties(request.CorrelationId, StreamContract.End, first, isError: false), ReadOnlyMemory<byte>.Empty)
                     .ConfigureAwait(false);
                 return;
             }
 
             // Items gathered before the failure still reach the caller first, if they could be written.
-            if (failure is not RpcResultSerializationException && !RpcServer.IsChannelGone(failure) && batched > 0) await FlushAsync().ConfigureAwait(false);
+            if (failure is not null and not RpcResultSerializationException && !RpcServer.IsChannelGone(failure) && batched > 0) await FlushAsync().ConfigureAwait(false);
             body.Clear();
-            server.WriteStreamError(body, call.Method, failure);
-            await RpcServer.PublishStreamMessageAsync(channel, replyTo, request.CorrelationId, StreamContract.Error, first, isError: true, body.WrittenMemory)
+            if (ended is { } end) ErrorBody.Write(body, end.Type, end.Message, null);
+            else _settings.Errors.Write(body, call.Method, CallFailure.Of(failure!));
+            await replies.PublishAsync(channel, replyTo, Properties(request.CorrelationId, StreamContract.Error, first, isError: true), body.WrittenMemory)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (RpcServer.IsChannelGone(e))
@@ -166,43 +190,63 @@ internal sealed class StreamWriter
             // repeated stream rather than mix two.
         }
 
-        async ValueTask FlushAsync()
+        // False when the message was over the broker's max_message_size: the stream ends with an rpc:too-large marker
+        // after the items sent so far, rather than close the request's channel and run again from the start.
+        async ValueTask<bool> FlushAsync()
         {
-            if (batched == 0) return;
+            if (batched == 0) return true;
             json.WriteEndArray();
             json.Flush();
-            var properties = RpcServer.StreamProperties(request.CorrelationId, StreamContract.Items, first, isError: false);
+            var properties = Properties(request.CorrelationId, StreamContract.Items, first, isError: false);
             // A stream's messages must reach the caller in order: a later one that goes out on the confirmed channel
             // must not overtake those before it on the request's channel.
-            if (!await server.TryPublishReplyAsync(channel, replyTo, properties, body.WrittenMemory, ordered: first > 0).ConfigureAwait(false))
+            if (!await replies.TryPublishAsync(channel, replyTo, properties, body.WrittenMemory, ordered: first > 0).ConfigureAwait(false))
             {
-                // Over the broker's max_message_size: the stream ends here with an rpc:too-large marker after the items
-                // sent so far, rather than close the request's channel and run again from the start.
                 int size = body.WrittenCount;
                 batched = 0;
-                throw server.ReplyOverBrokerLimit(request.CorrelationId, call.Method.WireName, size, server.MessageLimit.Known ?? 0);
+                ended = replies.TooLarge(request.CorrelationId, call.Method.WireName, size);
+                return false;
             }
 
             first += batched;
-            stream.Sent = first;
+            Sent = first;
             batched = 0;
+            return true;
         }
     }
 
-    /// <summary>Waits until the caller allows item <paramref name="next"/>; throws when it stays silent for <paramref name="idle"/>.</summary>
-    private async Task WaitForCreditAsync(long next, TimeSpan idle, CancellationToken cancellationToken)
+    /// <summary>The properties of one message of a stream: its kind and the sequence number of its first item.</summary>
+    private static BasicProperties Properties(string? correlationId, string kind, long sequence, bool isError)
     {
+        var headers = new Dictionary<string, object?>(3)
+        {
+            [StreamContract.KindHeader] = kind,
+            [StreamContract.SequenceHeader] = sequence,
+        };
+        if (isError) headers[WireContract.StatusHeader] = WireContract.StatusError;
+        return new BasicProperties
+        {
+            CorrelationId = correlationId,
+            ContentType = WireContract.JsonContentType,
+            Headers = headers,
+        };
+    }
+
+    /// <summary>Waits until the caller allows item <paramref name="next"/>; false when it stays silent for the idle timeout.</summary>
+    private async Task<bool> WaitForCreditAsync(long next, CancellationToken cancellationToken)
+    {
+        var idle = _settings.IdleTimeout;
         while (true)
         {
             TaskCompletionSource waiter;
             lock (_gate)
             {
-                if (next < _credit) return;
+                if (next < _credit) return true;
                 waiter = _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
             var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastGrant));
-            if (silent >= idle) throw new StreamAbandonedException(idle);
+            if (silent >= idle) return false;
             try
             {
                 await waiter.Task.WaitAsync(idle - silent, cancellationToken).ConfigureAwait(false);
@@ -212,14 +256,5 @@ internal sealed class StreamWriter
                 // Checked again at the top: a grant may have come in just now.
             }
         }
-    }
-}
-
-/// <summary>The caller granted no credit for the idle timeout: it is taken to be gone (error type <see cref="StreamContract.AbandonedErrorType"/>).</summary>
-internal sealed class StreamAbandonedException : Exception
-{
-    public StreamAbandonedException(TimeSpan idle)
-        : base($"The caller granted no credit for {idle.TotalSeconds:0.###} s (RpcServerOptions.StreamIdleTimeout); the stream was stopped.")
-    {
     }
 }

@@ -5,64 +5,17 @@ using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
-using RpcGen.Client;
 using RpcGen.Diagnostics;
 using RpcGen.Wire;
 
-namespace RpcGen.Generated;
+namespace RpcGen.Client;
 
-// Where a call's request goes out alone or waits in line (RpcOptions.BatchCalls; docs/wire-format.md, "Batched
+// Where a call's request goes out alone or waits in line (RpcClientOptions.BatchCalls; docs/wire-format.md, "Batched
 // calls"): which calls may share a message, and publishing the message that carries them.
-public sealed partial class RpcInvoker
+internal sealed partial class RequestReplyClient
 {
     private readonly ConcurrentDictionary<string, CallBatcher> _batchers = new(StringComparer.Ordinal);
 
-    private long _batchesSent;
-    private long _batchedCalls;
-
-    /// <summary>Batch messages (two or more calls each) this connection sent, and the calls in them (tests and the benchmark read it).</summary>
-    internal (long Batches, long Calls) BatchesSent => (Interlocked.Read(ref _batchesSent), Interlocked.Read(ref _batchedCalls));
-
-    /// <summary>
-    /// Publishes a call's request (every call, streaming or not, comes through here); a streaming call also names its
-    /// initial credit window. With batching on, a call that may share a message waits in line while a publish to its
-    /// queue is under way or other calls are in flight; otherwise it goes out alone (RpcInvoker.cs).
-    /// </summary>
-    private void PublishRequest(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
-        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow = null)
-    {
-        // A fail-fast call to a queue found without a consumer asks first: unsent, it can fail as unavailable (safe to retry).
-        if (call.CheckInterval != 0 && _availability.MayBeDown(queue.Value))
-        {
-            _ = PublishIfServedAsync(call, request, queue, telemetry, userHeaders, streamWindow);
-            return;
-        }
-
-        PublishRequestNow(call, request, queue, telemetry, userHeaders, streamWindow);
-    }
-
-    private async Task PublishIfServedAsync(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
-        IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
-    {
-        RpcServiceUnavailableException? refusal;
-        try
-        {
-            refusal = await _availability.RefuseUnsentAsync(call).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            refusal = null; // could not ask: publish, as any call
-        }
-
-        if (refusal is not null)
-        {
-            request.Release();
-            _pending.Fail(call, refusal);
-            return;
-        }
-
-        PublishRequestNow(call, request, queue, telemetry, userHeaders, streamWindow);
-    }
 
     private void PublishRequestNow(PendingCall call, RpcRequest request, CachedString queue, ClientCallTelemetry? telemetry,
         IReadOnlyDictionary<string, string>? userHeaders, long? streamWindow)
@@ -107,15 +60,15 @@ public sealed partial class RpcInvoker
 
     private CallBatcher BatcherOf(CachedString queue) =>
         _batchers.GetOrAdd(queue.Value, static (_, state) => new CallBatcher(
-                batch => state.invoker.PublishBatchAsync(state.queue, batch),
-                state.invoker._options.MaxBatchSize, state.invoker._options.MaxMessageSize),
-            (invoker: this, queue));
+                batch => state.client.PublishBatchAsync(state.queue, batch),
+                state.client._options.MaxBatchSize, state.client._options.MaxMessageSize),
+            (client: this, queue));
 
     /// <summary>
-    /// Holds back the calls to <paramref name="service"/> as a publish under way would, until disposed: the calls made
+    /// Holds back the calls to <paramref name="queue"/> as a publish under way would, until disposed: the calls made
     /// meanwhile then go out in batches. Tests use it to make batches of a known size.
     /// </summary>
-    internal IDisposable HoldBatches(RpcServiceDescriptor service) => BatcherOf(QueueOf(service)).Hold();
+    internal IDisposable HoldBatches(CachedString queue) => BatcherOf(queue).Hold();
 
     /// <summary>Publishes the calls taken from a batcher's line: one alone as any call, two or more as one batch message.</summary>
     private async ValueTask PublishBatchAsync(CachedString queue, List<WaitingCall> waiting)
@@ -136,8 +89,7 @@ public sealed partial class RpcInvoker
             return;
         }
 
-        Interlocked.Increment(ref _batchesSent);
-        Interlocked.Add(ref _batchedCalls, waiting.Count);
+        RpcTelemetry.CountBatch(waiting[0].Call.Method.Service.Name, queue.Value, waiting.Count);
         // Each call learns its batch's id before the batch goes out: a batch of replies may complete only these calls.
         string batchId = _pending.NextCorrelationId();
         using var body = new PooledBufferWriter();
@@ -163,15 +115,17 @@ public sealed partial class RpcInvoker
             UserId = _userId,
         };
 
-        if (_calls.WhenReady is { } ready)
+        if (!_calls.TryGetReady(out var channel))
         {
             // As for a lone call: wait for the rebuilt channel no longer than the calls wait; each call's own timer still runs.
+            using var bound = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, latestDeadline - now)));
             try
             {
-                await ready.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1, latestDeadline - now))).ConfigureAwait(false);
+                channel = await _calls.ReadyAsync(bound.Token).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (OperationCanceledException)
             {
+                return; // every call of the batch timed out meanwhile
             }
         }
 
@@ -183,7 +137,7 @@ public sealed partial class RpcInvoker
                 return;
             }
 
-            await _calls.Channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
+            await channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
         }
         catch (Exception e)
         {
