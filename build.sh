@@ -52,6 +52,7 @@ case "$cmd" in
   test)
     broker start
     broker pika
+    bash tests/Rpc.IntegrationTests/Interop/Tutorials/install-peers.sh
     exec bash eng/test.sh "$@" ;;
   reliability)
     # The fault, load and poison-input scenarios at full size (CI runs them scaled down); figures in docs/reliability.md.

@@ -61,6 +61,8 @@ internal sealed record RpcSettings
     public required RpcQueueType QueueType { get; init; }
     public required IReadOnlyDictionary<string, RpcQueueType> QueueTypes { get; init; }
     public required int QuorumDeliveryLimit { get; init; }
+    public required IReadOnlyDictionary<string, RpcQueueTopology> Queues { get; init; }
+    public required IReadOnlyDictionary<string, RpcExchangeTopology> Exchanges { get; init; }
 
     /// <summary>The server defaults the connection was opened with, from which each server's own options are copied.</summary>
     public required RpcServerOptions ServerDefaults { get; init; }
@@ -98,6 +100,8 @@ internal sealed record RpcSettings
         if (client.StreamIdleTimeout <= TimeSpan.Zero) throw new ArgumentException("RpcClientOptions.StreamIdleTimeout must be positive.");
         if (topology.QueueTypes is null) throw new ArgumentException("RpcTopologyOptions.QueueTypes must not be null.");
         if (topology.QuorumDeliveryLimit < 1) throw new ArgumentException("RpcTopologyOptions.QuorumDeliveryLimit must be at least 1.");
+        if (topology.Queues is null) throw new ArgumentException("RpcTopologyOptions.Queues must not be null.");
+        if (topology.Exchanges is null) throw new ArgumentException("RpcTopologyOptions.Exchanges must not be null.");
         var server = options.Server.Clone();
         ValidateServer(server, service: null);
         PrepareJson(options.JsonSerializerOptions);
@@ -127,6 +131,8 @@ internal sealed record RpcSettings
             QueueType = topology.QueueType,
             QueueTypes = new Dictionary<string, RpcQueueType>(topology.QueueTypes, StringComparer.Ordinal),
             QuorumDeliveryLimit = topology.QuorumDeliveryLimit,
+            Queues = RpcQueueTopology.Frozen(topology.Queues),
+            Exchanges = RpcExchangeTopology.Frozen(topology.Exchanges),
             ServerDefaults = server,
         };
         // The connection's own copy keeps the client's stream idle timeout: its servers get theirs from ForServer.

@@ -20,6 +20,14 @@ public sealed class RpcSubscription
     /// </summary>
     public IList<string> Bindings { get; } = new List<string>();
 
+    /// <summary>
+    /// How RpcGen treats the named <see cref="Queue"/>: declared by RpcGen's rules, used as it exists, or declared as
+    /// given (docs/interop.md, "Meeting existing topology"). <see langword="null"/> (the default) takes the connection's
+    /// topology for the queue's name, else <see cref="RpcQueueTopology.Declare"/>. A queue used as it exists gets only
+    /// the <see cref="Bindings"/> listed, never the default ones. Ignored for the exclusive queue of an empty <see cref="Queue"/>.
+    /// </summary>
+    public RpcQueueTopology? QueueTopology { get; set; }
+
     /// <summary>How many events the subscriber takes at once; <see langword="null"/> (the default) is <see cref="RpcServerOptions.Prefetch"/>.</summary>
     public ushort? Prefetch { get; set; }
 }

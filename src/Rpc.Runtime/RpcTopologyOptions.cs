@@ -34,4 +34,23 @@ public sealed class RpcTopologyOptions
     /// Changing it for an existing queue is a mismatch the broker refuses: delete the queue or keep the old value.
     /// </summary>
     public int QuorumDeliveryLimit { get; set; } = 5;
+
+    /// <summary>
+    /// How RpcGen treats single queues (a service's request queue, a named subscription's queue), keyed by the queue name
+    /// without <see cref="RpcConnectionOptions.QueuePrefix"/>: declared by RpcGen's rules (the default for a queue not
+    /// listed), used as it exists (<see cref="RpcQueueTopology.UseExisting"/>), or declared exactly as given
+    /// (<see cref="RpcTopologyMode.DeclareAsGiven"/>), to meet a queue another system declared (docs/interop.md,
+    /// "Meeting existing topology"). Configuration keys <c>RpcGen:Topology:Queues:task_queue</c> = <c>UseExisting</c>, or
+    /// <c>...:task_queue:Mode</c>, <c>:Durable</c> and <c>:Arguments:x-queue-type</c>. Defaults to empty.
+    /// </summary>
+    public IDictionary<string, RpcQueueTopology> Queues { get; set; } = new Dictionary<string, RpcQueueTopology>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How RpcGen treats the exchanges of <see cref="RpcEventsAttribute"/> interfaces, for publishers and subscribers alike,
+    /// keyed by the exchange name without <see cref="RpcConnectionOptions.QueuePrefix"/>: declared durable by RpcGen (the
+    /// default), used as it exists, or declared as given (the tutorials' non-durable <c>topic_logs</c>:
+    /// <c>new RpcExchangeTopology { Mode = RpcTopologyMode.DeclareAsGiven, Durable = false }</c>). Configuration keys as
+    /// for <see cref="Queues"/>, under <c>RpcGen:Topology:Exchanges</c>. Defaults to empty.
+    /// </summary>
+    public IDictionary<string, RpcExchangeTopology> Exchanges { get; set; } = new Dictionary<string, RpcExchangeTopology>(StringComparer.Ordinal);
 }

@@ -33,7 +33,7 @@ internal sealed class WorkPublisher
         _options = options;
         _userId = userId;
         _workQueues = workQueues;
-        _exchanges = new EventExchanges(connection);
+        _exchanges = new EventExchanges(connection, options);
         _sends = sends;
     }
 

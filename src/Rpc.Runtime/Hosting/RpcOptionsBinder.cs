@@ -68,6 +68,14 @@ internal static class RpcOptionsBinder
         {
             foreach (var entry in section.GetChildren()) options.QueueTypes[entry.Key] = ReadQueueType(entry);
         },
+        [nameof(RpcTopologyOptions.Queues)] = (options, section) =>
+        {
+            foreach (var entry in section.GetChildren()) options.Queues[entry.Key] = TopologyConfiguration.ReadQueue(entry);
+        },
+        [nameof(RpcTopologyOptions.Exchanges)] = (options, section) =>
+        {
+            foreach (var entry in section.GetChildren()) options.Exchanges[entry.Key] = TopologyConfiguration.ReadExchange(entry);
+        },
     });
 
     public static readonly OptionKeys<RpcConnectionOptions> Connection = new("RpcConnectionOptions", new()

@@ -69,7 +69,7 @@ internal static class EventTopology
     {
         // On a channel of its own, so a subscriber without configure on the exchange falls back to finding it.
         var exchange = options.ExchangeFor(events);
-        await ExchangeDeclarations.DeclareOrFindAsync(connection, events, exchange, cancellationToken).ConfigureAwait(false);
+        await ExchangeDeclarations.DeclareOrFindAsync(connection, options, events, exchange, cancellationToken).ConfigureAwait(false);
 
         string queue;
         string deadLetterFor;
@@ -84,11 +84,12 @@ internal static class EventTopology
         else
         {
             queue = options.QueuePrefix + subscription.Queue;
-            await QueueDeclarations.DeclareDurableAsync(channel, options, queue, events.Name + " subscription", cancellationToken).ConfigureAwait(false);
+            await QueueDeclarations.DeclareDurableAsync(channel, options, queue, events.Name + " subscription", cancellationToken,
+                topology: TopologyOf(options, subscription, queue)).ConfigureAwait(false);
             deadLetterFor = queue;
         }
 
-        foreach (var key in BindingKeys(events, subscription))
+        foreach (var key in BindingKeys(events, subscription, TopologyOf(options, subscription, queue).Mode == RpcTopologyMode.UseExisting))
         {
             await channel.QueueBindAsync(queue, exchange, key, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
@@ -96,8 +97,17 @@ internal static class EventTopology
         return (queue, deadLetterFor);
     }
 
-    private static IEnumerable<string> BindingKeys(RpcEventsDescriptor events, RpcSubscription subscription)
+    /// <summary>A named subscription queue's topology: the subscription's own, else the options' entry for the queue.</summary>
+    private static RpcQueueTopology TopologyOf(RpcSettings options, RpcSubscription subscription, string queue) =>
+        string.IsNullOrEmpty(subscription.Queue) ? RpcQueueTopology.Declare : subscription.QueueTopology ?? QueueDeclarations.TopologyOf(options, queue);
+
+    /// <summary>
+    /// The keys to bind. A queue used as it exists keeps the bindings it has: only those the subscription lists are
+    /// added, never the defaults, which could flood it with events its owner never bound.
+    /// </summary>
+    private static IEnumerable<string> BindingKeys(RpcEventsDescriptor events, RpcSubscription subscription, bool existingQueue)
     {
+        if (existingQueue && (subscription.Bindings.Count == 0 || events.ExchangeType == RpcExchangeType.Fanout)) yield break;
         if (events.ExchangeType == RpcExchangeType.Fanout)
         {
             yield return string.Empty;

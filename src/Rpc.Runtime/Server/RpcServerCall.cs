@@ -38,7 +38,7 @@ public sealed class RpcServerCall
         RoutingKey = routingKey;
         Method = method;
         _request = request;
-        _body = new RequestBodyReader(method, request.Body);
+        _body = new RequestBodyReader(method, request.Body, request.Properties.ContentType);
         _json = json;
         Context = context;
         _streams = streams;

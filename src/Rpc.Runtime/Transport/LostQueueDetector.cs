@@ -64,8 +64,10 @@ internal sealed class LostQueueDetector
     /// </summary>
     public void Declared(string queue, Func<IChannel, Task> declareAgain)
     {
+        // A queue used as it exists is its owner's to declare again.
+        if (QueueDeclarations.TopologyOf(_options, queue).Mode == RpcTopologyMode.UseExisting) return;
         _queues.TryAdd(queue, declareAgain);
-        if (QueueDeclarations.TypeOf(_options, queue) == RpcQueueType.Quorum)
+        if (QueueDeclarations.BrokerDeadLetters(_options, queue))
         {
             _queues.TryAdd(queue + QueueDeclarations.DeadLetterSuffix,
                 again => QueueDeclarations.DeclareDeadLetterAsync(again, _options, queue, CancellationToken.None));

@@ -10,7 +10,8 @@ namespace RpcGen.Transport;
 /// <summary>
 /// The one place that declares RpcGen's durable queues (service requests, durable one-way work, named event
 /// subscriptions) and decides their arguments from <see cref="RpcTopologyOptions.QueueType"/> and <see cref="RpcTopologyOptions.QueueTypes"/>,
-/// so every queue of one kind is declared alike and a mismatch with an existing queue is reported the same way.
+/// so every queue of one kind is declared alike and a mismatch with an existing queue is reported the same way; or,
+/// as a queue's <see cref="RpcQueueTopology"/> says, finds it as it exists or declares it exactly as given.
 /// </summary>
 internal static class QueueDeclarations
 {
@@ -31,15 +32,21 @@ internal static class QueueDeclarations
     private static readonly string[] s_deadLetterReasons = { "delivery_limit", "rejected" };
 
     /// <summary>
-    /// Declares <paramref name="queue"/> durable with the arguments its type needs; for a quorum queue it first declares
-    /// the dead-letter queue its poison messages go to. <paramref name="owner"/> names who declares it (a service or a
-    /// subscription) for the error message. <paramref name="singleActiveConsumer"/>: one consumer at a time takes the
-    /// queue's messages (ordered services), with the others standing by.
+    /// Makes sure <paramref name="queue"/> is there as its <see cref="RpcQueueTopology"/> says (<paramref name="topology"/>,
+    /// else its entry in the options, else <see cref="RpcQueueTopology.Declare"/>): declared durable with the arguments
+    /// its type needs (for a quorum queue after the dead-letter queue its poison messages go to), found as it exists, or
+    /// declared with the given durability and arguments and nothing added. <paramref name="owner"/> names who declares it
+    /// (a service or a subscription) for the error message. <paramref name="singleActiveConsumer"/>: one consumer at a
+    /// time takes the queue's messages (ordered services), with the others standing by; only RpcGen's own declaration adds it.
     /// </summary>
-    /// <exception cref="RpcException">The queue exists with other arguments (e.g. classic vs quorum), or the broker refused it.</exception>
+    /// <exception cref="RpcException">The queue exists with other arguments (e.g. classic vs quorum), does not exist (UseExisting), or the broker refused it.</exception>
     public static async Task<QueueDeclareOk> DeclareDurableAsync(IChannel channel, RpcSettings options, string queue, string owner,
-        CancellationToken cancellationToken, bool singleActiveConsumer = false)
+        CancellationToken cancellationToken, bool singleActiveConsumer = false, RpcQueueTopology? topology = null)
     {
+        topology ??= TopologyOf(options, queue);
+        if (topology.Mode == RpcTopologyMode.UseExisting) return await FindAsync(channel, options, queue, owner, cancellationToken).ConfigureAwait(false);
+        if (topology.Mode == RpcTopologyMode.DeclareAsGiven) return await DeclareAsGivenAsync(channel, options, queue, owner, topology, cancellationToken).ConfigureAwait(false);
+
         var type = TypeOf(options, queue);
         try
         {
@@ -58,6 +65,8 @@ internal static class QueueDeclarations
                 $"Cannot declare queue '{queue}' for {owner}: it already exists with other arguments than this process declares, " +
                 $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcTopologyOptions.QueueType (or " +
                 $"QueueTypes[\"{Unprefixed(options, queue)}\"]) to what the queue is, or delete the queue so it is declared anew (its messages go with it). " +
+                $"A queue another program declares (another system's, a tutorial's) is used as it is with the queue topology UseExisting, " +
+                $"or declared as that program does with DeclareAsGiven (docs/interop.md, \"Meeting existing topology\"). " +
                 $"Quorum queues made by RpcGen before its dead-letter exchange (x-dead-letter-exchange \"\", a dead-letter queue with x-max-length) " +
                 "must be moved to new ones: docs/cluster.md, \"Upgrading quorum queues\".",
                 owner, null, e);
@@ -65,6 +74,51 @@ internal static class QueueDeclarations
         catch (OperationInterruptedException e)
         {
             throw new RpcException($"Cannot declare queue '{queue}' for {owner}: {e.ShutdownReason?.ReplyText ?? e.Message}", owner, null, e);
+        }
+    }
+
+    /// <summary>How RpcGen treats <paramref name="queue"/> (with its prefix): its entry in the options, else <see cref="RpcQueueTopology.Declare"/>.</summary>
+    public static RpcQueueTopology TopologyOf(RpcSettings options, string queue) =>
+        options.Queues.TryGetValue(Unprefixed(options, queue), out var topology) && topology is not null ? topology : RpcQueueTopology.Declare;
+
+    /// <summary>
+    /// Whether the broker dead-letters <paramref name="queue"/>'s poison messages into <c>{queue}.dead-letter</c>: a quorum
+    /// queue RpcGen declares by its own rules, with its delivery limit and dead-letter exchange.
+    /// </summary>
+    public static bool BrokerDeadLetters(RpcSettings options, string queue) =>
+        TypeOf(options, queue) == RpcQueueType.Quorum && TopologyOf(options, queue).Mode == RpcTopologyMode.Declare;
+
+    /// <summary>A passive declare: the queue exists, whatever its arguments. It returns the queue's counts as a declare does.</summary>
+    private static async Task<QueueDeclareOk> FindAsync(IChannel channel, RpcSettings options, string queue, string owner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await channel.QueueDeclarePassiveAsync(queue, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException e)
+        {
+            var why = e.ShutdownReason?.ReplyCode == Constants.NotFound ? "it does not exist" : e.ShutdownReason?.ReplyText ?? e.Message;
+            throw new RpcException(
+                $"Queue '{queue}' for {owner} cannot be used: {why}. Its topology is UseExisting (RpcGen declares nothing), so it must be declared " +
+                $"first by whoever owns it, or given the topology Declare or DeclareAsGiven for '{Unprefixed(options, queue)}' (docs/interop.md, \"Meeting existing topology\").",
+                owner, null, e);
+        }
+    }
+
+    private static async Task<QueueDeclareOk> DeclareAsGivenAsync(IChannel channel, RpcSettings options, string queue, string owner, RpcQueueTopology topology,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await channel.QueueDeclareAsync(queue, topology.Durable, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?>(topology.Arguments), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException e)
+        {
+            var differs = e.ShutdownReason?.ReplyCode == Constants.PreconditionFailed
+                ? $"it already exists with other settings than given ({topology}): {e.ShutdownReason.ReplyText}. Give what the queue has, or UseExisting"
+                : e.ShutdownReason?.ReplyText ?? e.Message;
+            throw new RpcException($"Cannot declare queue '{queue}' for {owner} as given: {differs}.", owner, null, e);
         }
     }
 
@@ -76,13 +130,15 @@ internal static class QueueDeclarations
     /// where a quorum queue's broker dead-letters what passed its delivery limit): of the same type as its queue, so
     /// it is declared alike whoever gets there first. Nothing consumes it. A quorum queue's comes with the exchange that
     /// feeds it and its bindings: declared again after a loss, a dead-letter queue without them would receive nothing.
+    /// A queue RpcGen does not declare by its own rules (UseExisting, DeclareAsGiven) has no such exchange: only the
+    /// server's own copies reach its dead-letter queue.
     /// </summary>
     public static async Task DeclareDeadLetterAsync(IChannel channel, RpcSettings options, string queue, CancellationToken cancellationToken)
     {
         bool quorum = TypeOf(options, queue) == RpcQueueType.Quorum;
         await channel.QueueDeclareAsync(queue + DeadLetterSuffix, durable: true, exclusive: false, autoDelete: false,
             quorum ? DeadLetterArguments() : null, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (quorum) await DeclareDeadLetterExchangeAsync(channel, queue, cancellationToken).ConfigureAwait(false);
+        if (BrokerDeadLetters(options, queue)) await DeclareDeadLetterExchangeAsync(channel, queue, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The type <paramref name="queue"/> (with its prefix) is declared as: its entry in QueueTypes, else QueueType.</summary>

@@ -71,20 +71,28 @@ internal sealed class RequestBodyWriter
 /// <summary>
 /// Reads a request body by the same rules (server side), and by the evolution rules that let a contract grow: a
 /// method that takes a single value (<see cref="RpcMethodDescriptor.TakesSingleValue"/>) accepts both the first
-/// argument's bare value and the object of named arguments, and a missing optional argument takes its default. Every
-/// failure is an <see cref="RpcBadRequestException"/>. A struct held inside <see cref="RpcServerCall"/>, so
-/// reading a request allocates no reader.
+/// argument's bare value and the object of named arguments, and a missing optional argument takes its default. A
+/// first argument of type <see cref="string"/> is also taken as plain text (<see cref="IsText"/>), as the RabbitMQ
+/// tutorials' producers send it. Every failure is an <see cref="RpcBadRequestException"/>. A struct held inside
+/// <see cref="RpcServerCall"/>, so reading a request allocates no reader.
 /// </summary>
 internal struct RequestBodyReader
 {
+    private const string PlainTextContentType = "text/plain";
+
+    // Throws on bytes that are not UTF-8, instead of replacing them: a text argument is the sender's text or refused.
+    private static readonly System.Text.UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly ReadOnlyMemory<byte> _body;
     private readonly RpcMethodDescriptor _method;
+    private readonly string? _contentType;
     private (int Start, int Length)[]? _arguments;
 
-    public RequestBodyReader(RpcMethodDescriptor method, ReadOnlyMemory<byte> body)
+    public RequestBodyReader(RpcMethodDescriptor method, ReadOnlyMemory<byte> body, string? contentType = null)
     {
         _method = method;
         _body = body;
+        _contentType = contentType;
     }
 
     /// <summary>Checks the body of a method without parameters: empty, <c>null</c> or <c>{}</c>.</summary>
@@ -97,6 +105,7 @@ internal struct RequestBodyReader
 
     public T Read<T>(int index, JsonTypeInfo<T> typeInfo, bool hasDefault, T defaultValue)
     {
+        if (index == 0 && typeof(T) == typeof(string) && IsText()) return (T)(object)ReadText();
         var parameter = _method.Parameters[index];
         _arguments ??= LocateArguments();
         var (start, length) = _arguments[index];
@@ -128,6 +137,54 @@ internal struct RequestBodyReader
         }
 
         return value!;
+    }
+
+    /// <summary>
+    /// Whether the body is the first (string) argument's text itself rather than JSON, for a method that takes a single
+    /// value: always with <c>content_type</c> <c>text/plain</c>; without a content type, when the body is not what JSON
+    /// would carry there (a JSON string, <c>null</c>, or the named form), so every body read as JSON before still is and
+    /// a tutorial's <c>Hello World...</c> is the text. <c>application/json</c> is always JSON.
+    /// </summary>
+    private readonly bool IsText()
+    {
+        if (!_method.TakesSingleValue) return false;
+        if (string.IsNullOrEmpty(_contentType)) return !IsJsonForString(_body.Span);
+        var semicolon = _contentType.IndexOf(';');
+        var mediaType = (semicolon < 0 ? _contentType.AsSpan() : _contentType.AsSpan(0, semicolon)).Trim();
+        return mediaType.Equals(PlainTextContentType, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>A body that is a JSON string, <c>null</c>, the named form, or empty (a missing argument), as JSON would send a string argument.</summary>
+    private readonly bool IsJsonForString(ReadOnlySpan<byte> span)
+    {
+        if (span.Trim(" \t\r\n"u8).IsEmpty) return true;
+        try
+        {
+            var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read()) return false;
+            if (reader.TokenType == JsonTokenType.StartObject) return IsNamedArguments(span);
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null)) return false;
+            // One value and nothing after it: "a" b is text.
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private readonly string ReadText()
+    {
+        try
+        {
+            return s_strictUtf8.GetString(_body.Span);
+        }
+        catch (ArgumentException e)
+        {
+            // DecoderFallbackException is an ArgumentException.
+            throw new RpcBadRequestException(
+                $"Argument '{_method.Parameters[0].Name}' of method '{_method.WireName}' is sent as text, but the body is not valid UTF-8: {e.Message}");
+        }
     }
 
     /// <summary>Where each argument's JSON is in the body; a zero length means the request leaves it out.</summary>
