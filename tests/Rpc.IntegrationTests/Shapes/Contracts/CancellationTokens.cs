@@ -1,4 +1,7 @@
 // Shape: a CancellationToken first, in the middle, last, with a default, or absent; it is never sent.
+using System.Threading;
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Cancellation;
 
 [RpcService]

@@ -1,4 +1,6 @@
 // Shape: durable one-way work: a service-wide time-to-live, a method's own, and an ordered service.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.DurableWork;
 
 [RpcService(Queue = "expiring", TimeToLiveMilliseconds = 60000)]

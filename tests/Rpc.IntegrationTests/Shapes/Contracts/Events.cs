@@ -1,4 +1,7 @@
 // Shape: [RpcEvents] interfaces on the three exchange types, with and without a [RpcRoutingKey] parameter.
+using System.Threading;
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Events;
 
 internal sealed record OrderPlaced(int Id, string Item);

@@ -1,6 +1,10 @@
 // Shape: timeouts per service and per method, and declared faults ([RpcFault]) on a method and on the service:
 // the descriptor carries the timeouts and a fault descriptor per exception type, which writes the exception's
 // properties into the error reply and builds it again from them. The semantics tests serve this contract.
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Faults;
 
 /// <summary>A business exception of the contract, with the properties a caller needs to react.</summary>

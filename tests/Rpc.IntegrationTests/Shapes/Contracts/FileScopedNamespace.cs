@@ -1,4 +1,6 @@
 // Shape: a file-scoped namespace; an internal interface gives internal generated types.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.FileScoped;
 
 [RpcService]

@@ -1,4 +1,5 @@
 // Shape: an interface in the global namespace, and one nested in a class there.
+using System.Threading.Tasks;
 using RpcGen;
 
 /// <summary>A service declared outside any namespace.</summary>

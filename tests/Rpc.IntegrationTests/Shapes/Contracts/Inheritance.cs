@@ -1,6 +1,8 @@
 // Shape: methods of base interfaces belong to the service (bases need no [RpcService]); a diamond counts each method
 // once; a generic base; the same C# signature from two bases, and a base method hidden with 'new', kept apart by
 // [RpcMethod] names.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Inheritance;
 
 internal interface IPingable

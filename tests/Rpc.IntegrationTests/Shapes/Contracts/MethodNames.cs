@@ -1,5 +1,7 @@
 // Shape: method names a client class cannot simply declare: object's members, the client's own name and field, a
 // C# keyword, and the dispatcher's own member names.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.MethodNames;
 
 [RpcService]

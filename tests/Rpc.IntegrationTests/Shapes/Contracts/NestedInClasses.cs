@@ -1,5 +1,7 @@
 // Shape: interfaces nested in (non-generic) classes, two levels deep, public and internal; the generated types
 // live in the namespace and take the containing classes' names.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Nesting
 {
     /// <summary>Holds services.</summary>

@@ -1,4 +1,6 @@
 // Shape: block namespaces nested in each other, a public and an internal service side by side.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes
 {
     namespace Outer

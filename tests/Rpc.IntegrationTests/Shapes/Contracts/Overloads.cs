@@ -1,4 +1,6 @@
 // Shape: overloads, allowed when [RpcMethod("name")] gives them distinct wire names.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Overloads;
 
 [RpcService]

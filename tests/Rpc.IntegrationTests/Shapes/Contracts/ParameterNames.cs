@@ -1,4 +1,8 @@
 // Shape: parameter names that are C# keywords or that clash with names the generated code uses.
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Names;
 
 [RpcService]

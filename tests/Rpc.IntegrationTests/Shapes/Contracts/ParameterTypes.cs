@@ -1,5 +1,9 @@
 // Shape: parameter types and default values: params arrays, nullable reference and value types, structs, records,
 // enums, arrays, List<T>, Dictionary<string,T>, Guid, DateTimeOffset, decimal.
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Types;
 
 [RpcService]

@@ -1,4 +1,7 @@
 // Shape: the four return types, with results of the parameter shapes, including nullable ones.
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
 using RpcGen.IntegrationTests.Shapes.Types;
 
 namespace RpcGen.IntegrationTests.Shapes.Returns;

@@ -1,4 +1,6 @@
 // Shape: two interfaces with the same name in two namespaces of one project: distinct hint names and generated types.
+using System.Threading.Tasks;
+
 namespace RpcGen.IntegrationTests.Shapes.Warehouse
 {
     /// <summary>The warehouse's stock.</summary>

@@ -1,4 +1,7 @@
 // Data types the shape contracts use: an enum, a flags enum, a record struct, a record and a class.
+using System;
+using System.Collections.Generic;
+
 namespace RpcGen.IntegrationTests.Shapes.Types;
 
 internal enum Priority

@@ -1,5 +1,9 @@
 // Shape: streamed results. The client returns an IAsyncEnumerable<T> that starts the call when enumerated; the
 // dispatcher hands the implementation's IAsyncEnumerable<T> to the runtime, which sends it as the caller grants credit.
+using System;
+using System.Collections.Generic;
+using System.Threading;
+
 namespace RpcGen.IntegrationTests.Shapes.Streaming;
 
 /// <summary>A declared fault thrown in the middle of a stream.</summary>
