@@ -16,8 +16,9 @@ public enum RpcStatusCode
     DeadlineExceeded = 2,
 
     /// <summary>
-    /// No server or broker could take the call: nobody serves the queue, the connection or channel is down, or an event
-    /// reached no queue. The exception's type says whether the request may still run.
+    /// No server or broker could take the call: nobody serves the queue, the connection or channel is down, an event
+    /// reached no queue, the broker refused one-way work (a nack), or a queue or exchange used as it exists
+    /// (<see cref="RpcTopologyMode.UseExisting"/>) is missing. The exception's type says whether the request may still run.
     /// </summary>
     Unavailable = 3,
 
@@ -27,12 +28,16 @@ public enum RpcStatusCode
     /// <summary>The server could not read the request (<see cref="RpcErrorTypes.BadRequest"/>, <see cref="RpcErrorTypes.UnsupportedContentType"/>).</summary>
     InvalidArgument = 5,
 
-    /// <summary>The server has no such method (<see cref="RpcErrorTypes.UnknownMethod"/>): client and server contracts differ.</summary>
+    /// <summary>
+    /// The server has no such method (<see cref="RpcErrorTypes.UnknownMethod"/>), or answered a streamed method with a
+    /// single reply: client and server contracts differ.
+    /// </summary>
     Unimplemented = 6,
 
     /// <summary>
-    /// RpcGen itself failed: a message could not be serialised or read, the broker refused a declaration or a publish,
-    /// or the server could not serialise its result (<see cref="RpcErrorTypes.ServerError"/>).
+    /// RpcGen itself failed, or its set-up does not meet the broker's: a message could not be serialised or read, a
+    /// stream broke the protocol, the broker refused a declaration (other arguments, access refused), or the server
+    /// could not serialise its result (<see cref="RpcErrorTypes.ServerError"/>). Retrying does not help.
     /// </summary>
     Internal = 7,
 

@@ -75,7 +75,7 @@ public sealed class RpcGenContender : IContender
     {
         var options = Options(environment, "server");
         var connection = await RpcConnection.ConnectAsync(options, cancellationToken);
-        var acks = new AckFrames();
+        var acks = new CounterSums(RpcGen.Diagnostics.RpcDiagnostics.ServerSettlements, RpcGen.Diagnostics.RpcDiagnostics.ServerSettlementFrames);
         var server = await connection.ServeAsync<IBenchService>(new BenchService(), cancellationToken);
         return new Serving(environment, connection, server, acks);
     }
@@ -86,15 +86,16 @@ public sealed class RpcGenContender : IContender
         return new Client(connection, connection.CreateClient<IBenchService>());
     }
 
-    private sealed class Serving(BenchEnvironment environment, RpcConnection connection, RpcServer server, AckFrames acks) : IAsyncDisposable
+    private sealed class Serving(BenchEnvironment environment, RpcConnection connection, RpcServer server, CounterSums acks) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await connection.DisposeAsync();
             // How well the server coalesced its acks over the run (Server/Acknowledgements.cs).
+            var (settled, frames) = acks.Read();
             acks.Dispose();
-            Console.WriteLine($"{server.Queue}: {acks.Settled} requests settled with {acks.Frames} ack frames "
-                + $"({(acks.Settled == 0 ? 0 : (double)acks.Frames / acks.Settled):0.00} per request).");
+            Console.WriteLine($"{server.Queue}: {settled} requests settled with {frames} ack frames "
+                + $"({(settled == 0 ? 0 : (double)frames / settled):0.00} per request).");
             // RpcGen declares its service queues durable; this run's queue must not outlive it.
             await AmqpCleanup.DeleteQueuesAsync(environment, server.Queue);
         }
@@ -102,9 +103,9 @@ public sealed class RpcGenContender : IContender
 
     private sealed class Client(RpcConnection connection, IBenchService service) : IContenderClient, IBenchClient
     {
-        // How many calls travelled in batches (RpcOptions.BatchCalls; Client/CallBatcher.cs), read from the RpcGen Meter as
+        // How many calls travelled in batches (RpcClientOptions.BatchCalls; Client/CallBatcher.cs), read from the RpcGen Meter as
         // an operator would; every RpcGen client in the process counts, which for one contender at a time is this one.
-        private readonly BatchCounts _batches = new();
+        private readonly CounterSums _batches = new(RpcGen.Diagnostics.RpcDiagnostics.ClientBatches, RpcGen.Diagnostics.RpcDiagnostics.ClientBatchedCalls);
 
         public IBenchClient ForWorker(int worker) => this;
 
@@ -121,61 +122,28 @@ public sealed class RpcGenContender : IContender
         }
     }
 
-    /// <summary>The server's settlement counters, read from the RpcGen meter (the run serves one queue).</summary>
-    private sealed class AckFrames : IDisposable
+    /// <summary>The sums of two counters of the RpcGen meter since it was made (the run serves one queue, on one connection a side).</summary>
+    private sealed class CounterSums : IDisposable
     {
         private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
-        private long _settled;
-        private long _frames;
+        private long _first;
+        private long _second;
 
-        public AckFrames()
+        public CounterSums(string first, string second)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == RpcGen.Diagnostics.RpcDiagnostics.MeterName
-                    && instrument.Name is RpcGen.Diagnostics.RpcDiagnostics.ServerSettlements or RpcGen.Diagnostics.RpcDiagnostics.ServerSettlementFrames)
+                if (instrument.Meter.Name == RpcGen.Diagnostics.RpcDiagnostics.MeterName && (instrument.Name == first || instrument.Name == second))
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
             _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
-            {
-                if (instrument.Name == RpcGen.Diagnostics.RpcDiagnostics.ServerSettlements) Interlocked.Add(ref _settled, value);
-                else Interlocked.Add(ref _frames, value);
-            });
+                Interlocked.Add(ref instrument.Name == first ? ref _first : ref _second, value));
             _listener.Start();
         }
 
-        public long Settled => Interlocked.Read(ref _settled);
-
-        public long Frames => Interlocked.Read(ref _frames);
-
-        public void Dispose() => _listener.Dispose();
-    }
-
-    /// <summary>The sums of <c>rpcgen.client.batches</c> and <c>rpcgen.client.batched_calls</c> since it was made.</summary>
-    private sealed class BatchCounts : IDisposable
-    {
-        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
-        private long _batches;
-        private long _calls;
-
-        public BatchCounts()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == RpcGen.Diagnostics.RpcDiagnostics.MeterName
-                    && instrument.Name is RpcGen.Diagnostics.RpcDiagnostics.ClientBatches or RpcGen.Diagnostics.RpcDiagnostics.ClientBatchedCalls)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
-                Interlocked.Add(ref instrument.Name == RpcGen.Diagnostics.RpcDiagnostics.ClientBatches ? ref _batches : ref _calls, value));
-            _listener.Start();
-        }
-
-        public (long Batches, long Calls) Read() => (Interlocked.Read(ref _batches), Interlocked.Read(ref _calls));
+        public (long First, long Second) Read() => (Interlocked.Read(ref _first), Interlocked.Read(ref _second));
 
         public void Dispose() => _listener.Dispose();
     }

@@ -19,10 +19,14 @@ internal static class PublishFailures
                     CallFailures.Text(method, $"RabbitMQ closed the channel ({closed.ReplyCode} {closed.ReplyText}); it is being rebuilt."),
                     closed.ReplyCode, closed.ReplyText, service.Name, method.WireName),
             PublishException { IsReturn: true } => new RpcServiceUnavailableException(service.Name, method.WireName, queue),
-            PublishException => new RpcException(CallFailures.Text(method, "the broker refused the request (nack)."), service.Name, method.WireName, e),
+            // A nack: the broker did not take the request (a full queue that rejects publishes, an error in the queue).
+            PublishException => new RpcException(RpcStatusCode.Unavailable, CallFailures.Text(method, "the broker refused the request (nack)."),
+                service.Name, method.WireName, e),
             AlreadyClosedException or OperationInterruptedException or ObjectDisposedException => new RpcConnectionException(
                 CallFailures.Text(method, $"not connected to RabbitMQ ({ShutdownReason(e)})."), service.Name, method.WireName, e),
-            _ => new RpcException(CallFailures.Text(method, $"publishing the request failed: {e.Message}"), service.Name, method.WireName, e),
+            // The destination's declaration failed: its status says whether waiting can help (a missing queue may appear).
+            RpcException declaring => new RpcException(declaring.StatusCode, CallFailures.Text(method, declaring.Message), service.Name, method.WireName, e),
+            _ => new RpcException(RpcStatusCode.Internal, CallFailures.Text(method, $"publishing the request failed: {e.Message}"), service.Name, method.WireName, e),
         };
     }
 

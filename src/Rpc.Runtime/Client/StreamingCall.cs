@@ -190,7 +190,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     private void BreakProtocol(string reason)
     {
         Owner.Reject(this, reason);
-        Finish(new RpcException($"RPC {Method.Service.Name}.{Method.WireName} (queue '{Queue}'): {reason}; the stream was stopped.",
+        Finish(new RpcException(RpcStatusCode.Internal, $"RPC {Method.Service.Name}.{Method.WireName} (queue '{Queue}'): {reason}; the stream was stopped.",
             Method.Service.Name, Method.WireName), abandon: true);
     }
 
@@ -263,7 +263,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         // or does not know the method streams.
         Complete(isError
             ? RemoteErrors.ToException(Method, Queue, body, _itemType.Options)
-            : new RpcException(CallFailures.Text(Method, $"the server of queue '{Queue}' answered with a single reply instead of a stream; " +
+            : new RpcException(RpcStatusCode.Unimplemented, CallFailures.Text(Method, $"the server of queue '{Queue}' answered with a single reply instead of a stream; " +
                 "does it serve the same contract?"), Method.Service.Name, Method.WireName));
 
     public override void SetException(Exception exception) => Complete(exception);

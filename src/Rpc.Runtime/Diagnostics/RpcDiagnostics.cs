@@ -70,7 +70,7 @@ public static class RpcDiagnostics
     /// <summary>Counter of events moved to their subscription's dead-letter queue, tagged with <c>error.type</c>.</summary>
     public const string EventsDeadLettered = "rpcgen.events.dead_lettered";
 
-    /// <summary>Counter of batch messages (two or more calls each, <c>RpcOptions.BatchCalls</c>) a client sent, tagged with the queue.</summary>
+    /// <summary>Counter of batch messages (two or more calls each, <c>RpcClientOptions.BatchCalls</c>) a client sent, tagged with the queue.</summary>
     public const string ClientBatches = "rpcgen.client.batches";
 
     /// <summary>Counter of calls a client sent inside batch messages, tagged with the queue.</summary>

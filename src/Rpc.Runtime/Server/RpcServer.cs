@@ -97,7 +97,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         }
         catch (OperationInterruptedException e)
         {
-            throw new RpcException($"Cannot subscribe to {service.Name}: {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
+            throw new RpcException(BrokerRefusals.StatusOf(e), $"Cannot subscribe to {service.Name}: {e.ShutdownReason?.ReplyText ?? e.Message}", service.Name, null, e);
         }
 
         var confirmed = new ConfirmedChannel(connection);
@@ -125,7 +125,7 @@ public sealed partial class RpcServer : IAsyncDisposable
             if (server._control is { } control) await control.CloseAsync().ConfigureAwait(false);
             if (e is OperationInterruptedException refused)
             {
-                throw new RpcException($"Cannot serve {service.Name} on queue '{queue}': {refused.ShutdownReason?.ReplyText ?? refused.Message}", service.Name, null, refused);
+                throw new RpcException(BrokerRefusals.StatusOf(refused), $"Cannot serve {service.Name} on queue '{queue}': {refused.ShutdownReason?.ReplyText ?? refused.Message}", service.Name, null, refused);
             }
 
             throw;

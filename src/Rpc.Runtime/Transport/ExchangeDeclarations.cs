@@ -28,7 +28,7 @@ internal static class ExchangeDeclarations
         {
             var asked = $"{TypeName(events.ExchangeType)}, {(durable ? "durable" : "not durable")}" +
                 (arguments is { Count: > 0 } ? ", arguments " + RpcQueueTopology.DescribeArguments(arguments) : string.Empty);
-            throw new RpcException(
+            throw new RpcException(BrokerRefusals.StatusOf(e),
                 $"Cannot declare exchange '{exchange}' ({asked}) for {events.Name}: {e.ShutdownReason?.ReplyText ?? e.Message}. {Remedy(e.ShutdownReason?.ReplyText, durable)}",
                 events.Name, null, e);
         }
@@ -104,7 +104,7 @@ internal static class ExchangeDeclarations
         catch (OperationInterruptedException e)
         {
             var missing = e.ShutdownReason?.ReplyText ?? e.Message;
-            throw new RpcException(refused is not null
+            throw new RpcException(BrokerRefusals.StatusOf(e), refused is not null
                     ? $"Exchange '{exchange}' for {events.Name} cannot be used: this user may not declare it ({refused}) " +
                       $"and it does not exist ({missing}). Declare it first (an operator or a role with configure on it), " +
                       "or grant configure on it (docs/security.md)."

@@ -61,7 +61,7 @@ internal static class QueueDeclarations
         {
             // The broker names the first argument that differs, which for classic vs quorum need not be x-queue-type:
             // say what this side asked for too, so the type mismatch is plain either way.
-            throw new RpcException(
+            throw new RpcException(RpcStatusCode.Internal,
                 $"Cannot declare queue '{queue}' for {owner}: it already exists with other arguments than this process declares, " +
                 $"a {Describe(options, queue, type)} ({e.ShutdownReason.ReplyText}). Set RpcTopologyOptions.QueueType (or " +
                 $"QueueTypes[\"{Unprefixed(options, queue)}\"]) to what the queue is, or delete the queue so it is declared anew (its messages go with it). " +
@@ -73,7 +73,7 @@ internal static class QueueDeclarations
         }
         catch (OperationInterruptedException e)
         {
-            throw new RpcException($"Cannot declare queue '{queue}' for {owner}: {e.ShutdownReason?.ReplyText ?? e.Message}", owner, null, e);
+            throw new RpcException(BrokerRefusals.StatusOf(e), $"Cannot declare queue '{queue}' for {owner}: {e.ShutdownReason?.ReplyText ?? e.Message}", owner, null, e);
         }
     }
 
@@ -98,7 +98,7 @@ internal static class QueueDeclarations
         catch (OperationInterruptedException e)
         {
             var why = e.ShutdownReason?.ReplyCode == Constants.NotFound ? "it does not exist" : e.ShutdownReason?.ReplyText ?? e.Message;
-            throw new RpcException(
+            throw new RpcException(BrokerRefusals.StatusOf(e),
                 $"Queue '{queue}' for {owner} cannot be used: {why}. Its topology is UseExisting (RpcGen declares nothing), so it must be declared " +
                 $"first by whoever owns it, or given the topology Declare or DeclareAsGiven for '{Unprefixed(options, queue)}' (docs/interop.md, \"Meeting existing topology\").",
                 owner, null, e);
@@ -118,7 +118,7 @@ internal static class QueueDeclarations
             var differs = e.ShutdownReason?.ReplyCode == Constants.PreconditionFailed
                 ? $"it already exists with other settings than given ({topology}): {e.ShutdownReason.ReplyText}. Give what the queue has, or UseExisting"
                 : e.ShutdownReason?.ReplyText ?? e.Message;
-            throw new RpcException($"Cannot declare queue '{queue}' for {owner} as given: {differs}.", owner, null, e);
+            throw new RpcException(BrokerRefusals.StatusOf(e), $"Cannot declare queue '{queue}' for {owner} as given: {differs}.", owner, null, e);
         }
     }
 

@@ -53,28 +53,4 @@ public sealed class OptionsByRoleTests
         var error = await Assert.ThrowsAsync<ArgumentException>(() => rpc.ServeAsync<IShop>(new Shop(), server => server.Prefetch = 0));
         Assert.Contains("RpcServerOptions.Prefetch must be at least 1 (service Shop)", error.Message);
     }
-
-    private sealed class ConcurrencyShop : Shop
-    {
-        private int _running;
-        public int MaxConcurrent;
-
-        public override async Task<int> WaitAsync(int milliseconds, CancellationToken cancellationToken = default)
-        {
-            int now = Interlocked.Increment(ref _running);
-            int seen;
-            while ((seen = Volatile.Read(ref MaxConcurrent)) < now && Interlocked.CompareExchange(ref MaxConcurrent, now, seen) != seen)
-            {
-            }
-
-            try
-            {
-                return await base.WaitAsync(milliseconds, cancellationToken);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _running);
-            }
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using RpcGen.IntegrationTests.Infrastructure;
+using RpcGen.IntegrationTests.Shapes.DurableWork;
 using RpcGen.IntegrationTests.Shapes.Faults;
 using RpcGen.TestServer;
 using Xunit;
@@ -50,6 +51,23 @@ public sealed class StatusCodeTests
         var unavailable = await Assert.ThrowsAnyAsync<RpcException>(() => nobody.DoAsync(1, 0));
         Assert.IsType<RpcServiceUnavailableException>(unavailable);
         Assert.Equal(RpcStatusCode.Unavailable, unavailable.StatusCode);
+    }
+
+    [Fact]
+    public async Task Work_the_broker_refuses_with_a_nack_is_Unavailable()
+    {
+        await using var broker = new TestBroker();
+        broker.Track(broker.QueueName("ledger"));
+        // Full from the start and refusing publishes: the broker nacks every request sent to it.
+        var rpc = await broker.ConnectAsync(o => o.Topology.Queues["ledger"] = new RpcQueueTopology
+        {
+            Mode = RpcTopologyMode.DeclareAsGiven,
+            Arguments = { ["x-max-length"] = 0, ["x-overflow"] = "reject-publish" },
+        });
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => rpc.CreateClient<ILedger>().AppendAsync(1));
+        Assert.Contains("(nack)", refused.Message);
+        Assert.Equal(RpcStatusCode.Unavailable, refused.StatusCode);
     }
 
     [Theory]

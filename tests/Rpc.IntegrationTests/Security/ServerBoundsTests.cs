@@ -123,28 +123,4 @@ public sealed class ServerBoundsTests
             $"the cancels were forgotten ({server.RunningCalls.EarlyCancels} still remembered)", seconds: 10);
         Assert.Equal(2, await (await broker.ConnectAsync()).CreateClient<IShop>().ReserveAsync("apple", 2));
     }
-
-    private sealed class ConcurrencyShop : Shop
-    {
-        private int _running;
-        public int MaxConcurrent;
-
-        public override async Task<int> WaitAsync(int milliseconds, CancellationToken cancellationToken = default)
-        {
-            int now = Interlocked.Increment(ref _running);
-            int seen;
-            while ((seen = Volatile.Read(ref MaxConcurrent)) < now && Interlocked.CompareExchange(ref MaxConcurrent, now, seen) != seen)
-            {
-            }
-
-            try
-            {
-                return await base.WaitAsync(milliseconds, cancellationToken);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _running);
-            }
-        }
-    }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using RpcGen.IntegrationTests.Infrastructure;
 using RpcGen.IntegrationTests.Interop;
 using RpcGen.IntegrationTests.Semantics;
-using RpcGen.IntegrationTests.Shapes.Streaming;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -24,10 +23,7 @@ public sealed class StreamBoundsTests
     public async Task A_stream_that_flows_longer_than_the_call_timeout_is_not_cut()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         var watch = Stopwatch.StartNew();
         var items = new List<int>();
@@ -47,10 +43,7 @@ public sealed class StreamBoundsTests
     public async Task The_stream_deadline_ends_a_flowing_stream_and_says_so()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         int taken = 0;
         var watch = Stopwatch.StartNew();
@@ -74,10 +67,7 @@ public sealed class StreamBoundsTests
     public async Task A_stream_keeps_the_timeout_of_the_scope_it_was_created_in()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         IAsyncEnumerable<int> stream;
         using (RpcCallOptions.WithTimeout(TimeSpan.FromMilliseconds(300)))

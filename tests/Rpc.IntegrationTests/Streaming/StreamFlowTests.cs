@@ -28,14 +28,11 @@ public sealed class StreamFlowTests
     {
         await using var broker = new TestBroker();
         long taken = 0;
-        var counter = new Counter { CallerTook = () => Interlocked.Read(ref taken) };
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync(o =>
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker, new Counter { CallerTook = () => Interlocked.Read(ref taken) }, o =>
         {
             if (window > 0) o.Client.StreamWindow = window;
         });
         int expectedWindow = window > 0 ? window : new RpcConnectionOptions().Client.StreamWindow;
-        var client = connection.CreateClient<ICounter>();
 
         int items = 4 * expectedWindow;
         await foreach (var item in client.CountAsync(items))
@@ -130,10 +127,7 @@ public sealed class StreamFlowTests
     public async Task An_item_slower_than_the_idle_timeout_fails_the_stream_and_cancels_the_server()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync(o => o.Client.StreamIdleTimeout = Idle);
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker, configureCaller: o => o.Client.StreamIdleTimeout = Idle);
 
         int taken = 0;
         Stopwatch? gap = null;

@@ -23,10 +23,7 @@ public sealed class StreamingTests
     public async Task A_hundred_thousand_items_arrive_in_order_and_the_stream_completes()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         var watch = Stopwatch.StartNew();
         int expected = 0;
@@ -49,10 +46,7 @@ public sealed class StreamingTests
     public async Task An_empty_stream_completes_and_a_second_enumeration_of_one_result_is_refused()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         var stream = client.CountAsync(0);
         Assert.Empty(await ToListAsync(stream));
@@ -69,10 +63,7 @@ public sealed class StreamingTests
     public async Task Breaking_out_after_a_hundred_items_stops_the_server_enumeration()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         var latencies = new List<double>();
         for (int round = 0; round < 3; round++)
@@ -105,10 +96,7 @@ public sealed class StreamingTests
     public async Task Cancelling_the_token_mid_stream_throws_and_stops_the_server_enumeration()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         using var cancel = new CancellationTokenSource();
         int taken = 0;
@@ -129,10 +117,7 @@ public sealed class StreamingTests
     public async Task A_server_throwing_mid_stream_gives_the_items_so_far_then_the_remote_exception_or_the_declared_fault()
     {
         await using var broker = new TestBroker();
-        var counter = new Counter();
-        var server = await broker.ServeAsync<ICounter>(await broker.ConnectAsync(), counter);
-        var connection = await broker.ConnectAsync();
-        var client = connection.CreateClient<ICounter>();
+        var (counter, server, connection, client) = await ServedCounter.StartAsync(broker);
 
         var items = new List<int>();
         var remote = await Assert.ThrowsAsync<RpcRemoteException>(async () =>

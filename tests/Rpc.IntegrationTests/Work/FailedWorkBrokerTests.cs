@@ -34,18 +34,14 @@ public sealed class FailedWorkBrokerTests
         // Larger than RpcGen takes any broker to accept, within this one's limit: confirmed, and delivered.
         Assert.Equal(2 * 1024 * 1024, (await client.BigAsync(2 * 1024 * 1024)).Length);
 
-        var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => client.BigAsync(size));
-        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms: {error.Message}");
-        Assert.Equal("rpc:too-large", error.RemoteType);
+        var error = await AssertTooLargeAsync(() => client.BigAsync(size), limit);
         Assert.Contains((size + 2).ToString(), error.RemoteMessage); // the JSON string: its characters and two quotes
-        Assert.Contains(limit.ToString(), error.RemoteMessage);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Single(work.RunsOf("Big"), r => r.Id == size);
         Assert.Equal(0, server.InFlight);
 
         // Learnt: the next one is refused without a try on the broker, and the server's channel was never closed.
-        watch.Restart();
+        var watch = Stopwatch.StartNew();
         error = await Assert.ThrowsAsync<RpcRemoteException>(() => client.BigAsync(size));
         _output.WriteLine($"the second refused after {watch.ElapsedMilliseconds} ms");
         Assert.Equal("rpc:too-large", error.RemoteType);
@@ -65,11 +61,7 @@ public sealed class FailedWorkBrokerTests
 
         // Under the 1 MiB a server takes any broker to accept: it goes out on the request's channel, which the broker
         // closes, naming its limit; the redelivered request is answered rpc:too-large instead of looping.
-        var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => client.BigAsync(size));
-        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms and {work.RunsOf("Big").Count()} runs: {error.Message}");
-        Assert.Equal("rpc:too-large", error.RemoteType);
-        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        await AssertTooLargeAsync(() => client.BigAsync(size), limit, () => $" and {work.RunsOf("Big").Count()} runs");
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(2, work.RunsOf("Big").Count());
         Assert.Equal(1, server.Channel.Rebuilds);
@@ -86,11 +78,8 @@ public sealed class FailedWorkBrokerTests
 
         // Under the 1 MiB a server takes any broker to accept: the first item message closes the request's channel,
         // naming the limit; the redelivered stream ends at once with an error marker instead of looping.
-        var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => DrainAsync(client.BigItemsAsync(2, size)).WaitAsync(TimeSpan.FromSeconds(20)));
-        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms and {work.RunsOf("BigItems").Count()} runs: {error.Message}");
-        Assert.Equal("rpc:too-large", error.RemoteType);
-        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        var error = await AssertTooLargeAsync(() => DrainAsync(client.BigItemsAsync(2, size)).WaitAsync(TimeSpan.FromSeconds(20)), limit,
+            () => $" and {work.RunsOf("BigItems").Count()} runs");
         Assert.Contains((size + 4).ToString(), error.RemoteMessage); // ["x…"]: the characters, two quotes and the brackets
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.InRange(work.RunsOf("BigItems").Count(), 1, 2);
@@ -119,12 +108,8 @@ public sealed class FailedWorkBrokerTests
         // Within the broker's limit, over the 1 MiB taken as safe: confirmed, delivered, in order with its end marker.
         Assert.Equal(2, (await DrainAsync(client.BigItemsAsync(2, 2 * 1024 * 1024))).Count);
 
-        var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => DrainAsync(client.BigItemsAsync(2, size)).WaitAsync(TimeSpan.FromSeconds(20)));
-        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms: {error.Message}");
-        Assert.Equal("rpc:too-large", error.RemoteType);
+        var error = await AssertTooLargeAsync(() => DrainAsync(client.BigItemsAsync(2, size)).WaitAsync(TimeSpan.FromSeconds(20)), limit);
         Assert.Contains((size + 4).ToString(), error.RemoteMessage);
-        Assert.Contains(limit.ToString(), error.RemoteMessage);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Single(work.RunsOf("BigItems"), r => r.Id == size);
         Assert.Equal(0, server.Channel.Rebuilds);
@@ -143,15 +128,11 @@ public sealed class FailedWorkBrokerTests
 
         // The limit is not known yet; the items before the large one arrive, in order, then the error marker.
         var received = new List<string>();
-        var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<RpcRemoteException>(async () =>
+        await AssertTooLargeAsync(async () =>
         {
             await foreach (var item in client.SmallThenBigAsync(size)) received.Add(item);
-        });
-        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms, {received.Count} items, then {error.Message}");
-        Assert.Equal("rpc:too-large", error.RemoteType);
+        }, limit, () => $", {received.Count} items before");
         Assert.Equal(new[] { "small" }, received);
-        Assert.Contains(limit.ToString(), error.RemoteMessage);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Single(work.RunsOf("SmallThenBig"));
         Assert.Equal(0, server.Channel.Rebuilds);
@@ -167,17 +148,13 @@ public sealed class FailedWorkBrokerTests
         const int large = 768 * 1024;
         await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-batch",
             serving: o => o.Client.DefaultTimeout = new RpcConnectionOptions().Client.DefaultTimeout, calling: o => { o.Client.BatchCalls = true; o.Client.MaxBatchSize = 4; });
-        var (work, server, client, calling) = (node.Work, node.Server, node.Client, node.Calling);
+        var (work, server, client) = (node.Work, node.Server, node.Client);
         Assert.Equal(1, await client.EchoAsync(1));
 
         // Four small requests in one batch; their replies make one message of 1.4 MB, over the broker's 512 KiB.
         var watch = Stopwatch.StartNew();
-        Task<string>[] calls;
-        using var metrics = new RpcMetrics(calling.Settings.QueueFor(FailingWorkRpcDescriptor.Service));
-        using (calling.Invoker.HoldBatches(FailingWorkRpcDescriptor.Service))
-        {
-            calls = new[] { small, small, large, small }.Select(client.BigAsync).ToArray();
-        }
+        using var metrics = node.CountSends();
+        var calls = node.BigInOneBatch(small, small, large, small);
 
         var outcomes = await Task.WhenAll(calls.Select(async c =>
         {
@@ -211,31 +188,37 @@ public sealed class FailedWorkBrokerTests
         const int large = 4 * 1024 * 1024;
         await using var node = await LimitedNode.StartAsync(_broker, limit, "too-large-batch-big",
             serving: o => o.Client.DefaultTimeout = new RpcConnectionOptions().Client.DefaultTimeout, calling: o => { o.Client.BatchCalls = true; o.Client.MaxBatchSize = 3; });
-        var (work, server, client, calling) = (node.Work, node.Server, node.Client, node.Calling);
+        var (work, server, client) = (node.Work, node.Server, node.Client);
         Assert.Equal(1, await client.EchoAsync(1));
 
         // The limit is not known yet: the 4 MiB reply goes out alone on the server's confirmed channel, is refused there,
         // and its call is answered rpc:too-large inside the batch's replies; the others are delivered.
-        var watch = Stopwatch.StartNew();
-        Task<string>[] calls;
-        using var metrics = new RpcMetrics(calling.Settings.QueueFor(FailingWorkRpcDescriptor.Service));
-        using (calling.Invoker.HoldBatches(FailingWorkRpcDescriptor.Service))
-        {
-            calls = new[] { small, large, small }.Select(client.BigAsync).ToArray();
-        }
+        using var metrics = node.CountSends();
+        var calls = node.BigInOneBatch(small, large, small);
 
         Assert.Equal(small, (await calls[0].WaitAsync(TimeSpan.FromSeconds(20))).Length);
         Assert.Equal(small, (await calls[2].WaitAsync(TimeSpan.FromSeconds(20))).Length);
-        var error = await Assert.ThrowsAsync<RpcRemoteException>(() => calls[1].WaitAsync(TimeSpan.FromSeconds(20)));
-        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms; batches sent: {metrics.BatchesSent}: {error.Message}");
+        await AssertTooLargeAsync(() => calls[1].WaitAsync(TimeSpan.FromSeconds(20)), limit, () => $"; batches sent: {metrics.BatchesSent}");
         Assert.Equal((1L, 3L), metrics.BatchesSent);
-        Assert.Equal("rpc:too-large", error.RemoteType);
-        Assert.Contains(limit.ToString(), error.RemoteMessage);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Single(work.RunsOf("Big"), r => r.Id == large);
         Assert.Equal(2, work.RunsOf("Big").Count(r => r.Id == small));
         Assert.Equal(0, server.Channel.Rebuilds);
         Assert.Equal(0, server.InFlight);
+    }
+
+    /// <summary>
+    /// The call ends with <c>rpc:too-large</c> naming the broker's limit; how long it took, and what <paramref name="seen"/>
+    /// adds, goes to the output.
+    /// </summary>
+    private async Task<RpcRemoteException> AssertTooLargeAsync(Func<Task> call, int limit, Func<string>? seen = null)
+    {
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcRemoteException>(call);
+        _output.WriteLine($"after {watch.ElapsedMilliseconds} ms{seen?.Invoke()}: {error.Message}");
+        Assert.Equal(RpcErrorTypes.TooLarge, error.RemoteType);
+        Assert.Contains(limit.ToString(), error.RemoteMessage);
+        return error;
     }
 
     private static async Task<List<string>> DrainAsync(IAsyncEnumerable<string> items)
@@ -299,7 +282,17 @@ public sealed class FailedWorkBrokerTests
         public RpcServer Server { get; private set; } = null!;
         public IFailingWork Client { get; private set; } = null!;
 
-        public RpcConnection Calling => _calling;
+        /// <summary>Counts the batches the calling side sends to the service's queue, and the calls in them.</summary>
+        public RpcMetrics CountSends() => new(_calling.Settings.QueueFor(FailingWorkRpcDescriptor.Service));
+
+        /// <summary>Calls <c>BigAsync</c> once per size, held back until all are in line, so they leave as one batch.</summary>
+        public Task<string>[] BigInOneBatch(params int[] sizes)
+        {
+            using (_calling.Invoker.HoldBatches(FailingWorkRpcDescriptor.Service))
+            {
+                return sizes.Select(Client.BigAsync).ToArray();
+            }
+        }
 
         /// <summary><paramref name="serving"/> and <paramref name="calling"/> change each side's options after the common ones.</summary>
         public static async Task<LimitedNode> StartAsync(FaultBroker broker, int limit, string name,

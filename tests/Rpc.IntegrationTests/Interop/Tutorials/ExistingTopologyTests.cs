@@ -44,9 +44,11 @@ public sealed class ExistingTopologyTests
         var serving = await Assert.ThrowsAsync<RpcException>(() => rpc.ServeAsync<ITutorialTasks>(new Tasks()));
         Assert.Contains($"Queue '{queue}' for TutorialTasks cannot be used: it does not exist", serving.Message);
         Assert.Contains("UseExisting", serving.Message);
+        Assert.Equal(RpcStatusCode.Unavailable, serving.StatusCode);
 
         var sending = await Assert.ThrowsAnyAsync<RpcException>(() => rpc.CreateClient<ITutorialTasks>().TaskAsync("Hello"));
         Assert.Contains($"Queue '{queue}' for TutorialTasks cannot be used: it does not exist", sending.ToString());
+        Assert.Equal(RpcStatusCode.Unavailable, sending.StatusCode);
         await using var raw = await RawAmqp.ConnectAsync();
         await Assert.ThrowsAnyAsync<RabbitMQ.Client.Exceptions.OperationInterruptedException>(() => raw.Channel.QueueDeclarePassiveAsync(queue));
     }
@@ -66,6 +68,7 @@ public sealed class ExistingTopologyTests
         Assert.Contains("x-dead-letter-exchange", refused.Message);
         Assert.Contains("UseExisting", refused.Message);
         Assert.Contains("DeclareAsGiven", refused.Message);
+        Assert.Equal(RpcStatusCode.Internal, refused.StatusCode);
     }
 
     [Fact]
@@ -112,6 +115,7 @@ public sealed class ExistingTopologyTests
         Assert.Contains("inequivalent arg 'durable'", refused.Message);
         Assert.Contains("same type but is not durable", refused.Message);
         Assert.DoesNotContain("another type", refused.Message);
+        Assert.Equal(RpcStatusCode.Internal, refused.StatusCode);
 
         var rpc = await broker.ConnectAsync(o => o.Topology.Exchanges["topic_logs"] = RpcExchangeTopology.UseExisting);
         var logs = new Tasks();
@@ -147,6 +151,7 @@ public sealed class ExistingTopologyTests
         var refused = await Assert.ThrowsAsync<RpcException>(() => rpc.SubscribeAsync<ITutorialTopicLogs>(new Tasks(), new RpcSubscription()));
         Assert.Contains($"Exchange '{exchange}' for TutorialTopicLogs cannot be used", refused.Message);
         Assert.Contains("UseExisting", refused.Message);
+        Assert.Equal(RpcStatusCode.Unavailable, refused.StatusCode);
     }
 
     [Fact]
