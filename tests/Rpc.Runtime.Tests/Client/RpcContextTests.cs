@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace RpcGen.IntegrationTests.Semantics;
+namespace RpcGen.Runtime.Tests.Client;
 
 /// <summary>A handler that reads RpcContext.Current can be unit-tested without a broker.</summary>
 public sealed class RpcContextTests
@@ -15,7 +15,7 @@ public sealed class RpcContextTests
         Assert.Null(RpcContext.Current);
         using (context.MakeCurrent())
         {
-            Assert.Equal("eu", await new Shop().HeaderAsync("tenant"));
+            Assert.Equal("eu", await new HeaderHandler().HeaderAsync("tenant"));
             Assert.Same(context, RpcContext.Current);
         }
 
@@ -23,5 +23,12 @@ public sealed class RpcContextTests
         Assert.Equal(("Shop", "Header", "c-1", "alice", "m-1", true, (DateTimeOffset?)deadline),
             (context.Service, context.Method, context.CorrelationId, context.UserId, context.MessageId, context.Redelivered, context.Deadline));
         Assert.Empty(new RpcContext("Shop", "Header").Headers);
+    }
+
+    /// <summary>A handler as a service implements it: it reads the request's context, never a parameter.</summary>
+    private sealed class HeaderHandler
+    {
+        public Task<string?> HeaderAsync(string name) =>
+            Task.FromResult(RpcContext.Current!.Headers.TryGetValue(name, out var value) ? value : null);
     }
 }
