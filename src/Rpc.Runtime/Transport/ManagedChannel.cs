@@ -230,10 +230,13 @@ internal sealed class ManagedChannel : IAsyncDisposable
             {
                 failed = ChannelClosedByBroker?.Invoke(closed, reason) ?? 0;
             }
-            finally
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                RpcLog.ChannelClosed(_logger, Purpose, reason.ReplyCode, reason.ReplyText, failed);
+                // The owner's bookkeeping failed; the channel must still come back, or every ReadyAsync waits forever.
+                _logger.LogWarning(e, "The owner of the {Purpose} failed while being told of its close; rebuilding it anyway", Purpose);
             }
+
+            RpcLog.ChannelClosed(_logger, Purpose, reason.ReplyCode, reason.ReplyText, failed);
         }
 
         // Not on the connection's reader: opening a channel needs that reader to read channel.open-ok.
@@ -269,6 +272,13 @@ internal sealed class ManagedChannel : IAsyncDisposable
                 }
 
                 _channel = fresh;
+                // DisposeAsync may have run between the check above and the swap, closing the old channel only.
+                if (Volatile.Read(ref _disposed) != 0)
+                {
+                    await CloseQuietlyAsync(fresh).ConfigureAwait(false);
+                    return;
+                }
+
                 Interlocked.Increment(ref _rebuilds);
                 RpcTelemetry.CountRebuild(Purpose);
                 RpcLog.ChannelRebuilt(_logger, Purpose, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -298,8 +308,8 @@ internal sealed class ManagedChannel : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> on a short-lived channel of its own, closed after it succeeds and disposed either
-    /// way: for declarations, which close the channel they run on when the broker refuses them.
+    /// Runs <paramref name="work"/> on a short-lived channel of its own, closed afterwards either way (within
+    /// <see cref="CloseTimeout"/>): for declarations, which close the channel they run on when the broker refuses them.
     /// </summary>
     public static async Task WithScratchChannelAsync<TState>(IConnection connection, TState state, Func<IChannel, TState, Task> work,
         CancellationToken cancellationToken = default)
@@ -308,11 +318,11 @@ internal sealed class ManagedChannel : IAsyncDisposable
         try
         {
             await work(channel, state).ConfigureAwait(false);
-            await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            channel.Dispose();
+            // Bounded like every other close: a connection the broker blocks must not hold a finished declaration.
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
         }
     }
 

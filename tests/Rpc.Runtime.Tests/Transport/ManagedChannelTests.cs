@@ -373,4 +373,36 @@ public sealed class ManagedChannelTests
         Assert.Equal(1, scratch.DisposeCalls);
         Assert.False(scratch.IsOpen);
     }
+    [Fact]
+    public async Task An_owner_that_throws_when_told_of_the_close_does_not_stop_the_rebuild()
+    {
+        var connection = FakeConnection.Create();
+        await using var managed = await CreateEagerAsync(connection);
+        var first = FakeConnection.Of(connection).Channels[0];
+        managed.ChannelClosedByBroker = (_, _) => throw new InvalidOperationException("the owner's bookkeeping failed");
+
+        await FakeChannel.Of(first).CloseByBrokerAsync(406);
+
+        var second = await managed.ReadyAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotSame(first, second);
+        Assert.True(second.IsOpen);
+        Assert.Equal(1, managed.Rebuilds);
+    }
+
+    [Fact]
+    public async Task A_scratch_channel_whose_close_hangs_is_given_up_within_the_close_bound()
+    {
+        var connection = FakeConnection.Create();
+        var never = new TaskCompletionSource();
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await ManagedChannel.WithScratchChannelAsync(connection, 0, (channel, _) =>
+        {
+            FakeChannel.Of(channel).CloseBlocker = never.Task;
+            return Task.CompletedTask;
+        }).WaitAsync(ManagedChannel.CloseTimeout + TimeSpan.FromSeconds(5));
+
+        Assert.InRange(watch.Elapsed, ManagedChannel.CloseTimeout - TimeSpan.FromMilliseconds(100), ManagedChannel.CloseTimeout + TimeSpan.FromSeconds(5));
+        Assert.Equal(1, FakeChannel.Of(Assert.Single(FakeConnection.Of(connection).Channels)).DisposeCalls);
+    }
 }
