@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares the runtime's cost per call at two commits in one run: the benchmark is built at BEFORE and at HEAD, then
 # the two builds run alternately (before, after, before, after, ...) against the same broker, so host noise falls on
-# both alike. Prints each run's CPU-per-call table rows for RpcGen and best effort, then the medians per build.
+# both alike. Prints each run's CPU-per-call rows for RpcGen, then the medians per build (eng/bench-summary.py).
 #   eng/bench-before-after.sh BEFORE [PAIRS]     (default 3 pairs; the broker must be running: ./build.sh broker start)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,3 +21,5 @@ for i in $(seq 1 "$PAIRS"); do
     echo "== $build run $i"; grep -E '^\| (int|4 KB|4k)[^|]*\| (RpcGen|rpcgen)' "$WORK/$build-$i.md" | head -4 || true
   done
 done
+echo
+python3 "$ROOT/eng/bench-summary.py" "$WORK"
