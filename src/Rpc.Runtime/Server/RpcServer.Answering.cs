@@ -97,7 +97,8 @@ public sealed partial class RpcServer
         using var request = new ServerRequest(consumer, properties, body, redelivered, history, StartTelemetry(properties, redelivered, body.Length));
         _replies.MessageLimit.Delivered(body.Length);
         var failure = Accept(request, method);
-        strategy = _strategies.For(request.Method, request.HasReplyTo, batchItem);
+        // Refused before it ran, a request counts as of no known method: one nobody can be told about is handed off.
+        if (failure is not null) strategy = _strategies.For(method: null, request.HasReplyTo, batchItem);
         while (failure is null)
         {
             if ((failure = await RunAsync(request).ConfigureAwait(false)) is not { } failed || !strategy.RetriesInPlace
