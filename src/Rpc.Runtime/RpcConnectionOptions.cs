@@ -54,6 +54,13 @@ public sealed class RpcConnectionOptions
     public string? ConnectionName { get; set; }
 
     /// <summary>
+    /// The clock of every timeout, deadline, retry backoff, idle timeout and timer the connection, its clients and its
+    /// servers keep (telemetry durations excepted). A test sets a fake one (e.g. <c>FakeTimeProvider</c>) to advance
+    /// time instead of sleeping; the caller's and the server's clocks must then be the same. Defaults to <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
     /// Where the connection, its clients and its servers log (categories <c>RpcGen.Connection</c>, <c>RpcGen.Client</c>,
     /// <c>RpcGen.Server</c>; event ids in docs/observability.md). <c>AddRpcGen</c> sets it from the container.
     /// Defaults to <see langword="null"/>: no logging.

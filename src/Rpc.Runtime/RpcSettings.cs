@@ -27,6 +27,7 @@ internal sealed record RpcSettings
     public required JsonSerializerOptions JsonSerializerOptions { get; init; }
     public required string QueuePrefix { get; init; }
     public required int MaxMessageSize { get; init; }
+    public required TimeProvider TimeProvider { get; init; }
 
     // RpcClientOptions
     public required TimeSpan DefaultTimeout { get; init; }
@@ -118,6 +119,7 @@ internal sealed record RpcSettings
             JsonSerializerOptions = options.JsonSerializerOptions,
             QueuePrefix = options.QueuePrefix,
             MaxMessageSize = options.MaxMessageSize,
+            TimeProvider = options.TimeProvider ?? throw new ArgumentException("RpcConnectionOptions.TimeProvider must not be null."),
             DefaultTimeout = client.DefaultTimeout,
             ServerCheckDelay = client.ServerCheckDelay,
             WaitForReady = client.WaitForReady,

@@ -76,7 +76,7 @@ internal readonly struct OutgoingCall
         if (serving is { Deadline: { } outer })
         {
             // Made while serving a call: never wait longer than that call's caller does.
-            var left = outer - DateTimeOffset.UtcNow;
+            var left = outer - options.TimeProvider.GetUtcNow();
             if (left <= TimeSpan.Zero)
             {
                 request.Release();

@@ -28,7 +28,7 @@ internal sealed class PendingCalls
 
     private readonly ConcurrentDictionary<string, PendingCall> _calls = new(StringComparer.Ordinal);
     private readonly object _sweepGate = new();
-    private Timer? _sweeper;
+    private ITimer? _sweeper;
     private int _sweepPeriodMs; // 0 while the sweeper is stopped
     private int _idleSweeps;
     private long _droppedReplies;
@@ -39,11 +39,16 @@ internal sealed class PendingCalls
 
     /// <param name="observer">Told what the calls need from outside: server checks, cancels, stream credit; null for none (tests).</param>
     /// <param name="logger">Where rejected replies are logged.</param>
-    public PendingCalls(IPendingCallObserver? observer = null, ILogger? logger = null)
+    /// <param name="time">The clock of due times, deadlines and the sweep; the system's when null.</param>
+    public PendingCalls(IPendingCallObserver? observer = null, ILogger? logger = null, TimeProvider? time = null)
     {
         _observer = observer;
         _logger = logger ?? NullLogger.Instance;
+        Time = time ?? TimeProvider.System;
     }
+
+    /// <summary>The clock of the calls' due times and deadlines.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>Calls waiting for a reply.</summary>
     public int Count => _calls.Count;
@@ -119,7 +124,7 @@ internal sealed class PendingCalls
     {
         // The due time comes before the call is in the map: a sweep running meanwhile must not see a call due at
         // time 0 (and time it out at once).
-        call.DueAt = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        call.DueAt = MonotonicClock.Milliseconds(Time) + (long)Math.Ceiling(timeout.TotalMilliseconds);
         call.State = PendingCall.Waiting;
         if (!_calls.TryAdd(call.CorrelationId, call))
         {
@@ -150,16 +155,16 @@ internal sealed class PendingCalls
         lock (_sweepGate)
         {
             if (_sweepPeriodMs != 0 && _sweepPeriodMs <= period) return;
-            _sweeper ??= new Timer(static state => ((PendingCalls)state!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
+            _sweeper ??= Time.CreateTimer(static state => ((PendingCalls)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             Volatile.Write(ref _idleSweeps, 0);
-            _sweeper.Change(period, period);
+            _sweeper.Change(TimeSpan.FromMilliseconds(period), TimeSpan.FromMilliseconds(period));
             Volatile.Write(ref _sweepPeriodMs, period);
         }
     }
 
     private void Sweep()
     {
-        long now = Environment.TickCount64;
+        long now = MonotonicClock.Milliseconds(Time);
         bool any = false;
         foreach (var entry in _calls)
         {
@@ -197,7 +202,7 @@ internal sealed class PendingCalls
                 return;
             }
 
-            _sweeper!.Change(Timeout.Infinite, Timeout.Infinite);
+            _sweeper!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -371,7 +376,7 @@ internal static class CallFailures
 /// <summary>One call waiting for its reply: what matches a reply to it and what times it out.</summary>
 internal abstract class PendingCall
 {
-    /// <summary>When the call times out, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    /// <summary>When the call times out, in <see cref="MonotonicClock"/> milliseconds of its owner's clock.</summary>
     public long DueAt;
 
     public const int Created = 0, Waiting = 1, Done = 2;
@@ -381,7 +386,7 @@ internal abstract class PendingCall
     public CancellationTokenRegistration CancellationRegistration;
 
     /// <summary>
-    /// When the sweep next asks whether anyone serves the queue (<see cref="Environment.TickCount64"/> ms); 0: never (a
+    /// When the sweep next asks whether anyone serves the queue (<see cref="MonotonicClock"/> ms); 0: never (a
     /// call that waits for a server, or a stream that has heard from one). What the checks found is <see cref="ServerAvailability"/>'s.
     /// </summary>
     public long CheckAt;
@@ -393,7 +398,7 @@ internal abstract class PendingCall
     public bool IsPending => Volatile.Read(ref State) == Waiting;
 
     protected PendingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout)
-        : this(owner, correlationId, method, queue, timeout, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)timeout.TotalMilliseconds)
+        : this(owner, correlationId, method, queue, timeout, owner.Time.GetUtcNow().ToUnixTimeMilliseconds() + (long)timeout.TotalMilliseconds)
     {
     }
 

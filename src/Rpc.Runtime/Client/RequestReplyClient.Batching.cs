@@ -94,7 +94,7 @@ internal sealed partial class RequestReplyClient
         string batchId = _pending.NextCorrelationId();
         using var body = new PooledBufferWriter();
         CallBatch.BeginBatch(body);
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long now = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         long latestDeadline = now;
         foreach (var entry in waiting)
         {
@@ -118,7 +118,7 @@ internal sealed partial class RequestReplyClient
         if (!_calls.TryGetReady(out var channel))
         {
             // As for a lone call: wait for the rebuilt channel no longer than the calls wait; each call's own timer still runs.
-            using var bound = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, latestDeadline - now)));
+            using var bound = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, latestDeadline - now)), _options.TimeProvider);
             try
             {
                 channel = await _calls.ReadyAsync(bound.Token).ConfigureAwait(false);

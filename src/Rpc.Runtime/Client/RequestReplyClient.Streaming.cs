@@ -1,4 +1,3 @@
-using System;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 
@@ -13,7 +12,7 @@ internal sealed partial class RequestReplyClient
     {
         var call = new StreamingCall<T>(_pending, _pending.NextCorrelationId(), outgoing.Method, outgoing.Queue.Value, outgoing.Timeout, itemType,
             _options.StreamWindow, _options.StreamIdleTimeout, outgoing.Options?.StreamDeadline, cancellationToken, linked);
-        if (outgoing.FailFast) call.CheckAt = Environment.TickCount64 + (long)_options.ServerCheckDelay.TotalMilliseconds;
+        if (outgoing.FailFast) call.CheckAt = MonotonicClock.Milliseconds(_options.TimeProvider) + (long)_options.ServerCheckDelay.TotalMilliseconds;
         _pending.Add(call, outgoing.Timeout, cancellationToken);
         call.StartTimer();
         PublishRequest(call, outgoing.Request, outgoing.Queue, telemetry: null, outgoing.Options?.Headers, _options.StreamWindow);

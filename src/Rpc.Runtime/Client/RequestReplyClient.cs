@@ -40,9 +40,9 @@ internal sealed partial class RequestReplyClient
     private RequestReplyClient(IConnection connection, ConnectionState state, RpcSettings options, string? userId)
     {
         _clientInterceptors = System.Linq.Enumerable.ToArray(options.ClientInterceptors);
-        _availability = new ServerAvailability(connection, options.ServerCheckDelay);
+        _availability = new ServerAvailability(connection, options.ServerCheckDelay, options.TimeProvider);
         _control = new ControlPublisher(connection, userId);
-        _pending = new PendingCalls(new CallObserver(_availability, _control), options.Loggers.Client);
+        _pending = new PendingCalls(new CallObserver(_availability, _control), options.Loggers.Client, options.TimeProvider);
         _userId = userId;
         _connection = connection;
         _state = state;
@@ -132,7 +132,7 @@ internal sealed partial class RequestReplyClient
         IReadOnlyDictionary<string, string>? userHeaders)
     {
         var call = _pending.Create(outgoing.Method, outgoing.Queue.Value, outgoing.Timeout, resultType, _options.JsonSerializerOptions);
-        if (outgoing.FailFast) call.CheckAt = Environment.TickCount64 + (long)_options.ServerCheckDelay.TotalMilliseconds;
+        if (outgoing.FailFast) call.CheckAt = MonotonicClock.Milliseconds(_options.TimeProvider) + (long)_options.ServerCheckDelay.TotalMilliseconds;
         var telemetry = ClientCallTelemetry.Start(_options, call.Method, call.Queue, call.CorrelationId);
         _pending.Add(call, outgoing.Timeout, cancellationToken);
         PublishRequest(call, outgoing.Request, outgoing.Queue, telemetry, userHeaders);
@@ -253,7 +253,7 @@ internal sealed partial class RequestReplyClient
     {
         // The call's timeout still runs meanwhile; waiting longer than it is pointless.
         IChannel channel;
-        using (var bound = new CancellationTokenSource(call.Timeout))
+        using (var bound = new CancellationTokenSource(call.Timeout, _options.TimeProvider))
         {
             try
             {

@@ -32,6 +32,7 @@ internal sealed class ServerAvailability
     private const long ConfirmMs = 1000;
 
     private readonly long _intervalMs;
+    private readonly TimeProvider _time;
     private readonly object _gate = new();
     private readonly Dictionary<string, QueueCheck> _checks = new(StringComparer.Ordinal);
 
@@ -44,8 +45,10 @@ internal sealed class ServerAvailability
 
     /// <param name="connection">The connection the probe channel is opened on.</param>
     /// <param name="interval">How long a call waits between checks (<see cref="RpcClientOptions.ServerCheckDelay"/>).</param>
-    public ServerAvailability(IConnection connection, TimeSpan interval)
+    /// <param name="time">The clock of the checks.</param>
+    public ServerAvailability(IConnection connection, TimeSpan interval, TimeProvider time)
     {
+        _time = time;
         _channel = ManagedChannel.CreateLazy(connection, new CreateChannelOptions(false, false), "server-check channel");
         _intervalMs = (long)interval.TotalMilliseconds;
     }
@@ -53,13 +56,13 @@ internal sealed class ServerAvailability
     /// <summary>Called by the sweep; never blocks it. The call is due for another check one interval later.</summary>
     public void CheckDue(PendingCall call)
     {
-        call.CheckAt = Environment.TickCount64 + _intervalMs;
+        call.CheckAt = MonotonicClock.Milliseconds(_time) + _intervalMs;
         QueueCheck? check;
         lock (_gate)
         {
             if (_sawNoConsumer.Count != 0) ForgetFinished();
             if (!_checks.TryGetValue(call.Queue, out check)) _checks[call.Queue] = check = new QueueCheck();
-            if (check.Result is { } known && Environment.TickCount64 - check.CheckedAt < ReuseMs)
+            if (check.Result is { } known && MonotonicClock.Milliseconds(_time) - check.CheckedAt < ReuseMs)
             {
                 Apply(call, known);
                 return;
@@ -80,7 +83,7 @@ internal sealed class ServerAvailability
         lock (_gate)
         {
             check.Result = result;
-            check.CheckedAt = Environment.TickCount64;
+            check.CheckedAt = MonotonicClock.Milliseconds(_time);
             check.Running = false;
             if (result is { Consumers: > 0 }) SetDown(check, false);
             waiting = check.Waiting;
@@ -137,7 +140,7 @@ internal sealed class ServerAvailability
             if (result is { } known)
             {
                 check.Result = known;
-                check.CheckedAt = Environment.TickCount64;
+                check.CheckedAt = MonotonicClock.Milliseconds(_time);
                 if (known.Consumers > 0) SetDown(check, false);
             }
         }
@@ -183,7 +186,7 @@ internal sealed class ServerAvailability
             // node loss) is not a service nobody runs: only a second answer, a second later, fails the call.
             if (state.Exists && _sawNoConsumer.TryAdd(call.CorrelationId, call))
             {
-                call.CheckAt = Environment.TickCount64 + ConfirmMs;
+                call.CheckAt = MonotonicClock.Milliseconds(_time) + ConfirmMs;
                 return;
             }
 

@@ -36,20 +36,21 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     private readonly long _deadlineAt;
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationTokenSource? _linked;
-    private Timer? _timer;
+    private ITimer? _timer;
     private long _received;     // written by the reply listener only
     private long _consumed;     // written by the reader only
     private long _granted;
-    private long _lastMessageAt = Environment.TickCount64;
-    private long _lastGrantAt = Environment.TickCount64;
+    private long _lastMessageAt;
+    private long _lastGrantAt;
     private int _started; // 1 once the first message came: the idle timeout applies from then on
     private int _finished;
 
     public StreamingCall(PendingCalls owner, string correlationId, RpcMethodDescriptor method, string queue, TimeSpan timeout,
         JsonTypeInfo<T> itemType, int window, TimeSpan idle, TimeSpan? deadline, CancellationToken cancellationToken, CancellationTokenSource? linked)
         : base(owner, correlationId, method, queue, timeout,
-            deadline is { } total ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)total.TotalMilliseconds : 0)
+            deadline is { } total ? owner.Time.GetUtcNow().ToUnixTimeMilliseconds() + (long)total.TotalMilliseconds : 0)
     {
+        _lastMessageAt = _lastGrantAt = MonotonicClock.Milliseconds(owner.Time);
         _itemType = itemType;
         _window = window;
         _granted = window;
@@ -57,7 +58,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         if (deadline is { } limit)
         {
             _deadlineMs = Math.Max(1, (long)limit.TotalMilliseconds);
-            _deadlineAt = Environment.TickCount64 + _deadlineMs;
+            _deadlineAt = MonotonicClock.Milliseconds(owner.Time) + _deadlineMs;
         }
 
         _cancellationToken = cancellationToken;
@@ -72,7 +73,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     public void StartTimer()
     {
         long period = Math.Clamp(_deadlineMs == 0 ? _idleMs / 4 : Math.Min(_idleMs / 4, _deadlineMs / 10), 10, 5_000);
-        _timer = new Timer(static state => ((StreamingCall<T>)state!).OnTimer(), this, period, period);
+        _timer = Owner.Time.CreateTimer(static state => ((StreamingCall<T>)state!).OnTimer(), this, TimeSpan.FromMilliseconds(period), TimeSpan.FromMilliseconds(period));
     }
 
     public async ValueTask<bool> MoveNextAsync()
@@ -101,13 +102,13 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
         if (granted - consumed > _window / 2 || Volatile.Read(ref _finished) != 0) return;
         long credit = consumed + _window;
         Interlocked.Exchange(ref _granted, credit);
-        Volatile.Write(ref _lastGrantAt, Environment.TickCount64);
+        Volatile.Write(ref _lastGrantAt, MonotonicClock.Milliseconds(Owner.Time));
         Owner.GrantCredit(this, credit);
     }
 
     public override bool OnStreamMessage(string kind, long sequence, ReadOnlySpan<byte> body, bool isError)
     {
-        Volatile.Write(ref _lastMessageAt, Environment.TickCount64);
+        Volatile.Write(ref _lastMessageAt, MonotonicClock.Milliseconds(Owner.Time));
         if (_started == 0)
         {
             // The call's timeout bounded the wait for this first message; from here the idle timeout and the deadline do.
@@ -228,7 +229,7 @@ internal sealed class StreamingCall<T> : PendingCall, IAsyncEnumerator<T>
     private void CheckIdle()
     {
         if (Volatile.Read(ref _finished) != 0) return;
-        long now = Environment.TickCount64;
+        long now = MonotonicClock.Milliseconds(Owner.Time);
         if (_deadlineMs != 0 && now >= _deadlineAt)
         {
             Owner.Abandon(this, new RpcTimeoutException(Method.Service.Name, Method.WireName, Queue, TimeSpan.FromMilliseconds(_deadlineMs),

@@ -88,7 +88,7 @@ internal sealed class FailedWork
         if (wait <= TimeSpan.Zero) return;
         try
         {
-            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -32,7 +32,8 @@ public sealed partial class RpcServer
     {
         _replies = new ReplyPublisher(_confirmed, _options, _service.Name, () => _queue);
         var errors = new ErrorReplies(_options);
-        _streams = new ServerStreamSettings(_replies, errors, _options.StreamWindow, _options.MaxStreamWindow, _options.StreamBatchSize, _options.StreamIdleTimeout);
+        _streams = new ServerStreamSettings(_replies, errors, _options.StreamWindow, _options.MaxStreamWindow, _options.StreamBatchSize, _options.StreamIdleTimeout,
+            _options.TimeProvider);
         _strategies = new RequestStrategies(_service, subscription: _subscription is not null, _replies, errors);
         _orderedRetry = new OrderedRetry(_failedWork, _options, _service.Name, () => _queue, () => _stopping);
     }
@@ -217,7 +218,7 @@ public sealed partial class RpcServer
         if (method is null) return UnknownMethod(properties.Type);
         if (WireContract.ReadDeadline(properties.Headers) is long deadline)
         {
-            long lateBy = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - deadline;
+            long lateBy = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() - deadline;
             if (lateBy > (long)_options.ClockSkewTolerance.TotalMilliseconds)
             {
                 return CallFailure.Refused(WireContract.ErrorTypes.DeadlineExceeded,

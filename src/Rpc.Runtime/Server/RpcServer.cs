@@ -48,7 +48,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         _invoke = invoke;
         _interceptors = System.Linq.Enumerable.ToArray(options.ServerInterceptors);
         _counters = new ServerCounters(service.Name, queue);
-        _running = new RunningCalls(_counters);
+        _running = new RunningCalls(_counters, options.TimeProvider);
     }
 
     /// <summary>The queue this server consumes.</summary>

@@ -22,6 +22,7 @@ public sealed class RpcServerCall
     private readonly ServerStreamSettings _streams;
     private readonly CancellationToken _serverStopping;
     private CancellationTokenSource? _deadlineSource;
+    private ITimer? _deadlineTimer; // the deadline's timer on a clock other than the system's, which CancelAfter cannot use
     private ServerStream? _stream;
     private int _refusedByInterceptor;
     private static readonly TimeSpan s_longestTimer = TimeSpan.FromMilliseconds(int.MaxValue);
@@ -80,10 +81,12 @@ public sealed class RpcServerCall
 
         if (Context.Deadline is { } deadline)
         {
-            var remaining = deadline - DateTimeOffset.UtcNow;
+            var time = _streams.Time;
+            var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero) source.Cancel();
             // A timer cannot wait longer (CancelAfter throws); a caller's deadline weeks away is no deadline in practice.
-            else if (remaining < s_longestTimer) source.CancelAfter(remaining);
+            else if (remaining < s_longestTimer && ReferenceEquals(time, TimeProvider.System)) source.CancelAfter(remaining);
+            else if (remaining < s_longestTimer) _deadlineTimer = time.CreateTimer(static state => CancelQuietly((CancellationTokenSource)state!), source, remaining, Timeout.InfiniteTimeSpan);
         }
 
         // A cancel that came before the source existed set the flag; one that comes after sees the source.
@@ -105,6 +108,9 @@ public sealed class RpcServerCall
         }
     }
 
+    /// <summary>The server's clock, which the caller's deadline is read on.</summary>
+    internal TimeProvider Time => _streams.Time;
+
     /// <summary>Whether the caller cancelled this call.</summary>
     internal bool CancelledByCaller => Volatile.Read(ref _cancelledByCaller) != 0;
 
@@ -117,7 +123,23 @@ public sealed class RpcServerCall
         && !CancelledByCaller && !_serverStopping.IsCancellationRequested;
 
     /// <summary>The call is over: its linked source and deadline timer, if one was made, are released.</summary>
-    internal void Complete() => Volatile.Read(ref _deadlineSource)?.Dispose();
+    internal void Complete()
+    {
+        _deadlineTimer?.Dispose();
+        Volatile.Read(ref _deadlineSource)?.Dispose();
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call completed as its deadline passed.
+        }
+    }
 
     /// <summary>A server interceptor threw before the handler ran: a refusal, which a retry would meet again.</summary>
     internal bool RefusedByInterceptor => Volatile.Read(ref _refusedByInterceptor) != 0;

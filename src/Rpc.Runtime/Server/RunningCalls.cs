@@ -24,7 +24,7 @@ internal sealed class RunningCalls
     // Keyed by the broker-checked user_id, so by real broker users only: as few keys as the broker has users.
     private readonly ConcurrentDictionary<string, int> _perCaller = new(StringComparer.Ordinal);
     private readonly object _pruneGate = new();
-    private Timer? _pruner;
+    private ITimer? _pruner;
     private int _pruning;
     private bool _stopped;
     private readonly ServerCounters _counters;
@@ -32,7 +32,14 @@ internal sealed class RunningCalls
     private const int PruneEveryMs = 1000;
 
     /// <param name="counters">Where the calls cancelled by their callers are counted.</param>
-    public RunningCalls(ServerCounters counters) => _counters = counters;
+    /// <param name="time">The clock of the remembered cancels; the system's when null.</param>
+    public RunningCalls(ServerCounters counters, TimeProvider? time = null)
+    {
+        _counters = counters;
+        _time = time ?? TimeProvider.System;
+    }
+
+    private readonly TimeProvider _time;
 
     /// <summary>The longest an early cancel is remembered, however far its deadline (tests shorten it).</summary>
     public TimeSpan MaxEarlyCancelMemory { get; set; } = TimeSpan.FromMinutes(5);
@@ -83,7 +90,7 @@ internal sealed class RunningCalls
         // memory, so one flooding it (any connection may publish to the control exchange) leaves room for the others.
         if (_early.Count >= MaxRemembered) return;
         if (_perCaller.TryGetValue(userId ?? string.Empty, out var held) && held >= MaxRememberedPerCaller) return;
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         long latest = now + (long)MaxEarlyCancelMemory.TotalMilliseconds;
         var cancel = (Math.Min(deadline ?? now + DefaultMemoryMs, latest), userId);
         if (_early.TryAdd(correlationId, cancel))
@@ -113,21 +120,21 @@ internal sealed class RunningCalls
         lock (_pruneGate)
         {
             if (_stopped) return;
-            _pruner ??= new Timer(static state => ((RunningCalls)state!).Prune(), this, Timeout.Infinite, Timeout.Infinite);
-            _pruner.Change(PruneEveryMs, PruneEveryMs);
+            _pruner ??= _time.CreateTimer(static state => ((RunningCalls)state!).Prune(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _pruner.Change(TimeSpan.FromMilliseconds(PruneEveryMs), TimeSpan.FromMilliseconds(PruneEveryMs));
         }
     }
 
     private void Prune()
     {
-        Forget(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Forget(_time.GetUtcNow().ToUnixTimeMilliseconds());
         if (!_early.IsEmpty) return;
         lock (_pruneGate)
         {
             Volatile.Write(ref _pruning, 0);
             // A cancel added meanwhile saw the timer running: keep it running.
             if (!_early.IsEmpty) Volatile.Write(ref _pruning, 1);
-            else _pruner?.Change(Timeout.Infinite, Timeout.Infinite);
+            else _pruner?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -139,7 +139,7 @@ internal sealed class ServerRequest : IDisposable
     }
 
     /// <summary>The caller's deadline is over for this call: its token fired for it, or the clock is past it.</summary>
-    private bool DeadlinePassed(RpcServerCall call) => call.StoppedByDeadline || CallerDeadline is { } deadline && deadline <= DateTimeOffset.UtcNow;
+    private bool DeadlinePassed(RpcServerCall call) => call.StoppedByDeadline || CallerDeadline is { } deadline && deadline <= call.Time.GetUtcNow();
 
     /// <summary>A call the handler made was stopped on its server (cancelled, or past the deadline it inherited).</summary>
     private static bool IsRemoteStop(Exception? failure) =>

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
@@ -31,7 +30,7 @@ internal sealed class ServerStream
     private readonly long _maxAhead;
     private long _credit;
     private long _sent;
-    private long _lastGrant = Stopwatch.GetTimestamp();
+    private long _lastGrant;
     private TaskCompletionSource? _waiter;
 
     private readonly ServerRequest _request;
@@ -41,6 +40,7 @@ internal sealed class ServerStream
     {
         _request = request;
         _settings = settings;
+        _lastGrant = settings.Time.GetTimestamp();
         _maxAhead = settings.MaxWindow;
         _credit = Math.Min(window, _maxAhead);
     }
@@ -65,7 +65,7 @@ internal sealed class ServerStream
         TaskCompletionSource? waiter;
         lock (_gate)
         {
-            Volatile.Write(ref _lastGrant, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _lastGrant, _settings.Time.GetTimestamp());
             credit = Math.Min(credit, Sent + _maxAhead);
             if (credit > _credit) Interlocked.Exchange(ref _credit, credit);
             waiter = _waiter;
@@ -245,11 +245,11 @@ internal sealed class ServerStream
                 waiter = _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastGrant));
+            var silent = _settings.Time.GetElapsedTime(Volatile.Read(ref _lastGrant));
             if (silent >= idle) return false;
             try
             {
-                await waiter.Task.WaitAsync(idle - silent, cancellationToken).ConfigureAwait(false);
+                await waiter.Task.WaitAsync(idle - silent, _settings.Time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

@@ -9,4 +9,6 @@ namespace RpcGen.Server;
 /// <param name="MaxWindow">The most items ever sent ahead of those the caller took, whatever it grants (<see cref="RpcServerOptions.MaxStreamWindow"/>).</param>
 /// <param name="BatchSize">Items ready together that share a message (<see cref="RpcServerOptions.StreamBatchSize"/>).</param>
 /// <param name="IdleTimeout">A caller silent this long is gone (<see cref="RpcServerOptions.StreamIdleTimeout"/>).</param>
-internal sealed record ServerStreamSettings(IReplyPublisher Replies, ErrorReplies Errors, long Window, long MaxWindow, int BatchSize, TimeSpan IdleTimeout);
+/// <param name="Time">The clock of the idle timeout and of the server's calls' deadlines (<see cref="RpcConnectionOptions.TimeProvider"/>).</param>
+internal sealed record ServerStreamSettings(IReplyPublisher Replies, ErrorReplies Errors, long Window, long MaxWindow, int BatchSize, TimeSpan IdleTimeout,
+    TimeProvider Time);
