@@ -23,6 +23,7 @@ internal sealed class MemoryChannel : IChannel
     private ulong _deliveryTag;
     private ulong _nextPublish = 1;
     private int _closed;
+    private ShutdownEventArgs? _closeReason;
 
     public MemoryChannel(InMemoryBroker broker, MemoryConnection connection, int number, CreateChannelOptions? options)
     {
@@ -51,7 +52,7 @@ internal sealed class MemoryChannel : IChannel
 
     public int ChannelNumber { get; }
 
-    public ShutdownEventArgs? CloseReason { get; private set; }
+    public ShutdownEventArgs? CloseReason => Volatile.Read(ref _closeReason);
 
     public IAsyncBasicConsumer? DefaultConsumer { get; set; }
 
@@ -177,22 +178,29 @@ internal sealed class MemoryChannel : IChannel
 
     public async Task CloseAsync(ShutdownEventArgs reason, bool abort, CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        if (!MarkClosed(reason)) return;
         await ShutDownAsync(reason).ConfigureAwait(false);
     }
 
     /// <summary>The broker closes the channel (an error), or its connection went: the channel is closed, its deliveries go back.</summary>
     public async Task CloseByBrokerAsync(ShutdownEventArgs reason)
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        if (!MarkClosed(reason)) return;
         // Off the caller's stack, as the client hears a channel.close on its reader loop.
         await Task.Yield();
         await ShutDownAsync(reason).ConfigureAwait(false);
     }
 
+    /// <summary>The reason is in place before the channel reads as closed: whoever sees it closed can read why.</summary>
+    private bool MarkClosed(ShutdownEventArgs reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return false;
+        Volatile.Write(ref _closed, 1);
+        return true;
+    }
+
     private async Task ShutDownAsync(ShutdownEventArgs reason)
     {
-        CloseReason = reason;
         List<MemoryConsumer> consumers;
         lock (_broker.Gate)
         {
@@ -366,6 +374,6 @@ internal sealed class MemoryChannel : IChannel
         foreach (AsyncEventHandler<TArgs> handler in handlers.GetInvocationList()) await handler(this, args).ConfigureAwait(false);
     }
 
-    /// <summary>Confirms are raised only for a tracked publish (its task), which is how RpcGen uses them; these stay silent.</summary>
+    /// <summary>Confirms are given only to a tracked publish (its task), which is how RpcGen uses them: these events stay silent.</summary>
     internal bool HasAckListeners => BasicAcksAsync is not null || BasicNacksAsync is not null || FlowControlAsync is not null;
 }

@@ -87,6 +87,12 @@ internal sealed class MemoryConnection : IConnection
     public Task<IChannel> CreateChannelAsync(CreateChannelOptions? options = null, CancellationToken cancellationToken = default)
     {
         if (!IsOpen) throw new AlreadyClosedException(CloseReason!);
+        if (options is { PublisherConfirmationsEnabled: true, PublisherConfirmationTrackingEnabled: false })
+        {
+            throw new NotSupportedException("The in-memory broker confirms tracked publishes only (the publish's task); " +
+                "confirms without tracking (BasicAcksAsync, BasicNacksAsync) are not modelled. RpcGen always tracks them.");
+        }
+
         var channel = new MemoryChannel(_broker, this, Interlocked.Increment(ref _channelNumbers), options);
         _channels[channel] = 0;
         return Task.FromResult<IChannel>(channel);
