@@ -82,19 +82,26 @@ public sealed class RpcTestHarness : IAsyncDisposable
     /// <param name="cancellationToken">Cancels opening the connection.</param>
     public async Task<RpcConnection> ConnectAsync(Action<RpcConnectionOptions>? configure = null, CancellationToken cancellationToken = default)
     {
-        var options = new RpcConnectionOptions
-        {
-            Uri = new Uri($"amqp://{Uri.EscapeDataString(_options.UserName)}:in-memory@in-memory/"),
-            ConnectionName = "RpcGen.Testing",
-        };
+        var options = new RpcConnectionOptions { ConnectionName = "RpcGen.Testing" };
         _options.ConfigureConnection?.Invoke(options);
         configure?.Invoke(options);
-        options.TimeProvider = TimeProvider;
-        options.Server.Interceptors.Insert(0, _recorder);
+        ApplyTo(options);
         var amqp = CreateAmqpConnection();
         var connection = await RpcConnection.CreateAsync(amqp, options, cancellationToken).ConfigureAwait(false);
         lock (_connections) _connections.Add(connection);
         return connection;
+    }
+
+    /// <summary>
+    /// What every connection on the harness's broker needs, whoever made its options (the harness, or <c>AddRpcGen</c>
+    /// through <see cref="RpcTestHarnessBuilderExtensions.UseRpcTestHarness"/>): the harness's user (sent as
+    /// <c>user_id</c>), its clock, and its recording interceptor first.
+    /// </summary>
+    internal void ApplyTo(RpcConnectionOptions options)
+    {
+        options.Uri = new Uri($"amqp://{Uri.EscapeDataString(_options.UserName)}:in-memory@in-memory/");
+        options.TimeProvider = TimeProvider;
+        if (!options.Server.Interceptors.Contains(_recorder)) options.Server.Interceptors.Insert(0, _recorder);
     }
 
     /// <summary>
