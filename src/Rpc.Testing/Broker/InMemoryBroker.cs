@@ -538,10 +538,10 @@ internal sealed class InMemoryBroker
         }
     }
 
-    /// <summary>The properties a consumer sees: a quorum queue adds x-delivery-count once a message came back.</summary>
+    /// <summary>The properties a consumer sees: a quorum queue adds x-delivery-count, 0 on the first delivery (as RabbitMQ 3.10 does).</summary>
     private static IReadOnlyBasicProperties DeliveryProperties(MemoryQueue queue, MemoryMessage message)
     {
-        if (!queue.Quorum || message.DeliveryCount == 0) return message.Properties;
+        if (!queue.Quorum) return message.Properties;
         var headers = MemoryMessage.CopyHeaders(message.Properties.Headers) ?? new Dictionary<string, object?>(StringComparer.Ordinal);
         headers["x-delivery-count"] = message.DeliveryCount;
         return new BasicProperties(message.Properties) { Headers = headers };

@@ -45,6 +45,36 @@ public abstract class WorkConformance : ConformanceTest
     }
 
     [Fact]
+    public async Task A_quorum_queue_dead_letters_a_message_returned_past_its_delivery_limit()
+    {
+        var queue = Queue("conformance.work");
+        var connection = await Transport.ConnectAsync(o =>
+        {
+            o.Topology.QueueType = RpcQueueType.Quorum;
+            o.Topology.QuorumDeliveryLimit = 2;
+        });
+        // Declares the queue, its dead-letter exchange and queue; then nobody serves it.
+        await (await connection.ServeAsync<IWork>(new Work())).DisposeAsync();
+        await connection.CreateClient<IWork>().DoAsync("poison");
+
+        // A consumer that dies with every delivery: each comes back, counted, until the broker gives up on it.
+        var amqp = await Transport.OpenAmqpAsync();
+        await using var channel = await amqp.CreateChannelAsync();
+        for (int delivery = 0; delivery <= 2; delivery++)
+        {
+            RabbitMQ.Client.BasicGetResult? got = null;
+            await Wait.UntilAsync(async () => (got = await channel.BasicGetAsync(queue, autoAck: false)) is not null, $"delivery {delivery}");
+            Assert.Equal(delivery > 0, got!.Redelivered);
+            Assert.Equal(delivery.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(got.BasicProperties, "x-delivery-count"));
+            await channel.BasicNackAsync(got.DeliveryTag, multiple: false, requeue: true);
+        }
+
+        var dead = await DrainAsync(queue + ".dead-letter", atLeast: 1);
+        Assert.Equal("delivery_limit", Header(Assert.Single(dead).BasicProperties, "x-first-death-reason"));
+        Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(queue)).MessageCount);
+    }
+
+    [Fact]
     public async Task An_ordered_service_runs_work_in_the_order_it_was_sent()
     {
         Queue("conformance.ordered");
