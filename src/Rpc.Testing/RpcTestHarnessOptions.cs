@@ -20,7 +20,8 @@ public sealed class RpcTestHarnessOptions
     /// <summary>
     /// Changes the options of every connection the harness opens (<see cref="RpcTestHarness.Connection"/> and
     /// <see cref="RpcTestHarness.ConnectAsync"/>): timeouts, retries, queue types, topology, interceptors. The harness
-    /// then sets the clock and adds its recording interceptor to <see cref="RpcConnectionOptions.Server"/>.
+    /// then sets <see cref="RpcConnectionOptions.Uri"/> (its user), the clock, and its recording interceptor first in
+    /// <see cref="RpcConnectionOptions.Server"/>.
     /// </summary>
     public Action<RpcConnectionOptions>? ConfigureConnection { get; set; }
 

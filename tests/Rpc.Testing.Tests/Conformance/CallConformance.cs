@@ -1,3 +1,4 @@
+using RpcGen.IntegrationTests.Interop;
 using RpcGen.Testing.Tests.Infrastructure;
 using Xunit;
 
@@ -54,6 +55,34 @@ public abstract class CallConformance : ConformanceTest
 
         await Assert.ThrowsAsync<RpcRequestQueuedException>(() => calc.AddAsync(1, 1));
         await Assert.ThrowsAsync<RpcServiceUnavailableException>(() => calc.AddAsync(1, 1));
+    }
+
+    [Fact]
+    public async Task A_server_whose_queue_is_deleted_hears_of_it_declares_the_queue_again_and_serves_on()
+    {
+        var queue = Queue("conformance.calc");
+        var connection = await Transport.ConnectAsync();
+        await using var server = await connection.ServeAsync<ICalc>(new Calc());
+        var calc = connection.CreateClient<ICalc>();
+        Assert.Equal(2, await calc.AddAsync(1, 1));
+
+        var amqp = await Transport.OpenAmqpAsync();
+        await using (var channel = await amqp.CreateChannelAsync()) await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+
+        // The broker cancels the consumer (consumer_cancel_notify); the server declares its queue again and consumes it.
+        await Wait.UntilAsync(async () =>
+        {
+            await using var channel = await amqp.CreateChannelAsync();
+            try
+            {
+                return (await channel.QueueDeclarePassiveAsync(queue)).ConsumerCount == 1;
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+                return false;
+            }
+        }, "the queue is back with its consumer");
+        Assert.Equal(4, await calc.AddAsync(2, 2));
     }
 
     [Fact]
