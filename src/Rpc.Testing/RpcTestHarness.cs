@@ -54,7 +54,7 @@ public sealed class RpcTestHarness : IAsyncDisposable
     {
         var options = new RpcTestHarnessOptions();
         configure?.Invoke(options);
-        var time = options.TimeProvider ?? (options.UseFakeTime ? new FakeTimeProvider(options.FakeTimeStart) : TimeProvider.System);
+        var time = options.TimeProvider ?? (options.UseFakeTime ? new TrackedClock(new FakeTimeProvider(options.FakeTimeStart)) : TimeProvider.System);
         var harness = new RpcTestHarness(options, time);
         harness._connection = await harness.ConnectAsync(configure: null, cancellationToken).ConfigureAwait(false);
         return harness;
@@ -68,8 +68,12 @@ public sealed class RpcTestHarness : IAsyncDisposable
 
     /// <summary>The fake clock, with <see cref="RpcTestHarnessOptions.UseFakeTime"/>; advance it with <see cref="AdvanceTime"/>.</summary>
     /// <exception cref="InvalidOperationException">The harness runs on another clock.</exception>
-    public FakeTimeProvider FakeTime => TimeProvider as FakeTimeProvider
-        ?? throw new InvalidOperationException("The harness runs on the system clock: start it with options.UseFakeTime = true to advance time.");
+    public FakeTimeProvider FakeTime => TimeProvider switch
+    {
+        TrackedClock tracked => tracked.Fake,
+        FakeTimeProvider fake => fake,
+        _ => throw new InvalidOperationException("The harness runs on the system clock: start it with options.UseFakeTime = true to advance time."),
+    };
 
     /// <summary>Everything recorded so far, oldest first.</summary>
     public IReadOnlyList<RpcTestRecord> Records => _recorder.Snapshot();
@@ -123,6 +127,44 @@ public sealed class RpcTestHarness : IAsyncDisposable
         FakeTime.Advance(by);
         _broker.ExpireAll();
     }
+
+    /// <summary>
+    /// Moves the fake clock from one due timer to the next (a retry's backoff, a call's timeout, a stream's idle
+    /// timeout) until <paramref name="count"/> records of <paramref name="kind"/> exist for <typeparamref name="T"/>,
+    /// and returns them. Before each step it lets what the last one started run (it waits for a record or a new timer,
+    /// at most 50 ms of real time), so a timer made in reaction to the last step is never jumped over.
+    /// </summary>
+    /// <param name="kind">What must have happened.</param>
+    /// <param name="method">The method as a method group; <see langword="null"/>: any method.</param>
+    /// <param name="count">How many times.</param>
+    /// <param name="limit">How far the fake clock may move; an hour when <see langword="null"/>.</param>
+    /// <param name="timeout">How long to try on the real clock; 10 seconds when <see langword="null"/>.</param>
+    /// <exception cref="InvalidOperationException">The harness does not run on <see cref="RpcTestHarnessOptions.UseFakeTime"/>.</exception>
+    /// <exception cref="TimeoutException">Fewer came within the limit or the timeout; the message names what was expected and what was recorded.</exception>
+    public async Task<IReadOnlyList<RpcTestRecord>> AdvanceTimeUntilAsync<T>(RpcTestEventKind kind, Expression<Func<T, Delegate>>? method = null, int count = 1,
+        TimeSpan? limit = null, TimeSpan? timeout = null) where T : class
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var clock = TimeProvider as TrackedClock
+            ?? throw new InvalidOperationException("AdvanceTimeUntilAsync needs the harness's own fake clock: start it with options.UseFakeTime = true.");
+        var filter = FilterFor(method);
+        var end = clock.GetUtcNow() + (limit ?? TimeSpan.FromHours(1));
+        var wait = timeout ?? s_defaultWait;
+        var until = DateTime.UtcNow + wait;
+        while (true)
+        {
+            var activity = Task.WhenAny(_recorder.Changed, clock.Changed);
+            var seen = _recorder.Snapshot();
+            var matching = seen.Where(r => r.Kind == kind && filter.Matches(r)).ToArray();
+            if (matching.Length >= count) return matching;
+            if (DateTime.UtcNow > until) throw new TimeoutException(Describe(kind, filter, count, matching.Length, wait, seen));
+            if (await Task.WhenAny(activity, Task.Delay(s_settle)).ConfigureAwait(false) == activity) continue;
+            if (clock.NextDue() is not { } next || next > end) continue;
+            AdvanceTime(next > clock.GetUtcNow() ? next - clock.GetUtcNow() : TimeSpan.Zero);
+        }
+    }
+
+    private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The records of <paramref name="kind"/> for <typeparamref name="T"/> (a service or events interface), of one method or all.</summary>
     /// <param name="kind">What happened.</param>

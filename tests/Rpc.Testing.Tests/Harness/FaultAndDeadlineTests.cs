@@ -62,4 +62,30 @@ public sealed class FaultAndDeadlineTests
         Assert.Equal(2, harness.Find<IWork>(RpcTestEventKind.Retried, w => w.DoAsync).Count);
         Assert.Equal(1, harness.MessageCount(harness.QueueOf<IWork>() + ".dead-letter"));
     }
+
+    [Fact]
+    public async Task Retry_backoff_runs_on_the_fake_clock_and_the_harness_steps_through_it()
+    {
+        await using var harness = await RpcTestHarness.StartAsync(o =>
+        {
+            o.UseFakeTime = true;
+            o.ConfigureConnection = c =>
+            {
+                c.Server.RetryLimit = 2;
+                c.Server.RetryBackoff = TimeSpan.FromSeconds(5);
+            };
+        });
+        var start = harness.FakeTime.GetUtcNow();
+        await using var server = await harness.Connection.ServeAsync<IWork>(new Work());
+        await harness.Connection.CreateClient<IWork>().DoAsync("fail-payment");
+
+        var dead = Assert.Single(await harness.AdvanceTimeUntilAsync<IWork>(RpcTestEventKind.DeadLettered, w => w.DoAsync));
+
+        // Backoff 5 s before the first retry, 10 s before the second, then the dead letter: 15 s that never passed on the wall clock.
+        var retried = harness.Find<IWork>(RpcTestEventKind.Retried, w => w.DoAsync);
+        Assert.Equal(2, retried.Count);
+        Assert.Equal(start.AddSeconds(5), retried[0].At);
+        Assert.Equal(start.AddSeconds(15), retried[1].At);
+        Assert.Equal(start.AddSeconds(15), dead.At);
+    }
 }
