@@ -49,6 +49,41 @@ public static class RpcServiceRegistry
             "and make sure the project references the RpcGen package (which runs the source generator).");
     }
 
+    /// <summary>
+    /// The method <paramref name="service"/>.<paramref name="wireName"/> of a registered service or events interface, for
+    /// publishing a captured message in a process that may not have touched its contract yet; null when none is.
+    /// </summary>
+    internal static RpcMethodDescriptor? FindMethod(string service, string wireName)
+    {
+        if (Find(service, wireName) is { } method) return method;
+        // Module initializers run on first use: run those of the loaded assemblies (contracts nothing used yet register;
+        // running one early is what its first use would do). The framework's own have nothing to register.
+        foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            var name = assembly.GetName().Name ?? string.Empty;
+            if (assembly.IsDynamic || name.StartsWith("System.", StringComparison.Ordinal) || name.StartsWith("Microsoft.", StringComparison.Ordinal)) continue;
+            RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        }
+
+        return Find(service, wireName);
+    }
+
+    private static RpcMethodDescriptor? Find(string service, string wireName)
+    {
+        foreach (var registration in s_services.Values)
+        {
+            var descriptor = ((IRegistration)registration).Descriptor;
+            if (descriptor.Name == service) return descriptor.FindMethod(wireName);
+        }
+
+        return null;
+    }
+
+    private interface IRegistration
+    {
+        RpcServiceDescriptor Descriptor { get; }
+    }
+
     /// <param name="Descriptor">The service's descriptor, or an <see cref="RpcEventsDescriptor"/> for events.</param>
     /// <param name="CreateClient">Creates the client, or for events the publisher.</param>
     /// <param name="CreateDispatcher">Creates the dispatcher.</param>
@@ -56,5 +91,6 @@ public static class RpcServiceRegistry
         RpcServiceDescriptor Descriptor,
         Func<RpcConnection, TService> CreateClient,
         Func<RpcDispatcher<TService>> CreateDispatcher)
+        : IRegistration
         where TService : class;
 }
