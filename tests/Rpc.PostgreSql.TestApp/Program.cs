@@ -57,9 +57,10 @@ internal sealed class Shipping(PostgresInbox inbox, NpgsqlDataSource dataSource,
 {
     public async Task ShipAsync(long orderId)
     {
+        bool ran = true;
         if (useInbox)
         {
-            await inbox.HandleOnceAsync("shipping", (transaction, ct) => InsertAsync(transaction, orderId, ct));
+            ran = await inbox.HandleOnceAsync("shipping", (transaction, ct) => InsertAsync(transaction, orderId, ct));
         }
         else
         {
@@ -68,6 +69,8 @@ internal sealed class Shipping(PostgresInbox inbox, NpgsqlDataSource dataSource,
             await InsertAsync(transaction, orderId, CancellationToken.None);
             await transaction.CommitAsync();
         }
+
+        if (!die) Console.WriteLine((ran ? "shipped " : "duplicate ") + orderId);
 
         if (die)
         {
