@@ -26,7 +26,8 @@ public sealed class OrderLog : IOrderEvents
         broker.Exchange("outbox.orders");
         var queue = "orders-log";
         broker.Track(broker.QueueName(queue));
-        var subscription = new RpcSubscription { Queue = queue };
+        // One at a time: the log records the order the queue delivers in (a prefetch above 1 runs handlers side by side).
+        var subscription = new RpcSubscription { Queue = queue, Prefetch = 1 };
         subscription.Bindings.Add("#");
         await connection.SubscribeAsync<IOrderEvents>(log, subscription);
         return log;
