@@ -95,7 +95,7 @@ internal sealed class WorkPublisher
     /// </summary>
     public async Task PublishCapturedAsync(RpcOutgoingMessage message, ConnectionState state, CancellationToken cancellationToken)
     {
-        var method = RpcServiceRegistry.FindMethod(message.Service, message.Method) ?? throw new RpcException(RpcStatusCode.Unimplemented,
+        var method = RpcServiceRegistry.FindMethod(message.Service, message.Method, message.IsEvent ? message.Exchange : message.RoutingKey) ?? throw new RpcException(RpcStatusCode.Unimplemented,
             $"RPC {message.Service}.{message.Method}: no generated client or publisher of {message.Service} with this method is loaded in this process, " +
             $"so its queue or exchange cannot be declared; message {message.MessageId} was not published.", message.Service, message.Method);
         if (state.Refusal(method) is { } refusal) throw refusal;
