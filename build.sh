@@ -45,7 +45,8 @@ case "$cmd" in
     postgres
     dotnet run --project src/Samples.Fibonacci -c Release -- "$@"
     # The shop (RPC, events, a late subscriber) after it; with arguments the Fibonacci sample alone runs as asked.
-    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release; fi ;;
+    # --postgres: its orders in PostgreSQL, announced through the outbox (docs/outbox.md).
+    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release -- --postgres "$RPCGEN_POSTGRES"; fi ;;
   pack)
     exec bash eng/pack.sh "$@" ;;
   format)

@@ -38,7 +38,14 @@ internal sealed class AppProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             lock (_lines) if (_lines.Contains(line)) return;
-            if (_process.HasExited && !Contains(line)) throw new InvalidOperationException($"the app exited with {_process.ExitCode} before printing '{line}': {Output()}");
+            if (_process.HasExited)
+            {
+                // Without a timeout, WaitForExit also waits for the output read so far to reach the handlers.
+                _process.WaitForExit();
+                if (Contains(line)) return;
+                throw new InvalidOperationException($"the app exited with {_process.ExitCode} before printing '{line}': {Output()}");
+            }
+
             await Task.Delay(10);
         }
 
