@@ -67,6 +67,8 @@ case "$cmd" in
     # The fault, load and poison-input scenarios at full size (CI runs them scaled down); figures in docs/reliability.md.
     broker start
     postgres
+    # The outbox's crash and outage tests at full size: 40 kills, a 30 s outage (docs/outbox.md).
+    dotnet test tests/Rpc.PostgreSql.Tests -c Release --filter "Category=Heavy" --logger "console;verbosity=detailed"
     RPCGEN_FULL=1 dotnet test tests/Rpc.IntegrationTests -c Release --filter "FullyQualifiedName~Reliability|FullyQualifiedName~Security" \
       --logger "console;verbosity=detailed" "$@" ;;
   *)
