@@ -7,6 +7,8 @@ internal sealed class OutboxSql
     {
         var outbox = options.Outbox;
         var inbox = options.Inbox;
+        NotifyOnCommit = options.NotifyOnCommit;
+        Signal = OutboxSignal.For(outbox);
         CreateTables = $"""
             CREATE TABLE IF NOT EXISTS {outbox} (
                 id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -49,6 +51,11 @@ internal sealed class OutboxSql
         Record = $"INSERT INTO {inbox} (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         Cleanup = $"DELETE FROM {inbox} WHERE processed_at < now() - $1";
     }
+
+    public bool NotifyOnCommit { get; }
+
+    /// <summary>The in-process wake-up of this table's relays.</summary>
+    public OutboxSignal Signal { get; }
 
     public string CreateTables { get; }
 

@@ -38,8 +38,9 @@ internal sealed class OutboxWriter : IRpcMessageSink
         parameters.Add(Text(HeadersText.Write(message.Headers)));
         parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = Bytes(message.Body), NpgsqlDbType = NpgsqlDbType.Bytea });
         batch.BatchCommands.Add(insert);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(_sql.Notify));
+        if (_sql.NotifyOnCommit) batch.BatchCommands.Add(new NpgsqlBatchCommand(_sql.Notify));
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        _sql.Signal.Written();
     }
 
     /// <summary>A captured body is a whole array already (RpcMessageCapture copies it): no second copy.</summary>

@@ -18,6 +18,16 @@ public sealed partial class PostgresOutboxOptions
     /// <summary>The LISTEN/NOTIFY channel a commit with outbox rows wakes the relay on.</summary>
     public string NotifyChannel { get; set; } = "rpcgen_outbox";
 
+    /// <summary>
+    /// Whether each transaction that writes to the outbox also sends a NOTIFY, which wakes the relay in whichever
+    /// process it runs at the commit; false by default. Without it, a relay in the writer's process is woken in-process
+    /// right after each write (and looks again until the commit shows), and one in another process finds the rows by
+    /// polling every <see cref="PollInterval"/>. Turn it on when the writers and the relay are different processes and
+    /// the poll's delay matters, knowing that PostgreSQL serialises the commits of transactions that NOTIFY (a
+    /// database-wide lock at commit): docs/performance.md measured a quarter of the throughput with it on 16 writers.
+    /// </summary>
+    public bool NotifyOnCommit { get; set; }
+
     /// <summary>Rows the relay reads per round; 100 by default.</summary>
     public int BatchSize { get; set; } = 100;
 

@@ -13,8 +13,9 @@ namespace RpcGen.PostgreSql;
 /// <summary>
 /// Publishes the outbox's committed rows through an <see cref="RpcConnection"/>, in id order, with publisher
 /// confirms, and deletes each row only after the broker confirmed it. Several app instances may run one each: one at
-/// a time is active (it holds a PostgreSQL advisory lock), the others stand by and take over when it goes. Woken by
-/// LISTEN/NOTIFY at each commit that wrote rows, with polling every <see cref="PostgresOutboxOptions.PollInterval"/>
+/// a time is active (it holds a PostgreSQL advisory lock), the others stand by and take over when it goes. Woken
+/// in-process by each write of this process (or by LISTEN/NOTIFY at each commit, with
+/// <see cref="PostgresOutboxOptions.NotifyOnCommit"/>), with polling every <see cref="PostgresOutboxOptions.PollInterval"/>
 /// as the fallback. A hosted service (<see cref="IHostedService"/>), or started and stopped by hand.
 /// </summary>
 /// <remarks>
@@ -25,6 +26,10 @@ namespace RpcGen.PostgreSql;
 public sealed partial class PostgresOutboxRelay : IHostedService, IAsyncDisposable
 {
     private static readonly TimeSpan s_maxRetryDelay = TimeSpan.FromSeconds(10);
+
+    // How long after an in-process write the relay looks again for its commit: 1, 2, 4 ... up to 128 ms in all.
+    private static readonly TimeSpan s_firstCommitWait = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan s_maxCommitWait = TimeSpan.FromMilliseconds(100);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly RpcConnection _connection;
@@ -105,7 +110,7 @@ public sealed partial class PostgresOutboxRelay : IHostedService, IAsyncDisposab
                     Volatile.Write(ref _active, 1);
                     Log.Active(_logger, _options.Outbox);
                     leader.Notification += OnNotification;
-                    await ExecuteAsync(leader, _sql.Listen, stopping).ConfigureAwait(false);
+                    if (_sql.NotifyOnCommit) await ExecuteAsync(leader, _sql.Listen, stopping).ConfigureAwait(false);
                     await RelayAsync(leader, stopping).ConfigureAwait(false);
                 }
                 finally
@@ -142,6 +147,8 @@ public sealed partial class PostgresOutboxRelay : IHostedService, IAsyncDisposab
     {
         var retryDelay = _options.RetryDelay;
         var cleanupDue = _time.GetTimestamp();
+        long seenWrites = _sql.Signal.Writes;
+        var commitWait = s_firstCommitWait;
         while (true)
         {
             stopping.ThrowIfCancellationRequested();
@@ -154,12 +161,32 @@ public sealed partial class PostgresOutboxRelay : IHostedService, IAsyncDisposab
 
             // Reset before reading: a commit after the read wakes the wait below instead of being missed.
             Volatile.Write(ref _woken, 0);
+            long writes = _sql.Signal.Writes;
             var rows = await ReadAsync(leader, stopping).ConfigureAwait(false);
             if (rows.Count == 0)
             {
-                if (Volatile.Read(ref _woken) == 0) await leader.WaitAsync(_options.PollInterval, stopping).ConfigureAwait(false);
+                if (_sql.NotifyOnCommit)
+                {
+                    if (Volatile.Read(ref _woken) == 0) await leader.WaitAsync(_options.PollInterval, stopping).ConfigureAwait(false);
+                }
+                else if (writes != seenWrites && commitWait < s_maxCommitWait)
+                {
+                    // Written in this process, not committed yet when read: look again shortly.
+                    await Task.Delay(commitWait, _time, stopping).ConfigureAwait(false);
+                    commitWait *= 2;
+                }
+                else
+                {
+                    seenWrites = writes;
+                    commitWait = s_firstCommitWait;
+                    await _sql.Signal.WaitAsync(_options.PollInterval, stopping).ConfigureAwait(false);
+                }
+
                 continue;
             }
+
+            seenWrites = writes;
+            commitWait = s_firstCommitWait;
 
             var round = await PublishAsync(rows, stopping).ConfigureAwait(false);
             await SettleAsync(leader, rows, round, stopping).ConfigureAwait(false);

@@ -38,14 +38,16 @@ public sealed class OutboxTests
         Assert.Equal(0u, await MessageCountAsync(broker, broker.QueueName("outbox.shipping")));
     }
 
-    [Fact]
-    public async Task A_committed_transaction_publishes_its_messages_in_order_with_the_message_ids_it_stored()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_committed_transaction_publishes_its_messages_in_order_with_the_message_ids_it_stored(bool notifyOnCommit)
     {
         await using var broker = new TestBroker();
         await using var database = await TestDatabase.CreateAsync();
         var connection = await broker.ConnectAsync();
         var log = await OrderLog.SubscribeAsync(connection, broker);
-        var outbox = new PostgresOutbox(connection, database.Tables.Options());
+        var outbox = new PostgresOutbox(connection, database.Tables.Options(o => o.NotifyOnCommit = notifyOnCommit));
 
         await using (var db = await database.DataSource.OpenConnectionAsync())
         await using (var transaction = await db.BeginTransactionAsync())
@@ -59,13 +61,17 @@ public sealed class OutboxTests
         var stored = await StringsAsync(database, $"SELECT message_id FROM {database.Tables.Options().OutboxTable} ORDER BY id");
         Assert.Equal(20, stored.Distinct().Count());
 
-        await using var relay = new PostgresOutboxRelay(database.DataSource, connection, database.Tables.Options());
+        await using var relay = new PostgresOutboxRelay(database.DataSource, connection, database.Tables.Options(o => o.NotifyOnCommit = notifyOnCommit));
         await relay.StartAsync(CancellationToken.None);
         await Wait.UntilAsync(() => log.Count >= 20, "20 events arrive");
-        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), log.Received.Select(r => r.OrderId));
-        Assert.Equal(stored, log.Received.Select(r => r.MessageId!));
+        // And a commit while the relay waits: woken by the NOTIFY, or in-process by the write.
+        await CommitAsync(database, outbox, new OrderPlaced(21, "later"));
+        await Wait.UntilAsync(() => log.Count >= 21, "the later event arrives");
+        Assert.Equal(21, log.Received[20].OrderId);
+        Assert.Equal(Enumerable.Range(1, 21).Select(i => (long)i), log.Received.Select(r => r.OrderId));
+        Assert.Equal(stored, log.Received.Take(20).Select(r => r.MessageId!));
         await Wait.UntilAsync(async () => await database.CountAsync(database.Tables.Options().OutboxTable) == 0, "confirmed rows are deleted");
-        Assert.Equal(20, relay.PublishedCount);
+        await Wait.UntilAsync(() => relay.PublishedCount == 21, "the relay counts what it deleted");
     }
 
     [Fact]
