@@ -9,6 +9,7 @@
 #   ./build.sh pack [--version X.Y.Z] [--output DIR]   the NuGet package (eng/pack.sh)
 #   ./build.sh format [ARGS]              applies .editorconfig's code style, then builds with it enforced (eng/format.sh)
 #   ./build.sh broker start|stop|status|kill|ctl ARGS...           the private node (eng/broker.sh)
+#   ./build.sh postgres start|stop|status|url                      the private PostgreSQL cluster (eng/postgres.sh)
 #   ./build.sh cluster start|stop [NODE]|status|uris               three clustered nodes c1..c3 (docs/cluster.md)
 #   ./build.sh cluster kill|stop|restart|ctl NODE [ARGS...]        one node of it: kill -9, graceful stop, start
 #                                                                  again and rejoin, rabbitmqctl
@@ -22,6 +23,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 export RPCGEN_AMQP="${RPCGEN_AMQP:-amqp://guest:guest@localhost:$RPCGEN_PORT/}"
 
 broker() { bash "$ROOT/eng/broker.sh" "$@"; }
+# The private PostgreSQL cluster of the outbox tests and the shop demo (eng/postgres.sh); RPCGEN_POSTGRES is its connection string.
+postgres() { export RPCGEN_POSTGRES="${RPCGEN_POSTGRES:-$(bash "$ROOT/eng/postgres.sh" start)}"; }
 
 cmd="${1:-}"; shift || true
 case "$cmd" in
@@ -35,28 +38,37 @@ case "$cmd" in
     esac ;;
   cluster)
     broker cluster "$@" ;;
+  postgres)
+    exec bash eng/postgres.sh "$@" ;;
   demo)
     broker start
+    postgres
     dotnet run --project src/Samples.Fibonacci -c Release -- "$@"
     # The shop (RPC, events, a late subscriber) after it; with arguments the Fibonacci sample alone runs as asked.
-    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release; fi ;;
+    # --postgres: its orders in PostgreSQL, announced through the outbox (docs/outbox.md).
+    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release -- --postgres "$RPCGEN_POSTGRES"; fi ;;
   pack)
     exec bash eng/pack.sh "$@" ;;
   format)
     exec bash eng/format.sh "$@" ;;
   bench)
     broker start
+    postgres
     # One node against the three-node cluster: docs/performance.md, "Cluster".
     if [ "${1:-}" = cluster-scale ]; then broker cluster start; fi
     dotnet run -c Release --project bench/Rpc.Benchmarks -- "$@" ;;
   test)
     broker start
+    postgres
     broker pika
     bash tests/Rpc.IntegrationTests/Interop/Tutorials/install-peers.sh
     exec bash eng/test.sh "$@" ;;
   reliability)
     # The fault, load and poison-input scenarios at full size (CI runs them scaled down); figures in docs/reliability.md.
     broker start
+    postgres
+    # The outbox's crash and outage tests at full size: 40 kills, a 30 s outage (docs/outbox.md).
+    dotnet test tests/Rpc.PostgreSql.Tests -c Release --filter "Category=Heavy" --logger "console;verbosity=detailed"
     RPCGEN_FULL=1 dotnet test tests/Rpc.IntegrationTests -c Release --filter "FullyQualifiedName~Reliability|FullyQualifiedName~Security" \
       --logger "console;verbosity=detailed" "$@" ;;
   *)

@@ -36,6 +36,43 @@ public sealed class RpcConnection : IAsyncDisposable
         Health = new Health.ConnectionHealth(connection);
     }
 
+    /// <summary>
+    /// What a generated client is built from when it captures instead of publishing (<see cref="RpcMessageCapture"/>): it
+    /// reads <see cref="Invoker"/> alone. Nothing else of this instance may be used; it is never handed to the app.
+    /// </summary>
+    private RpcConnection(RpcInvoker capturing)
+    {
+        Invoker = capturing;
+        Settings = capturing.Options;
+        _connection = null!;
+        _state = null!;
+        _events = null!;
+        Health = null!;
+    }
+
+    internal static RpcConnection Capturing(RpcInvoker invoker) => new(invoker);
+
+    /// <summary>
+    /// Publishes a captured message (<see cref="RpcMessageCapture"/>, say read back from an outbox) as the client would
+    /// have: its queue or exchange declared first as RpcGen declares it, one persistent, mandatory publish on the send
+    /// channel with the message's own id, type, headers and body; completes when the broker has confirmed it, and fails
+    /// within <see cref="RpcClientOptions.DefaultTimeout"/> when no confirm comes. A second publish of the same message
+    /// is a duplicate with the same message id.
+    /// </summary>
+    /// <exception cref="RpcConnectionException">Not connected, or the connection was lost before the confirm.</exception>
+    /// <exception cref="RpcBrokerBlockedException">The broker blocks this connection's publishers (a memory or disk alarm).</exception>
+    /// <exception cref="RpcTimeoutException">No confirm came in time; the broker may still have the message.</exception>
+    /// <exception cref="RpcException">
+    /// The broker refused it (a nack, a return for work, a refused declaration), or no generated code for
+    /// <see cref="RpcOutgoingMessage.Service"/> is loaded in this process (status <see cref="RpcStatusCode.Unimplemented"/>).
+    /// </exception>
+    public Task PublishAsync(RpcOutgoingMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ThrowIfDisposed();
+        return Invoker.Work.PublishCapturedAsync(message, _state, cancellationToken);
+    }
+
     /// <summary>When the connection was lost and whether it was closed, for the health check (blocked: <see cref="BlockedReason"/>).</summary>
     internal Health.ConnectionHealth Health { get; }
 

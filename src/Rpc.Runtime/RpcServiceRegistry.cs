@@ -49,6 +49,51 @@ public static class RpcServiceRegistry
             "and make sure the project references the RpcGen package (which runs the source generator).");
     }
 
+    /// <summary>
+    /// The method <paramref name="service"/>.<paramref name="wireName"/> of a registered service or events interface, for
+    /// publishing a captured message in a process that may not have touched its contract yet; null when none is.
+    /// </summary>
+    /// <param name="service">The service or events interface name.</param>
+    /// <param name="wireName">The method's wire name.</param>
+    /// <param name="destination">
+    /// The queue (work) or exchange (events) the message goes to, prefix included: it tells apart two contracts of one
+    /// name in one process by the queue or exchange they declare.
+    /// </param>
+    internal static RpcMethodDescriptor? FindMethod(string service, string wireName, string destination)
+    {
+        if (Find(service, wireName, destination) is { } method) return method;
+        // Module initializers run on first use: run those of the loaded assemblies (contracts nothing used yet register;
+        // running one early is what its first use would do). The framework's own have nothing to register.
+        foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            var name = assembly.GetName().Name ?? string.Empty;
+            if (assembly.IsDynamic || name.StartsWith("System.", StringComparison.Ordinal) || name.StartsWith("Microsoft.", StringComparison.Ordinal)) continue;
+            RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        }
+
+        return Find(service, wireName, destination);
+    }
+
+    private static RpcMethodDescriptor? Find(string service, string wireName, string destination)
+    {
+        RpcMethodDescriptor? named = null;
+        foreach (var registration in s_services.Values)
+        {
+            var descriptor = ((IRegistration)registration).Descriptor;
+            if (descriptor.Name != service || descriptor.FindMethod(wireName) is not { } method) continue;
+            var declared = descriptor is RpcEventsDescriptor events ? events.Exchange : descriptor.Queue;
+            if (destination.EndsWith(declared, StringComparison.Ordinal)) return method;
+            named ??= method;
+        }
+
+        return named;
+    }
+
+    private interface IRegistration
+    {
+        RpcServiceDescriptor Descriptor { get; }
+    }
+
     /// <param name="Descriptor">The service's descriptor, or an <see cref="RpcEventsDescriptor"/> for events.</param>
     /// <param name="CreateClient">Creates the client, or for events the publisher.</param>
     /// <param name="CreateDispatcher">Creates the dispatcher.</param>
@@ -56,5 +101,6 @@ public static class RpcServiceRegistry
         RpcServiceDescriptor Descriptor,
         Func<RpcConnection, TService> CreateClient,
         Func<RpcDispatcher<TService>> CreateDispatcher)
+        : IRegistration
         where TService : class;
 }

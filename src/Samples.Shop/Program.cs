@@ -10,11 +10,14 @@ using Samples.Shop;
 // shop.orders; logistics and notifications subscribe as two groups with durable queues of their own. Notifications
 // is down while the orders come in, and its events wait in its queue until it starts. Each service has a connection
 // of its own, as separate processes would. Exits 0 only when both groups got exactly the events they are bound for.
-// Usage: Samples.Shop [--amqp URI]   (else RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/)
+// Usage: Samples.Shop [--amqp URI] [--postgres CONNECTION]   (else RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/)
 Uri uri = RpcConnectionOptions.DefaultUri;
 int amqpAt = Array.IndexOf(args, "--amqp");
 if (amqpAt >= 0 && amqpAt + 1 < args.Length) uri = new Uri(args[amqpAt + 1]);
 else if (Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } fromEnvironment) uri = new Uri(fromEnvironment);
+// --postgres CONNECTION: the orders in PostgreSQL, announced through the outbox (ShopWithOutbox.cs).
+int postgresAt = Array.IndexOf(args, "--postgres");
+if (postgresAt >= 0 && postgresAt + 1 < args.Length) return await ShopWithOutbox.RunAsync(uri, args[postgresAt + 1]);
 
 var connections = new List<RpcConnection>();
 try

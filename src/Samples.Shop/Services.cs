@@ -54,9 +54,10 @@ public sealed class Payments : IPayments
 
 /// <summary>
 /// The order service: reserves stock and charges over RPC, then publishes <see cref="OrderPlaced"/>. It waits for
-/// neither logistics nor notifications: they hear of the order through the exchange, whenever they run.
+/// neither logistics nor notifications: they hear of the order through the exchange, whenever they run. With a
+/// <paramref name="store"/>, the order is saved and its event written to the outbox in one transaction instead.
 /// </summary>
-public sealed class OrderService(IStock stock, IPayments payments, IOrderEvents events)
+public sealed class OrderService(IStock stock, IPayments payments, IOrderEvents events, IOrderStore? store = null)
 {
     /// <summary>Places the order; returns its event, or throws saying why it was refused.</summary>
     public async Task<OrderPlaced> PlaceAsync(string orderId, string region, params OrderLine[] lines)
@@ -81,8 +82,10 @@ public sealed class OrderService(IStock stock, IPayments payments, IOrderEvents 
         }
 
         var placed = new OrderPlaced(orderId, region, lines, total, paymentId);
-        // Completes once the broker has the event (persistent, confirmed) in every bound queue.
-        await events.OrderPlacedAsync("order.placed." + region, placed);
+        // Completes once the broker has the event (persistent, confirmed) in every bound queue; with a store, once the
+        // order and its event are committed (the outbox's relay publishes the event after the commit).
+        if (store is not null) await store.SaveAsync(placed, "order.placed." + region);
+        else await events.OrderPlacedAsync("order.placed." + region, placed);
         return placed;
     }
 }

@@ -6,6 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Tasks;
 using RabbitMQ.Client;
+using RpcGen.Capture;
 using RpcGen.Client;
 using RpcGen.Transport;
 using RpcGen.Wire;
@@ -26,6 +27,8 @@ public sealed class RpcInvoker
     private readonly RequestReplyClient _requests;
     private readonly WorkPublisher _work;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
+    // A capturing invoker (RpcMessageCapture) has only settings and a sink: no connection, no channels.
+    private readonly IRpcMessageSink? _sink;
 
     private RpcInvoker(ConnectionState state, RpcSettings options, RequestReplyClient requests, WorkPublisher work)
     {
@@ -34,6 +37,21 @@ public sealed class RpcInvoker
         _requests = requests;
         _work = work;
     }
+
+    private RpcInvoker(RpcSettings options, IRpcMessageSink sink)
+    {
+        _options = options;
+        _sink = sink;
+        _state = null!;
+        _requests = null!;
+        _work = null!;
+    }
+
+    /// <summary>An invoker that hands one-way requests and events to <paramref name="sink"/> instead of publishing them.</summary>
+    internal static RpcInvoker Capturing(RpcSettings options, IRpcMessageSink sink) => new(options, sink);
+
+    /// <summary>The send channel's publisher, which also publishes captured messages.</summary>
+    internal WorkPublisher Work => _work;
 
     internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcSettings options, string? userId,
         CancellationToken cancellationToken)
@@ -77,7 +95,8 @@ public sealed class RpcInvoker
     public Task CallAsync(RpcRequest request, CancellationToken cancellationToken) => Start<object?>(request, null, cancellationToken);
 
     private Task<T> Start<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken) =>
-        OutgoingCall.Start(this, request, cancellationToken, RpcCallOptions.Current, RpcContext.Current, out var call) is { } failure
+        _sink is not null ? NotCaptured<T>(request)
+        : OutgoingCall.Start(this, request, cancellationToken, RpcCallOptions.Current, RpcContext.Current, out var call) is { } failure
             ? OutgoingCall.Failed<T>(failure)
             : _requests.CallAsync(call, resultType, cancellationToken);
 
@@ -110,6 +129,12 @@ public sealed class RpcInvoker
             }
         }
 
+        if (_sink is not null)
+        {
+            request.Release();
+            throw MessageCapture.CallNotSupported(request.Method);
+        }
+
         if (OutgoingCall.Start(this, request, cancellationToken, ambient, serving, out var outgoing) is { } failure) throw failure;
         return _requests.StartStream(outgoing, itemType, cancellationToken, linked);
     }
@@ -121,6 +146,8 @@ public sealed class RpcInvoker
     public Task SendAsync(RpcRequest request, CancellationToken cancellationToken) =>
         OutgoingCall.Check(this, request, cancellationToken) is { } failure
             ? OutgoingCall.Failed(failure)
+            : _sink is not null
+            ? MessageCapture.CaptureAsync(_sink, _options, request, isEvent: false, routingKey: null, cancellationToken)
             : _work.SendAsync(request, QueueOf(request.Method.Service), cancellationToken);
 
     /// <summary>
@@ -130,6 +157,8 @@ public sealed class RpcInvoker
     public Task PublishAsync(RpcRequest request, string? routingKey, CancellationToken cancellationToken) =>
         OutgoingCall.Check(this, request, cancellationToken) is { } failure
             ? OutgoingCall.Failed(failure)
+            : _sink is not null
+            ? MessageCapture.CaptureAsync(_sink, _options, request, isEvent: true, routingKey, cancellationToken)
             : _work.PublishEventAsync(request, routingKey, cancellationToken);
 
     /// <summary>
@@ -138,7 +167,8 @@ public sealed class RpcInvoker
     /// </summary>
     internal RpcException? Refuse(RpcMethodDescriptor method, RpcRequest request)
     {
-        if (_state.Refusal(method) is { } refusal) return refusal;
+        // A captured message is not published now: the connection's state is not its concern, its size is.
+        if (_sink is null && _state.Refusal(method) is { } refusal) return refusal;
         int size = request.CompleteBody().Length;
         return size > _options.MaxMessageSize
             ? new RpcMessageTooLargeException(method.Service.Name, method.WireName, size, _options.MaxMessageSize)
@@ -146,6 +176,12 @@ public sealed class RpcInvoker
     }
 
     internal RpcSettings Options => _options;
+
+    private static Task<T> NotCaptured<T>(RpcRequest request)
+    {
+        request.Release();
+        return Task.FromException<T>(MessageCapture.CallNotSupported(request.Method));
+    }
 
     internal JsonTypeInfo<T> GetTypeInfo<T>() => JsonTypeInfoCache<T>.Get(_options.JsonSerializerOptions);
 

@@ -66,7 +66,7 @@ internal sealed class WorkPublisher
             Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
             UserId = _userId,
         };
-        return PublishAsync(request, new Destination(WireContract.DefaultExchange, queue.Value, queue.Value, queue), properties, cancellationToken);
+        return PublishAsync(request.Method, request, new Destination(WireContract.DefaultExchange, queue.Value, queue.Value, queue), properties, cancellationToken);
     }
 
     /// <summary>Publishes an event to its interface's exchange with <paramref name="routingKey"/> (the method's wire name when null).</summary>
@@ -83,22 +83,65 @@ internal sealed class WorkPublisher
             Persistent = true,
             UserId = _userId,
         };
-        await PublishAsync(request, new Destination(exchange, routingKey ?? method.WireName, exchange, Queue: null), properties, cancellationToken)
+        await PublishAsync(method, request, new Destination(exchange, routingKey ?? method.WireName, exchange, Queue: null), properties, cancellationToken)
             .ConfigureAwait(false);
         RpcTelemetry.CountPublished(method.Service.Name, method.WireName);
     }
 
-    /// <summary>The one confirmed publish of work and events: declare, publish, wait for the confirm within the default timeout.</summary>
-    private async Task PublishAsync(RpcRequest request, Destination destination, BasicProperties properties, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes a captured message (<see cref="RpcMessageCapture"/>) as <see cref="SendAsync"/> or
+    /// <see cref="PublishEventAsync"/> would have published it then: same destination, declarations, properties and
+    /// message id; its own trace context is kept, so the handler joins the trace that captured it.
+    /// </summary>
+    public async Task PublishCapturedAsync(RpcOutgoingMessage message, ConnectionState state, CancellationToken cancellationToken)
     {
-        var method = request.Method;
+        var method = RpcServiceRegistry.FindMethod(message.Service, message.Method, message.IsEvent ? message.Exchange : message.RoutingKey) ?? throw new RpcException(RpcStatusCode.Unimplemented,
+            $"RPC {message.Service}.{message.Method}: no generated client or publisher of {message.Service} with this method is loaded in this process, " +
+            $"so its queue or exchange cannot be declared; message {message.MessageId} was not published.", message.Service, message.Method);
+        if (state.Refusal(method) is { } refusal) throw refusal;
+        var properties = new BasicProperties
+        {
+            Type = message.Method,
+            ContentType = message.ContentType,
+            MessageId = message.MessageId,
+            Persistent = message.Persistent,
+            Expiration = message.Expiration,
+            UserId = _userId,
+        };
+        if (message.Headers is { Count: > 0 } headers)
+        {
+            var copied = new Dictionary<string, object?>(headers.Count + 2);
+            foreach (var (name, value) in headers) copied[name] = value;
+            properties.Headers = copied;
+        }
+
+        var destination = message.IsEvent
+            ? new Destination(message.Exchange, message.RoutingKey, message.Exchange, Queue: null)
+            : new Destination(WireContract.DefaultExchange, message.RoutingKey, message.RoutingKey, new CachedString(message.RoutingKey));
+        await PublishAsync(method, message.Body, destination, properties, cancellationToken).ConfigureAwait(false);
+        if (message.IsEvent) RpcTelemetry.CountPublished(method.Service.Name, method.WireName);
+    }
+
+    /// <summary>The one confirmed publish of work and events: declare, publish, wait for the confirm within the default timeout.</summary>
+    private Task PublishAsync(RpcMethodDescriptor method, RpcRequest request, Destination destination, BasicProperties properties,
+        CancellationToken cancellationToken) =>
+        PublishAsync(method, new Body(request), destination, properties, cancellationToken);
+
+    private async Task PublishAsync(RpcMethodDescriptor method, Body body, Destination destination, BasicProperties properties,
+        CancellationToken cancellationToken)
+    {
         var telemetry = ClientCallTelemetry.Start(_options, method, destination.Name, correlationId: null, oneWay: true);
-        telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
+        // A captured message keeps the trace context it was captured in.
+        if (properties.Headers?.ContainsKey(WireContract.TraceParentHeader) != true)
+        {
+            telemetry?.InjectTraceContext(properties.Headers ??= new Dictionary<string, object?>(2));
+        }
+
         Exception? failure;
         try
         {
             // A confirm that never comes (connection lost mid-publish) must not hang a sender forever.
-            failure = await DeclareAndPublishAsync(request, destination, properties, cancellationToken)
+            failure = await DeclareAndPublishAsync(method, body, destination, properties, cancellationToken)
                 .WaitAsync(_options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -119,10 +162,9 @@ internal sealed class WorkPublisher
     /// Declares the destination if this connection has not yet, then publishes on the send channel; returns the failure
     /// as an RpcException instead of throwing (a cancellation by the caller's token is thrown).
     /// </summary>
-    private async Task<Exception?> DeclareAndPublishAsync(RpcRequest request, Destination destination, BasicProperties properties,
+    private async Task<Exception?> DeclareAndPublishAsync(RpcMethodDescriptor method, Body body, Destination destination, BasicProperties properties,
         CancellationToken cancellationToken)
     {
-        var method = request.Method;
         try
         {
             await (method.Service is RpcEventsDescriptor events
@@ -132,8 +174,8 @@ internal sealed class WorkPublisher
             var channel = await _sends.ReadyAsync(cancellationToken).ConfigureAwait(false);
             // Work goes to the queue's name encoded once for every publish.
             var publish = destination.Queue is { } queue
-                ? channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), cancellationToken)
-                : channel.BasicPublishAsync(destination.Exchange, destination.RoutingKey, mandatory: true, properties, request.CompleteBody(), cancellationToken);
+                ? channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body.Bytes, cancellationToken)
+                : channel.BasicPublishAsync(destination.Exchange, destination.RoutingKey, mandatory: true, properties, body.Bytes, cancellationToken);
             await publish.ConfigureAwait(false);
             return null;
         }
@@ -158,11 +200,28 @@ internal sealed class WorkPublisher
         }
         finally
         {
-            request.Release();
+            body.Release();
         }
     }
 
     public ValueTask CloseAsync() => _sends.DisposeAsync();
+
+    /// <summary>What is published: a client's request (its pooled body given back after the publish) or a captured message's bytes.</summary>
+    private readonly struct Body
+    {
+        private readonly RpcRequest? _request;
+        private readonly ReadOnlyMemory<byte> _captured;
+
+        public Body(RpcRequest request) => _request = request;
+
+        public Body(ReadOnlyMemory<byte> captured) => _captured = captured;
+
+        public static implicit operator Body(ReadOnlyMemory<byte> captured) => new(captured);
+
+        public ReadOnlyMemory<byte> Bytes => _request is { } request ? request.CompleteBody() : _captured;
+
+        public void Release() => _request?.Release();
+    }
 
     /// <summary>
     /// Where a confirmed publish goes: <paramref name="Name"/> is the queue or exchange that failures name; work carries
