@@ -53,6 +53,8 @@ case "$cmd" in
     broker start
     broker pika
     bash tests/Rpc.IntegrationTests/Interop/Tutorials/install-peers.sh
+    # rpcgen's terminal tests (tests/Rpc.Cli.Tests) run top and stream in tmux.
+    command -v tmux >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; }
     exec bash eng/test.sh "$@" ;;
   reliability)
     # The fault, load and poison-input scenarios at full size (CI runs them scaled down); figures in docs/reliability.md.

@@ -9,6 +9,7 @@ namespace Samples.Fibonacci;
 
 /// <summary>The service: callers see a local method; RpcGen carries it over RabbitMQ (queue "Fibonacci").</summary>
 [RpcService]
+[RpcFault(typeof(FibonacciRangeException))] // any method may throw it; its properties travel as the fault's data
 public interface IFibonacci
 {
     /// <summary>The n-th Fibonacci number (fib(0) = 0, fib(1) = 1).</summary>
@@ -18,7 +19,6 @@ public interface IFibonacci
     /// fib(0) to fib(count - 1) as a stream, one item every <paramref name="delayMs"/> milliseconds; a count over 93
     /// is refused with the declared fault <see cref="FibonacciRangeException"/>.
     /// </summary>
-    [RpcFault(typeof(FibonacciRangeException))]
     IAsyncEnumerable<long> SequenceAsync(int count, int delayMs = 0, CancellationToken cancellationToken = default);
 }
 

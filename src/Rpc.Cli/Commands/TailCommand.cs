@@ -72,7 +72,7 @@ internal static class TailCommand
                 return Task.CompletedTask;
             };
             await channel.BasicConsumeAsync(queue, autoAck: true, consumer, cancellationToken);
-            Console.Error.WriteLine($"tailing exchange '{exchange}' ({string.Join(", ", keys.Select(k => k.Length == 0 ? "all" : k))}) on {address.Display}; Ctrl-C stops.");
+            Console.Error.WriteLine($"tailing exchange '{exchange}' ({string.Join(", ", keys.Select(k => k.Length == 0 ? "all" : k))}) through temporary queue {queue} on {address.Display}; Ctrl-C stops.");
 
             int seen = 0;
             try
