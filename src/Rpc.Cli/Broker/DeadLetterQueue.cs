@@ -103,7 +103,7 @@ internal sealed class DeadLetterQueue : IAsyncDisposable
         {
             foreach (var (key, value) in kept)
             {
-                if (key is "rpc-retries" or "x-death" || key.StartsWith("x-first-death-", StringComparison.Ordinal) ||
+                if (key is "rpc-retries" or "x-death" or "x-dotnet-pub-seq-no" || key.StartsWith("x-first-death-", StringComparison.Ordinal) ||
                     key.StartsWith("x-last-death-", StringComparison.Ordinal))
                 {
                     continue;

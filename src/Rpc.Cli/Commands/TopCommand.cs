@@ -41,6 +41,8 @@ internal static class TopCommand
             using var api = new ManagementApi(address, result.GetValue(management));
             if (result.GetValue(once))
             {
+                // Written to a file or a pipe, the table keeps its columns instead of wrapping at Spectre's default 80.
+                if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 120;
                 AnsiConsole.Write(await TableAsync(api, contracts, address, cancellationToken));
                 return ExitCodes.Ok;
             }
@@ -72,7 +74,7 @@ internal static class TopCommand
         var queues = await api.QueuesAsync(cancellationToken);
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"rpcgen top: {Markup.Escape(address.Display)}, {DateTime.Now:HH:mm:ss}")
-            .Caption("in/s: requests published to the queue; out/s: delivered to servers; dead: its .dead-letter queue");
+            .Caption("in/s published to the queue, out/s delivered to servers, dead: in its .dead-letter queue");
         table.AddColumn("service");
         table.AddColumn("queue");
         foreach (var column in new[] { "in/s", "out/s", "depth", "unacked", "consumers", "dead" }) table.AddColumn(new TableColumn(column).RightAligned());
