@@ -22,6 +22,10 @@ internal sealed class ManagementApi : IDisposable
 {
     public const string EnvironmentVariable = "RPCGEN_MANAGEMENT";
 
+    // The broker samples its counters every second (eng/broker.sh); a rate over one sample jumps between 0 and twice the
+    // truth as samples land, so the API is asked for the average over the last 5 s (avg_rate).
+    private const string RateWindow = "?msg_rates_age=5&msg_rates_incr=1";
+
     private readonly HttpClient _http;
     private readonly string _vhost;
 
@@ -44,7 +48,7 @@ internal sealed class ManagementApi : IDisposable
 
     public async Task<Dictionary<string, QueueFigures>> QueuesAsync(CancellationToken cancellationToken)
     {
-        using var document = await GetAsync("api/queues/" + _vhost, cancellationToken);
+        using var document = await GetAsync("api/queues/" + _vhost + RateWindow, cancellationToken);
         var queues = new Dictionary<string, QueueFigures>(StringComparer.Ordinal);
         foreach (var queue in document.RootElement.EnumerateArray())
         {
@@ -59,7 +63,7 @@ internal sealed class ManagementApi : IDisposable
 
     public async Task<Dictionary<string, ExchangeFigures>> ExchangesAsync(CancellationToken cancellationToken)
     {
-        using var document = await GetAsync("api/exchanges/" + _vhost, cancellationToken);
+        using var document = await GetAsync("api/exchanges/" + _vhost + RateWindow, cancellationToken);
         var exchanges = new Dictionary<string, ExchangeFigures>(StringComparer.Ordinal);
         foreach (var exchange in document.RootElement.EnumerateArray())
         {
@@ -104,9 +108,12 @@ internal sealed class ManagementApi : IDisposable
     private static long Long(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
 
-    private static double Rate(JsonElement stats, string name) =>
-        stats.ValueKind == JsonValueKind.Object && stats.TryGetProperty(name, out var details) && details.TryGetProperty("rate", out var rate) &&
-        rate.ValueKind == JsonValueKind.Number ? rate.GetDouble() : 0;
+    private static double Rate(JsonElement stats, string name)
+    {
+        if (stats.ValueKind != JsonValueKind.Object || !stats.TryGetProperty(name, out var details)) return 0;
+        if (details.TryGetProperty("avg_rate", out var average) && average.ValueKind == JsonValueKind.Number) return average.GetDouble();
+        return details.TryGetProperty("rate", out var rate) && rate.ValueKind == JsonValueKind.Number ? rate.GetDouble() : 0;
+    }
 
     public void Dispose() => _http.Dispose();
 }
