@@ -3,7 +3,7 @@
 #   ./build.sh                            restore, build (Release), then the tests that need no broker; no install, no node
 #   ./build.sh test [ARGS]                broker start (installs RabbitMQ and python3-pika as root when missing), then
 #                                         every test; last line "N passed, N failed, N skipped" (eng/test.sh)
-#   ./build.sh demo [ARGS]                broker start, then the Fibonacci and Shop samples end to end
+#   ./build.sh demo [ARGS]                broker start, then the Fibonacci and Shop samples end to end, then rpcgen
 #   ./build.sh reliability [ARGS]         broker start, then the fault, load and poison-input tests at full size
 #   ./build.sh bench [SCENARIO] [ARGS]    broker start (and the cluster for cluster-scale), then bench/Rpc.Benchmarks
 #   ./build.sh pack [--version X.Y.Z] [--output DIR]   the NuGet package (eng/pack.sh)
@@ -39,7 +39,8 @@ case "$cmd" in
     broker start
     dotnet run --project src/Samples.Fibonacci -c Release -- "$@"
     # The shop (RPC, events, a late subscriber) after it; with arguments the Fibonacci sample alone runs as asked.
-    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release; fi ;;
+    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release; fi
+    if [ $# -eq 0 ]; then bash eng/cli-demo.sh; fi ;;
   pack)
     exec bash eng/pack.sh "$@" ;;
   format)
