@@ -35,7 +35,11 @@ public sealed class TerminalTests(ManagementNode node) : IAsyncLifetime
         using var stop = new CancellationTokenSource();
         var load = Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested) await client.FibAsync(20);
+            while (!stop.IsCancellationRequested)
+            {
+                await client.FibAsync(20);
+                await Task.Delay(5);
+            }
         });
         var busy = await terminal.WaitForAsync(s => Row(s, "Fibonacci") is { } row && Rate(row, 0) > 0 && Rate(row, 1) > 0, "a rate above 0 for Fibonacci", 30);
         var consumers = Row(busy, "Fibonacci")!.Split('│', StringSplitOptions.TrimEntries)[7];
@@ -43,8 +47,10 @@ public sealed class TerminalTests(ManagementNode node) : IAsyncLifetime
         stop.Cancel();
         await load;
 
-        var clock = busy.Split("rpcgen top:")[1].Split(',')[^1].Trim()[..8];
-        await terminal.WaitForAsync(s => !s.Contains(clock), "the clock to move on: the table redrawn", 5);
+        var title = busy.Split('\n').First(line => line.Contains("rpcgen top:"));
+        var clock = title[(title.LastIndexOf(", ", StringComparison.Ordinal) + 2)..].Trim();
+        Assert.Matches(@"^\d\d:\d\d:\d\d$", clock);
+        await terminal.WaitForAsync(s => !s.Contains(clock), "the clock to move on: the table redrawn", 10);
         terminal.SendKeys("C-c");
         await terminal.WaitForAsync(s => s.Contains("[exit 0]"), "top to exit on Ctrl-C", 15);
     }
