@@ -3,7 +3,7 @@
 #   ./build.sh                            restore, build (Release), then the tests that need no broker; no install, no node
 #   ./build.sh test [ARGS]                broker start (installs RabbitMQ and python3-pika as root when missing), then
 #                                         every test; last line "N passed, N failed, N skipped" (eng/test.sh)
-#   ./build.sh demo [ARGS]                broker start, then the Fibonacci and Shop samples end to end
+#   ./build.sh demo [ARGS]                broker start, then the Fibonacci and Shop samples end to end, then rpcgen
 #   ./build.sh reliability [ARGS]         broker start, then the fault, load and poison-input tests at full size
 #   ./build.sh bench [SCENARIO] [ARGS]    broker start (and the cluster for cluster-scale), then bench/Rpc.Benchmarks
 #   ./build.sh pack [--version X.Y.Z] [--output DIR]   the NuGet package (eng/pack.sh)
@@ -46,7 +46,8 @@ case "$cmd" in
     dotnet run --project src/Samples.Fibonacci -c Release -- "$@"
     # The shop (RPC, events, a late subscriber) after it; with arguments the Fibonacci sample alone runs as asked.
     # --postgres: its orders in PostgreSQL, announced through the outbox (docs/outbox.md).
-    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release -- --postgres "$RPCGEN_POSTGRES"; fi ;;
+    if [ $# -eq 0 ]; then dotnet run --project src/Samples.Shop -c Release -- --postgres "$RPCGEN_POSTGRES"; fi
+    if [ $# -eq 0 ]; then bash eng/cli-demo.sh; fi ;;
   pack)
     exec bash eng/pack.sh "$@" ;;
   format)
@@ -62,6 +63,8 @@ case "$cmd" in
     postgres
     broker pika
     bash tests/Rpc.IntegrationTests/Interop/Tutorials/install-peers.sh
+    # rpcgen's terminal tests (tests/Rpc.Cli.Tests) run top and stream in tmux.
+    command -v tmux >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; }
     exec bash eng/test.sh "$@" ;;
   reliability)
     # The fault, load and poison-input scenarios at full size (CI runs them scaled down); figures in docs/reliability.md.

@@ -3,6 +3,7 @@
 # from Debian's packages when missing (as root only). ./build.sh broker|cluster calls this script; so do the tests
 # (through ./build.sh) that kill, stop and restart nodes of their own.
 #   eng/broker.sh start|stop|status|kill          the private node (RPCGEN_NODE, RPCGEN_PORT; default rpcgen@localhost:5672)
+#                                                 (with the management API on RPCGEN_PORT + 10000 unless RPCGEN_MANAGEMENT=0)
 #   eng/broker.sh ctl ARGS...                     rabbitmqctl against it
 #   eng/broker.sh cluster start|stop [NODE]|status|uris   nodes c1..c3 on 5681..5683 (+RPCGEN_TEST_PORT_OFFSET), docs/cluster.md
 #   eng/broker.sh cluster kill|restart|ctl NODE [ARGS...]  one node of it: kill -9, start again and rejoin, rabbitmqctl
@@ -68,11 +69,14 @@ broker_start() {
   if port_open "$RPCGEN_PORT"; then log "a broker answers on port $RPCGEN_PORT; using it"; return 0; fi
   ensure_rabbitmq_installed
   mkdir -p "$RPCGEN_BROKER_DIR/mnesia" "$RPCGEN_BROKER_DIR/log"
-  [ -f "$RPCGEN_BROKER_DIR/enabled_plugins" ] || echo '[].' > "$RPCGEN_BROKER_DIR/enabled_plugins"
+  # The management API (rpcgen top reads it) on the AMQP port + 10000, so private nodes do not clash; RPCGEN_MANAGEMENT=0 leaves it off.
+  if [ "${RPCGEN_MANAGEMENT:-1}" = 0 ]; then echo '[].'; else echo '[rabbitmq_management].'; fi > "$RPCGEN_BROKER_DIR/enabled_plugins"
   # A config file keeps our node's settings out of /etc/rabbitmq; extra lines may come from RPCGEN_BROKER_CONF.
   {
     echo "loopback_users = none"
     echo "listeners.tcp.default = $RPCGEN_PORT"
+    # Rates refreshed every second rather than every 5 (rpcgen top redraws every second).
+    [ "${RPCGEN_MANAGEMENT:-1}" = 0 ] || printf '%s\n' "management.tcp.port = $((RPCGEN_PORT + 10000))" "collect_statistics_interval = 1000"
     [ -n "${RPCGEN_BROKER_CONF:-}" ] && printf '%s\n' "$RPCGEN_BROKER_CONF"
   } > "$RPCGEN_BROKER_DIR/rabbitmq.conf"
   if [ "$(id -u)" = 0 ]; then chown -R rabbitmq:rabbitmq "$RPCGEN_BROKER_DIR"; chmod o+x "$ROOT" "$ROOT/.broker" 2>/dev/null || true; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the RpcGen NuGet package (runtime for net8.0 and net10.0, source generator in analyzers/dotnet/cs, README,
-# license, XML docs, symbols) as a CI build: deterministic, with /_/ source paths in the PDBs.
+# license, XML docs, symbols) and the RpcGen.Cli tool package as a CI build: deterministic, with /_/ source paths in the PDBs.
 #   eng/pack.sh [--version X.Y.Z] [--output DIR]      default output: artifacts/packages
 # Prints the package files and their contents. Called by ./build.sh pack.
 set -euo pipefail
@@ -17,6 +17,9 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$OUTPUT"
 dotnet pack src/Rpc.Runtime/Rpc.Runtime.csproj -c Release -o "$OUTPUT" -nologo \
+  -p:ContinuousIntegrationBuild=true ${VERSION_ARG[@]+"${VERSION_ARG[@]}"}
+# The rpcgen command-line tool (dotnet tool install RpcGen.Cli); docs/cli.md.
+dotnet pack src/Rpc.Cli/Rpc.Cli.csproj -c Release -o "$OUTPUT" -nologo \
   -p:ContinuousIntegrationBuild=true ${VERSION_ARG[@]+"${VERSION_ARG[@]}"}
 command -v unzip >/dev/null 2>&1 || exit 0
 for package in "$OUTPUT"/RpcGen.*.nupkg; do

@@ -108,6 +108,13 @@ public sealed class RpcRemoteException : RpcException
 
     /// <summary>The server exception's full text, when the server sends it (<see cref="RpcServerOptions.IncludeExceptionDetails"/>).</summary>
     public string? RemoteDetail { get; }
+
+    /// <summary>
+    /// The error reply's <c>data</c> object, when it has one: the properties of a fault the server declared
+    /// (<see cref="RpcFaultAttribute"/>) that this client's contract does not, so a client built from a contract
+    /// document (the <c>rpcgen</c> tool) can still show them. Null when the reply carries no data.
+    /// </summary>
+    public System.Text.Json.JsonElement? RemoteData { get; init; }
 }
 
 /// <summary>

@@ -104,6 +104,12 @@ public sealed class RpcMethodDescriptor
     public Type? ResultType { get; init; }
 
     /// <summary>
+    /// True for a method that streams its result (<c>IAsyncEnumerable&lt;T&gt;</c>); <see cref="ResultType"/> is then
+    /// the item type. Set by generated code; describes the contract (<c>RpcAsyncApi</c>), not used to make calls.
+    /// </summary>
+    public bool Streams { get; init; }
+
+    /// <summary>
     /// For a one-way method: how long its requests may wait in the queue, in milliseconds, or zero for no expiration
     /// (the method's or else the service's <see cref="RpcMethodAttribute.TimeToLiveMilliseconds"/>).
     /// </summary>

@@ -4,7 +4,7 @@ using System.Threading.Tasks;
 using RpcGen;
 using Samples.Fibonacci;
 
-// Usage: Samples.Fibonacci [serve | call N] [--amqp URI]
+// Usage: Samples.Fibonacci [serve | call N | asyncapi DIR] [--amqp URI]
 // Broker URI: --amqp, else RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/.
 var arguments = new System.Collections.Generic.List<string>(args);
 Uri uri = RpcConnectionOptions.DefaultUri;
@@ -18,6 +18,16 @@ if (amqpAt >= 0)
 else if (Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } fromEnvironment)
 {
     uri = new Uri(fromEnvironment);
+}
+
+// The contract as the AsyncAPI document rpcgen reads (docs/cli.md); needs no broker.
+if (arguments is ["asyncapi", var directory])
+{
+    System.IO.Directory.CreateDirectory(directory);
+    var path = System.IO.Path.Combine(directory, "Fibonacci.asyncapi.json");
+    System.IO.File.WriteAllText(path, RpcAsyncApi.CreateDocument<IFibonacci>().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine(path);
+    return 0;
 }
 
 RpcConnection rpc;
@@ -100,7 +110,7 @@ await using (rpc)
         }
 
         default:
-            return Fail($"unknown command '{arguments[0]}'. Usage: Samples.Fibonacci [serve | call N] [--amqp URI]");
+            return Fail($"unknown command '{arguments[0]}'. Usage: Samples.Fibonacci [serve | call N | asyncapi DIR] [--amqp URI]");
     }
 }
 

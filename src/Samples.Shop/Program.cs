@@ -11,6 +11,8 @@ using Samples.Shop;
 // is down while the orders come in, and its events wait in its queue until it starts. Each service has a connection
 // of its own, as separate processes would. Exits 0 only when both groups got exactly the events they are bound for.
 // Usage: Samples.Shop [--amqp URI] [--postgres CONNECTION]   (else RPCGEN_AMQP, else amqp://guest:guest@localhost:5672/)
+//        Samples.Shop asyncapi DIR    writes the contracts' AsyncAPI documents for rpcgen, and exits
+if (args is ["asyncapi", var contracts]) return AsyncApiFiles.Write(contracts);
 Uri uri = RpcConnectionOptions.DefaultUri;
 int amqpAt = Array.IndexOf(args, "--amqp");
 if (amqpAt >= 0 && amqpAt + 1 < args.Length) uri = new Uri(args[amqpAt + 1]);

@@ -145,6 +145,7 @@ internal static class DescriptorEmitter
         }
 
         if (method.ResultTypeOf is not null) initializers.Add("ResultType = typeof(" + method.ResultTypeOf + ")");
+        if (method.ReturnKind == ReturnKind.AsyncEnumerable) initializers.Add("Streams = true");
 
         writer.Line("    " + ServiceEmitter.Literal(method.WireName) + ",");
         var sent = method.Parameters.Where(p => !p.IsCancellationToken && !p.IsRoutingKey).ToList();

@@ -78,7 +78,7 @@ internal sealed record MethodModel
     /// <summary>For a one-way method, its requests' expiration (the method's, else the service's); zero for none.</summary>
     public int TimeToLiveMilliseconds { get; init; }
 
-    /// <summary>The result type as <c>typeof</c> takes it (no nullable reference annotations), or null without a result.</summary>
+    /// <summary>The result type (a stream's item type) as <c>typeof</c> takes it (no nullable reference annotations), or null without a result.</summary>
     public string? ResultTypeOf { get; init; }
 }
 

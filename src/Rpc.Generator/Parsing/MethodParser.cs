@@ -110,7 +110,8 @@ internal readonly record struct ReturnShape(ReturnKind Kind, string? ResultType,
 
             if (SymbolEqualityComparer.Default.Equals(generic.OriginalDefinition, known.AsyncEnumerableOfT))
             {
-                return new ReturnShape(ReturnKind.AsyncEnumerable, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type));
+                return new ReturnShape(ReturnKind.AsyncEnumerable, generic.TypeArguments[0].ToDisplayString(SymbolFormats.Type),
+                    SymbolFormats.TypeOf(generic.TypeArguments[0]));
             }
         }
 

@@ -32,6 +32,21 @@ internal static class RemoteErrors
             }
         }
 
-        return new RpcRemoteException(method.Service.Name, method.WireName, type, message, detail);
+        return new RpcRemoteException(method.Service.Name, method.WireName, type, message, detail) { RemoteData = DataOf(body, data) };
+    }
+
+    private static JsonElement? DataOf(ReadOnlySpan<byte> body, (int Start, int Length) data)
+    {
+        if (data.Length == 0) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(body.Slice(data.Start, data.Length).ToArray());
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            // The error itself still says what happened; data that is not JSON is left out.
+            return null;
+        }
     }
 }

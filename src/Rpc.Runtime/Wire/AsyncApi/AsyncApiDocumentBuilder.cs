@@ -29,7 +29,7 @@ internal sealed class AsyncApiDocumentBuilder
         if (service is RpcEventsDescriptor events)
         {
             throw new ArgumentException(
-                $"'{service.Name}' is an [RpcEvents] interface (exchange '{events.Exchange}'); RpcAsyncApi describes [RpcService] request/reply services.",
+                $"'{service.Name}' is an [RpcEvents] interface (exchange '{events.Exchange}'); RpcAsyncApi.CreateEventsDocument describes it.",
                 nameof(service));
         }
 
@@ -57,7 +57,10 @@ internal sealed class AsyncApiDocumentBuilder
             if (!method.OneWay)
             {
                 var replyName = method.WireName + ".reply";
-                AddMessage(replyName, Message(replyName, method.WireName + " reply", "The result of " + _service.Name + "." + method.WireName + ".",
+                var replySummary = method.Streams
+                    ? "One item of the stream " + _service.Name + "." + method.WireName + " returns; items travel in stream messages (docs/wire-format.md)."
+                    : "The result of " + _service.Name + "." + method.WireName + ".";
+                AddMessage(replyName, Message(replyName, method.WireName + (method.Streams ? " item" : " reply"), replySummary,
                     _schemas.Reply(method), messageType: null, headers: null));
                 replyMessages[replyName] = Ref("#/components/messages/" + Pointer.Escape(replyName));
                 var replyRefs = new JsonArray(
@@ -106,6 +109,7 @@ internal sealed class AsyncApiDocumentBuilder
                     "Bodies are UTF-8 JSON; the wire rules are those of RpcGen's docs/wire-format.md.",
             },
             ["defaultContentType"] = WireContract.JsonContentType,
+            [RpcGenExtension.Name] = RpcGenExtension.Service(_service, _queue),
             ["channels"] = new JsonObject
             {
                 [_requestChannel] = new JsonObject
@@ -161,7 +165,9 @@ internal sealed class AsyncApiDocumentBuilder
             ["title"] = _service.Name + "." + method.WireName,
             ["summary"] = method.OneWay
                 ? "One-way: the server runs it and never replies; failures are retried, then dead-lettered to '" + _queue + ".dead-letter'."
-                : (server ? "Receives a request and replies with the result or an error." : "Sends a request and awaits the result or an error."),
+                : method.Streams
+                    ? (server ? "Receives a request and streams its items, then an end or error marker." : "Sends a request and reads the streamed items.")
+                    : (server ? "Receives a request and replies with the result or an error." : "Sends a request and awaits the result or an error."),
             ["messages"] = new JsonArray(Ref("#/channels/" + Pointer.Escape(_requestChannel) + "/messages/" + Pointer.Escape(request))),
             ["bindings"] = new JsonObject
             {
@@ -171,6 +177,7 @@ internal sealed class AsyncApiDocumentBuilder
             },
         };
         if (reply is not null) operation["reply"] = reply;
+        operation[RpcGenExtension.Name] = RpcGenExtension.Method(method);
         return operation;
     }
 

@@ -36,5 +36,26 @@ public static class RpcAsyncApi
         ArgumentNullException.ThrowIfNull(service);
         return new AsyncApiDocumentBuilder(service, options ?? new RpcAsyncApiOptions()).Build();
     }
+
+    /// <summary>The AsyncAPI document of the <see cref="RpcEventsAttribute"/> interface <typeparamref name="TEvents"/>: its exchange and events.</summary>
+    /// <typeparam name="TEvents">An interface marked <see cref="RpcEventsAttribute"/>.</typeparam>
+    /// <param name="options">Serializer settings, prefix, perspective (server: a subscriber's) and titles; the defaults when null.</param>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TEvents"/> has no generated RpcGen code, or a contract type cannot be described with the serializer settings.</exception>
+    /// <exception cref="ArgumentException"><typeparamref name="TEvents"/> is an <see cref="RpcServiceAttribute"/> service, not events.</exception>
+    public static JsonObject CreateEventsDocument<TEvents>(RpcAsyncApiOptions? options = null)
+        where TEvents : class =>
+        RpcServiceRegistry.Get<TEvents>().Descriptor is RpcEventsDescriptor events
+            ? CreateEventsDocument(events, options)
+            : throw new ArgumentException($"{typeof(TEvents).FullName} is an [RpcService] interface; RpcAsyncApi.CreateDocument describes it.", nameof(TEvents));
+
+    /// <summary>The AsyncAPI document of the events <paramref name="events"/> describes: its exchange and events.</summary>
+    /// <param name="events">A generated events descriptor.</param>
+    /// <param name="options">Serializer settings, prefix, perspective (server: a subscriber's) and titles; the defaults when null.</param>
+    /// <exception cref="InvalidOperationException">A contract type cannot be described with the serializer settings.</exception>
+    public static JsonObject CreateEventsDocument(RpcEventsDescriptor events, RpcAsyncApiOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        return new EventsDocumentBuilder(events, options ?? new RpcAsyncApiOptions()).Build();
+    }
 }
 #endif
