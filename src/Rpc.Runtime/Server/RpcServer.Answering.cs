@@ -50,7 +50,7 @@ public sealed partial class RpcServer
         bool failed = false;
         try
         {
-            if (_stopping) return; // arrived while stopping: give it back for another server
+            if (_stopping && !_answeringLeftBatches) return; // arrived while stopping: give it back for another server
             requeue = false;
             requeue = !await (CallBatch.IsBatch(properties.ContentType)
                 ? AnswerBatchAsync(consumer, redelivered, exchange, routingKey, properties, body)

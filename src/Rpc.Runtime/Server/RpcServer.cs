@@ -159,6 +159,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         if (_stopping) return;
         _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
         consumer.IsConsuming = true;
+        await ConsumeBatchesAsync(channel, consumer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The queue this server consumes, declared again (idempotent), with a named subscription's bindings; an exclusive one is left alone.</summary>
@@ -302,6 +303,7 @@ public sealed partial class RpcServer : IAsyncDisposable
                 }
             }
 
+            await StopReadingBatchesAsync(cancellationToken).ConfigureAwait(false);
             await _inFlight.WhenIdleAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
             if (InFlight > 0)
             {
@@ -313,6 +315,7 @@ public sealed partial class RpcServer : IAsyncDisposable
 
             // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
             await _consumer.Acks.WhenSentAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await LeaveBatchQueueAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
