@@ -31,12 +31,44 @@ public sealed partial class RpcServer
     /// </summary>
     private async Task ConsumeBatchesAsync(IChannel channel, RequestConsumer requests, CancellationToken cancellationToken)
     {
-        if (!ReadsBatches || _stopping) return;
-        await channel.QueueDeclareAsync(BatchQueue, durable: false, exclusive: false, autoDelete: false,
-            arguments: new Dictionary<string, object?> { ["x-expires"] = CallBatch.QueueExpiresMs },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!ReadsBatches || _stopping || !await MayReadBatchesAsync(cancellationToken).ConfigureAwait(false)) return;
+        await DeclareBatchQueueAsync(channel, cancellationToken).ConfigureAwait(false);
         _batchConsumerTag = await channel.BasicConsumeAsync(BatchQueue, autoAck: false,
             new RequestConsumer(this, channel, requests.Acks, requests.ChannelLost), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task DeclareBatchQueueAsync(IChannel channel, CancellationToken cancellationToken) =>
+        channel.QueueDeclareAsync(BatchQueue, durable: false, exclusive: false, autoDelete: false,
+            arguments: new Dictionary<string, object?> { ["x-expires"] = CallBatch.QueueExpiresMs }, cancellationToken: cancellationToken);
+
+    private bool? _batchesPermitted;
+
+    /// <summary>
+    /// Whether this server's user may declare and consume the batch queue, tried once on a channel of its own (a refusal
+    /// closes the channel it happens on). A server whose permissions predate the batch queue (docs/security.md) serves
+    /// lone calls only, as a plain server would; its clients learn that nobody reads batches and send none.
+    /// </summary>
+    private async Task<bool> MayReadBatchesAsync(CancellationToken cancellationToken)
+    {
+        if (_batchesPermitted is { } known) return known;
+        try
+        {
+            await ManagedChannel.WithScratchChannelAsync(_connection, this, static async (scratch, server) =>
+            {
+                await server.DeclareBatchQueueAsync(scratch, CancellationToken.None).ConfigureAwait(false);
+                // Consumed and cancelled at once; a batch delivered meanwhile goes back to the queue as the channel closes.
+                var tag = await scratch.BasicConsumeAsync(server.BatchQueue, autoAck: false, new AsyncDefaultBasicConsumer(scratch)).ConfigureAwait(false);
+                await scratch.BasicCancelAsync(tag).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            _batchesPermitted = true;
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 403)
+        {
+            Diagnostics.RpcLog.BatchQueueRefused(_options.Loggers.Server, _service.Name, _queue, BatchQueue, e.ShutdownReason.ReplyText);
+            _batchesPermitted = false;
+        }
+
+        return _batchesPermitted.Value;
     }
 
     /// <summary>Stops taking batches (stopping: the service queue's consumer is cancelled already).</summary>
