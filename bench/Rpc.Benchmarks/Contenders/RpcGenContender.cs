@@ -109,6 +109,7 @@ public sealed class RpcGenContender : IContender
         // How many calls travelled in batches (RpcClientOptions.BatchCalls; Client/CallBatcher.cs), read from the RpcGen Meter as
         // an operator would; every RpcGen client in the process counts, which for one contender at a time is this one.
         private readonly CounterSums _batches = new(RpcGen.Diagnostics.RpcDiagnostics.ClientBatches, RpcGen.Diagnostics.RpcDiagnostics.ClientBatchedCalls);
+        private readonly DateTime _connected = DateTime.UtcNow;
 
         public IBenchClient ForWorker(int worker) => this;
 
@@ -121,6 +122,12 @@ public sealed class RpcGenContender : IContender
             var (batches, calls) = _batches.Read();
             _batches.Dispose();
             if (batches > 0) Console.WriteLine($"{connection.Settings.ConnectionName}: {calls} calls sent in {batches} batches ({(double)calls / batches:0.0} per batch).");
+            // What learning who reads batches cost this client (Client/BatchReaders.cs): passive declares over its life.
+            if (connection.Invoker.BatchReaderProbes > 0)
+            {
+                Console.Error.WriteLine($"{connection.Settings.ConnectionName}: {connection.Invoker.BatchReaderProbes} passive declares to learn who reads batches "
+                    + $"in {(DateTime.UtcNow - _connected).TotalSeconds:0} s.");
+            }
             return connection.DisposeAsync();
         }
     }

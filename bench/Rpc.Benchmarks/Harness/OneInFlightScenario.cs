@@ -15,7 +15,7 @@ namespace RpcGen.Benchmarks.Harness;
 /// </summary>
 public static class OneInFlightScenario
 {
-    private const string Usage = "usage: one-in-flight [--rounds N] [--seconds S] [--amqp URI]";
+    private const string Usage = "usage: one-in-flight [--rounds N] [--seconds S] [--latency-only] [--amqp URI]";
 
     private static readonly string[] LatencyContenders = { ContenderCatalog.RpcGen, ContenderCatalog.Tutorial, ContenderCatalog.Minimal };
     private static readonly string[] ThroughputContenders = { ContenderCatalog.RpcGen, ContenderCatalog.RpcGenUnbatched, ContenderCatalog.BestEffort, ContenderCatalog.Wolverine };
@@ -27,6 +27,7 @@ public static class OneInFlightScenario
         int rounds = 7;
         double seconds = 1.5;
         string? amqp = null;
+        bool latencyOnly = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException(Usage);
@@ -35,12 +36,13 @@ public static class OneInFlightScenario
                 case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--amqp": amqp = Next(); break;
+                case "--latency-only": latencyOnly = true; break;
                 default: Console.Error.WriteLine(Usage); return 2;
             }
         }
 
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        var keys = LatencyContenders.Concat(ThroughputContenders).Distinct().ToArray();
+        var keys = (latencyOnly ? LatencyContenders : LatencyContenders.Concat(ThroughputContenders)).Distinct().ToArray();
         var arguments = new List<string> { "--contenders", string.Join(",", keys) };
         if (amqp is not null) arguments.AddRange(new[] { "--amqp", amqp });
         var options = BenchOptions.Parse(arguments.ToArray());
@@ -92,7 +94,7 @@ public static class OneInFlightScenario
             }
 
             await MeasureAsync(LatencyContenders, PayloadKind.Int, 1, rounds, seconds);
-            foreach (var kind in ThroughputPayloads)
+            foreach (var kind in latencyOnly ? Array.Empty<PayloadKind>() : ThroughputPayloads)
             {
                 foreach (var inFlight in ThroughputInFlight) await MeasureAsync(ThroughputContenders, kind, inFlight, Math.Max(3, rounds - 2), Math.Max(0.5, seconds - 0.5));
             }
@@ -102,12 +104,12 @@ public static class OneInFlightScenario
             foreach (var client in clients.Values) await client.DisposeAsync();
         }
 
-        Console.WriteLine(Render(results, byKey, rounds, seconds, total.Elapsed));
+        Console.WriteLine(Render(results, byKey, rounds, seconds, total.Elapsed, latencyOnly));
         return 0;
     }
 
     private static string Render(Dictionary<(string Key, PayloadKind Payload, int InFlight), List<WindowResult>> results, Dictionary<string, IContender> byKey,
-        int rounds, double seconds, TimeSpan elapsed)
+        int rounds, double seconds, TimeSpan elapsed, bool latencyOnly)
     {
         var text = new StringBuilder();
         List<WindowResult> Of(string key, PayloadKind kind, int inFlight) => results.TryGetValue((key, kind, inFlight), out var list) ? list : new();
@@ -133,6 +135,9 @@ public static class OneInFlightScenario
             $"{N(MedianOf(list.Select(r => PerCall(r, r.ClientCounters.WorkItems))), "0.00")} / {N(MedianOf(list.Select(r => PerCall(r, r.ServerCounters.WorkItems))), "0.00")} | "
             + $"{N(MedianOf(list.Select(r => PerCall(r, r.ClientCounters.AllocatedBytes))), "0")} / {N(MedianOf(list.Select(r => PerCall(r, r.ServerCounters.AllocatedBytes))), "0")} | "
             + $"{N(MedianOf(list.Select(r => PerCall(r, r.ClientCounters.LockContentions + r.ServerCounters.LockContentions))), "0.000")}";
+        string Cpu(List<WindowResult> list) =>
+            $"{N(MedianOf(list.Select(r => r.TotalCpuMicrosPerCall)), "0")} ({N(MedianOf(list.Select(r => r.ClientCpuMicrosPerCall)), "0")} / "
+            + $"{N(MedianOf(list.Select(r => r.ServerCpuMicrosPerCall)), "0")} / {N(MedianOf(list.Select(r => r.BrokerCpuMicrosPerCall)), "0")})";
         string Steal(List<WindowResult> list) => N(MedianOf(list.Select(r => r.Host.StealFraction * 100)), "0.0") + " %";
 
         text.AppendLine(Invariant($"### One call in flight and batching by default (issue 27): `./build.sh bench one-in-flight`"));
@@ -142,19 +147,20 @@ public static class OneInFlightScenario
             + "Ratios are medians of same-round ratios. CPU per call is client + server + broker. Hops are thread-pool work items per call "
             + "(client / server process), bytes are allocated per call (client / server), locks are monitor contentions per call (both): these do not depend on the host's load."));
         text.AppendLine();
-        text.AppendLine("| 1 in flight, int | calls/s | p50 µs | p99 µs | CPU µs/call | RpcGen calls/s × this | RpcGen p50 ÷ this | hops/call c / s | B/call c / s | locks/call | steal |");
+        text.AppendLine("| 1 in flight, int | calls/s | p50 µs | p99 µs | CPU µs/call (client / server / broker) | RpcGen calls/s × this | RpcGen p50 ÷ this | hops/call c / s | B/call c / s | locks/call | steal |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var key in LatencyContenders)
         {
             var list = Of(key, PayloadKind.Int, 1);
             text.AppendLine(Invariant($"| {byKey[key].Name} | {N(MedianOf(list.Select(r => r.CallsPerSecond)), "0")} | {N(Percentile(list, 50), "0")} | {N(Percentile(list, 99), "0")} | "
-                + $"{N(MedianOf(list.Select(r => r.TotalCpuMicrosPerCall)), "0")} | "
+                + $"{Cpu(list)} | "
                 + $"{(key == ContenderCatalog.RpcGen ? "–" : R(Paired(ContenderCatalog.RpcGen, key, PayloadKind.Int, 1, r => r.CallsPerSecond)))} | "
                 + $"{(key == ContenderCatalog.RpcGen ? "–" : R(Paired(ContenderCatalog.RpcGen, key, PayloadKind.Int, 1, Report.WindowP50Micros)))} | {Counters(list)} | {Steal(list)} |"));
         }
 
+        if (latencyOnly) return text.ToString();
         text.AppendLine();
-        text.AppendLine("| payload, in flight | contender | calls/s | CPU µs/call | calls/s × best effort | CPU/call × Wolverine | hops/call c / s | B/call c / s | locks/call | steal |");
+        text.AppendLine("| payload, in flight | contender | calls/s | CPU µs/call (client / server / broker) | calls/s × best effort | CPU/call × Wolverine | hops/call c / s | B/call c / s | locks/call | steal |");
         text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var kind in ThroughputPayloads)
         {
@@ -164,7 +170,7 @@ public static class OneInFlightScenario
                 {
                     var list = Of(key, kind, inFlight);
                     text.AppendLine(Invariant($"| {Payloads.Label(kind)}, {inFlight} | {byKey[key].Name} | {N(MedianOf(list.Select(r => r.CallsPerSecond)), "0")} | "
-                        + $"{N(MedianOf(list.Select(r => r.TotalCpuMicrosPerCall)), "0")} | "
+                        + $"{Cpu(list)} | "
                         + $"{(key == ContenderCatalog.BestEffort ? "–" : R(Paired(key, ContenderCatalog.BestEffort, kind, inFlight, r => r.CallsPerSecond)))} | "
                         + $"{(key == ContenderCatalog.Wolverine ? "–" : R(Paired(key, ContenderCatalog.Wolverine, kind, inFlight, r => r.TotalCpuMicrosPerCall)))} | {Counters(list)} | {Steal(list)} |"));
                 }
