@@ -12,6 +12,7 @@ using RpcGen.Benchmarks.Harness;
 // Run it with ./build.sh bench [--quick]; see BenchOptions.Usage for the options.
 if (args is ["cluster-scale", .. var scaleArgs]) return await ClusterScale.RunAsync(scaleArgs);
 if (args is ["stream", .. var streamArgs]) return await StreamScenario.RunAsync(streamArgs);
+if (args is ["one-in-flight", .. var oneArgs]) return await OneInFlightScenario.RunAsync(oneArgs);
 
 BenchOptions options;
 try

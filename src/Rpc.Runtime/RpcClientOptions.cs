@@ -46,12 +46,13 @@ public sealed class RpcClientOptions
     /// Whether calls to one service that wait to be published together go out as one message, and their replies come
     /// back as one. A call goes out on its own whenever nothing else is waiting, so a lone call is sent exactly as
     /// without batching; batches form only under load, where they save the broker most of its work per call.
-    /// Off by default: every server of a batched service must be an RpcGen server that reads batches (a plain AMQP
-    /// server, or an RpcGen server older than batching, answers a batch with an error). Only request/reply calls
-    /// without per-call headers, trace context or streaming are batched; one-way work, ordered services and large
-    /// requests go out on their own.
+    /// On by default (off before 1.1): batches go to the service's batch queue (<c>rpc-batch.{queue}</c>), which only
+    /// RpcGen servers that read batches consume, and only while it has such a consumer, so a plain AMQP server or an
+    /// older RpcGen server on the same queue never receives one and keeps answering lone calls. Only request/reply
+    /// calls without per-call headers, trace context or streaming are batched; one-way work, ordered services and
+    /// large requests go out on their own.
     /// </summary>
-    public bool BatchCalls { get; set; }
+    public bool BatchCalls { get; set; } = true;
 
     /// <summary>
     /// The most calls one batch carries (with <see cref="BatchCalls"/>), from 2 to 1,024. A server runs a batch's calls

@@ -58,6 +58,10 @@ public static class ContenderCatalog
     public const string MassTransit = "masstransit";
     public const string Wolverine = "wolverine";
     public const string Grpc = "grpc";
+    public const string Minimal = "minimal";
+
+    /// <summary>RpcGen with <see cref="RpcClientOptions.BatchCalls"/> off: as 1.0 shipped (issue 27 turned it on by default).</summary>
+    public const string RpcGenUnbatched = RpcGen + "+nobatch";
 
     /// <summary>RpcGen with <see cref="RpcClientOptions.BatchCalls"/>: the attempt past the hand-written ceiling (issue 17).</summary>
     public const string RpcGenBatching = RpcGen + "+batch";
@@ -65,7 +69,7 @@ public static class ContenderCatalog
     /// <summary>The best effort sending every wire feature RpcGen sends: RpcGen's like-for-like ceiling.</summary>
     public const string BestEffortWithFeatures = BestEffort + "+all";
 
-    public static readonly string[] All = { RpcGen, RpcGenBatching, Tutorial, BestEffort, BestEffortWithFeatures, MassTransit, Wolverine, Grpc };
+    public static readonly string[] All = { RpcGen, RpcGenBatching, Tutorial, Minimal, BestEffort, BestEffortWithFeatures, MassTransit, Wolverine, Grpc };
 
     /// <summary>
     /// Creates a contender; <paramref name="prefetch"/> sets the server prefetch of RpcGen and the best-effort server (null: their defaults).
@@ -78,7 +82,9 @@ public static class ContenderCatalog
         RpcGen + "+single-acks" => new RpcGenContender(prefetch, coalesceAcks: false),
         RpcGen + "+logger" => new RpcGenContender(prefetch, logger: true),
         RpcGenBatching => new RpcGenContender(prefetch, batch: true),
+        RpcGenUnbatched => new RpcGenContender(prefetch, batch: false),
         Tutorial => new TutorialContender(),
+        Minimal => new MinimalContender(),
         BestEffort => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch),
         _ when key.StartsWith(BestEffort + "+", StringComparison.Ordinal) => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch,
             BestEffortContender.ParseFeatures(key.Split('+').Skip(1))),

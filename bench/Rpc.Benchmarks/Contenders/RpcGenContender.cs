@@ -9,7 +9,7 @@ public sealed class RpcGenContender : IContender
     private readonly ushort? _prefetch;
     private readonly bool _coalesceAcks;
     private readonly bool _logger;
-    private readonly bool _batch;
+    private readonly bool? _batch;
 
     /// <param name="prefetch">The server's prefetch; null keeps <see cref="RpcServerOptions.Prefetch"/>'s default.</param>
     /// <param name="coalesceAcks">False: the server acks every request on its own (the variant <c>rpcgen+single-acks</c>).</param>
@@ -17,8 +17,10 @@ public sealed class RpcGenContender : IContender
     /// True: client and server log through a Microsoft.Extensions.Logging factory at the usual Information minimum, as
     /// under a host (the variant <c>rpcgen+logger</c>): what the logging hooks cost a call while Debug is off.
     /// </param>
-    /// <param name="batch">True: the client batches calls that wait to be published (<see cref="RpcClientOptions.BatchCalls"/>; the variant <c>rpcgen+batch</c>).</param>
-    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false, bool batch = false)
+    /// <param name="batch">
+    /// <see cref="RpcClientOptions.BatchCalls"/>: true for the variant <c>rpcgen+batch</c>, false for <c>rpcgen+nobatch</c>, null keeps its default.
+    /// </param>
+    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false, bool? batch = null)
     {
         _batch = batch;
         _prefetch = prefetch;
@@ -27,13 +29,14 @@ public sealed class RpcGenContender : IContender
     }
 
     /// <summary>RpcGen as it ships: default prefetch, acks coalesced.</summary>
-    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger && !_batch;
+    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger && _batch is null;
 
-    /// <summary>RpcGen with batching on and otherwise as it ships.</summary>
-    public bool IsBatching => _prefetch is null && _coalesceAcks && !_logger && _batch;
+    /// <summary>RpcGen with batching asked for and otherwise as it ships.</summary>
+    public bool IsBatching => _prefetch is null && _coalesceAcks && !_logger && _batch == true;
 
     public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks")
-        + (_logger ? ", logger at Information" : string.Empty) + (_batch ? ", batching calls" : string.Empty);
+        + (_logger ? ", logger at Information" : string.Empty)
+        + _batch switch { true => ", batching calls", false => ", batching off", null => string.Empty };
 
     private RpcConnectionOptions Options(BenchEnvironment environment, string role)
     {
@@ -42,13 +45,13 @@ public sealed class RpcGenContender : IContender
             Uri = environment.Amqp,
             // A prefix per prefetch value lets one server process serve several settings side by side.
             QueuePrefix = environment.Prefix + (_prefetch is null ? string.Empty : "p" + _prefetch + ".") + (_coalesceAcks ? string.Empty : "single-acks.")
-                + (_logger ? "logger." : string.Empty) + (_batch ? "batch." : string.Empty),
+                + (_logger ? "logger." : string.Empty) + _batch switch { true => "batch.", false => "nobatch.", null => string.Empty },
             JsonSerializerOptions = BenchJson.SharedOptions,
             ConnectionName = "RpcGen bench " + role,
         };
         if (_prefetch is { } prefetch) options.Server.Prefetch = prefetch;
         options.Server.CoalesceAcks = _coalesceAcks;
-        options.Client.BatchCalls = _batch;
+        if (_batch is { } batch) options.Client.BatchCalls = batch;
         if (_logger) options.LoggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new DiscardingProvider()));
         return options;
     }
@@ -106,6 +109,7 @@ public sealed class RpcGenContender : IContender
         // How many calls travelled in batches (RpcClientOptions.BatchCalls; Client/CallBatcher.cs), read from the RpcGen Meter as
         // an operator would; every RpcGen client in the process counts, which for one contender at a time is this one.
         private readonly CounterSums _batches = new(RpcGen.Diagnostics.RpcDiagnostics.ClientBatches, RpcGen.Diagnostics.RpcDiagnostics.ClientBatchedCalls);
+        private readonly DateTime _connected = DateTime.UtcNow;
 
         public IBenchClient ForWorker(int worker) => this;
 
@@ -118,6 +122,12 @@ public sealed class RpcGenContender : IContender
             var (batches, calls) = _batches.Read();
             _batches.Dispose();
             if (batches > 0) Console.WriteLine($"{connection.Settings.ConnectionName}: {calls} calls sent in {batches} batches ({(double)calls / batches:0.0} per batch).");
+            // What learning who reads batches cost this client (Client/BatchReaders.cs): passive declares over its life.
+            if (connection.Invoker.BatchReaderProbes > 0)
+            {
+                Console.Error.WriteLine($"{connection.Settings.ConnectionName}: {connection.Invoker.BatchReaderProbes} passive declares to learn who reads batches "
+                    + $"in {(DateTime.UtcNow - _connected).TotalSeconds:0} s.");
+            }
             return connection.DisposeAsync();
         }
     }

@@ -12,7 +12,7 @@ public sealed class BenchOptions
           --quick                 one short round of everything, one offered load (about 3 minutes with the build)
           --rounds N              rounds per scenario; medians are taken over rounds (full: 11)
           --seconds S             measured window per scenario and round (full: 1)
-          --contenders a,b        of: rpcgen, rpcgen+batch, tutorial, best-effort, best-effort+all, masstransit, wolverine, grpc
+          --contenders a,b        of: rpcgen, rpcgen+batch, rpcgen+nobatch, tutorial, minimal, best-effort, best-effort+all, masstransit, wolverine, grpc
                                   (default: all); variants: rpcgen+single-acks, rpcgen+logger,
                                   best-effort+expiration+deadline+status+user+mandatory+content-type
           --offered-load a,b      open-loop latency at these percentages of each contender's own maximum

@@ -15,6 +15,12 @@ public sealed record WindowResult(
     long[] LatencyTicks,
     HostLoad Host)
 {
+    /// <summary>What the client process did in the window (harness-side counters); zero unless asked for.</summary>
+    public ProcessCounters ClientCounters { get; init; }
+
+    /// <summary>What the server process did in the window; zero unless asked for.</summary>
+    public ProcessCounters ServerCounters { get; init; }
+
     public double CallsPerSecond => Calls / Seconds;
     public double BytesPerCall => Calls == 0 ? 0 : (double)AllocatedBytes / Calls;
     public double ClientCpuMicrosPerCall => Calls == 0 ? 0 : ClientCpu.TotalMicroseconds / Calls;
@@ -48,7 +54,8 @@ public static class Runner
     }
 
     public static async Task<WindowResult> MeasureAsync(IContenderClient client, PayloadKind kind, Payload? payload, int inFlight,
-        TimeSpan warmup, TimeSpan window, Func<TimeSpan> serverCpu, Func<TimeSpan> brokerCpu, AllocationSampler? sampler = null)
+        TimeSpan warmup, TimeSpan window, Func<TimeSpan> serverCpu, Func<TimeSpan> brokerCpu, AllocationSampler? sampler = null,
+        Func<Task<ProcessCounters>>? serverCounters = null)
     {
         // Room for every latency at up to 50,000 calls/s; more than any contender manages here.
         var state = new LoopState(inFlight == 1 ? (int)Math.Min(2_000_000, window.TotalSeconds * 50_000 + 1000) : 0);
@@ -56,6 +63,8 @@ public static class Runner
         for (int i = 0; i < inFlight; i++) workers[i] = WorkerAsync(client.ForWorker(i), kind, payload, state, i);
 
         await Task.Delay(warmup);
+        var server0 = serverCounters is null ? default : await serverCounters();
+        var client0 = ProcessCounters.Read();
         var self = Process.GetCurrentProcess();
         long calls0 = Interlocked.Read(ref state.Completed);
         long bytes0 = GC.GetTotalAllocatedBytes(precise: true);
@@ -79,6 +88,8 @@ public static class Runner
         var serverCpu1 = serverCpu();
         var brokerCpu1 = brokerCpu();
         var host1 = HostCpu.Read();
+        var client1 = ProcessCounters.Read();
+        var server1 = serverCounters is null ? default : await serverCounters();
         state.Stop = true;
 
         // Calls in flight finish on their own; a contender that loses calls must not hang the run.
@@ -93,7 +104,11 @@ public static class Runner
 
         var latencies = state.Latencies.AsSpan(0, Math.Min(state.LatencyCount, state.Latencies.Length)).ToArray();
         return new WindowResult(calls1 - calls0, Stopwatch.GetElapsedTime(t0, t1).TotalSeconds, bytes1 - bytes0, cpu1 - cpu0,
-            serverCpu1 - serverCpu0, brokerCpu1 - brokerCpu0, latencies, HostCpu.Between(host0, host1));
+            serverCpu1 - serverCpu0, brokerCpu1 - brokerCpu0, latencies, HostCpu.Between(host0, host1))
+        {
+            ClientCounters = client1 - client0,
+            ServerCounters = server1 - server0,
+        };
     }
 
     private static async Task WorkerAsync(IBenchClient client, PayloadKind kind, Payload? payload, LoopState state, int worker)

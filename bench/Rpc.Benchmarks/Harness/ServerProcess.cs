@@ -10,6 +10,11 @@ namespace RpcGen.Benchmarks.Harness;
 public sealed class ServerProcess : IAsyncDisposable
 {
     public const string ReadyLine = "READY";
+    private const string CountersRequest = "counters";
+    private const string CountersLine = "COUNTERS ";
+
+    private readonly object _countersGate = new();
+    private TaskCompletionSource<ProcessCounters>? _counters;
 
     private readonly Process _process;
 
@@ -66,11 +71,32 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         try
         {
-            while (await _process.StandardOutput.ReadLineAsync() is { } line) Console.Error.WriteLine("server: " + line);
+            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith(CountersLine, StringComparison.Ordinal))
+                {
+                    TaskCompletionSource<ProcessCounters>? waiting;
+                    lock (_countersGate) (waiting, _counters) = (_counters, null);
+                    waiting?.TrySetResult(ProcessCounters.Parse(line[CountersLine.Length..]));
+                    continue;
+                }
+
+                Console.Error.WriteLine("server: " + line);
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
         }
+    }
+
+    /// <summary>The server process's own counters now (thread-pool work items, bytes allocated, lock contentions), asked over its standard input.</summary>
+    public async Task<ProcessCounters> ReadCountersAsync()
+    {
+        var answer = new TaskCompletionSource<ProcessCounters>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_countersGate) _counters = answer;
+        await _process.StandardInput.WriteLineAsync(CountersRequest);
+        await _process.StandardInput.FlushAsync();
+        return await answer.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()
@@ -99,8 +125,13 @@ public sealed class ServerProcess : IAsyncDisposable
             foreach (var contender in options.CreateContenders()) servers.Add(await contender.ServeAsync(environment, CancellationToken.None));
             Console.WriteLine(ReadyLine);
             Console.Out.Flush();
-            while (await Console.In.ReadLineAsync() is not null)
+            while (await Console.In.ReadLineAsync() is { } line)
             {
+                if (line == CountersRequest)
+                {
+                    Console.WriteLine(CountersLine + ProcessCounters.Read().Format());
+                    Console.Out.Flush();
+                }
             }
 
             return 0;
@@ -109,5 +140,26 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             foreach (var server in servers) await server.DisposeAsync();
         }
+    }
+}
+
+/// <summary>
+/// What a process did that does not depend on how busy the host is: thread-pool work items run (each a hop from one
+/// thread to another), bytes allocated, and monitor lock contentions. Per call, they compare contenders under any load.
+/// </summary>
+public readonly record struct ProcessCounters(long WorkItems, long AllocatedBytes, long LockContentions)
+{
+    public static ProcessCounters Read() => new(ThreadPool.CompletedWorkItemCount, GC.GetTotalAllocatedBytes(precise: false), Monitor.LockContentionCount);
+
+    public static ProcessCounters operator -(ProcessCounters after, ProcessCounters before) =>
+        new(after.WorkItems - before.WorkItems, after.AllocatedBytes - before.AllocatedBytes, after.LockContentions - before.LockContentions);
+
+    public string Format() => string.Join(' ', WorkItems, AllocatedBytes, LockContentions);
+
+    public static ProcessCounters Parse(string text)
+    {
+        var parts = text.Split(' ');
+        return new ProcessCounters(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

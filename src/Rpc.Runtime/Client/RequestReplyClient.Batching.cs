@@ -53,16 +53,96 @@ internal sealed partial class RequestReplyClient
         }
 
         int body = request.CompleteBody().Length;
-        if (body > _options.MaxBatchedBodySize) return null;
+        if (body > _options.MaxBatchedBodySize || !Readers.Present(queue.Value)) return null;
         size = body + CallBatch.RequestOverhead(call.CorrelationId, call.Method.WireName);
         return BatcherOf(queue);
     }
 
     private CallBatcher BatcherOf(CachedString queue) =>
-        _batchers.GetOrAdd(queue.Value, static (_, state) => new CallBatcher(
-                batch => state.client.PublishBatchAsync(state.queue, batch),
-                state.client._options.MaxBatchSize, state.client._options.MaxMessageSize),
+        _batchers.GetOrAdd(queue.Value, static (_, state) =>
+            {
+                var batchQueue = new CachedString(CallBatch.QueueFor(state.queue.Value));
+                return new CallBatcher(batch => state.client.PublishBatchAsync(state.queue, batchQueue, batch),
+                    state.client._options.MaxBatchSize, state.client._options.MaxMessageSize);
+            },
             (client: this, queue));
+
+    private BatchReaders? _batchReaders;
+
+    /// <summary>Who reads each queue's batches (Client/BatchReaders.cs); made at the first call that could share a message.</summary>
+    private BatchReaders Readers => LazyInitializer.EnsureInitialized(ref _batchReaders, () => new BatchReaders(_connection));
+
+    /// <summary>Asks the broker now whether batches to <paramref name="queue"/> have a reader (tests wait for it before holding batches).</summary>
+    internal Task<bool> CheckBatchReadersAsync(CachedString queue) => Readers.CheckNowAsync(queue.Value);
+
+    private long _batchesSentAgain;
+
+    /// <summary>Batches the broker returned (no reader) whose calls were sent again alone, on this connection so far.</summary>
+    internal long BatchesSentAgain => Interlocked.Read(ref _batchesSentAgain);
+
+    /// <summary>Passive declares sent to learn who reads batches, on this connection so far.</summary>
+    internal long BatchReaderProbes => _batchReaders?.Probes ?? 0;
+
+    /// <summary>
+    /// A batch came back unrouted: its batch queue is gone, so no server reads batches of that queue now (the last one
+    /// stopped and deleted it). It never reached a server, so each call that still waits is published again, alone, to
+    /// the service queue, where any server (a plain one too) answers it. The body is read here, on the channel's
+    /// dispatcher, before its buffer is reused; the publishing happens on the thread pool.
+    /// </summary>
+    private void SendAgainAlone(string batchQueue, ReadOnlyMemory<byte> batch)
+    {
+        var requests = new List<CallBatch.Request>();
+        CallBatch.TryReadRequests(batch, requests, out _);
+        var calls = new List<(PendingCall Call, byte[] Body)>(requests.Count);
+        foreach (var request in requests)
+        {
+            if (_pending.TryGet(request.CorrelationId, out var call)) calls.Add((call, request.Body.ToArray()));
+        }
+
+        if (calls.Count == 0) return;
+        Interlocked.Increment(ref _batchesSentAgain);
+        Readers.Gone(calls[0].Call.Queue);
+        _ = Task.Run(() => PublishAgainAloneAsync(calls));
+    }
+
+    private async Task PublishAgainAloneAsync(List<(PendingCall Call, byte[] Body)> calls)
+    {
+        foreach (var (call, body) in calls)
+        {
+            if (!call.IsPending) continue;
+            Volatile.Write(ref call.BatchId, null);
+            var properties = new BasicProperties
+            {
+                CorrelationId = call.CorrelationId,
+                ReplyTo = WireContract.DirectReplyTo,
+                Type = call.Method.WireName,
+                ContentType = WireContract.JsonContentType,
+                Expiration = ExpirationFor(call.Timeout),
+                UserId = _userId,
+                Headers = new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline },
+            };
+            try
+            {
+                using var bound = new CancellationTokenSource(call.Timeout);
+                var channel = await _calls.ReadyAsync(bound.Token).ConfigureAwait(false);
+                if (_state.Refusal(call.Method) is { } refusal)
+                {
+                    _pending.Fail(call, refusal);
+                    continue;
+                }
+
+                await channel.BasicPublishAsync(WireContract.DefaultExchange, call.Queue, mandatory: true, properties, body).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Timed out meanwhile: the sweep fails it.
+            }
+            catch (Exception e)
+            {
+                _pending.Fail(call, PublishFailure(call.Method, call.Queue, e));
+            }
+        }
+    }
 
     /// <summary>
     /// Holds back the calls to <paramref name="queue"/> as a publish under way would, until disposed: the calls made
@@ -71,7 +151,7 @@ internal sealed partial class RequestReplyClient
     internal IDisposable HoldBatches(CachedString queue) => BatcherOf(queue).Hold();
 
     /// <summary>Publishes the calls taken from a batcher's line: one alone as any call, two or more as one batch message.</summary>
-    private async ValueTask PublishBatchAsync(CachedString queue, List<WaitingCall> waiting)
+    private async ValueTask PublishBatchAsync(CachedString queue, CachedString batchQueue, List<WaitingCall> waiting)
     {
         // Timed out or cancelled while in line: not sent.
         for (int i = waiting.Count - 1; i >= 0; i--)
@@ -137,7 +217,8 @@ internal sealed partial class RequestReplyClient
                 return;
             }
 
-            await channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
+            // To the batch queue, which only servers that read batches consume; returned when there is none (SendAgainAlone).
+            await channel.BasicPublishAsync(s_defaultExchange, batchQueue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
         }
         catch (Exception e)
         {

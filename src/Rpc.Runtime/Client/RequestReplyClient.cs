@@ -102,8 +102,8 @@ internal sealed partial class RequestReplyClient
     {
         if (CallBatch.IsBatch(returned.BasicProperties.ContentType))
         {
-            // A batch no queue took: each of its calls fails as a lone call would.
-            foreach (var correlationId in CallBatch.ReadCorrelationIds(returned.Body)) FailUnroutable(correlationId);
+            // A batch no queue took: nobody reads batches of that queue any more. Its calls go out again, alone.
+            SendAgainAlone(returned.RoutingKey, returned.Body);
         }
         else if (returned.BasicProperties.CorrelationId is { } correlationId)
         {
@@ -324,6 +324,7 @@ internal sealed partial class RequestReplyClient
             static (message, service, method) => new RpcConnectionException(message, service, method));
         await _control.CloseAsync().ConfigureAwait(false);
         await _availability.CloseAsync().ConfigureAwait(false);
+        if (_batchReaders is { } readers) await readers.CloseAsync().ConfigureAwait(false);
         await _calls.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -208,6 +208,15 @@ public sealed class RpcInvoker
     /// </summary>
     internal IDisposable HoldBatches(RpcServiceDescriptor service) => _requests.HoldBatches(QueueOf(service));
 
+    /// <summary>Whether the service's batch queue has a reader, asked of the broker now; a client batches calls to it only then.</summary>
+    internal Task<bool> CheckBatchReadersAsync(RpcServiceDescriptor service) => _requests.CheckBatchReadersAsync(QueueOf(service));
+
+    /// <summary>Batches returned for want of a reader whose calls went out again alone (tests read it).</summary>
+    internal long BatchesSentAgainAlone => _requests.BatchesSentAgain;
+
+    /// <summary>Passive declares this connection sent to learn who reads batches (what learning costs).</summary>
+    internal long BatchReaderProbes => _requests.BatchReaderProbes;
+
     internal async ValueTask CloseAsync()
     {
         await _requests.CloseAsync().ConfigureAwait(false);

@@ -136,6 +136,10 @@ internal static partial class RpcLog
         Message = "Rejected a batch of requests to {Service} on queue '{Queue}' (correlation id {CorrelationId}, {BodySize} bytes): {Reason}. It was acked without running any of them, so it is not redelivered; their callers time out")]
     public static partial void BatchRejected(ILogger logger, string service, string queue, string? correlationId, int bodySize, string reason);
 
+    [LoggerMessage(EventId = RpcLogEvents.BatchQueueRefused, EventName = nameof(RpcLogEvents.BatchQueueRefused), Level = LogLevel.Warning,
+        Message = "The server of {Service} on queue '{Queue}' does not read batched calls: RabbitMQ refused it the batch queue '{BatchQueue}' ({Reason}). Give its user configure and read on that queue (docs/security.md); meanwhile its clients send lone calls")]
+    public static partial void BatchQueueRefused(ILogger logger, string service, string queue, string batchQueue, string reason);
+
     [LoggerMessage(EventId = RpcLogEvents.ReplyQueueRefused, EventName = nameof(RpcLogEvents.ReplyQueueRefused), Level = LogLevel.Warning,
         Message = "Refused a request to {Service} on queue '{Queue}' (correlation id {CorrelationId}, user {UserId}): its reply_to '{ReplyTo}' is not direct reply-to, a server-named queue or under RpcServerOptions.AllowedReplyQueuePrefixes. It was acked without running")]
     public static partial void ReplyQueueRefused(ILogger logger, string service, string queue, string? correlationId, string? userId, string replyTo);

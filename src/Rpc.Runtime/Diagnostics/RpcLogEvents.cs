@@ -159,6 +159,12 @@ public static class RpcLogEvents
     /// </summary>
     public const int ReplyQueueRefused = 3042;
 
+    /// <summary>
+    /// Warning: the broker refused this server's user the batch queue <c>rpc-batch.{queue}</c> (configure or read,
+    /// docs/security.md). The server serves lone calls only; its clients learn that nobody reads batches and send none.
+    /// </summary>
+    public const int BatchQueueRefused = 3043;
+
     /// <summary>Information: a hosted server started consuming its queue.</summary>
     public const int ServerStarted = 3003;
 

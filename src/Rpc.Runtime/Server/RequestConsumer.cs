@@ -62,6 +62,9 @@ internal sealed class RequestConsumer : AsyncDefaultBasicConsumer
     }
 
     public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
-        string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-        _server.HandleAsync(this, deliveryTag, redelivered, exchange, routingKey, properties, body);
+        string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        _server.Dispatch(this, deliveryTag, redelivered, exchange, routingKey, properties, body);
+        return Task.CompletedTask;
+    }
 }

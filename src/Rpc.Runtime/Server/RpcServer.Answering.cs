@@ -41,8 +41,8 @@ public sealed partial class RpcServer
     internal async Task HandleAsync(RequestConsumer consumer, ulong deliveryTag, bool redelivered, string exchange, string routingKey,
         IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
+        // Counted in flight by Dispatch, before it left the consumer dispatcher.
         var acks = consumer.Acks;
-        _inFlight.Enter();
         acks.Delivered(deliveryTag);
         // Every delivery is settled exactly once, here, whatever throws above: acked once answered (or once answering
         // failed for good, so a request that breaks the server is not redelivered in a loop), given back unanswered
@@ -51,7 +51,7 @@ public sealed partial class RpcServer
         bool failed = false;
         try
         {
-            if (_stopping) return; // arrived while stopping: give it back for another server
+            if (_stopping && !_answeringLeftBatches) return; // arrived while stopping: give it back for another server
             requeue = false;
             requeue = !await (CallBatch.IsBatch(properties.ContentType)
                 ? AnswerBatchAsync(consumer, redelivered, exchange, routingKey, properties, body)

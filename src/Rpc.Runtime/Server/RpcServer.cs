@@ -113,11 +113,10 @@ public sealed partial class RpcServer : IAsyncDisposable
             // The control path first: a cancel for a request this server is about to take must find it listening.
             server._control = await ControlListener.StartAsync(connection, queue, server._running, options.Loggers.Server, cancellationToken)
                 .ConfigureAwait(false);
-            // Dispatch concurrency equal to prefetch: every request the broker hands us runs at once, and no more. An
-            // ordered service takes one at a time, so the next request is not even delivered before this one is settled.
+            // Every request the broker hands us runs at once (Dispatch hands each to the thread pool), and no more than
+            // prefetch. An ordered service takes one at a time: the next is not even delivered before this one is settled.
             server._channel = await ManagedChannel.CreateAsync(connection,
-                new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                    consumerDispatchConcurrency: server.Prefetch),
+                new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
                 server.SetUpChannelAsync, $"channel serving queue '{queue}'", options.Loggers.Server, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -160,6 +159,7 @@ public sealed partial class RpcServer : IAsyncDisposable
         if (_stopping) return;
         _consumerTag = await channel.BasicConsumeAsync(_queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
         consumer.IsConsuming = true;
+        await ConsumeBatchesAsync(channel, consumer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The queue this server consumes, declared again (idempotent), with a named subscription's bindings; an exclusive one is left alone.</summary>
@@ -303,6 +303,7 @@ public sealed partial class RpcServer : IAsyncDisposable
                 }
             }
 
+            await StopReadingBatchesAsync(cancellationToken).ConfigureAwait(false);
             await _inFlight.WhenIdleAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
             if (InFlight > 0)
             {
@@ -314,6 +315,7 @@ public sealed partial class RpcServer : IAsyncDisposable
 
             // Answered requests whose acks are still queued must be acked before the channel closes, or they would be redelivered.
             await _consumer.Acks.WhenSentAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await LeaveBatchQueueAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -32,6 +32,18 @@ internal static class CallBatch
 
     private const byte Success = 0, Error = 1;
 
+    /// <summary>
+    /// Where request batches for <paramref name="queue"/> are published: a queue of their own, consumed only by servers
+    /// that read batches, so a plain server of the service queue never receives one (docs/wire-format.md, "Batched calls").
+    /// </summary>
+    public static string QueueFor(string queue) => "rpc-batch." + queue;
+
+    /// <summary>
+    /// How long the batch queue outlives its last reader (<c>x-expires</c>, ms). A reader that stops deletes it once it
+    /// is empty; one that crashed leaves it, with the batches it holds, for the next reader or this long.
+    /// </summary>
+    public const int QueueExpiresMs = 10 * 60 * 1000;
+
     public static bool IsBatch(string? contentType) => contentType is not null && contentType.Equals(ContentType, StringComparison.Ordinal);
 
     public static void BeginBatch(PooledBufferWriter writer)

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Threading;
 using System.Text.Json.Serialization.Metadata;
 
 namespace RpcGen.Wire;
@@ -15,6 +17,14 @@ internal sealed class RequestBodyWriter
 {
     [ThreadStatic] private static RequestBodyWriter? t_spare;
 
+    // A batched call's body is given back on the thread that published its batch, not the caller's, so the caller's
+    // thread finds no spare at its next call. Spares given back where one is kept already wait here for any thread,
+    // up to SharedSpares (each keeps an array of at most 16 KiB): without them every batched call allocated a writer
+    // and its buffer, about 6 KB per call for a 1 KB body (docs/performance.md, issue 27).
+    private const int SharedSpares = 256;
+    private static readonly ConcurrentQueue<RequestBodyWriter> s_shared = new();
+    private static int s_sharedCount;
+
     private readonly PooledBufferWriter _buffer = new();
     private readonly Utf8JsonWriter _writer;
     private bool _objectStarted;
@@ -27,9 +37,19 @@ internal sealed class RequestBodyWriter
     public static RequestBodyWriter Rent()
     {
         var spare = t_spare;
-        if (spare is null) return new RequestBodyWriter();
-        t_spare = null;
-        return spare;
+        if (spare is not null)
+        {
+            t_spare = null;
+            return spare;
+        }
+
+        if (Volatile.Read(ref s_sharedCount) > 0 && s_shared.TryDequeue(out spare))
+        {
+            Interlocked.Decrement(ref s_sharedCount);
+            return spare;
+        }
+
+        return new RequestBodyWriter();
     }
 
     /// <summary>Clears the writer and keeps it for this thread's next request. Its body must not be read afterwards.</summary>
@@ -38,7 +58,19 @@ internal sealed class RequestBodyWriter
         _writer.Reset();
         _buffer.Reset();
         _objectStarted = false;
-        t_spare = this;
+        if (t_spare is null)
+        {
+            t_spare = this;
+        }
+        else if (Interlocked.Increment(ref s_sharedCount) <= SharedSpares)
+        {
+            s_shared.Enqueue(this);
+        }
+        else
+        {
+            Interlocked.Decrement(ref s_sharedCount);
+            _buffer.Dispose();
+        }
     }
 
     public void WriteValue<T>(T value, JsonTypeInfo<T> typeInfo) => JsonSerializer.Serialize(_writer, value, typeInfo);

@@ -29,7 +29,10 @@ public sealed class BatchReplyTrustTests
 
         // The hostile server of A knows the victim's id. It answers A's batch with one message naming the victim as if
         // it were a batch of its own, then with the batch's real reply, the victim's item first.
-        await using var hostile = await HostileServer.StartAsync(broker, broker.QueueName("trust-a"), async (server, request) =>
+        // It reads A's batches: it consumes A's batch queue, as a server that reads batches does.
+        var batchesToA = CallBatch.QueueFor(broker.QueueName("trust-a"));
+        broker.Track(batchesToA);
+        await using var hostile = await HostileServer.StartAsync(broker, batchesToA, async (server, request) =>
         {
             if (request.Properties.ContentType != CallBatch.ContentType) return;
             var calls = new List<CallBatch.Request>();
@@ -44,6 +47,7 @@ public sealed class BatchReplyTrustTests
         var a = rpc.CreateClient<ITrustA>();
         Task<string> a1, a2;
         using var metrics = new RpcMetrics(rpc.Settings.QueueFor(TrustARpcDescriptor.Service));
+        Assert.True(await rpc.Invoker.CheckBatchReadersAsync(TrustARpcDescriptor.Service));
         using (rpc.Invoker.HoldBatches(TrustARpcDescriptor.Service))
         {
             a1 = a.WhoAsync(1);

@@ -23,9 +23,36 @@ public sealed class PermissionsTests
 
     /// <summary>docs/security.md, "Permissions": the server row for one service queue (<paramref name="queue"/>, regex-escaped).</summary>
     private static Task<(string Name, Uri Uri)> AddServerAsync(BrokerUsers users, string queue) => users.AddAsync("server",
-        configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
+        configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|rpc-batch\\.{queue}|amq\\.gen-.*)$",
         write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
-        read: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
+        read: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|rpc-batch\\.{queue}|amq\\.gen-.*)$");
+
+    [Fact]
+    public async Task A_server_whose_row_predates_the_batch_queue_serves_lone_calls_and_its_callers_send_it_no_batches()
+    {
+        await using var broker = new TestBroker();
+        await using var users = new BrokerUsers();
+        var queue = Regex.Escape(broker.QueueName("shop"));
+        // The server row of 1.0, without rpc-batch.{queue}: the broker refuses it the batch queue (log 3043).
+        var (_, serverUri) = await users.AddAsync("server",
+            configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
+            write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
+            read: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
+        var server = await broker.ServeAsync<IShop>(await broker.ConnectAsync(o => o.Uri = serverUri), new StartedShop());
+        var caller = await broker.ConnectAsync();
+        var client = caller.CreateClient<IShop>();
+
+        Assert.False(await caller.Invoker.CheckBatchReadersAsync(ShopRpcDescriptor.Service));
+        using var metrics = new RpcMetrics(server.Queue);
+        Task<int>[] calls;
+        using (caller.Invoker.HoldBatches(ShopRpcDescriptor.Service))
+        {
+            calls = Enumerable.Range(0, 5).Select(_ => client.ReserveAsync("apple", 1)).ToArray();
+        }
+
+        Assert.Equal(Enumerable.Repeat(1, 5), await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal((0L, 0L), metrics.BatchesSent);
+    }
 
     [Fact]
     public async Task A_caller_without_configure_rights_calls_and_cancels_and_cannot_touch_the_servers_topology()
@@ -48,6 +75,8 @@ public sealed class PermissionsTests
 
         // Calls work, and a cancel reaches the server (not the call's deadline: the caller-cancels counter counts only cancels).
         Assert.Equal(2, await client.ReserveAsync("apple", 2));
+        // The server's row lets it read batches, and the caller learns so with no configure right (a passive declare).
+        Assert.True(await caller.Invoker.CheckBatchReadersAsync(ShopRpcDescriptor.Service));
         await CancelOneAsync(client, shop, meter, expectedCancels: 1);
 
         // What a caller could do with configure rights on the control exchange or the queue is refused.
@@ -62,6 +91,8 @@ public sealed class PermissionsTests
             ("delete the service queue", c => c.QueueDeleteAsync(server.Queue)),
             ("purge the service queue", c => c.QueuePurgeAsync(server.Queue)),
             ("consume the service queue (steal requests)", c => c.BasicConsumeAsync(server.Queue, autoAck: true, new AsyncDefaultBasicConsumerStub(c))),
+            ("consume the batch queue (steal batched calls)", c => c.BasicConsumeAsync("rpc-batch." + server.Queue, autoAck: true, new AsyncDefaultBasicConsumerStub(c))),
+            ("delete the batch queue", c => c.QueueDeleteAsync("rpc-batch." + server.Queue)),
             ("bind its own queue to the control exchange (read cancels)", c => c.QueueBindAsync("amq.gen-none", control, "")),
         };
         foreach (var (what, act) in attacks)
@@ -118,9 +149,9 @@ public sealed class PermissionsTests
         }
 
         var (_, subscriberUri) = await users.AddAsync("subscriber",
-            configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$",
+            configure: $"^({queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|rpc-batch\\.{queue}|amq\\.gen-.*)$",
             write: $"^(amq\\.default|{queue}|{queue}\\.dead-letter|amq\\.gen-.*)$",
-            read: $"^({exchange}|{queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|amq\\.gen-.*)$");
+            read: $"^({exchange}|{queue}|{queue}\\.dead-letter|rpc-control\\.{queue}|rpc-batch\\.{queue}|amq\\.gen-.*)$");
         var (_, publisherUri) = await users.AddAsync("publisher", configure: "^$", write: $"^{exchange}$", read: "^$");
 
         var received = new System.Collections.Concurrent.ConcurrentQueue<int>();

@@ -18,7 +18,8 @@ public sealed class AcknowledgementTests
         var serving = await broker.ConnectAsync();
         var server = await broker.ServeAsync<ICalculator>(serving, new Calculator());
         using var meter = new ServerMeter(server.Queue);
-        var calling = await broker.ConnectAsync();
+        // Lone requests, one delivery each, as these acks are about (a batch is one delivery: BatchedCallTests).
+        var calling = await broker.ConnectAsync(o => o.Client.BatchCalls = false);
         var calculator = calling.CreateClient<ICalculator>();
 
         const int workers = 16, callsEach = 200;
@@ -59,7 +60,12 @@ public sealed class AcknowledgementTests
         var calculator = new HeldCalculator();
         var server = await broker.ServeAsync<ICalculator>(serving, calculator);
         using var meter = new ServerMeter(server.Queue);
-        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(20));
+        // Lone requests, one delivery each (batching is on by default since issue 27; a batch is one delivery).
+        var calling = await broker.ConnectAsync(o =>
+        {
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(20);
+            o.Client.BatchCalls = false;
+        });
         var client = calling.CreateClient<ICalculator>();
 
         var held = client.SlowAsync(1);

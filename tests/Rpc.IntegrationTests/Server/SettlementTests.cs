@@ -78,7 +78,12 @@ public sealed class SettlementTests
         });
         var server = await broker.ServeAsync<ISettleService>(serving, new SettleService());
         using var meter = new ServerMeter(server.Queue);
-        var calling = await broker.ConnectAsync(o => o.Client.DefaultTimeout = TimeSpan.FromSeconds(20));
+        // One delivery per request, as the count below says (batching is on by default since issue 27; a batch is one delivery).
+        var calling = await broker.ConnectAsync(o =>
+        {
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(20);
+            o.Client.BatchCalls = false;
+        });
         var client = calling.CreateClient<ISettleService>();
 
         // Half succeed (the listener throws when their span starts), half fail in the handler (it throws when their

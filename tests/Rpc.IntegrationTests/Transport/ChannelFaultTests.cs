@@ -117,6 +117,7 @@ public sealed class ChannelFaultTests
         await using var server = await serving.ServeAsync<IFaultService>(new FaultService());
         var client = calling.CreateClient<IFaultService>();
         Assert.Equal(1, await client.EchoAsync(1, null));
+        Assert.True(await calling.Invoker.CheckBatchReadersAsync(FaultServiceRpcDescriptor.Service));
 
         var watch = Stopwatch.StartNew();
         Task<int>[] calls;

@@ -312,6 +312,8 @@ public sealed class FailedWorkBrokerTests
             node._calling = await RpcConnection.ConnectAsync(Options(calling));
             node.Server = await node._serving.ServeAsync<IFailingWork>(node.Work);
             node.Client = node._calling.CreateClient<IFailingWork>();
+            // Batches go only where the client has learnt a server reads them (Client/BatchReaders.cs).
+            Assert.True(await node._calling.Invoker.CheckBatchReadersAsync(FailingWorkRpcDescriptor.Service));
             return node;
         }
 
