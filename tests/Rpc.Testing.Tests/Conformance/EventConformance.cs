@@ -4,7 +4,10 @@ using Xunit;
 
 namespace RpcGen.Testing.Tests.Conformance;
 
-/// <summary>Events by exchange type and routing key, subscription groups, unroutable events.</summary>
+/// <summary>
+/// Events by exchange type and routing key, subscription groups, unroutable events. The subscriptions take one event at a
+/// time (prefetch 1): only then is the order of handling the queue's order, on both transports.
+/// </summary>
 public abstract class EventConformance : ConformanceTest
 {
     [Fact]
@@ -14,7 +17,7 @@ public abstract class EventConformance : ConformanceTest
         Queue("conformance.topic-eu");
         var connection = await Transport.ConnectAsync();
         var log = new EventLog();
-        var subscription = new RpcSubscription { Queue = "conformance.topic-eu", Bindings = { "order.*.eu", "audit.#" } };
+        var subscription = new RpcSubscription { Prefetch = 1, Queue = "conformance.topic-eu", Bindings = { "order.*.eu", "audit.#" } };
         await using var subscriber = await connection.SubscribeAsync<ITopicEvents>(log, subscription);
         var publisher = connection.CreatePublisher<ITopicEvents>();
 
@@ -38,8 +41,8 @@ public abstract class EventConformance : ConformanceTest
         var connection = await Transport.ConnectAsync();
         var a = new EventLog();
         var b = new EventLog();
-        await using var first = await connection.SubscribeAsync<IFanoutEvents>(a, new RpcSubscription { Queue = "conformance.fan-a" });
-        await using var second = await connection.SubscribeAsync<IFanoutEvents>(b, new RpcSubscription { Queue = "conformance.fan-b" });
+        await using var first = await connection.SubscribeAsync<IFanoutEvents>(a, new RpcSubscription { Prefetch = 1, Queue = "conformance.fan-a" });
+        await using var second = await connection.SubscribeAsync<IFanoutEvents>(b, new RpcSubscription { Prefetch = 1, Queue = "conformance.fan-b" });
         var publisher = connection.CreatePublisher<IFanoutEvents>();
         await publisher.HappenedAsync("one");
         await publisher.HappenedAsync("two");
@@ -56,7 +59,7 @@ public abstract class EventConformance : ConformanceTest
         Queue("conformance.direct-red");
         var connection = await Transport.ConnectAsync(o => o.Client.FailUnroutableEvents = true);
         var log = new EventLog();
-        await using var subscriber = await connection.SubscribeAsync<IDirectEvents>(log, new RpcSubscription { Queue = "conformance.direct-red", Bindings = { "red" } });
+        await using var subscriber = await connection.SubscribeAsync<IDirectEvents>(log, new RpcSubscription { Prefetch = 1, Queue = "conformance.direct-red", Bindings = { "red" } });
         var publisher = connection.CreatePublisher<IDirectEvents>();
 
         await publisher.HappenedAsync("red", "red-1");
