@@ -13,8 +13,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # The private node. Override with the environment to run several side by side.
-: "${RPCGEN_NODE:=rpcgen@localhost}"
 : "${RPCGEN_PORT:=5672}"
+# Erlang refuses a second node of the same name on a host: a node on another port is named after it.
+if [ "$RPCGEN_PORT" = 5672 ]; then : "${RPCGEN_NODE:=rpcgen@localhost}"; else : "${RPCGEN_NODE:=rpcgen-$RPCGEN_PORT@localhost}"; fi
 : "${RPCGEN_DIST_PORT:=$((RPCGEN_PORT + 20000))}"
 : "${RPCGEN_BROKER_DIR:=$ROOT/.broker/$RPCGEN_PORT}"
 
