@@ -42,7 +42,8 @@ public sealed class ShopTests : IAsyncLifetime
         // Logistics ships EU and US only; notifications mails every receipt: three deliveries for two orders.
         await _harness.WaitForHandledAsync<IOrderEvents>(e => e.OrderPlacedAsync, count: 3);
         Assert.Equal(["o-eu"], _logistics.Handled);
-        Assert.Equal(["o-eu", "o-asia"], _notifications.Handled);
+        // Handled side by side (up to the prefetch): which orders, not in which order.
+        Assert.Equal(["o-asia", "o-eu"], _notifications.Handled.Order());
         Assert.Equal(2, _harness.Find<IOrderEvents>(RpcTestEventKind.Sent).Count);
     }
 

@@ -24,6 +24,9 @@ public interface ICalc
     Task<int> WaitAsync(CancellationToken cancellationToken);
 
     IAsyncEnumerable<int> CountAsync(int count, CancellationToken cancellationToken);
+
+    /// <summary>Yields one item, then nothing until its token fires.</summary>
+    IAsyncEnumerable<int> StallAsync(CancellationToken cancellationToken);
 }
 
 [RpcService(Queue = "conformance.work")]

@@ -54,6 +54,12 @@ public sealed class Calc : ICalc
 
         await Task.CompletedTask;
     }
+
+    public async IAsyncEnumerable<int> StallAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return 1;
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
 }
 
 /// <summary>One-way work that records what it ran and fails the items it is told to.</summary>

@@ -88,4 +88,25 @@ public sealed class FaultAndDeadlineTests
         Assert.Equal(start.AddSeconds(15), retried[1].At);
         Assert.Equal(start.AddSeconds(15), dead.At);
     }
+
+    [Fact]
+    public async Task A_stream_whose_server_goes_silent_ends_at_the_idle_timeout_on_the_fake_clock()
+    {
+        await using var harness = await RpcTestHarness.StartAsync(o =>
+        {
+            o.UseFakeTime = true;
+            o.ConfigureConnection = c => c.Client.StreamIdleTimeout = TimeSpan.FromSeconds(10);
+        });
+        await using var server = await harness.Connection.ServeAsync<ICalc>(new Calc());
+        await using var stream = harness.Connection.CreateClient<ICalc>().StallAsync(CancellationToken.None).GetAsyncEnumerator();
+        Assert.True(await stream.MoveNextAsync());
+        var next = stream.MoveNextAsync().AsTask();
+
+        harness.AdvanceTime(TimeSpan.FromSeconds(9));
+        Assert.False(next.IsCompleted);
+
+        harness.AdvanceTime(TimeSpan.FromSeconds(2));
+        var idle = await Assert.ThrowsAsync<RpcTimeoutException>(() => next.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("stream idle timeout", idle.Message, StringComparison.Ordinal);
+    }
 }
