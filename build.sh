@@ -6,6 +6,7 @@
 #   ./build.sh demo [ARGS]                broker start, then the Fibonacci and Shop samples end to end
 #   ./build.sh reliability [ARGS]         broker start, then the fault, load and poison-input tests at full size
 #   ./build.sh bench [SCENARIO] [ARGS]    broker start (and the cluster for cluster-scale), then bench/Rpc.Benchmarks
+#                                         (outbox: PostgreSQL too, then bench/Rpc.Outbox.Benchmarks)
 #   ./build.sh pack [--version X.Y.Z] [--output DIR]   the NuGet package (eng/pack.sh)
 #   ./build.sh format [ARGS]              applies .editorconfig's code style, then builds with it enforced (eng/format.sh)
 #   ./build.sh broker start|stop|status|kill|ctl ARGS...           the private node (eng/broker.sh)
@@ -56,6 +57,8 @@ case "$cmd" in
     postgres
     # One node against the three-node cluster: docs/performance.md, "Cluster".
     if [ "${1:-}" = cluster-scale ]; then broker cluster start; fi
+    # The outbox against publishing directly and Wolverine's outbox: docs/performance.md, "Outbox".
+    if [ "${1:-}" = outbox ]; then shift; exec dotnet run -c Release --project bench/Rpc.Outbox.Benchmarks -- "$@"; fi
     dotnet run -c Release --project bench/Rpc.Benchmarks -- "$@" ;;
   test)
     broker start
