@@ -25,7 +25,9 @@ export RPCGEN_AMQP="${RPCGEN_AMQP:-amqp://guest:guest@localhost:$RPCGEN_PORT/}"
 
 broker() { bash "$ROOT/eng/broker.sh" "$@"; }
 # The private PostgreSQL cluster of the outbox tests and the shop demo (eng/postgres.sh); RPCGEN_POSTGRES is its connection string.
-postgres() { export RPCGEN_POSTGRES="${RPCGEN_POSTGRES:-$(bash "$ROOT/eng/postgres.sh" start)}"; }
+postgres() {
+  if [ -z "${RPCGEN_POSTGRES:-}" ]; then RPCGEN_POSTGRES="$(bash "$ROOT/eng/postgres.sh" start)"; export RPCGEN_POSTGRES; fi
+}
 
 cmd="${1:-}"; shift || true
 case "$cmd" in
