@@ -56,11 +56,10 @@ case "$cmd" in
     exec bash eng/format.sh "$@" ;;
   bench)
     broker start
-    postgres
     # One node against the three-node cluster: docs/performance.md, "Cluster".
     if [ "${1:-}" = cluster-scale ]; then broker cluster start; fi
     # The outbox against publishing directly and Wolverine's outbox: docs/performance.md, "Outbox".
-    if [ "${1:-}" = outbox ]; then shift; exec dotnet run -c Release --project bench/Rpc.Outbox.Benchmarks -- "$@"; fi
+    if [ "${1:-}" = outbox ]; then postgres; shift; exec dotnet run -c Release --project bench/Rpc.Outbox.Benchmarks -- "$@"; fi
     dotnet run -c Release --project bench/Rpc.Benchmarks -- "$@" ;;
   test)
     broker start
