@@ -6,6 +6,7 @@
 #   ./build.sh demo [ARGS]                broker start, then the Fibonacci and Shop samples end to end, then rpcgen
 #   ./build.sh reliability [ARGS]         broker start, then the fault, load and poison-input tests at full size
 #   ./build.sh bench [SCENARIO] [ARGS]    broker start (and the cluster for cluster-scale), then bench/Rpc.Benchmarks
+#                                         (outbox: PostgreSQL too, then bench/Rpc.Outbox.Benchmarks)
 #   ./build.sh pack [--version X.Y.Z] [--output DIR]   the NuGet package (eng/pack.sh)
 #   ./build.sh format [ARGS]              applies .editorconfig's code style, then builds with it enforced (eng/format.sh)
 #   ./build.sh broker start|stop|status|kill|ctl ARGS...           the private node (eng/broker.sh)
@@ -24,7 +25,9 @@ export RPCGEN_AMQP="${RPCGEN_AMQP:-amqp://guest:guest@localhost:$RPCGEN_PORT/}"
 
 broker() { bash "$ROOT/eng/broker.sh" "$@"; }
 # The private PostgreSQL cluster of the outbox tests and the shop demo (eng/postgres.sh); RPCGEN_POSTGRES is its connection string.
-postgres() { export RPCGEN_POSTGRES="${RPCGEN_POSTGRES:-$(bash "$ROOT/eng/postgres.sh" start)}"; }
+postgres() {
+  if [ -z "${RPCGEN_POSTGRES:-}" ]; then RPCGEN_POSTGRES="$(bash "$ROOT/eng/postgres.sh" start)"; export RPCGEN_POSTGRES; fi
+}
 
 cmd="${1:-}"; shift || true
 case "$cmd" in
@@ -54,9 +57,10 @@ case "$cmd" in
     exec bash eng/format.sh "$@" ;;
   bench)
     broker start
-    postgres
     # One node against the three-node cluster: docs/performance.md, "Cluster".
     if [ "${1:-}" = cluster-scale ]; then broker cluster start; fi
+    # The outbox against publishing directly and Wolverine's outbox: docs/performance.md, "Outbox".
+    if [ "${1:-}" = outbox ]; then postgres; shift; exec dotnet run -c Release --project bench/Rpc.Outbox.Benchmarks -- "$@"; fi
     dotnet run -c Release --project bench/Rpc.Benchmarks -- "$@" ;;
   test)
     broker start

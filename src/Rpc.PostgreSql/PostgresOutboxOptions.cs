@@ -24,7 +24,7 @@ public sealed partial class PostgresOutboxOptions
     /// right after each write (and looks again until the commit shows), and one in another process finds the rows by
     /// polling every <see cref="PollInterval"/>. Turn it on when the writers and the relay are different processes and
     /// the poll's delay matters, knowing that PostgreSQL serialises the commits of transactions that NOTIFY (a
-    /// database-wide lock at commit): docs/performance.md measured a quarter of the throughput with it on 16 writers.
+    /// database-wide lock at commit): docs/performance.md measured a third to a quarter of the throughput with it on 16 writers.
     /// </summary>
     public bool NotifyOnCommit { get; set; }
 
