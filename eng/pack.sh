@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the RpcGen NuGet package (runtime for net8.0 and net10.0, source generator in analyzers/dotnet/cs, README,
-# license, XML docs, symbols) and the RpcGen.Cli tool package as a CI build: deterministic, with /_/ source paths in the PDBs.
+# license, XML docs, symbols), its companion packages (RpcGen.Testing, RpcGen.PostgreSql, RpcGen.PostgreSql.EntityFrameworkCore)
+# and the RpcGen.Cli tool package as a CI build: deterministic, with /_/ source paths in the PDBs.
 #   eng/pack.sh [--version X.Y.Z] [--output DIR]      default output: artifacts/packages
 # Prints the package files and their contents. Called by ./build.sh pack.
 set -euo pipefail
@@ -18,6 +19,11 @@ done
 mkdir -p "$OUTPUT"
 dotnet pack src/Rpc.Runtime/Rpc.Runtime.csproj -c Release -o "$OUTPUT" -nologo \
   -p:ContinuousIntegrationBuild=true ${VERSION_ARG[@]+"${VERSION_ARG[@]}"}
+# The companions: the in-memory broker and harness (docs/testing.md), the outbox and inbox (docs/outbox.md).
+for project in src/Rpc.Testing/Rpc.Testing.csproj src/Rpc.PostgreSql/Rpc.PostgreSql.csproj \
+               src/Rpc.PostgreSql.EntityFrameworkCore/Rpc.PostgreSql.EntityFrameworkCore.csproj; do
+  dotnet pack "$project" -c Release -o "$OUTPUT" -nologo -p:ContinuousIntegrationBuild=true ${VERSION_ARG[@]+"${VERSION_ARG[@]}"}
+done
 # The rpcgen command-line tool (dotnet tool install RpcGen.Cli); docs/cli.md.
 dotnet pack src/Rpc.Cli/Rpc.Cli.csproj -c Release -o "$OUTPUT" -nologo \
   -p:ContinuousIntegrationBuild=true ${VERSION_ARG[@]+"${VERSION_ARG[@]}"}
