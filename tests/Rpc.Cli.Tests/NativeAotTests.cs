@@ -27,8 +27,10 @@ public sealed class NativeAotTests
         var binary = Path.Combine(Build.RepoRoot, "artifacts", "cli", "linux-x64", "rpcgen");
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(binary)!, "RpcGen.Cli.dll")), "the IL was published beside the binary");
         await using var broker = new TestBroker();
-        await broker.ServeAsync<IFibonacci>(await broker.ConnectAsync(), new FibonacciService());
-        foreach (var (args, expected) in new[] { (new[] { "call", "Fibonacci.Fib", "30" }, "832040"), (["stream", "Fibonacci.Sequence", "{\"count\":5}"], "0\n1\n1\n2\n3") })
+        var connection = await broker.ConnectAsync();
+        await broker.ServeAsync<IFibonacci>(connection, new FibonacciService());
+        await broker.ServeAsync<IFibonacciSequence>(connection, new FibonacciSequenceService());
+        foreach (var (args, expected) in new[] { (new[] { "call", "Fibonacci.Fib", "30" }, "832040"), (["stream", "FibonacciSequence.Sequence", "{\"count\":5}"], "0\n1\n1\n2\n3") })
         {
             var start = CliProcess.StartInfo(broker.Prefix, null, args);
             start.FileName = binary;
