@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rpcgen against the Fibonacci sample's server, as ./build.sh demo shows it (docs/cli.md): the sample writes its
-# AsyncAPI document and serves; rpcgen describes the contract, calls it and streams from it, over RPCGEN_AMQP.
+# AsyncAPI documents and serves; rpcgen describes the contracts, calls it and streams from it, over RPCGEN_AMQP.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,6 +18,6 @@ rpcgen() { dotnet src/Rpc.Cli/bin/Release/net10.0/RpcGen.Cli.dll --contract "$WO
 echo "rpcgen, the command-line tool, against the Fibonacci sample's server (docs/cli.md):"
 echo "\$ rpcgen describe"; rpcgen describe | sed '/^$/d'
 echo "\$ rpcgen call Fibonacci.Fib 30"; rpcgen call Fibonacci.Fib 30
-echo "\$ rpcgen stream Fibonacci.Sequence '{\"count\":10}' --window 4"; rpcgen stream Fibonacci.Sequence '{"count":10}' --window 4 2>&1 | paste -sd' '
+echo "\$ rpcgen stream FibonacciSequence.Sequence '{\"count\":10}' --window 4"; rpcgen stream FibonacciSequence.Sequence '{"count":10}' --window 4 2>&1 | paste -sd' '
 echo "\$ rpcgen call Fibonacci.Fib 100"
 if rpcgen call Fibonacci.Fib 100 2>&1; then echo "fib(100) should have failed" >&2; exit 1; else echo "(exit $?: a remote error, as it should)"; fi

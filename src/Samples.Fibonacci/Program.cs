@@ -24,9 +24,8 @@ else if (Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } fr
 if (arguments is ["asyncapi", var directory])
 {
     System.IO.Directory.CreateDirectory(directory);
-    var path = System.IO.Path.Combine(directory, "Fibonacci.asyncapi.json");
-    System.IO.File.WriteAllText(path, RpcAsyncApi.CreateDocument<IFibonacci>().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-    Console.WriteLine(path);
+    WriteDocument(directory, "Fibonacci", RpcAsyncApi.CreateDocument<IFibonacci>());
+    WriteDocument(directory, "FibonacciSequence", RpcAsyncApi.CreateDocument<IFibonacciSequence>());
     return 0;
 }
 
@@ -47,9 +46,10 @@ await using (rpc)
         case "serve":
         {
             await using var server = await rpc.ServeAsync<IFibonacci>(new FibonacciService());
+            await using var sequence = await rpc.ServeAsync<IFibonacciSequence>(new FibonacciSequenceService());
             var stop = new TaskCompletionSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
-            Console.WriteLine($"Serving IFibonacci on queue '{server.Queue}'. Press Ctrl+C to stop.");
+            Console.WriteLine($"Serving IFibonacci on queue '{server.Queue}' and IFibonacciSequence on queue '{sequence.Queue}'. Press Ctrl+C to stop.");
             await stop.Task;
             Console.WriteLine("Stopping: finishing calls in flight.");
             return 0;
@@ -112,6 +112,13 @@ await using (rpc)
         default:
             return Fail($"unknown command '{arguments[0]}'. Usage: Samples.Fibonacci [serve | call N | asyncapi DIR] [--amqp URI]");
     }
+}
+
+static void WriteDocument(string directory, string service, System.Text.Json.Nodes.JsonObject document)
+{
+    var path = System.IO.Path.Combine(directory, service + ".asyncapi.json");
+    System.IO.File.WriteAllText(path, document.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine(path);
 }
 
 static int Fail(string message)

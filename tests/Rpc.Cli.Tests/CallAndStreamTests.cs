@@ -15,6 +15,7 @@ public sealed class CallAndStreamTests : IAsyncLifetime
     {
         var connection = await _broker.ConnectAsync();
         await _broker.ServeAsync<IFibonacci>(connection, _fibonacci);
+        await _broker.ServeAsync<IFibonacciSequence>(connection, _fibonacci);
     }
 
     public Task DisposeAsync() => _broker.DisposeAsync().AsTask();
@@ -89,10 +90,10 @@ public sealed class CallAndStreamTests : IAsyncLifetime
     [Fact]
     public async Task A_stream_prints_each_item_as_a_line_within_its_window()
     {
-        var result = await Rpcgen("stream", "Fibonacci.Sequence", "{\"count\":40}", "--window", "4");
+        var result = await Rpcgen("stream", "FibonacciSequence.Sequence", "{\"count\":40}", "--window", "4");
         Assert.True(result.ExitCode == 0, result.ToString());
         var expected = new List<long>();
-        await foreach (var item in new FibonacciService().SequenceAsync(40)) expected.Add(item);
+        await foreach (var item in new FibonacciSequenceService().SequenceAsync(40)) expected.Add(item);
         Assert.Equal(expected, result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse));
         Assert.Contains("40 items; the stream ended.", result.Stderr);
     }
@@ -100,7 +101,7 @@ public sealed class CallAndStreamTests : IAsyncLifetime
     [Fact]
     public async Task A_stream_refused_with_its_declared_fault_exits_3()
     {
-        var result = await Rpcgen("stream", "Fibonacci.Sequence", "{\"count\":100}");
+        var result = await Rpcgen("stream", "FibonacciSequence.Sequence", "{\"count\":100}");
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.Contains("\"Requested\": 100", result.Stdout);
     }

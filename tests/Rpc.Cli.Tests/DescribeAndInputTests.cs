@@ -12,12 +12,16 @@ public sealed class DescribeAndInputTests
     {
         var fibonacci = RpcAsyncApi.CreateDocument<IFibonacci>();
         Assert.Equal("Fibonacci", (string?)fibonacci["x-rpcgen"]!["queue"]);
+        // One method only: the RabbitMQ tutorial's clients call it with no "type" (tests/Rpc.IntegrationTests/Interop).
+        Assert.Equal("Fib", Assert.Single(fibonacci["operations"]!.AsObject()).Key);
         Assert.Equal("call", (string?)fibonacci["operations"]!["Fib"]!["x-rpcgen"]!["kind"]);
-        var sequence = fibonacci["operations"]!["Sequence"]!["x-rpcgen"]!;
+        var sequenceDocument = RpcAsyncApi.CreateDocument<IFibonacciSequence>();
+        Assert.Equal("FibonacciSequence", (string?)sequenceDocument["x-rpcgen"]!["queue"]);
+        var sequence = sequenceDocument["operations"]!["Sequence"]!["x-rpcgen"]!;
         Assert.Equal("stream", (string?)sequence["kind"]);
         Assert.Equal("Samples.Fibonacci.FibonacciRangeException", (string?)sequence["faults"]![0]);
         Assert.True((bool?)sequence["parameters"]![1]!["optional"]);
-        Assert.Equal("integer", (string?)fibonacci["components"]!["schemas"]!["Sequence.reply"]!["type"]);
+        Assert.Equal("integer", (string?)sequenceDocument["components"]!["schemas"]!["Sequence.reply"]!["type"]);
 
         var stock = RpcAsyncApi.CreateDocument<IStock>();
         Assert.Equal("one-way", (string?)stock["operations"]!["Release"]!["x-rpcgen"]!["kind"]);
@@ -37,6 +41,7 @@ public sealed class DescribeAndInputTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Fibonacci: service on queue 'Fibonacci'", result.Stdout);
         Assert.Contains("call    Fib(n: integer) -> integer", result.Stdout);
+        Assert.Contains("FibonacciSequence: service on queue 'FibonacciSequence'", result.Stdout);
         Assert.Contains("stream  Sequence(count: integer, delayMs?: integer) -> stream of integer", result.Stdout);
         Assert.Contains("fault Samples.Fibonacci.FibonacciRangeException data {Requested: integer, Limit: integer}", result.Stdout);
         Assert.Contains("one-way Release(sku: string, quantity: integer)", result.Stdout);
@@ -58,13 +63,13 @@ public sealed class DescribeAndInputTests
     }
 
     [Theory]
-    [InlineData("Fibonacci.Fob", "3", "unknown method 'Fob' of Fibonacci; it has: Fib, Sequence.")]
+    [InlineData("Fibonacci.Fob", "3", "unknown method 'Fob' of Fibonacci; it has: Fib.")]
     [InlineData("Fibonaci.Fib", "3", "unknown service 'Fibonaci'")]
     [InlineData("Stock.Reserve", "{\"sku\":\"book\"", "the arguments of Stock.Reserve are not JSON")]
     [InlineData("Stock.Reserve", "{\"sku\":\"book\",\"qty\":2}", "unknown property 'qty' (expected: sku, quantity)")]
     [InlineData("Fibonacci.Fib", "\"thirty\"", "$: expected integer, got string \"thirty\"")]
     [InlineData("Fibonacci.Fib", "{\"n\":30}", "a single parameter travels as its bare value")]
-    [InlineData("Fibonacci.Sequence", "5", "use rpcgen stream Fibonacci.Sequence")]
+    [InlineData("FibonacciSequence.Sequence", "5", "use rpcgen stream FibonacciSequence.Sequence")]
     [InlineData("Stock.Release", "{\"sku\":\"lamp\",\"quantity\":1}", "use rpcgen send Stock.Release")]
     public async Task Wrong_input_is_refused_before_anything_is_sent(string method, string json, string message)
     {

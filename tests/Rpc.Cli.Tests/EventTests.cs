@@ -51,6 +51,7 @@ public sealed class EventTests : IAsyncLifetime
         _broker.Track(_broker.QueueName("shop.stock"));
         _broker.Track(_broker.QueueName("shop.payments"));
         _broker.Track(_broker.QueueName("Fibonacci"));
+        _broker.Track(_broker.QueueName("FibonacciSequence"));
 
         using var tail = CliProcess.Start(_broker.Prefix, "tail", "OrderEvents", "--bind", "order.placed.eu", "--count", "1");
         await Wait.UntilAsync(() => tail.Stderr.Contains("tailing exchange"), "tail to bind its queue", 30);
@@ -82,10 +83,10 @@ public sealed class EventTests : IAsyncLifetime
         }
 
         _broker.Exchange("shop.orders");
-        foreach (var queue in new[] { "notifications", "shop.stock", "shop.payments", "Fibonacci" }) _broker.Track(_broker.QueueName(queue));
+        foreach (var queue in new[] { "notifications", "shop.stock", "shop.payments", "Fibonacci", "FibonacciSequence" }) _broker.Track(_broker.QueueName(queue));
         var applied = await Rpcgen("topology", "apply", "--subscription", "notifications=OrderEvents:order.#");
         Assert.True(applied.ExitCode == 0, applied.ToString());
-        Assert.Contains("6 declarations applied", applied.Stdout);
+        Assert.Contains("7 declarations applied", applied.Stdout);
 
         // Published before any subscriber ever ran: the queue holds it, and the first subscriber gets it.
         Assert.Equal(0, (await Rpcgen("publish", "OrderEvents.OrderPlaced", Order, "-k", "order.placed.asia")).ExitCode);

@@ -17,6 +17,7 @@ public sealed class TerminalTests(ManagementNode node) : IAsyncLifetime
     {
         _connection = await RpcConnection.ConnectAsync(new RpcConnectionOptions { Uri = node.Uri, QueuePrefix = _prefix });
         await _connection.ServeAsync<IFibonacci>(_fibonacci);
+        await _connection.ServeAsync<IFibonacciSequence>(_fibonacci);
     }
 
     public async Task DisposeAsync() => await _connection.DisposeAsync();
@@ -58,7 +59,7 @@ public sealed class TerminalTests(ManagementNode node) : IAsyncLifetime
     [Fact]
     public async Task Ctrl_C_on_a_stream_cancels_the_servers_work()
     {
-        using var terminal = Tmux.Start(_prefix, node.Uri, "stream", "Fibonacci.Sequence", "{\"count\":93,\"delayMs\":100}", "--window", "2");
+        using var terminal = Tmux.Start(_prefix, node.Uri, "stream", "FibonacciSequence.Sequence", "{\"count\":93,\"delayMs\":100}", "--window", "2");
         await terminal.WaitForAsync(s => s.Contains("\n13\n"), "the first items");
         terminal.SendKeys("C-c");
         var screen = await terminal.WaitForAsync(s => s.Contains("[exit 130]"), "rpcgen to exit 130");

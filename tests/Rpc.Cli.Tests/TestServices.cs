@@ -6,13 +6,15 @@ using Samples.Shop;
 namespace RpcGen.Cli.Tests;
 
 /// <summary>
-/// The Fibonacci sample's contract served by a test implementation that also fails on purpose and remembers what it
-/// saw: fib(n) as the sample computes it; n = 93 and up throws the declared fault; n = 77 takes 5 s (a call to time
+/// The Fibonacci sample's contracts (IFibonacci and IFibonacciSequence) served by a test implementation that also fails
+/// on purpose and remembers what it saw: fib(n) as the sample computes it; n = 93 and up throws the declared fault; n = 77 takes 5 s (a call to time
 /// out); the stream records when the caller's cancel reached it.
 /// </summary>
-public sealed class RecordingFibonacci : IFibonacci
+public sealed class RecordingFibonacci : IFibonacci, IFibonacciSequence
 {
     private readonly FibonacciService _sample = new();
+
+    private readonly FibonacciSequenceService _sequence = new();
 
     public ConcurrentQueue<RpcContext> Calls { get; } = new();
 
@@ -31,7 +33,7 @@ public sealed class RecordingFibonacci : IFibonacci
     public async IAsyncEnumerable<long> SequenceAsync(int count, int delayMs = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var registration = cancellationToken.Register(() => StreamCancelled.TrySetResult());
-        await foreach (var item in _sample.SequenceAsync(count, delayMs, cancellationToken))
+        await foreach (var item in _sequence.SequenceAsync(count, delayMs, cancellationToken))
         {
             Interlocked.Increment(ref StreamItemsSent);
             yield return item;

@@ -52,10 +52,21 @@ internal static class TopCommand
             {
                 await AnsiConsole.Live(first).StartAsync(async live =>
                 {
+                    var last = first;
                     while (true)
                     {
                         await Task.Delay(period, cancellationToken);
-                        live.UpdateTarget(await TableAsync(api, contracts, address, cancellationToken));
+                        try
+                        {
+                            last = await TableAsync(api, contracts, address, cancellationToken);
+                        }
+                        catch (CliException e)
+                        {
+                            // A broker busy or restarting for a moment: keep the last figures and say why they are old.
+                            last.Caption($"[red]{DateTime.Now:HH:mm:ss}: {Markup.Escape(e.Message)} The figures are those of the title's time.[/]");
+                        }
+
+                        live.UpdateTarget(last);
                     }
                 });
             }

@@ -21,6 +21,8 @@ public static class SampleContracts
         AsyncApiFiles.Write(directory);
         File.WriteAllText(Path.Combine(directory, "Fibonacci.asyncapi.json"),
             RpcAsyncApi.CreateDocument<IFibonacci>().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(directory, "FibonacciSequence.asyncapi.json"),
+            RpcAsyncApi.CreateDocument<IFibonacciSequence>().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return directory;
     }
 }
