@@ -122,16 +122,17 @@ internal sealed class ServerRequest : IDisposable
         bool deadlinePassed = DeadlinePassed(call);
         if (exception is OperationCanceledException)
         {
-            if (call.CancelledByCaller) return (LogLevel.Information, "its caller cancelled the call");
+            // A caller whose own deadline fired cancels the calls it made: past the deadline, the deadline is the cause.
             if (deadlinePassed) return (LogLevel.Information, "its caller's deadline passed");
+            if (call.CancelledByCaller) return (LogLevel.Information, "its caller cancelled the call");
             if (Consumer.ChannelLost.IsCancellationRequested) return (LogLevel.Information, "its channel closed or the server is stopping; the request goes back to the queue");
             return null;
         }
 
         if (exception is RpcTimeoutException || IsRemoteStop(exception))
         {
-            if (call.CancelledByCaller) return (LogLevel.Information, "its caller cancelled the call, and with it a call the handler made");
             if (deadlinePassed) return (LogLevel.Information, "its caller's deadline passed, ending a call the handler made");
+            if (call.CancelledByCaller) return (LogLevel.Information, "its caller cancelled the call, and with it a call the handler made");
             if (exception is RpcTimeoutException) return (LogLevel.Warning, "a call the handler made timed out before its own caller's deadline");
         }
 
