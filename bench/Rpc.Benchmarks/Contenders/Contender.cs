@@ -69,7 +69,9 @@ public static class ContenderCatalog
     /// <summary>The best effort sending every wire feature RpcGen sends: RpcGen's like-for-like ceiling.</summary>
     public const string BestEffortWithFeatures = BestEffort + "+all";
 
-    public static readonly string[] All = { RpcGen, RpcGenBatching, Tutorial, Minimal, BestEffort, BestEffortWithFeatures, MassTransit, Wolverine, Grpc };
+    // RpcGen batches by default since issue 27: the contest shows it as shipped and with batching off (rpcgen+batch
+    // asks for what is now the default, and stays for scripts that name it).
+    public static readonly string[] All = { RpcGen, RpcGenUnbatched, Tutorial, Minimal, BestEffort, BestEffortWithFeatures, MassTransit, Wolverine, Grpc };
 
     /// <summary>
     /// Creates a contender; <paramref name="prefetch"/> sets the server prefetch of RpcGen and the best-effort server (null: their defaults).

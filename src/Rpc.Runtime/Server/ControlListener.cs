@@ -12,8 +12,9 @@ namespace RpcGen.Server;
 /// One server's end of its service's control path: an exclusive, auto-delete, server-named queue bound to the fanout
 /// exchange <c>rpc-control.{queue}</c>, so every server of the service hears every control message (a caller cannot
 /// know which server took its request). It hands each cancel to <see cref="RunningCalls"/>. It has a channel of its own:
-/// on the request channel a cancel would queue behind the very handlers it is meant to stop, as dispatch concurrency
-/// equals prefetch. A streamed result's credit travels the same way (message <c>type</c> tells them apart).
+/// on the request channel a cancel would wait in that channel's dispatcher behind the deliveries it is meant to stop,
+/// and go with the channel when the broker closes it. A streamed result's credit travels the same way (message
+/// <c>type</c> tells them apart).
 /// </summary>
 /// <remarks>
 /// The channel lives in a <see cref="ManagedChannel"/> like the server's own: connection recovery restores it (queue,

@@ -20,8 +20,13 @@ public sealed partial class RpcServer
     private volatile string? _batchConsumerTag;
     private volatile bool _answeringLeftBatches;
 
-    /// <summary>A server of calls reads batches; an ordered service (one call at a time) and a subscriber do not.</summary>
-    private bool ReadsBatches => _subscription is null && !_service.Ordered;
+    /// <summary>
+    /// A server of calls that runs at least <see cref="CallBatch.MinReaderPrefetch"/> at once reads batches; an ordered
+    /// service, a subscriber and a server with a smaller prefetch do not. A batch's calls run within the prefetch of the
+    /// one server that took it: at a prefetch of 1 (one call at a time, for heavy handlers) a batch of three ran one
+    /// after another while lone calls would have gone to three servers (ServerCancellationTests, red with batching on).
+    /// </summary>
+    private bool ReadsBatches => _subscription is null && !_service.Ordered && Prefetch >= CallBatch.MinReaderPrefetch;
 
     private string BatchQueue => CallBatch.QueueFor(_queue);
 

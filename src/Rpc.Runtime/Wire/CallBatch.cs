@@ -44,6 +44,13 @@ internal static class CallBatch
     /// </summary>
     public const int QueueExpiresMs = 10 * 60 * 1000;
 
+    /// <summary>
+    /// The least prefetch of a server that reads batches: as many calls as a batch carries by default
+    /// (<see cref="RpcClientOptions.MaxBatchSize"/>, 32), so a batch does not wait for its own calls' slots. A server
+    /// with a smaller prefetch asks for few calls at once and gets lone calls only, spread over its peers.
+    /// </summary>
+    public const int MinReaderPrefetch = 32;
+
     public static bool IsBatch(string? contentType) => contentType is not null && contentType.Equals(ContentType, StringComparison.Ordinal);
 
     public static void BeginBatch(PooledBufferWriter writer)
