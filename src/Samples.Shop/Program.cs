@@ -32,10 +32,7 @@ try
     }
 
     // Order ids carry this run's tag, so events an earlier, interrupted run left in the durable queues are told apart.
-    var run = Guid.NewGuid().ToString("N")[..6];
-    string Id(int n) => $"{run}-{n}";
-    var catalog = new Dictionary<string, decimal> { ["book"] = 12.50m, ["lamp"] = 40m, ["chair"] = 120m };
-    OrderLine Line(string sku, int quantity) => new(sku, quantity, catalog[sku]);
+    var run = new OrderRun();
 
     await using var stockServer = await (await ConnectAsync("stock")).ServeAsync<IStock>(new Stock());
     await using var paymentServer = await (await ConnectAsync("payments")).ServeAsync<IPayments>(new Payments());
@@ -56,51 +53,24 @@ try
     var ordersConnection = await ConnectAsync("orders");
     var orders = new OrderService(ordersConnection.CreateClient<IStock>(), ordersConnection.CreateClient<IPayments>(),
         ordersConnection.CreatePublisher<IOrderEvents>());
-    var attempts = new (string Id, string Region, OrderLine[] Lines)[]
-    {
-        (Id(1), "eu", [Line("book", 2), Line("lamp", 1)]),
-        (Id(2), "us", [Line("chair", 1)]),
-        (Id(3), "eu", [Line("lamp", 5)]),     // more lamps than are left
-        (Id(4), "asia", [Line("chair", 3)]),  // over the card limit: declined, the chairs go back
-        (Id(5), "asia", [Line("lamp", 2)]),
-    };
-    var placed = new List<string>();
-    foreach (var (id, region, lines) in attempts)
-    {
-        try
-        {
-            var order = await orders.PlaceAsync(id, region, lines);
-            placed.Add(order.OrderId);
-            Console.WriteLine($"  {"orders",-13} placed {order.OrderId} for {order.Total:0.00} ({region}); OrderPlaced published");
-        }
-        catch (RpcRemoteException e)
-        {
-            Console.WriteLine($"  {"orders",-13} refused {id}: payments said {e.RemoteMessage}");
-        }
-        catch (InvalidOperationException e)
-        {
-            Console.WriteLine($"  {"orders",-13} refused {id}: {e.Message}");
-        }
-    }
+    var placed = await run.PlaceAllAsync(orders, (order, region) => $"placed {order.OrderId} for {order.Total:0.00} ({region}); OrderPlaced published");
 
-    var expectedLogistics = new[] { Id(1), Id(2) };
-    var expectedNotifications = new[] { Id(1), Id(2), Id(5) };
-    if (!await WaitAsync(() => Mine(logistics).Count >= expectedLogistics.Length)) return Fail($"logistics handled {Mine(logistics).Count} of {expectedLogistics.Length} events");
+    var expectedLogistics = new[] { run.Id(1), run.Id(2) };
+    var expectedNotifications = new[] { run.Id(1), run.Id(2), run.Id(5) };
+    if (!await WaitAsync(() => run.Mine(logistics).Count >= expectedLogistics.Length)) return Fail($"logistics handled {run.Mine(logistics).Count} of {expectedLogistics.Length} events");
 
     uint waiting = await QueueDepthAsync(uri, "shop.notifications");
     Console.WriteLine($"notifications is still down: {waiting} OrderPlaced events are waiting in its durable queue 'shop.notifications'. Starting it:");
     await using var notificationsSubscriber = await notificationsConnection.SubscribeAsync<IOrderEvents>(notifications, notificationsSubscription);
-    if (!await WaitAsync(() => Mine(notifications).Count >= expectedNotifications.Length)) return Fail($"notifications handled {Mine(notifications).Count} of {expectedNotifications.Length} events");
+    if (!await WaitAsync(() => run.Mine(notifications).Count >= expectedNotifications.Length)) return Fail($"notifications handled {run.Mine(notifications).Count} of {expectedNotifications.Length} events");
     await Task.Delay(200); // nothing more may come
 
     if (!placed.SequenceEqual(expectedNotifications)) return Fail($"placed {string.Join(", ", placed)}; expected {string.Join(", ", expectedNotifications)}");
-    if (!Mine(logistics).Order().SequenceEqual(expectedLogistics)) return Fail($"logistics handled {string.Join(", ", Mine(logistics))}; expected {string.Join(", ", expectedLogistics)}");
-    if (!Mine(notifications).Order().SequenceEqual(expectedNotifications)) return Fail($"notifications handled {string.Join(", ", Mine(notifications))}; expected {string.Join(", ", expectedNotifications)}");
-    Console.WriteLine($"Done: {placed.Count} orders placed, 2 refused; logistics handled {Mine(logistics).Count} of {expectedLogistics.Length}, " +
-        $"notifications {Mine(notifications).Count} of {expectedNotifications.Length}, the late one from its queue.");
+    if (!run.Mine(logistics).Order().SequenceEqual(expectedLogistics)) return Fail($"logistics handled {string.Join(", ", run.Mine(logistics))}; expected {string.Join(", ", expectedLogistics)}");
+    if (!run.Mine(notifications).Order().SequenceEqual(expectedNotifications)) return Fail($"notifications handled {string.Join(", ", run.Mine(notifications))}; expected {string.Join(", ", expectedNotifications)}");
+    Console.WriteLine($"Done: {placed.Count} orders placed, 2 refused; logistics handled {run.Mine(logistics).Count} of {expectedLogistics.Length}, " +
+        $"notifications {run.Mine(notifications).Count} of {expectedNotifications.Length}, the late one from its queue.");
     return 0;
-
-    List<string> Mine(OrderHandler handler) => handler.Handled.Where(id => id.StartsWith(run + "-", StringComparison.Ordinal)).ToList();
 }
 catch (RpcConnectionException e)
 {

@@ -30,10 +30,7 @@ public static class ShopWithOutbox
                 return connection;
             }
 
-            var run = Guid.NewGuid().ToString("N")[..6];
-            string Id(int n) => $"{run}-{n}";
-            var catalog = new Dictionary<string, decimal> { ["book"] = 12.50m, ["lamp"] = 40m, ["chair"] = 120m };
-            OrderLine Line(string sku, int quantity) => new(sku, quantity, catalog[sku]);
+            var run = new OrderRun();
 
             await using var stockServer = await (await ConnectAsync("stock")).ServeAsync<IStock>(new Stock());
             await using var paymentServer = await (await ConnectAsync("payments")).ServeAsync<IPayments>(new Payments());
@@ -58,37 +55,12 @@ public static class ShopWithOutbox
 
             var orders = new OrderService(ordersConnection.CreateClient<IStock>(), ordersConnection.CreateClient<IPayments>(),
                 ordersConnection.CreatePublisher<IOrderEvents>(), store);
-            var attempts = new (string Id, string Region, OrderLine[] Lines)[]
-            {
-                (Id(1), "eu", [Line("book", 2), Line("lamp", 1)]),
-                (Id(2), "us", [Line("chair", 1)]),
-                (Id(3), "eu", [Line("lamp", 5)]),
-                (Id(4), "asia", [Line("chair", 3)]),
-                (Id(5), "asia", [Line("lamp", 2)]),
-            };
-            var placed = new List<string>();
-            foreach (var (id, region, lines) in attempts)
-            {
-                try
-                {
-                    var order = await orders.PlaceAsync(id, region, lines);
-                    placed.Add(order.OrderId);
-                    Console.WriteLine($"  {"orders",-13} saved {order.OrderId} for {order.Total:0.00} ({region}) with its OrderPlaced in one transaction");
-                }
-                catch (RpcRemoteException e)
-                {
-                    Console.WriteLine($"  {"orders",-13} refused {id}: payments said {e.RemoteMessage}");
-                }
-                catch (InvalidOperationException e)
-                {
-                    Console.WriteLine($"  {"orders",-13} refused {id}: {e.Message}");
-                }
-            }
+            var placed = await run.PlaceAllAsync(orders, (order, region) => $"saved {order.OrderId} for {order.Total:0.00} ({region}) with its OrderPlaced in one transaction");
 
-            var expectedLogistics = new[] { Id(1), Id(2) };
-            if (!await WaitAsync(() => Mine(notifications).Count >= placed.Count)) return Fail($"notifications handled {Mine(notifications).Count} of {placed.Count} events");
+            var expectedLogistics = new[] { run.Id(1), run.Id(2) };
+            if (!await WaitAsync(() => run.Mine(notifications).Count >= placed.Count)) return Fail($"notifications handled {run.Mine(notifications).Count} of {placed.Count} events");
             if (!await WaitAsync(() => relay.PublishedCount >= placed.Count)) return Fail($"the relay published {relay.PublishedCount} of {placed.Count} events");
-            long saved = await store.CountAsync(run);
+            long saved = await store.CountAsync(run.Prefix);
             await using (var count = dataSource.CreateCommand("SELECT count(*) FROM rpcgen_outbox"))
             {
                 Console.WriteLine($"PostgreSQL holds {saved} orders of this run; the relay published {relay.PublishedCount} OrderPlaced events " +
@@ -98,17 +70,15 @@ public static class ShopWithOutbox
             uint waiting = await QueueDepthAsync(uri, "shop.logistics");
             Console.WriteLine($"logistics is still down: {waiting} OrderPlaced events are waiting in its durable queue 'shop.logistics'. Starting it:");
             await using var logisticsSubscriber = await logisticsConnection.SubscribeAsync<IOrderEvents>(logistics, logisticsSubscription);
-            if (!await WaitAsync(() => Mine(logistics).Count >= expectedLogistics.Length)) return Fail($"logistics handled {Mine(logistics).Count} of {expectedLogistics.Length} events");
+            if (!await WaitAsync(() => run.Mine(logistics).Count >= expectedLogistics.Length)) return Fail($"logistics handled {run.Mine(logistics).Count} of {expectedLogistics.Length} events");
             await Task.Delay(200);
 
             if (saved != placed.Count) return Fail($"{saved} orders saved; {placed.Count} placed");
-            if (!Mine(logistics).Order().SequenceEqual(expectedLogistics)) return Fail($"logistics handled {string.Join(", ", Mine(logistics))}; expected {string.Join(", ", expectedLogistics)}");
-            if (!Mine(notifications).Order().SequenceEqual(placed)) return Fail($"notifications handled {string.Join(", ", Mine(notifications))}; expected {string.Join(", ", placed)}");
+            if (!run.Mine(logistics).Order().SequenceEqual(expectedLogistics)) return Fail($"logistics handled {string.Join(", ", run.Mine(logistics))}; expected {string.Join(", ", expectedLogistics)}");
+            if (!run.Mine(notifications).Order().SequenceEqual(placed)) return Fail($"notifications handled {string.Join(", ", run.Mine(notifications))}; expected {string.Join(", ", placed)}");
             Console.WriteLine($"Done: {placed.Count} orders saved and announced through the outbox, 2 refused; notifications handled " +
-                $"{Mine(notifications).Count} of {placed.Count}, logistics {Mine(logistics).Count} of {expectedLogistics.Length} after it was back.");
+                $"{run.Mine(notifications).Count} of {placed.Count}, logistics {run.Mine(logistics).Count} of {expectedLogistics.Length} after it was back.");
             return 0;
-
-            List<string> Mine(OrderHandler handler) => handler.Handled.Where(id => id.StartsWith(run + "-", StringComparison.Ordinal)).ToList();
         }
         catch (RpcConnectionException e)
         {

@@ -97,7 +97,7 @@ public sealed class ManagedChannelTests
         Assert.Equal(timeout.Token, thrown.CancellationToken);
         Assert.InRange(waited, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2));
         // The rebuild kept trying meanwhile, and never swapped in anything.
-        Assert.True(fake.Attempts > 2, $"{fake.Attempts} attempts");
+        Assert.True(fake.Attempts >= 2, $"{fake.Attempts} attempts"); // a retry after the first refusal; how many more fit in 300 ms depends on the host
         Assert.False(managed.TryGetReady(out _));
     }
 
