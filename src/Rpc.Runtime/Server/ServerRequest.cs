@@ -142,10 +142,14 @@ internal sealed class ServerRequest : IDisposable
     /// <summary>The caller's deadline is over for this call: its token fired for it, or the clock is past it.</summary>
     private bool DeadlinePassed(RpcServerCall call) => call.StoppedByDeadline || CallerDeadline is { } deadline && deadline <= call.Time.GetUtcNow();
 
-    /// <summary>A call the handler made was stopped on its server (cancelled, or past the deadline it inherited).</summary>
+    /// <summary>
+    /// A call the handler made was stopped on its server (cancelled, or past the deadline it inherited), or that server's
+    /// own call timed out at the inherited deadline and it answered with its RpcTimeoutException (a hop further down a
+    /// chain whose timer fired before its token).
+    /// </summary>
     private static bool IsRemoteStop(Exception? failure) =>
         failure is RpcRemoteException remote && remote.RemoteType is WireContract.ErrorTypes.DeadlineExceeded or WireContract.ErrorTypes.Cancelled
-            or "System.OperationCanceledException" or "System.Threading.Tasks.TaskCanceledException";
+            or "System.OperationCanceledException" or "System.Threading.Tasks.TaskCanceledException" or "RpcGen.RpcTimeoutException";
 
     public void Dispose() => Result.Dispose();
 }
