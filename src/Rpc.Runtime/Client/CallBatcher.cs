@@ -20,6 +20,8 @@ internal sealed class CallBatcher
     private readonly Func<List<WaitingCall>, ValueTask> _publish;
     private readonly int _maxCalls;
     private readonly int _maxBytes;
+    // The calls the worker takes at a time; one worker runs at a time (while _publishing), so one list serves them all.
+    private readonly List<WaitingCall> _taken;
     private bool _publishing;
 
     /// <param name="publish">Publishes the calls taken from the line together (one of them alone when only one waits).</param>
@@ -30,6 +32,7 @@ internal sealed class CallBatcher
         _publish = publish;
         _maxCalls = maxCalls;
         _maxBytes = maxBytes;
+        _taken = new List<WaitingCall>(maxCalls);
     }
 
     /// <summary>No publish is under way and no call waits (tests wait for it).</summary>
@@ -112,7 +115,7 @@ internal sealed class CallBatcher
 
     private async Task DrainAsync()
     {
-        var batch = new List<WaitingCall>(_maxCalls);
+        var batch = _taken;
         while (true)
         {
             batch.Clear();
