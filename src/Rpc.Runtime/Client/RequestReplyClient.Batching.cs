@@ -63,7 +63,8 @@ internal sealed partial class RequestReplyClient
             {
                 var batchQueue = new CachedString(CallBatch.QueueFor(state.queue.Value));
                 return new CallBatcher(batch => state.client.PublishBatchAsync(state.queue, batchQueue, batch),
-                    state.client._options.MaxBatchSize, state.client._options.MaxMessageSize);
+                    state.client._options.MaxBatchSize, state.client._options.MaxMessageSize, () => state.client._pending.Waiting,
+                    state.client._options.TimeProvider);
             },
             (client: this, queue));
 
