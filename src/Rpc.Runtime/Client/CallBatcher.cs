@@ -27,6 +27,7 @@ internal sealed class CallBatcher
     private readonly TimeProvider _time;
     // Set while the worker waits for a short line to fill; completed by the call that fills it.
     private TaskCompletionSource? _lineFull;
+    private int _waitingBytes;
 
     /// <summary>How long a short line waits for the callers of a crowd of calls in flight to join it.</summary>
     internal static readonly TimeSpan CompanyWait = TimeSpan.FromMilliseconds(1);
@@ -68,7 +69,8 @@ internal sealed class CallBatcher
             if (_publishing)
             {
                 _waiting.Enqueue(call);
-                if (_lineFull is not null && _waiting.Count >= _maxCalls)
+                _waitingBytes += call.Size;
+                if (_lineFull is not null && LineIsFull)
                 {
                     _lineFull.TrySetResult();
                     _lineFull = null;
@@ -80,6 +82,7 @@ internal sealed class CallBatcher
             _publishing = true;
             if (!othersInFlight) return false;
             _waiting.Enqueue(call);
+            _waitingBytes += call.Size;
         }
 
         StartWorker();
@@ -142,11 +145,14 @@ internal sealed class CallBatcher
         lock (_gate)
         {
             int line = _waiting.Count;
-            if (line == 0 || line >= _maxCalls || _inFlight() - line < 2 * _maxCalls) return null;
+            if (line == 0 || LineIsFull || _inFlight() - line < 2 * _maxCalls) return null;
             _lineFull = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _lineFull.Task;
         }
     }
+
+    /// <summary>The line holds a whole batch, by count or by bytes (under the gate).</summary>
+    private bool LineIsFull => _waiting.Count >= _maxCalls || _waitingBytes >= _maxBytes;
 
     private async Task DrainAsync()
     {
@@ -169,6 +175,7 @@ internal sealed class CallBatcher
                     if (batch.Count > 0 && bytes + size > _maxBytes) break;
                     bytes += size;
                     batch.Add(_waiting.Dequeue());
+                    _waitingBytes -= size;
                 }
 
                 if (batch.Count == 0)

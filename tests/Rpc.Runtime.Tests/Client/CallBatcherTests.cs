@@ -150,4 +150,21 @@ public sealed class CallBatcherTests
         Assert.Equal(new[] { new[] { 1 } }, await recorder.WaitForAsync(1));
         await WaitIdleAsync(batcher);
     }
+
+    [Fact]
+    public async Task A_line_full_by_bytes_goes_out_without_waiting_for_company()
+    {
+        var time = new FakeTimeProvider();
+        var recorder = new Recorder();
+        var batcher = new CallBatcher(recorder.PublishAsync, maxCalls: 10, maxBytes: 100, inFlight: () => 100, time);
+        Assert.True(batcher.TryWait(Call(60), othersInFlight: true));
+        await Task.Delay(100);
+        Assert.Empty(recorder.Published);
+
+        Assert.True(batcher.TryWait(Call(61), othersInFlight: true)); // 121 bytes wait: more than one batch holds
+        Assert.Equal(new[] { new[] { 60 } }, await recorder.WaitForAsync(1));
+        time.Advance(CallBatcher.CompanyWait);
+        Assert.Equal(new[] { new[] { 60 }, new[] { 61 } }, await recorder.WaitForAsync(2));
+        await WaitIdleAsync(batcher);
+    }
 }
