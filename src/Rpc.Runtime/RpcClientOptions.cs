@@ -45,7 +45,9 @@ public sealed class RpcClientOptions
     /// <summary>
     /// Whether calls to one service that wait to be published together go out as one message, and their replies come
     /// back as one. A call goes out on its own whenever nothing else is waiting, so a lone call is sent exactly as
-    /// without batching; batches form only under load, where they save the broker most of its work per call.
+    /// without batching; batches form only under load, where they save the broker most of its work per call. While at
+    /// least two batches' worth of calls (2 × <see cref="MaxBatchSize"/>) wait for replies on the connection, a short
+    /// line of calls waits up to 1 ms for the callers those replies set going, so batches stay full.
     /// On by default (off before 1.1): batches go to the service's batch queue (<c>rpc-batch.{queue}</c>), which only
     /// RpcGen servers that read batches consume, and only while it has such a consumer, so a plain AMQP server or an
     /// older RpcGen server on the same queue never receives one and keeps answering lone calls. Only request/reply

@@ -20,16 +20,31 @@ internal sealed class CallBatcher
     private readonly Func<List<WaitingCall>, ValueTask> _publish;
     private readonly int _maxCalls;
     private readonly int _maxBytes;
+    // The calls the worker takes at a time; one worker runs at a time (while _publishing), so one list serves them all.
+    private readonly List<WaitingCall> _taken;
     private bool _publishing;
+    private readonly Func<int>? _inFlight;
+    private readonly TimeProvider _time;
+    // Set while the worker waits for a short line to fill; completed by the call that fills it.
+    private TaskCompletionSource? _lineFull;
+    private int _waitingBytes;
+
+    /// <summary>How long a short line waits for the callers of a crowd of calls in flight to join it.</summary>
+    internal static readonly TimeSpan CompanyWait = TimeSpan.FromMilliseconds(1);
 
     /// <param name="publish">Publishes the calls taken from the line together (one of them alone when only one waits).</param>
     /// <param name="maxCalls">The most calls in one batch.</param>
     /// <param name="maxBytes">The most request body bytes in one batch, item overheads included.</param>
-    public CallBatcher(Func<List<WaitingCall>, ValueTask> publish, int maxCalls, int maxBytes)
+    /// <param name="inFlight">Calls waiting for a reply on the connection (null: none counted, a short line goes out at once).</param>
+    /// <param name="time">The clock of <see cref="CompanyWait"/>; the system's when null.</param>
+    public CallBatcher(Func<List<WaitingCall>, ValueTask> publish, int maxCalls, int maxBytes, Func<int>? inFlight = null, TimeProvider? time = null)
     {
+        _inFlight = inFlight;
+        _time = time ?? TimeProvider.System;
         _publish = publish;
         _maxCalls = maxCalls;
         _maxBytes = maxBytes;
+        _taken = new List<WaitingCall>(maxCalls);
     }
 
     /// <summary>No publish is under way and no call waits (tests wait for it).</summary>
@@ -54,12 +69,20 @@ internal sealed class CallBatcher
             if (_publishing)
             {
                 _waiting.Enqueue(call);
+                _waitingBytes += call.Size;
+                if (_lineFull is not null && LineIsFull)
+                {
+                    _lineFull.TrySetResult();
+                    _lineFull = null;
+                }
+
                 return true;
             }
 
             _publishing = true;
             if (!othersInFlight) return false;
             _waiting.Enqueue(call);
+            _waitingBytes += call.Size;
         }
 
         StartWorker();
@@ -110,12 +133,39 @@ internal sealed class CallBatcher
         }
     }
 
+    /// <summary>
+    /// With two batches' worth of other calls in flight, their replies are about to bring their callers back with calls
+    /// of their own: a short line then waits for them (until full, or <see cref="CompanyWait"/>) instead of going out
+    /// nearly alone. Otherwise batches settle at the size of the replies that set their callers going, two or three
+    /// calls for bodies of 1 KB, whose callers come back slower than the worker takes them (docs/performance.md).
+    /// </summary>
+    private Task? WaitsForCompany()
+    {
+        if (_inFlight is null) return null;
+        lock (_gate)
+        {
+            int line = _waiting.Count;
+            if (line == 0 || LineIsFull || _inFlight() - line < 2 * _maxCalls) return null;
+            _lineFull = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _lineFull.Task;
+        }
+    }
+
+    /// <summary>The line holds a whole batch, by count or by bytes (under the gate).</summary>
+    private bool LineIsFull => _waiting.Count >= _maxCalls || _waitingBytes >= _maxBytes;
+
     private async Task DrainAsync()
     {
-        var batch = new List<WaitingCall>(_maxCalls);
+        var batch = _taken;
         while (true)
         {
             batch.Clear();
+            if (WaitsForCompany() is { } lineFull)
+            {
+                await Task.WhenAny(lineFull, Task.Delay(CompanyWait, _time)).ConfigureAwait(false);
+                lock (_gate) _lineFull = null;
+            }
+
             lock (_gate)
             {
                 int bytes = 0;
@@ -125,6 +175,7 @@ internal sealed class CallBatcher
                     if (batch.Count > 0 && bytes + size > _maxBytes) break;
                     bytes += size;
                     batch.Add(_waiting.Dequeue());
+                    _waitingBytes -= size;
                 }
 
                 if (batch.Count == 0)

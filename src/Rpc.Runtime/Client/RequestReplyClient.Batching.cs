@@ -63,14 +63,16 @@ internal sealed partial class RequestReplyClient
             {
                 var batchQueue = new CachedString(CallBatch.QueueFor(state.queue.Value));
                 return new CallBatcher(batch => state.client.PublishBatchAsync(state.queue, batchQueue, batch),
-                    state.client._options.MaxBatchSize, state.client._options.MaxMessageSize);
+                    state.client._options.MaxBatchSize, state.client._options.MaxMessageSize, () => state.client._pending.Waiting,
+                    state.client._options.TimeProvider);
             },
             (client: this, queue));
 
     private BatchReaders? _batchReaders;
 
+    // The field first: the lambda captures this, so calling EnsureInitialized alone made a delegate on every call.
     /// <summary>Who reads each queue's batches (Client/BatchReaders.cs); made at the first call that could share a message.</summary>
-    private BatchReaders Readers => LazyInitializer.EnsureInitialized(ref _batchReaders, () => new BatchReaders(_connection));
+    private BatchReaders Readers => Volatile.Read(ref _batchReaders) ?? LazyInitializer.EnsureInitialized(ref _batchReaders, () => new BatchReaders(_connection));
 
     /// <summary>Asks the broker now whether batches to <paramref name="queue"/> have a reader (tests wait for it before holding batches).</summary>
     internal Task<bool> CheckBatchReadersAsync(CachedString queue) => Readers.CheckNowAsync(queue.Value);

@@ -102,7 +102,7 @@ public sealed partial class RpcServer
     /// The batch items this server runs at once, across all batches: Prefetch, as for lone requests. A batch no longer
     /// runs up to 1,024 calls at once, whatever the server's Prefetch (a hostile caller's batch would have).
     /// </summary>
-    private SemaphoreSlim BatchSlots => LazyInitializer.EnsureInitialized(ref _batchSlots, () => new SemaphoreSlim(Prefetch));
+    private SemaphoreSlim BatchSlots => Volatile.Read(ref _batchSlots) ?? LazyInitializer.EnsureInitialized(ref _batchSlots, () => new SemaphoreSlim(Prefetch));
 
     private SemaphoreSlim? _batchSlots;
 

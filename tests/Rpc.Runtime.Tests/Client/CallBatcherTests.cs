@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using RpcGen.Client;
 using RpcGen.IntegrationTests.Interop;
 using Xunit;
@@ -108,5 +109,62 @@ public sealed class CallBatcherTests
         Assert.Equal(new[] { 2 }, published);
         await WaitIdleAsync(batcher);
         Assert.False(batcher.TryWait(Call(3), othersInFlight: false));
+    }
+
+    [Fact]
+    public async Task A_short_line_waits_until_full_while_two_batches_worth_of_other_calls_are_in_flight()
+    {
+        var recorder = new Recorder();
+        var batcher = new CallBatcher(recorder.PublishAsync, maxCalls: 4, maxBytes: 1000, inFlight: () => 100, new FakeTimeProvider());
+        Assert.True(batcher.TryWait(Call(1), othersInFlight: true)); // starts the worker, which finds a line of one
+        await Task.Delay(100);
+        Assert.Empty(recorder.Published);
+        for (int i = 2; i <= 4; i++) Assert.True(batcher.TryWait(Call(i), othersInFlight: true));
+
+        var batches = await recorder.WaitForAsync(4);
+        Assert.Equal(new[] { new[] { 1, 2, 3, 4 } }, batches);
+        await WaitIdleAsync(batcher);
+    }
+
+    [Fact]
+    public async Task A_short_line_waits_for_company_no_longer_than_CompanyWait()
+    {
+        var time = new FakeTimeProvider();
+        var recorder = new Recorder();
+        var batcher = new CallBatcher(recorder.PublishAsync, maxCalls: 4, maxBytes: 1000, inFlight: () => 100, time);
+        Assert.True(batcher.TryWait(Call(1), othersInFlight: true));
+        await Task.Delay(100);
+        Assert.Empty(recorder.Published);
+
+        time.Advance(CallBatcher.CompanyWait);
+        Assert.Equal(new[] { new[] { 1 } }, await recorder.WaitForAsync(1));
+        await WaitIdleAsync(batcher);
+    }
+
+    [Fact]
+    public async Task A_short_line_goes_out_at_once_while_fewer_than_two_batches_worth_of_calls_are_in_flight()
+    {
+        var recorder = new Recorder();
+        var batcher = new CallBatcher(recorder.PublishAsync, maxCalls: 4, maxBytes: 1000, inFlight: () => 8, new FakeTimeProvider());
+        Assert.True(batcher.TryWait(Call(1), othersInFlight: true));
+        Assert.Equal(new[] { new[] { 1 } }, await recorder.WaitForAsync(1));
+        await WaitIdleAsync(batcher);
+    }
+
+    [Fact]
+    public async Task A_line_full_by_bytes_goes_out_without_waiting_for_company()
+    {
+        var time = new FakeTimeProvider();
+        var recorder = new Recorder();
+        var batcher = new CallBatcher(recorder.PublishAsync, maxCalls: 10, maxBytes: 100, inFlight: () => 100, time);
+        Assert.True(batcher.TryWait(Call(60), othersInFlight: true));
+        await Task.Delay(100);
+        Assert.Empty(recorder.Published);
+
+        Assert.True(batcher.TryWait(Call(61), othersInFlight: true)); // 121 bytes wait: more than one batch holds
+        Assert.Equal(new[] { new[] { 60 } }, await recorder.WaitForAsync(1));
+        time.Advance(CallBatcher.CompanyWait);
+        Assert.Equal(new[] { new[] { 60 }, new[] { 61 } }, await recorder.WaitForAsync(2));
+        await WaitIdleAsync(batcher);
     }
 }
