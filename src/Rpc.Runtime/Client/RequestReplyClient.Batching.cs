@@ -113,16 +113,8 @@ internal sealed partial class RequestReplyClient
         {
             if (!call.IsPending) continue;
             Volatile.Write(ref call.BatchId, null);
-            var properties = new BasicProperties
-            {
-                CorrelationId = call.CorrelationId,
-                ReplyTo = WireContract.DirectReplyTo,
-                Type = call.Method.WireName,
-                ContentType = WireContract.JsonContentType,
-                Expiration = ExpirationFor(call.Timeout),
-                UserId = _userId,
-                Headers = new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline },
-            };
+            // A batched call has nothing of its own in the headers (BatcherFor): its deadline is all it carries alone.
+            var properties = LoneRequestProperties(call, new Dictionary<string, object?>(1) { [WireContract.DeadlineHeader] = call.Deadline });
             try
             {
                 using var bound = new CancellationTokenSource(call.Timeout);

@@ -193,17 +193,8 @@ internal sealed partial class RequestReplyClient
             foreach (var header in userHeaders) headers[header.Key] = header.Value;
         }
 
-        var properties = new BasicProperties
-        {
-            CorrelationId = call.CorrelationId,
-            ReplyTo = WireContract.DirectReplyTo,
-            Type = call.Method.WireName,
-            ContentType = WireContract.JsonContentType,
-            Expiration = ExpirationFor(call.Timeout),
-            UserId = _userId,
-            Headers = headers,
-        };
-        telemetry?.InjectTraceContext(properties.Headers);
+        var properties = LoneRequestProperties(call, headers);
+        telemetry?.InjectTraceContext(headers);
 
         // The call channel is being rebuilt after the broker closed it: publish once its reply consumer is back.
         if (!_calls.TryGetReady(out var channel))
@@ -214,6 +205,18 @@ internal sealed partial class RequestReplyClient
 
         PublishNow(channel, call, request, queue, properties);
     }
+
+    /// <summary>The properties of a request that travels alone (a batch's are <see cref="CallBatch"/>'s).</summary>
+    private BasicProperties LoneRequestProperties(PendingCall call, Dictionary<string, object?> headers) => new()
+    {
+        CorrelationId = call.CorrelationId,
+        ReplyTo = WireContract.DirectReplyTo,
+        Type = call.Method.WireName,
+        ContentType = WireContract.JsonContentType,
+        Expiration = ExpirationFor(call.Timeout),
+        UserId = _userId,
+        Headers = headers,
+    };
 
     private void PublishNow(IChannel channel, PendingCall call, RpcRequest request, CachedString queue, BasicProperties properties)
     {
