@@ -61,6 +61,8 @@ public sealed class RpcMethodDescriptor
         {
             if ((parameters[i].Flags & RpcParameterFlags.Optional) == 0) TakesSingleValue = false;
         }
+
+        if (TakesSingleValue) FirstParameterQuoted = System.Text.Encoding.UTF8.GetBytes("\"" + parameters[0].Name + "\"");
     }
 
     /// <summary>The wire name, sent as the AMQP <c>type</c> property.</summary>
@@ -127,6 +129,12 @@ public sealed class RpcMethodDescriptor
     /// called with after optional parameters are added (docs/wire-format.md, "Contracts that evolve").
     /// </summary>
     internal bool TakesSingleValue { get; }
+
+    /// <summary>
+    /// The first parameter's name as a JSON string in UTF-8 (quotes included) when <see cref="TakesSingleValue"/>: a body
+    /// in which it does not occur, and which has no escapes, cannot name that parameter (Wire/RequestBody.cs).
+    /// </summary>
+    internal byte[]? FirstParameterQuoted { get; }
 
     internal void Attach(RpcServiceDescriptor service, int index)
     {

@@ -247,6 +247,15 @@ internal struct RequestBodyReader
     private readonly bool IsNamedArguments(ReadOnlySpan<byte> span)
     {
         var parameters = _method.Parameters;
+        // Only the first parameter's name can make it the named form (not "every property names a parameter"), and the
+        // body holds neither that name as written nor an escape that could spell it: it is the bare value, known without
+        // reading the body twice (a 1 KB object's tokens cost about as much as deserializing it; docs/performance.md).
+        if ((parameters.Count == 1 || (parameters[0].Flags & RpcParameterFlags.Optional) == 0)
+            && span.IndexOf(_method.FirstParameterQuoted) < 0 && span.IndexOf((byte)'\\') < 0)
+        {
+            return false;
+        }
+
         bool allNameParameters = true;
         try
         {
