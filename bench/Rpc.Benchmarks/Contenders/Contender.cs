@@ -66,6 +66,12 @@ public static class ContenderCatalog
     /// <summary>RpcGen with <see cref="RpcClientOptions.BatchCalls"/>: the attempt past the hand-written ceiling (issue 17).</summary>
     public const string RpcGenBatching = RpcGen + "+batch";
 
+    /// <summary>
+    /// The tutorial's pair with RabbitMQ's direct reply-to instead of a reply queue of its own, as RpcGen and the minimal
+    /// client reply: what the reply path alone costs at one call in flight.
+    /// </summary>
+    public const string TutorialDirectReplyTo = Tutorial + "+direct-reply-to";
+
     /// <summary>The best effort sending every wire feature RpcGen sends: RpcGen's like-for-like ceiling.</summary>
     public const string BestEffortWithFeatures = BestEffort + "+all";
 
@@ -86,6 +92,7 @@ public static class ContenderCatalog
         RpcGenBatching => new RpcGenContender(prefetch, batch: true),
         RpcGenUnbatched => new RpcGenContender(prefetch, batch: false),
         Tutorial => new TutorialContender(),
+        TutorialDirectReplyTo => new TutorialContender(directReplyTo: true),
         Minimal => new MinimalContender(),
         BestEffort => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch),
         _ when key.StartsWith(BestEffort + "+", StringComparison.Ordinal) => new BestEffortContender(prefetch ?? BestEffortContender.DefaultPrefetch,

@@ -10,16 +10,17 @@ namespace RpcGen.Benchmarks.Contenders;
 /// Contender 2: RPC written the way the RabbitMQ tutorial teaches it, on the RabbitMQ.Client 7 async API. The client
 /// declares an exclusive server-named reply queue, sends one call at a time with a GUID correlation id and a
 /// dictionary of callbacks; the server takes one request at a time (prefetch 1), replies, then acks. With N calls in
-/// flight there are N such clients (one channel and reply queue each, on one shared connection).
+/// flight there are N such clients (one channel and reply queue each, on one shared connection). With
+/// <c>directReplyTo</c> the client consumes RabbitMQ's direct reply-to pseudo-queue instead, all else the same.
 /// </summary>
-public sealed class TutorialContender : IContender
+public sealed class TutorialContender(bool directReplyTo = false) : IContender
 {
     private const string IncrementType = "increment";
     private const string EchoType = "echo";
 
-    public string Name => "Hand-written, tutorial";
+    public string Name => directReplyTo ? "Hand-written, tutorial, direct reply-to" : "Hand-written, tutorial";
 
-    private static string QueueName(BenchEnvironment environment) => environment.Prefix + "tutorial";
+    private string QueueName(BenchEnvironment environment) => environment.Prefix + (directReplyTo ? "tutorial-direct" : "tutorial");
 
     public async Task<IAsyncDisposable> ServeAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
@@ -70,7 +71,7 @@ public sealed class TutorialContender : IContender
         var clients = new TutorialRpcClient[maxInFlight];
         for (int i = 0; i < clients.Length; i++)
         {
-            clients[i] = new TutorialRpcClient(QueueName(environment));
+            clients[i] = new TutorialRpcClient(QueueName(environment), directReplyTo);
             await clients[i].StartAsync(connection, cancellationToken);
         }
 
@@ -100,7 +101,7 @@ public sealed class TutorialContender : IContender
     }
 
     /// <summary>The tutorial's RpcClient, typed for the two benchmark calls.</summary>
-    private sealed class TutorialRpcClient(string requestQueue) : IBenchClient, IAsyncDisposable
+    private sealed class TutorialRpcClient(string requestQueue, bool directReplyTo) : IBenchClient, IAsyncDisposable
     {
         private readonly ConcurrentDictionary<string, TaskCompletionSource<byte[]>> _callbackMapper = new();
         private IChannel? _channel;
@@ -109,9 +110,10 @@ public sealed class TutorialContender : IContender
         public async Task StartAsync(IConnection connection, CancellationToken cancellationToken)
         {
             _channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-            // Server-named, exclusive, auto-delete: the tutorial's reply queue.
-            QueueDeclareOk queueDeclareResult = await _channel.QueueDeclareAsync(cancellationToken: cancellationToken);
-            _replyQueueName = queueDeclareResult.QueueName;
+            // Server-named, exclusive, auto-delete: the tutorial's reply queue; or direct reply-to, consumed without acks.
+            _replyQueueName = directReplyTo
+                ? "amq.rabbitmq.reply-to"
+                : (await _channel.QueueDeclareAsync(cancellationToken: cancellationToken)).QueueName;
             var consumer = new AsyncEventingBasicConsumer(_channel);
             consumer.ReceivedAsync += (model, ea) =>
             {

@@ -13,7 +13,7 @@ public sealed class BenchOptions
           --rounds N              rounds per scenario; medians are taken over rounds (full: 11)
           --seconds S             measured window per scenario and round (full: 1)
           --contenders a,b        of: rpcgen, rpcgen+batch, rpcgen+nobatch, tutorial, minimal, best-effort, best-effort+all, masstransit, wolverine, grpc
-                                  (default: all); variants: rpcgen+single-acks, rpcgen+logger,
+                                  (default: all); variants: rpcgen+single-acks, rpcgen+logger, tutorial+direct-reply-to,
                                   best-effort+expiration+deadline+status+user+mandatory+content-type
           --offered-load a,b      open-loop latency at these percentages of each contender's own maximum
                                   (full: 25,50,75; quick: 50; "none" to skip); needs an in-flight level above 1
