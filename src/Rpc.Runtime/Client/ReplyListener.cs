@@ -27,6 +27,7 @@ internal sealed class ReplyListener : AsyncDefaultBasicConsumer
         {
             // Replies to a batch of this client's calls, several in one message (docs/wire-format.md, "Batched calls"),
             // each only for a call of the batch the message names.
+            _pending.BatchOfRepliesArrived();
             if (!CallBatch.ReadReplies(body.Span, (_pending, properties.CorrelationId), static (state, correlationId, isError, reply) =>
                 {
                     if (!state._pending.TryCompleteInBatch(state.CorrelationId, correlationId, reply, isError)) state._pending.CountDroppedReply();

@@ -26,7 +26,9 @@ internal sealed partial class RequestReplyClient
             return;
         }
 
-        if (batcher.TryWait(new WaitingCall(call, request, size), othersInFlight: _pending.Waiting > 1)) return;
+        // Others in flight, or others whose replies came with this caller's and who may be making calls of their own now.
+        bool othersComingBack = _pending.CallerCameBack();
+        if (batcher.TryWait(new WaitingCall(call, request, size), othersInFlight: _pending.Waiting > 1 || othersComingBack)) return;
         try
         {
             PublishAlone(call, request, queue, telemetry, userHeaders, streamWindow);

@@ -152,6 +152,27 @@ public sealed class PendingCallsTests
     }
 
     [Fact]
+    public void Callers_whose_replies_came_in_one_batch_are_counted_as_coming_back_until_each_has_or_the_next_batch_comes()
+    {
+        var calls = Enumerable.Range(0, 3).Select(_ => Add(TimeSpan.FromHours(1))).ToArray();
+        foreach (var call in calls) call.BatchId = "batch-1";
+        Assert.False(_pending.CallerCameBack());
+
+        _pending.BatchOfRepliesArrived();
+        foreach (var call in calls) Assert.True(_pending.TryCompleteInBatch("batch-1", call.CorrelationId, "1"u8, isError: false));
+
+        // The first two back have others still to come; the third is the last.
+        Assert.Equal(new[] { true, true, false, false }, Enumerable.Range(0, 4).Select(_ => _pending.CallerCameBack()));
+
+        // Callers of an earlier batch who made no call are not waited for past the next batch.
+        var late = Add(TimeSpan.FromHours(1));
+        late.BatchId = "batch-2";
+        _pending.BatchOfRepliesArrived();
+        Assert.True(_pending.TryCompleteInBatch("batch-2", late.CorrelationId, "1"u8, isError: false));
+        Assert.False(_pending.CallerCameBack());
+    }
+
+    [Fact]
     public async Task A_reply_that_is_not_the_result_type_fails_the_call_naming_service_method_and_queue()
     {
         var call = Add(TimeSpan.FromHours(1));
