@@ -36,7 +36,7 @@ internal static class MessageCapture
                 message = new RpcOutgoingMessage(service.Name, method.WireName, isEvent: false, WireContract.DefaultExchange, queue,
                     WireContract.NewMessageId(), body)
                 {
-                    Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
+                    Expiration = WireContract.WorkExpirationFor(method),
                     Headers = TraceContext(),
                 };
             }

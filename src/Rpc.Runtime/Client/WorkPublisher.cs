@@ -56,16 +56,9 @@ internal sealed class WorkPublisher
     public Task SendAsync(RpcRequest request, CachedString queue, CancellationToken cancellationToken)
     {
         var method = request.Method;
-        var properties = new BasicProperties
-        {
-            Type = method.WireName,
-            ContentType = WireContract.JsonContentType,
-            // What a handler de-duplicates on (RpcContext.MessageId): one per send, kept by retries and dead letters.
-            MessageId = WireContract.NewMessageId(),
-            Persistent = true,
-            Expiration = method.TimeToLiveMilliseconds > 0 ? WireContract.ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null,
-            UserId = _userId,
-        };
+        // The message id is what a handler de-duplicates on (RpcContext.MessageId): one per send, kept by retries and dead letters.
+        var properties = Properties(method.WireName, WireContract.JsonContentType, WireContract.NewMessageId(), persistent: true,
+            WireContract.WorkExpirationFor(method));
         return PublishAsync(request.Method, request, new Destination(WireContract.DefaultExchange, queue.Value, queue.Value, queue), properties, cancellationToken);
     }
 
@@ -75,14 +68,7 @@ internal sealed class WorkPublisher
         var method = request.Method;
         var events = (RpcEventsDescriptor)method.Service;
         var exchange = _options.ExchangeFor(events);
-        var properties = new BasicProperties
-        {
-            Type = method.WireName,
-            ContentType = WireContract.JsonContentType,
-            MessageId = WireContract.NewMessageId(),
-            Persistent = true,
-            UserId = _userId,
-        };
+        var properties = Properties(method.WireName, WireContract.JsonContentType, WireContract.NewMessageId(), persistent: true, expiration: null);
         await PublishAsync(method, request, new Destination(exchange, routingKey ?? method.WireName, exchange, Queue: null), properties, cancellationToken)
             .ConfigureAwait(false);
         RpcTelemetry.CountPublished(method.Service.Name, method.WireName);
@@ -99,15 +85,7 @@ internal sealed class WorkPublisher
             $"RPC {message.Service}.{message.Method}: no generated client or publisher of {message.Service} with this method is loaded in this process, " +
             $"so its queue or exchange cannot be declared; message {message.MessageId} was not published.", message.Service, message.Method);
         if (state.Refusal(method) is { } refusal) throw refusal;
-        var properties = new BasicProperties
-        {
-            Type = message.Method,
-            ContentType = message.ContentType,
-            MessageId = message.MessageId,
-            Persistent = message.Persistent,
-            Expiration = message.Expiration,
-            UserId = _userId,
-        };
+        var properties = Properties(message.Method, message.ContentType, message.MessageId, message.Persistent, message.Expiration);
         if (message.Headers is { Count: > 0 } headers)
         {
             var copied = new Dictionary<string, object?>(headers.Count + 2);
@@ -121,6 +99,17 @@ internal sealed class WorkPublisher
         await PublishAsync(method, message.Body, destination, properties, cancellationToken).ConfigureAwait(false);
         if (message.IsEvent) RpcTelemetry.CountPublished(method.Service.Name, method.WireName);
     }
+
+    /// <summary>The properties of every one-way request and event, sent now or captured and published later.</summary>
+    private BasicProperties Properties(string type, string? contentType, string messageId, bool persistent, string? expiration) => new()
+    {
+        Type = type,
+        ContentType = contentType,
+        MessageId = messageId,
+        Persistent = persistent,
+        Expiration = expiration,
+        UserId = _userId,
+    };
 
     /// <summary>The one confirmed publish of work and events: declare, publish, wait for the confirm within the default timeout.</summary>
     private Task PublishAsync(RpcMethodDescriptor method, RpcRequest request, Destination destination, BasicProperties properties,

@@ -133,6 +133,13 @@ internal static class WireContract
             || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// The <c>expiration</c> of a one-way request to <paramref name="method"/>: its time-to-live
+    /// (<see cref="RpcMethodDescriptor.TimeToLiveMilliseconds"/>), or null for work that waits in the queue until taken.
+    /// </summary>
+    public static string? WorkExpirationFor(RpcMethodDescriptor method) =>
+        method.TimeToLiveMilliseconds > 0 ? ExpirationFor(TimeSpan.FromMilliseconds(method.TimeToLiveMilliseconds)) : null;
+
     /// <summary>The expiration property: the call timeout in whole milliseconds, at least 1.</summary>
     public static string ExpirationFor(TimeSpan timeout) =>
         Math.Max(1L, (long)Math.Ceiling(Math.Min(timeout.TotalMilliseconds, int.MaxValue))).ToString(System.Globalization.CultureInfo.InvariantCulture);
