@@ -12,10 +12,15 @@ namespace RpcGen.Capture;
 /// A capturing invoker's send and publish: the message <see cref="Client.WorkPublisher"/> would publish, with the same
 /// destination, type, message id rule, persistence and time-to-live, handed to the sink instead.
 /// </summary>
-internal static class MessageCapture
+internal sealed class MessageCapture(IRpcMessageSink sink, RpcSettings options) : Client.IOneWaySender
 {
-    public static async Task CaptureAsync(IRpcMessageSink sink, RpcSettings options, RpcRequest request, bool isEvent, string? routingKey,
-        CancellationToken cancellationToken)
+    public Task SendAsync(RpcRequest request, RabbitMQ.Client.CachedString queue, CancellationToken cancellationToken) =>
+        CaptureAsync(request, isEvent: false, routingKey: null, cancellationToken);
+
+    public Task PublishEventAsync(RpcRequest request, string? routingKey, CancellationToken cancellationToken) =>
+        CaptureAsync(request, isEvent: true, routingKey, cancellationToken);
+
+    private async Task CaptureAsync(RpcRequest request, bool isEvent, string? routingKey, CancellationToken cancellationToken)
     {
         var method = request.Method;
         RpcOutgoingMessage message;

@@ -22,36 +22,30 @@ namespace RpcGen.Generated;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RpcInvoker
 {
-    private readonly ConnectionState _state;
     private readonly RpcSettings _options;
-    private readonly RequestReplyClient _requests;
-    private readonly WorkPublisher _work;
+    // Null for a capturing invoker (RpcMessageCapture): it has no connection, so no state to refuse on and no calls.
+    private readonly ConnectionState? _state;
+    private readonly RequestReplyClient? _requests;
+    // Where one-way work and events leave: the send channel's publisher, or a capturing invoker's sink.
+    private readonly IOneWaySender _oneWay;
     private readonly ConcurrentDictionary<RpcServiceDescriptor, QueueName> _queues = new();
-    // A capturing invoker (RpcMessageCapture) has only settings and a sink: no connection, no channels.
-    private readonly IRpcMessageSink? _sink;
 
-    private RpcInvoker(ConnectionState state, RpcSettings options, RequestReplyClient requests, WorkPublisher work)
+    private RpcInvoker(RpcSettings options, ConnectionState? state, RequestReplyClient? requests, IOneWaySender oneWay)
     {
+        _options = options;
         _state = state;
-        _options = options;
         _requests = requests;
-        _work = work;
-    }
-
-    private RpcInvoker(RpcSettings options, IRpcMessageSink sink)
-    {
-        _options = options;
-        _sink = sink;
-        _state = null!;
-        _requests = null!;
-        _work = null!;
+        _oneWay = oneWay;
     }
 
     /// <summary>An invoker that hands one-way requests and events to <paramref name="sink"/> instead of publishing them.</summary>
-    internal static RpcInvoker Capturing(RpcSettings options, IRpcMessageSink sink) => new(options, sink);
+    internal static RpcInvoker Capturing(RpcSettings options, IRpcMessageSink sink) => new(options, null, null, new MessageCapture(sink, options));
 
-    /// <summary>The send channel's publisher, which also publishes captured messages.</summary>
-    internal WorkPublisher Work => _work;
+    /// <summary>The send channel's publisher, which also publishes captured messages (a connected invoker's only).</summary>
+    internal WorkPublisher Work => (WorkPublisher)_oneWay;
+
+    /// <summary>The request/reply client; a capturing invoker has none (only a connected invoker's callers get here).</summary>
+    private RequestReplyClient Requests => _requests ?? throw new InvalidOperationException("A capturing invoker makes no calls.");
 
     internal static async Task<RpcInvoker> CreateAsync(IConnection connection, ConnectionState state, RpcSettings options, string? userId,
         CancellationToken cancellationToken)
@@ -60,7 +54,7 @@ public sealed class RpcInvoker
         try
         {
             var work = await WorkPublisher.CreateAsync(connection, options, userId, state.LostQueues, cancellationToken).ConfigureAwait(false);
-            return new RpcInvoker(state, options, requests, work);
+            return new RpcInvoker(options, state, requests, work);
         }
         catch
         {
@@ -95,7 +89,7 @@ public sealed class RpcInvoker
     public Task CallAsync(RpcRequest request, CancellationToken cancellationToken) => Start<object?>(request, null, cancellationToken);
 
     private Task<T> Start<T>(RpcRequest request, JsonTypeInfo<T>? resultType, CancellationToken cancellationToken) =>
-        _sink is not null ? NotCaptured<T>(request)
+        _requests is null ? NotCaptured<T>(request)
         : OutgoingCall.Start(this, request, cancellationToken, RpcCallOptions.Current, RpcContext.Current, out var call) is { } failure
             ? OutgoingCall.Failed<T>(failure)
             : _requests.CallAsync(call, resultType, cancellationToken);
@@ -129,7 +123,7 @@ public sealed class RpcInvoker
             }
         }
 
-        if (_sink is not null)
+        if (_requests is null)
         {
             request.Release();
             throw MessageCapture.CallNotSupported(request.Method);
@@ -146,9 +140,7 @@ public sealed class RpcInvoker
     public Task SendAsync(RpcRequest request, CancellationToken cancellationToken) =>
         OutgoingCall.Check(this, request, cancellationToken) is { } failure
             ? OutgoingCall.Failed(failure)
-            : _sink is not null
-            ? MessageCapture.CaptureAsync(_sink, _options, request, isEvent: false, routingKey: null, cancellationToken)
-            : _work.SendAsync(request, QueueOf(request.Method.Service), cancellationToken);
+            : _oneWay.SendAsync(request, QueueOf(request.Method.Service), cancellationToken);
 
     /// <summary>
     /// Publishes an event of an <see cref="RpcEventsAttribute"/> interface to its exchange with <paramref name="routingKey"/>
@@ -157,9 +149,7 @@ public sealed class RpcInvoker
     public Task PublishAsync(RpcRequest request, string? routingKey, CancellationToken cancellationToken) =>
         OutgoingCall.Check(this, request, cancellationToken) is { } failure
             ? OutgoingCall.Failed(failure)
-            : _sink is not null
-            ? MessageCapture.CaptureAsync(_sink, _options, request, isEvent: true, routingKey, cancellationToken)
-            : _work.PublishEventAsync(request, routingKey, cancellationToken);
+            : _oneWay.PublishEventAsync(request, routingKey, cancellationToken);
 
     /// <summary>
     /// Why the request must not be published: the connection is down or blocked, or the body is over
@@ -168,7 +158,7 @@ public sealed class RpcInvoker
     internal RpcException? Refuse(RpcMethodDescriptor method, RpcRequest request)
     {
         // A captured message is not published now: the connection's state is not its concern, its size is.
-        if (_sink is null && _state.Refusal(method) is { } refusal) return refusal;
+        if (_state?.Refusal(method) is { } refusal) return refusal;
         int size = request.CompleteBody().Length;
         return size > _options.MaxMessageSize
             ? new RpcMessageTooLargeException(method.Service.Name, method.WireName, size, _options.MaxMessageSize)
@@ -197,29 +187,29 @@ public sealed class RpcInvoker
 
     private sealed record QueueName(string Prefix, CachedString Name);
 
-    internal PendingCalls PendingCalls => _requests.PendingCalls;
+    internal PendingCalls PendingCalls => Requests.PendingCalls;
 
     /// <summary>The channel calls are published and replies consumed on.</summary>
-    internal ManagedChannel CallChannel => _requests.CallChannel;
+    internal ManagedChannel CallChannel => Requests.CallChannel;
 
     /// <summary>
     /// Holds back the calls to <paramref name="service"/> as a publish under way would, until disposed: the calls made
     /// meanwhile then go out in batches. Tests use it to make batches of a known size.
     /// </summary>
-    internal IDisposable HoldBatches(RpcServiceDescriptor service) => _requests.HoldBatches(QueueOf(service));
+    internal IDisposable HoldBatches(RpcServiceDescriptor service) => Requests.HoldBatches(QueueOf(service));
 
     /// <summary>Whether the service's batch queue has a reader, asked of the broker now; a client batches calls to it only then.</summary>
-    internal Task<bool> CheckBatchReadersAsync(RpcServiceDescriptor service) => _requests.CheckBatchReadersAsync(QueueOf(service));
+    internal Task<bool> CheckBatchReadersAsync(RpcServiceDescriptor service) => Requests.CheckBatchReadersAsync(QueueOf(service));
 
     /// <summary>Batches returned for want of a reader whose calls went out again alone (tests read it).</summary>
-    internal long BatchesSentAgainAlone => _requests.BatchesSentAgain;
+    internal long BatchesSentAgainAlone => Requests.BatchesSentAgain;
 
     /// <summary>Passive declares this connection sent to learn who reads batches (what learning costs).</summary>
-    internal long BatchReaderProbes => _requests.BatchReaderProbes;
+    internal long BatchReaderProbes => Requests.BatchReaderProbes;
 
     internal async ValueTask CloseAsync()
     {
-        await _requests.CloseAsync().ConfigureAwait(false);
-        await _work.CloseAsync().ConfigureAwait(false);
+        if (_requests is not null) await _requests.CloseAsync().ConfigureAwait(false);
+        if (_oneWay is WorkPublisher work) await work.CloseAsync().ConfigureAwait(false);
     }
 }

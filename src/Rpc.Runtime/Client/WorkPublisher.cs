@@ -16,7 +16,7 @@ namespace RpcGen.Client;
 /// are one confirmed publish, persistent and mandatory, on the send channel; it completes when the broker has confirmed
 /// it, and fails within <see cref="RpcClientOptions.DefaultTimeout"/> when no confirm comes.
 /// </summary>
-internal sealed class WorkPublisher
+internal sealed class WorkPublisher : IOneWaySender
 {
     private static readonly CachedString s_defaultExchange = new(WireContract.DefaultExchange);
 
