@@ -23,13 +23,19 @@ internal sealed class BatchReaders
 
     private readonly ConcurrentDictionary<string, Entry> _queues = new(StringComparer.Ordinal);
     private readonly ManagedChannel _channel;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _probeGate = new(1, 1); // one probe at a time: a 404 closes the channel under the others
     private long _probes;
 
-    public BatchReaders(IConnection connection)
+    /// <param name="connection">The connection whose own channel asks the broker.</param>
+    /// <param name="time">The clock of <see cref="RecheckMs"/> (the connection's <see cref="RpcConnectionOptions.TimeProvider"/>).</param>
+    public BatchReaders(IConnection connection, TimeProvider time)
     {
+        _time = time;
         _channel = ManagedChannel.CreateLazy(connection, new CreateChannelOptions(false, false), "batch-readers channel");
     }
+
+    private long Now => MonotonicClock.Milliseconds(_time);
 
     /// <summary>Passive declares sent so far: what learning cost.</summary>
     public long Probes => Interlocked.Read(ref _probes);
@@ -41,7 +47,7 @@ internal sealed class BatchReaders
     public bool Present(string queue)
     {
         var entry = _queues.GetOrAdd(queue, static _ => new Entry());
-        if (Environment.TickCount64 >= Volatile.Read(ref entry.CheckAfter) && Interlocked.CompareExchange(ref entry.Checking, 1, 0) == 0)
+        if (Now >= Volatile.Read(ref entry.CheckAfter) && Interlocked.CompareExchange(ref entry.Checking, 1, 0) == 0)
         {
             _ = CheckAsync(queue, entry);
         }
@@ -54,7 +60,7 @@ internal sealed class BatchReaders
     {
         var entry = _queues.GetOrAdd(queue, static _ => new Entry());
         entry.Present = false;
-        Volatile.Write(ref entry.CheckAfter, Environment.TickCount64 + RecheckMs);
+        Volatile.Write(ref entry.CheckAfter, Now + RecheckMs);
     }
 
     /// <summary>Asks the broker now and waits for the answer (tests, and a client that wants to know before its first batch).</summary>
@@ -62,7 +68,7 @@ internal sealed class BatchReaders
     {
         var entry = _queues.GetOrAdd(queue, static _ => new Entry());
         entry.Present = await ProbeAsync(queue).ConfigureAwait(false) ?? entry.Present;
-        Volatile.Write(ref entry.CheckAfter, Environment.TickCount64 + RecheckMs);
+        Volatile.Write(ref entry.CheckAfter, Now + RecheckMs);
         return entry.Present;
     }
 
@@ -75,7 +81,7 @@ internal sealed class BatchReaders
         }
         finally
         {
-            Volatile.Write(ref entry.CheckAfter, Environment.TickCount64 + RecheckMs);
+            Volatile.Write(ref entry.CheckAfter, Now + RecheckMs);
             Volatile.Write(ref entry.Checking, 0);
         }
     }

@@ -74,7 +74,7 @@ internal sealed partial class RequestReplyClient
 
     // The field first: the lambda captures this, so calling EnsureInitialized alone made a delegate on every call.
     /// <summary>Who reads each queue's batches (Client/BatchReaders.cs); made at the first call that could share a message.</summary>
-    private BatchReaders Readers => Volatile.Read(ref _batchReaders) ?? LazyInitializer.EnsureInitialized(ref _batchReaders, () => new BatchReaders(_connection));
+    private BatchReaders Readers => Volatile.Read(ref _batchReaders) ?? LazyInitializer.EnsureInitialized(ref _batchReaders, () => new BatchReaders(_connection, _options.TimeProvider));
 
     /// <summary>Asks the broker now whether batches to <paramref name="queue"/> have a reader (tests wait for it before holding batches).</summary>
     internal Task<bool> CheckBatchReadersAsync(CachedString queue) => Readers.CheckNowAsync(queue.Value);
