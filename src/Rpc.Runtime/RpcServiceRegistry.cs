@@ -62,16 +62,30 @@ public static class RpcServiceRegistry
     internal static RpcMethodDescriptor? FindMethod(string service, string wireName, string destination)
     {
         if (Find(service, wireName, destination) is { } method) return method;
-        // Module initializers run on first use: run those of the loaded assemblies (contracts nothing used yet register;
-        // running one early is what its first use would do). The framework's own have nothing to register.
+        // Module initializers run on first use: run those of the loaded assemblies that could hold generated code (they
+        // reference RpcGen), so contracts nothing used yet register; running one early is what its first use would do.
+        // Other assemblies' initializers are theirs to run when they are used, not ours.
         foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
         {
-            var name = assembly.GetName().Name ?? string.Empty;
-            if (assembly.IsDynamic || name.StartsWith("System.", StringComparison.Ordinal) || name.StartsWith("Microsoft.", StringComparison.Ordinal)) continue;
-            RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+            if (!assembly.IsDynamic && ReferencesRpcGen(assembly)) RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
         }
 
         return Find(service, wireName, destination);
+    }
+
+    private static readonly string s_runtimeName = typeof(RpcServiceRegistry).Assembly.GetName().Name!;
+
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode",
+        Justification = "Generated registrations call RpcServiceRegistry.Register, so trimming keeps a contracts assembly's " +
+            "reference to RpcGen; an assembly whose reference was trimmed away has nothing to register.")]
+    private static bool ReferencesRpcGen(System.Reflection.Assembly assembly)
+    {
+        foreach (var reference in assembly.GetReferencedAssemblies())
+        {
+            if (string.Equals(reference.Name, s_runtimeName, StringComparison.Ordinal)) return true;
+        }
+
+        return false;
     }
 
     private static RpcMethodDescriptor? Find(string service, string wireName, string destination)
