@@ -21,6 +21,13 @@ internal static class ContractCompiler
 
     public static IContractPeer Load(string assemblyName, string source)
     {
+        var peer = LoadAssembly(assemblyName, source).GetType("Evolution.Peer", throwOnError: true)!;
+        return (IContractPeer)Activator.CreateInstance(peer)!;
+    }
+
+    /// <summary>Compiles <paramref name="source"/> with the generator and loads it, using nothing of it (its module initializer has not run).</summary>
+    public static Assembly LoadAssembly(string assemblyName, string source)
+    {
         var compilation = CSharpCompilation.Create(
             assemblyName,
             new[] { CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), assemblyName + ".cs") },
@@ -38,8 +45,6 @@ internal static class ContractCompiler
 
         image.Position = 0;
         var context = new AssemblyLoadContext(assemblyName, isCollectible: true);
-        Assembly assembly = context.LoadFromStream(image);
-        var peer = assembly.GetType("Evolution.Peer", throwOnError: true)!;
-        return (IContractPeer)Activator.CreateInstance(peer)!;
+        return context.LoadFromStream(image);
     }
 }
