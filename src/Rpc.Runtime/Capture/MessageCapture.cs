@@ -15,12 +15,13 @@ namespace RpcGen.Capture;
 internal sealed class MessageCapture(IRpcMessageSink sink, RpcSettings options) : Client.IOneWaySender
 {
     public Task SendAsync(RpcRequest request, RabbitMQ.Client.CachedString queue, CancellationToken cancellationToken) =>
-        CaptureAsync(request, isEvent: false, routingKey: null, cancellationToken);
+        CaptureAsync(request, queue.Value, routingKey: null, cancellationToken);
 
     public Task PublishEventAsync(RpcRequest request, string? routingKey, CancellationToken cancellationToken) =>
-        CaptureAsync(request, isEvent: true, routingKey, cancellationToken);
+        CaptureAsync(request, workQueue: null, routingKey, cancellationToken);
 
-    private async Task CaptureAsync(RpcRequest request, bool isEvent, string? routingKey, CancellationToken cancellationToken)
+    // workQueue: the service queue a one-way request would be published to (the invoker's); null for an event.
+    private async Task CaptureAsync(RpcRequest request, string? workQueue, string? routingKey, CancellationToken cancellationToken)
     {
         var method = request.Method;
         RpcOutgoingMessage message;
@@ -29,7 +30,7 @@ internal sealed class MessageCapture(IRpcMessageSink sink, RpcSettings options) 
             // Copied: the pooled body writer goes back now, and the sink keeps the body for as long as it likes.
             var body = request.CompleteBody().ToArray();
             var service = method.Service;
-            if (isEvent)
+            if (workQueue is null)
             {
                 var exchange = options.ExchangeFor((RpcEventsDescriptor)service);
                 message = new RpcOutgoingMessage(service.Name, method.WireName, isEvent: true, exchange, routingKey ?? method.WireName,
@@ -37,8 +38,7 @@ internal sealed class MessageCapture(IRpcMessageSink sink, RpcSettings options) 
             }
             else
             {
-                var queue = options.QueueFor(service);
-                message = new RpcOutgoingMessage(service.Name, method.WireName, isEvent: false, WireContract.DefaultExchange, queue,
+                message = new RpcOutgoingMessage(service.Name, method.WireName, isEvent: false, WireContract.DefaultExchange, workQueue,
                     WireContract.NewMessageId(), body)
                 {
                     Expiration = WireContract.WorkExpirationFor(method),
