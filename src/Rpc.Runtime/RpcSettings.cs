@@ -39,6 +39,7 @@ internal sealed record RpcSettings
     public required int MaxBatchedBodySize { get; init; }
     public required int StreamWindow { get; init; }
     public required bool FailUnroutableEvents { get; init; }
+    public required RpcReplyQueue ReplyQueue { get; init; }
 
     /// <summary>The client's stream idle timeout on a connection's settings; the server's own on a server's (<see cref="ForServer"/>).</summary>
     public required TimeSpan StreamIdleTimeout { get; init; }
@@ -99,6 +100,7 @@ internal sealed record RpcSettings
         }
 
         if (client.StreamIdleTimeout <= TimeSpan.Zero) throw new ArgumentException("RpcClientOptions.StreamIdleTimeout must be positive.");
+        if (!Enum.IsDefined(client.ReplyQueue)) throw new ArgumentException($"RpcClientOptions.ReplyQueue is {(int)client.ReplyQueue}, not an RpcReplyQueue.");
         if (topology.QueueTypes is null) throw new ArgumentException("RpcTopologyOptions.QueueTypes must not be null.");
         if (topology.QuorumDeliveryLimit < 1) throw new ArgumentException("RpcTopologyOptions.QuorumDeliveryLimit must be at least 1.");
         if (topology.Queues is null) throw new ArgumentException("RpcTopologyOptions.Queues must not be null.");
@@ -129,6 +131,7 @@ internal sealed record RpcSettings
             MaxBatchedBodySize = client.MaxBatchedBodySize,
             StreamWindow = client.StreamWindow,
             FailUnroutableEvents = client.FailUnroutableEvents,
+            ReplyQueue = client.ReplyQueue,
             StreamIdleTimeout = client.StreamIdleTimeout,
             QueueType = topology.QueueType,
             QueueTypes = new Dictionary<string, RpcQueueType>(topology.QueueTypes, StringComparer.Ordinal),

@@ -183,7 +183,6 @@ internal sealed partial class RequestReplyClient
         var properties = new BasicProperties
         {
             CorrelationId = batchId,
-            ReplyTo = WireContract.DirectReplyTo,
             Type = CallBatch.MessageType,
             ContentType = CallBatch.ContentType,
             // The batch waits in the queue as long as its most patient call; a server refuses each call past its own deadline.
@@ -213,6 +212,7 @@ internal sealed partial class RequestReplyClient
                 return;
             }
 
+            properties.ReplyTo = _replyTo;
             // To the batch queue, which only servers that read batches consume; returned when there is none (SendAgainAlone).
             await channel.BasicPublishAsync(s_defaultExchange, batchQueue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
         }

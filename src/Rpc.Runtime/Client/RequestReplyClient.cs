@@ -13,7 +13,7 @@ namespace RpcGen.Client;
 
 /// <summary>
 /// Calls that wait for a reply: owns the call channel, on which requests are published (mandatory, no confirms: the
-/// reply confirms a call) and replies consumed (direct reply-to), the calls waiting (<see cref="PendingCalls"/>), batches
+/// reply confirms a call) and replies consumed (RequestReplyClient.ReplyQueue.cs), the calls waiting (<see cref="PendingCalls"/>), batches
 /// (RequestReplyClient.Batching.cs) and streamed results (RequestReplyClient.Streaming.cs), and the client end of the
 /// control path (<see cref="ControlPublisher"/>) and of fail-fast (<see cref="ServerAvailability"/>). Calls come started
 /// (<see cref="OutgoingCall"/>) from <see cref="RpcInvoker"/>.
@@ -68,23 +68,34 @@ internal sealed partial class RequestReplyClient
         CancellationToken cancellationToken)
     {
         var client = new RequestReplyClient(connection, state, options, userId);
-        // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame,
-        // a task and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails
-        // in milliseconds: it is published mandatory, and the broker's basic.return fails it by its correlation id.
-        client._calls = await ManagedChannel.CreateAsync(connection,
-            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
-            client.SetUpCallChannelAsync, "call channel", options.Loggers.Client, cancellationToken).ConfigureAwait(false);
+        connection.QueueNameChangedAfterRecoveryAsync += client.OnQueueRenamedAsync;
+        try
+        {
+            await client.OpenCallChannelAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            connection.QueueNameChangedAfterRecoveryAsync -= client.OnQueueRenamedAsync;
+            throw;
+        }
+
         client._calls.ChannelClosedByBroker = client.OnCallChannelClosed;
         return client;
     }
+
+    // Calls need no publisher confirms: the reply confirms a call. They cost the broker and the client a frame, a task
+    // and a thread-pool hop per call (measured in docs/performance.md). An unroutable call still fails in milliseconds:
+    // it is published mandatory, and the broker's basic.return fails it by its correlation id.
+    private Task<ManagedChannel> OpenCallChannelCoreAsync(CancellationToken cancellationToken) =>
+        ManagedChannel.CreateAsync(_connection,
+            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false),
+            SetUpCallChannelAsync, "call channel", _options.Loggers.Client, cancellationToken);
 
     /// <summary>What every call channel needs, the first one and each rebuilt one: returns heard, and the reply consumer up (consume-ok).</summary>
     private async Task SetUpCallChannelAsync(IChannel channel, CancellationToken cancellationToken)
     {
         channel.BasicReturnAsync += OnReturnAsync;
-        // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
-        await channel.BasicConsumeAsync(WireContract.DirectReplyTo, autoAck: true, new ReplyListener(channel, _pending), cancellationToken)
-            .ConfigureAwait(false);
+        await ConsumeRepliesAsync(channel, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The broker closed the call channel: its reply consumer went with it, so no call waiting on it can get a reply.</summary>
@@ -206,11 +217,10 @@ internal sealed partial class RequestReplyClient
         PublishNow(channel, call, request, queue, properties);
     }
 
-    /// <summary>The properties of a request that travels alone (a batch's are <see cref="CallBatch"/>'s).</summary>
+    /// <summary>The properties of a request that travels alone (a batch's are <see cref="CallBatch"/>'s); <c>reply_to</c> is set as it goes out.</summary>
     private BasicProperties LoneRequestProperties(PendingCall call, Dictionary<string, object?> headers) => new()
     {
         CorrelationId = call.CorrelationId,
-        ReplyTo = WireContract.DirectReplyTo,
         Type = call.Method.WireName,
         ContentType = WireContract.JsonContentType,
         Expiration = ExpirationFor(call.Timeout),
@@ -227,6 +237,8 @@ internal sealed partial class RequestReplyClient
             return;
         }
 
+        // Read now, not when the properties were made: a rebuild or recovery meanwhile renames a server-named reply queue.
+        properties.ReplyTo = _replyTo;
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled
         // half way, which would leave the channel in an unknown state.
         ValueTask publish;
@@ -328,6 +340,7 @@ internal sealed partial class RequestReplyClient
         await _control.CloseAsync().ConfigureAwait(false);
         await _availability.CloseAsync().ConfigureAwait(false);
         if (_batchReaders is { } readers) await readers.CloseAsync().ConfigureAwait(false);
+        _connection.QueueNameChangedAfterRecoveryAsync -= OnQueueRenamedAsync;
         await _calls.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -192,6 +192,9 @@ public sealed class RpcInvoker
     /// <summary>The channel calls are published and replies consumed on.</summary>
     internal ManagedChannel CallChannel => Requests.CallChannel;
 
+    /// <summary>The <c>reply_to</c> this connection's requests carry now.</summary>
+    internal string ReplyTo => Requests.ReplyTo;
+
     /// <summary>
     /// Holds back the calls to <paramref name="service"/> as a publish under way would, until disposed: the calls made
     /// meanwhile then go out in batches. Tests use it to make batches of a known size.

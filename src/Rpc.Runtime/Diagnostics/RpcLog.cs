@@ -124,6 +124,11 @@ internal static partial class RpcLog
         Message = "Durable queue '{Queue}' was missing when the connection to {Uri} recovered: the broker lost it and every message in it. Declared it again, empty")]
     public static partial void QueueLostByBroker(ILogger logger, string queue, string uri);
 
+    [LoggerMessage(EventId = RpcLogEvents.DirectReplyToChosen, EventName = nameof(RpcLogEvents.DirectReplyToChosen), Level = LogLevel.Information,
+        Message = "Replies to this connection's calls come through direct reply-to: RabbitMQ refused it a reply queue of its own ({ReplyCode} {ReplyText}). " +
+            "Grant configure and read on ^amq[.]gen-.* for replies through the connection's own queue, or set RpcClientOptions.ReplyQueue to DirectReplyTo to skip the attempt")]
+    public static partial void DirectReplyToChosen(ILogger logger, ushort replyCode, string replyText);
+
     [LoggerMessage(EventId = RpcLogEvents.ConsumerTimeoutExceeded, EventName = nameof(RpcLogEvents.ConsumerTimeoutExceeded), Level = LogLevel.Warning,
         Message = "RabbitMQ closed the channel serving queue '{Queue}' because a request stayed unacknowledged past its consumer_timeout ({Reason}): a handler ran too long. The channel was rebuilt; unacked requests go back to the queue")]
     public static partial void ConsumerTimeoutExceeded(ILogger logger, string queue, string reason);

@@ -198,4 +198,11 @@ public static class RpcLogEvents
     /// RpcGen declared it again, empty. Someone has to find out what was lost. Names the queue.
     /// </summary>
     public const int QueueLostByBroker = 1010;
+
+    /// <summary>
+    /// Information: with <c>RpcClientOptions.ReplyQueue</c> = <c>Automatic</c>, RabbitMQ refused this connection a reply
+    /// queue of its own (its user has no configure or read on <c>^amq\.gen-.*</c>), so replies come through direct
+    /// reply-to. Calls work; grant those permissions for the faster path, or set <c>DirectReplyTo</c> to skip the attempt.
+    /// </summary>
+    public const int DirectReplyToChosen = 1011;
 }

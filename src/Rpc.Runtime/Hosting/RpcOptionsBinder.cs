@@ -29,6 +29,7 @@ internal static class RpcOptionsBinder
         [nameof(RpcClientOptions.StreamWindow)] = (options, value) => options.StreamWindow = Read<int>(value, "a whole number of items, from 1 to 65536", int.TryParse),
         [nameof(RpcClientOptions.StreamIdleTimeout)] = (options, value) => options.StreamIdleTimeout = ReadTimeSpan(value, "00:00:30"),
         [nameof(RpcClientOptions.FailUnroutableEvents)] = (options, value) => options.FailUnroutableEvents = ReadBool(value),
+        [nameof(RpcClientOptions.ReplyQueue)] = (options, value) => options.ReplyQueue = ReadReplyQueue(value),
     }, new());
 
     public static readonly OptionKeys<RpcServerOptions> Server = new("RpcServerOptions", new()
@@ -220,6 +221,11 @@ internal static class RpcOptionsBinder
         Enum.TryParse<RpcQueueType>(entry.Value?.Trim(), ignoreCase: true, out var type) && Enum.IsDefined(type)
             ? type
             : throw new InvalidOperationException($"Configuration key '{entry.Path}' is '{entry.Value}'; expected Classic or Quorum.");
+
+    private static RpcReplyQueue ReadReplyQueue(IConfigurationSection entry) =>
+        Enum.TryParse<RpcReplyQueue>(entry.Value?.Trim(), ignoreCase: true, out var choice) && Enum.IsDefined(choice)
+            ? choice
+            : throw new InvalidOperationException($"Configuration key '{entry.Path}' is '{entry.Value}'; expected Automatic, DirectReplyTo or ServerNamedQueue.");
 
     private static Uri ReadUri(IConfigurationSection entry) => ReadUri(entry.Path, entry.Value!);
 

@@ -83,7 +83,7 @@ internal sealed class AsyncApiDocumentBuilder
                     // RpcGen clients ask for direct reply-to; any queue a request names in reply_to gets the reply.
                     ["address"] = new JsonObject
                     {
-                        ["description"] = "The queue the request's reply_to property names (RpcGen clients send amq.rabbitmq.reply-to).",
+                        ["description"] = "The queue the request's reply_to property names (RpcGen clients send a server-named amq.gen- queue of their connection, or amq.rabbitmq.reply-to).",
                         ["location"] = "$message.header#/reply_to",
                     },
                     ["channel"] = Ref("#/channels/" + Pointer.Escape(_replyChannel)),
