@@ -12,7 +12,7 @@ public sealed class ContendersAgreeTests
 {
     private static readonly Uri Broker = new(Environment.GetEnvironmentVariable("RPCGEN_AMQP") is { Length: > 0 } uri ? uri : "amqp://guest:guest@localhost:5672/");
 
-    public static TheoryData<string> Contenders() => new(ContenderCatalog.All.Append(ContenderCatalog.TutorialDirectReplyTo).ToArray());
+    public static TheoryData<string> Contenders() => new(ContenderCatalog.All.Append(ContenderCatalog.TutorialDirectReplyTo).Append(ContenderCatalog.RpcGenDirectReplyTo).ToArray());
 
     [Theory]
     [MemberData(nameof(Contenders))]

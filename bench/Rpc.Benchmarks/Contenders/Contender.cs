@@ -72,6 +72,12 @@ public static class ContenderCatalog
     /// </summary>
     public const string TutorialDirectReplyTo = Tutorial + "+direct-reply-to";
 
+    /// <summary>
+    /// RpcGen replying through direct reply-to (<see cref="RpcClientOptions.ReplyQueue"/> = DirectReplyTo), as it did by
+    /// default before 1.1 and still does for a user without configure on <c>amq.gen-*</c>.
+    /// </summary>
+    public const string RpcGenDirectReplyTo = RpcGen + "+direct-reply-to";
+
     /// <summary>The best effort sending every wire feature RpcGen sends: RpcGen's like-for-like ceiling.</summary>
     public const string BestEffortWithFeatures = BestEffort + "+all";
 
@@ -91,6 +97,7 @@ public static class ContenderCatalog
         RpcGen + "+logger" => new RpcGenContender(prefetch, logger: true),
         RpcGenBatching => new RpcGenContender(prefetch, batch: true),
         RpcGenUnbatched => new RpcGenContender(prefetch, batch: false),
+        RpcGenDirectReplyTo => new RpcGenContender(prefetch, directReplyTo: true),
         Tutorial => new TutorialContender(),
         TutorialDirectReplyTo => new TutorialContender(directReplyTo: true),
         Minimal => new MinimalContender(),

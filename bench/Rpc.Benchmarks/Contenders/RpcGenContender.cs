@@ -10,6 +10,7 @@ public sealed class RpcGenContender : IContender
     private readonly bool _coalesceAcks;
     private readonly bool _logger;
     private readonly bool? _batch;
+    private readonly bool _directReplyTo;
 
     /// <param name="prefetch">The server's prefetch; null keeps <see cref="RpcServerOptions.Prefetch"/>'s default.</param>
     /// <param name="coalesceAcks">False: the server acks every request on its own (the variant <c>rpcgen+single-acks</c>).</param>
@@ -20,8 +21,10 @@ public sealed class RpcGenContender : IContender
     /// <param name="batch">
     /// <see cref="RpcClientOptions.BatchCalls"/>: true for the variant <c>rpcgen+batch</c>, false for <c>rpcgen+nobatch</c>, null keeps its default.
     /// </param>
-    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false, bool? batch = null)
+    /// <param name="directReplyTo">True: replies through direct reply-to rather than the connection's own queue (the variant <c>rpcgen+direct-reply-to</c>).</param>
+    public RpcGenContender(ushort? prefetch = null, bool coalesceAcks = true, bool logger = false, bool? batch = null, bool directReplyTo = false)
     {
+        _directReplyTo = directReplyTo;
         _batch = batch;
         _prefetch = prefetch;
         _coalesceAcks = coalesceAcks;
@@ -29,14 +32,15 @@ public sealed class RpcGenContender : IContender
     }
 
     /// <summary>RpcGen as it ships: default prefetch, acks coalesced.</summary>
-    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger && _batch is null;
+    public bool IsDefault => _prefetch is null && _coalesceAcks && !_logger && _batch is null && !_directReplyTo;
 
     /// <summary>RpcGen with batching asked for and otherwise as it ships.</summary>
-    public bool IsBatching => _prefetch is null && _coalesceAcks && !_logger && _batch == true;
+    public bool IsBatching => _prefetch is null && _coalesceAcks && !_logger && _batch == true && !_directReplyTo;
 
     public string Name => (_prefetch is null ? "RpcGen" : $"RpcGen (prefetch {_prefetch})") + (_coalesceAcks ? string.Empty : ", single acks")
         + (_logger ? ", logger at Information" : string.Empty)
-        + _batch switch { true => ", batching calls", false => ", batching off", null => string.Empty };
+        + _batch switch { true => ", batching calls", false => ", batching off", null => string.Empty }
+        + (_directReplyTo ? ", direct reply-to" : string.Empty);
 
     private RpcConnectionOptions Options(BenchEnvironment environment, string role)
     {
@@ -45,13 +49,15 @@ public sealed class RpcGenContender : IContender
             Uri = environment.Amqp,
             // A prefix per prefetch value lets one server process serve several settings side by side.
             QueuePrefix = environment.Prefix + (_prefetch is null ? string.Empty : "p" + _prefetch + ".") + (_coalesceAcks ? string.Empty : "single-acks.")
-                + (_logger ? "logger." : string.Empty) + _batch switch { true => "batch.", false => "nobatch.", null => string.Empty },
+                + (_logger ? "logger." : string.Empty) + _batch switch { true => "batch.", false => "nobatch.", null => string.Empty }
+                + (_directReplyTo ? "direct-reply-to." : string.Empty),
             JsonSerializerOptions = BenchJson.SharedOptions,
             ConnectionName = "RpcGen bench " + role,
         };
         if (_prefetch is { } prefetch) options.Server.Prefetch = prefetch;
         options.Server.CoalesceAcks = _coalesceAcks;
         if (_batch is { } batch) options.Client.BatchCalls = batch;
+        if (_directReplyTo) options.Client.ReplyQueue = RpcReplyQueue.DirectReplyTo;
         if (_logger) options.LoggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new DiscardingProvider()));
         return options;
     }

@@ -9,7 +9,7 @@ namespace RpcGen.Benchmarks.Harness;
 /// <summary>
 /// <c>./build.sh bench one-in-flight</c>: the figures issue 27 is judged by, from one short interleaved run (a few
 /// minutes). Part 1: RpcGen against the tutorial-style pair and the minimal client, one call in flight, int payload, and
-/// the tutorial's pair with direct reply-to (what the reply path alone costs).
+/// the tutorial's pair and RpcGen with direct reply-to (what the reply path alone costs).
 /// Part 2: RpcGen as shipped against the best effort and Wolverine at 16 and 256 in flight, int and 1 KB payloads.
 /// Every window also counts what does not depend on the host's load: thread-pool work items (thread hops), bytes
 /// allocated and lock contentions per call, on the client and in the server process.
@@ -18,7 +18,7 @@ public static class OneInFlightScenario
 {
     private const string Usage = "usage: one-in-flight [--rounds N] [--seconds S] [--latency-only] [--amqp URI]";
 
-    private static readonly string[] LatencyContenders = { ContenderCatalog.RpcGen, ContenderCatalog.Tutorial, ContenderCatalog.Minimal, ContenderCatalog.TutorialDirectReplyTo };
+    private static readonly string[] LatencyContenders = { ContenderCatalog.RpcGen, ContenderCatalog.Tutorial, ContenderCatalog.Minimal, ContenderCatalog.TutorialDirectReplyTo, ContenderCatalog.RpcGenDirectReplyTo };
     private static readonly string[] ThroughputContenders = { ContenderCatalog.RpcGen, ContenderCatalog.RpcGenUnbatched, ContenderCatalog.BestEffort, ContenderCatalog.Wolverine };
     private static readonly PayloadKind[] ThroughputPayloads = { PayloadKind.Int, PayloadKind.Object1K };
     private static readonly int[] ThroughputInFlight = { 16, 256 };
