@@ -18,7 +18,7 @@ internal sealed class RpcTestRecorder : IBrokerObserver, IRpcServerInterceptor
     private const string ControlPrefix = "rpc-control.";
     private readonly object _gate = new();
     private readonly List<RpcTestRecord> _records = new();
-    private readonly ConcurrentDictionary<string, (string Destination, string Method)> _calls = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Destination, string Method, string? ReplyTo)> _calls = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private TaskCompletionSource _changed = NewSignal();
 
@@ -41,7 +41,8 @@ internal sealed class RpcTestRecorder : IBrokerObserver, IRpcServerInterceptor
     public void Published(string exchange, string routingKey, IReadOnlyBasicProperties properties, int routed)
     {
         if (exchange.StartsWith(ControlPrefix, StringComparison.Ordinal)) return;
-        if (exchange.Length == 0 && routingKey.StartsWith(ReplyPrefix, StringComparison.Ordinal))
+        // A reply: to direct reply-to, or to the queue its call named as reply_to (a caller's own server-named queue).
+        if (exchange.Length == 0 && (routingKey.StartsWith(ReplyPrefix, StringComparison.Ordinal) || IsReplyOfItsCall(routingKey, properties)))
         {
             if (properties.CorrelationId is not { } correlationId || !_calls.TryGetValue(correlationId, out var call)) return;
             bool isError = Header(properties, "rpc-status") == "error";
@@ -57,13 +58,16 @@ internal sealed class RpcTestRecorder : IBrokerObserver, IRpcServerInterceptor
         if (properties.Type is not { } method || Retries(properties) > 0) return;
         if (exchange.Length == 0 && routingKey.EndsWith(DeadLetterSuffix, StringComparison.Ordinal)) return;
         string destination = exchange.Length == 0 ? routingKey : exchange;
-        if (properties.CorrelationId is { } id) _calls[id] = (destination, method);
+        if (properties.CorrelationId is { } id) _calls[id] = (destination, method, properties.ReplyTo);
         Add(new RpcTestRecord(RpcTestEventKind.Sent, null, destination, method, _time.GetUtcNow())
         {
             CorrelationId = properties.CorrelationId,
             RoutingKey = routingKey,
         });
     }
+
+    private bool IsReplyOfItsCall(string routingKey, IReadOnlyBasicProperties properties) =>
+        properties.CorrelationId is { } id && _calls.TryGetValue(id, out var call) && call.ReplyTo == routingKey;
 
     public void Enqueued(string queue, IReadOnlyBasicProperties properties)
     {

@@ -127,7 +127,7 @@ internal sealed partial class RequestReplyClient
                     continue;
                 }
 
-                await channel.BasicPublishAsync(WireContract.DefaultExchange, call.Queue, mandatory: true, properties, body).ConfigureAwait(false);
+                await PublishRequestAsync(channel, new CachedString(call.Queue), properties, body).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -212,9 +212,8 @@ internal sealed partial class RequestReplyClient
                 return;
             }
 
-            properties.ReplyTo = _replyTo;
             // To the batch queue, which only servers that read batches consume; returned when there is none (SendAgainAlone).
-            await channel.BasicPublishAsync(s_defaultExchange, batchQueue, mandatory: true, properties, body.WrittenMemory).ConfigureAwait(false);
+            await PublishRequestAsync(channel, batchQueue, properties, body.WrittenMemory).ConfigureAwait(false);
         }
         catch (Exception e)
         {

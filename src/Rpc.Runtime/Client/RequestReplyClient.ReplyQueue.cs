@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -30,6 +31,17 @@ internal sealed partial class RequestReplyClient
 
     /// <summary>The <c>reply_to</c> of the requests this client publishes now.</summary>
     internal string ReplyTo => _replyTo;
+
+    /// <summary>
+    /// Every request that waits for a reply, lone or batched, first try or sent again, is published here: mandatory,
+    /// through the default exchange, with <c>reply_to</c> read now rather than when its properties were made, since a
+    /// rebuild or a recovery meanwhile renames a server-named reply queue.
+    /// </summary>
+    private ValueTask PublishRequestAsync(IChannel channel, CachedString queue, BasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        properties.ReplyTo = _replyTo;
+        return channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body, CancellationToken.None);
+    }
 
     /// <summary>Opens the call channel with the reply path <see cref="RpcSettings.ReplyQueue"/> asks for, falling back (Automatic) when refused.</summary>
     private async Task OpenCallChannelAsync(CancellationToken cancellationToken)

@@ -237,14 +237,12 @@ internal sealed partial class RequestReplyClient
             return;
         }
 
-        // Read now, not when the properties were made: a rebuild or recovery meanwhile renames a server-named reply queue.
-        properties.ReplyTo = _replyTo;
         // The call's own timer and cancellation bound how long the caller waits; the publish itself is not cancelled
         // half way, which would leave the channel in an unknown state.
         ValueTask publish;
         try
         {
-            publish = channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, request.CompleteBody(), CancellationToken.None);
+            publish = PublishRequestAsync(channel, queue, properties, request.CompleteBody());
         }
         catch (Exception e)
         {

@@ -10,7 +10,7 @@ internal sealed partial class InMemoryBroker
 {
     private readonly Dictionary<string, MemoryChannel> _replyChannels = new(StringComparer.Ordinal);
 
-    /// <summary>Simulation: replies to direct reply-to dropped from now on, one each.</summary>
+    /// <summary>Simulation: replies dropped from now on, one each: to direct reply-to, or through the default exchange to a queue a request named as its <c>reply_to</c>.</summary>
     public int RepliesToDrop { get; set; }
 
     /// <summary>Routes a published message; returns how many queues (or reply consumers) took it. Called under no lock.</summary>
@@ -29,6 +29,10 @@ internal sealed partial class InMemoryBroker
                 if (channel.ReplyToken is not { } token) throw BrokerException.PreconditionFailed("fast reply consumer does not exist");
                 properties.ReplyTo = DirectReplyPrefix + token;
             }
+            else if (properties.ReplyTo is { } replyTo && _queues.TryGetValue(replyTo, out var replyQueue))
+            {
+                replyQueue.NamedAsReplyTo = true;
+            }
 
             if (!_exchanges.TryGetValue(exchangeName, out var exchange)) throw BrokerException.NotFound($"no exchange '{exchangeName}' in vhost '/'");
             byte[] copy = body.ToArray();
@@ -43,7 +47,14 @@ internal sealed partial class InMemoryBroker
             var targets = new HashSet<string>(StringComparer.Ordinal);
             if (exchangeName.Length == 0)
             {
-                if (_queues.ContainsKey(routingKey)) targets.Add(routingKey);
+                if (_queues.TryGetValue(routingKey, out var direct) && direct.NamedAsReplyTo && RepliesToDrop > 0)
+                {
+                    RepliesToDrop--;
+                    Observer?.Published(exchangeName, routingKey, properties, 1);
+                    return 1;
+                }
+
+                if (direct is not null) targets.Add(routingKey);
             }
             else
             {

@@ -59,6 +59,9 @@ internal sealed class MemoryQueue
     /// <summary>Simulation: the queue's consumers take nothing and count as none, as when no server runs.</summary>
     public bool Held { get; set; }
 
+    /// <summary>A request named this queue as its <c>reply_to</c>: what reaches it through the default exchange is a reply (<see cref="InMemoryBroker.RepliesToDrop"/>).</summary>
+    public bool NamedAsReplyTo { get; set; }
+
     /// <summary>Simulation: the next delivery carries redelivered, as after a consumer that died before it acked.</summary>
     public bool RedeliverNext { get; set; }
 

@@ -33,10 +33,16 @@ public sealed class SimulationTests
         Assert.Equal(["while-down"], work.Done);
     }
 
-    [Fact]
-    public async Task A_dropped_reply_leaves_the_call_to_its_timeout_on_the_fake_clock()
+    [Theory]
+    [InlineData(RpcReplyQueue.Automatic)]       // the connection's own reply queue
+    [InlineData(RpcReplyQueue.DirectReplyTo)]
+    public async Task A_dropped_reply_leaves_the_call_to_its_timeout_on_the_fake_clock(RpcReplyQueue replyQueue)
     {
-        await using var harness = await RpcTestHarness.StartAsync(o => o.UseFakeTime = true);
+        await using var harness = await RpcTestHarness.StartAsync(o =>
+        {
+            o.UseFakeTime = true;
+            o.ConfigureConnection = c => c.Client.ReplyQueue = replyQueue;
+        });
         await using var server = await harness.Connection.ServeAsync<ICalc>(new Calc());
         var calc = harness.Connection.CreateClient<ICalc>();
 
