@@ -19,7 +19,8 @@ internal sealed partial class RequestReplyClient
     // Always classic: a vhost whose default queue type is quorum (RabbitMQ 3.13+) must not make a reply queue a quorum queue.
     private static readonly Dictionary<string, object?> s_replyQueueArguments = new() { ["x-queue-type"] = "classic" };
 
-    private bool _ownReplyQueue;
+    // Set at connect; turned off for good (Automatic) when a rebuild finds the permission gone.
+    private volatile bool _ownReplyQueue;
 
     // What requests carry as reply_to now. A server-named queue changes name whenever the call channel is rebuilt (an
     // auto-delete queue dies with its consumer's channel) and whenever the connection is recovered (the library declares
@@ -92,13 +93,27 @@ internal sealed partial class RequestReplyClient
             // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
             await channel.BasicConsumeAsync(WireContract.DirectReplyTo, autoAck: true, new ReplyListener(channel, _pending), cancellationToken)
                 .ConfigureAwait(false);
+            _replyTo = WireContract.DirectReplyTo;
             return;
         }
 
         // Exclusive: no other connection may read or delete it. Auto-delete: it goes with this channel, and with it any
         // reply still on its way to a call the channel's close has already failed.
-        var declared = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
-            s_replyQueueArguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+        QueueDeclareOk declared;
+        try
+        {
+            declared = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
+                s_replyQueueArguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException refused) when (_options.ReplyQueue == RpcReplyQueue.Automatic && IsAccessRefused(refused) && _calls is not null)
+        {
+            // Rebuilding after the permission was taken away: the next attempt, on a fresh channel, uses direct reply-to
+            // rather than being refused for ever while every call waits for the channel.
+            _ownReplyQueue = false;
+            RpcLog.DirectReplyToChosen(_options.Loggers.Client, refused.ShutdownReason!.ReplyCode, refused.ShutdownReason.ReplyText);
+            throw;
+        }
+
         _declaredReplyQueue = declared.QueueName;
         await channel.BasicConsumeAsync(declared.QueueName, autoAck: true, new ReplyListener(channel, _pending), cancellationToken)
             .ConfigureAwait(false);

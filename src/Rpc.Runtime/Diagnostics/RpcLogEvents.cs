@@ -201,8 +201,8 @@ public static class RpcLogEvents
 
     /// <summary>
     /// Information: with <c>RpcClientOptions.ReplyQueue</c> = <c>Automatic</c>, RabbitMQ refused this connection a reply
-    /// queue of its own (its user has no configure or read on <c>^amq\.gen-.*</c>), so replies come through direct
-    /// reply-to. Calls work; grant those permissions for the faster path, or set <c>DirectReplyTo</c> to skip the attempt.
+    /// queue of its own (its user has no configure or read on <c>^amq\.gen-.*</c>), at connect or when the call channel
+    /// was rebuilt, so replies come through direct reply-to from now on. Calls work; grant those permissions for the faster path, or set <c>DirectReplyTo</c> to skip the attempt.
     /// </summary>
     public const int DirectReplyToChosen = 1011;
 }

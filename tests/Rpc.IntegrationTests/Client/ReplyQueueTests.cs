@@ -120,6 +120,49 @@ public sealed class ReplyQueueTests
     }
 
     [Fact]
+    public async Task A_call_channel_rebuilt_after_the_grant_was_taken_away_falls_back_to_direct_reply_to_and_calls_work()
+    {
+        await using var broker = new TestBroker();
+        await using var users = new BrokerUsers();
+        var (user, callerUri) = await users.AddAsync("caller", configure: "^amq\\.gen-.*$", write: "^amq\\.default$", read: "^amq\\.gen-.*$");
+        var logs = new LogCapture();
+        await broker.ServeAsync<ICalculator>(await broker.ConnectAsync(), new Calculator());
+        var caller = await broker.ConnectAsync(o =>
+        {
+            o.Uri = callerUri;
+            o.LoggerFactory = logs;
+            o.Client.DefaultTimeout = TimeSpan.FromSeconds(5);
+        });
+        var calc = caller.CreateClient<ICalculator>();
+        Assert.Equal(3, await calc.AddAsync(1, 2));
+        Assert.StartsWith("amq.gen-", caller.Invoker.ReplyTo);
+
+        // An operator takes the grant away (the 1.0 caller row); then the broker closes the call channel (an ack of a
+        // delivery tag it never sent), so the channel is rebuilt under the new permissions.
+        await BrokerUsers.CtlAsync("set_permissions", "-p", BrokerUsers.VirtualHost, user, "^$", "^amq\\.default$", "^$");
+        Assert.True(caller.Invoker.CallChannel.TryGetReady(out var channel));
+        await channel!.BasicAckAsync(deliveryTag: 999_999, multiple: false);
+
+        int? answer = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (answer is null && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                answer = await calc.AddAsync(2, 3);
+            }
+            catch (RpcException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(5, answer);
+        Assert.Equal(WireContract.DirectReplyTo, caller.Invoker.ReplyTo);
+        Assert.Contains(logs.Entries, e => e.EventId == RpcLogEvents.DirectReplyToChosen && e.Level == LogLevel.Information);
+    }
+
+    [Fact]
     public async Task A_rebuilt_call_channel_and_a_recovered_connection_each_get_a_new_reply_queue_and_leave_exactly_one()
     {
         await using var broker = new TestBroker();
