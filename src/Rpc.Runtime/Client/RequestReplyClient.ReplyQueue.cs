@@ -27,7 +27,7 @@ internal sealed partial class RequestReplyClient
     // a fresh one): set before the channel is ready, read at each publish.
     private volatile string _replyTo = WireContract.DirectReplyTo;
 
-    // A queue declared but not yet consumed from on a set-up that failed: removed when falling back to direct reply-to.
+    // A queue declared on a set-up whose consume the broker refused: deleted by the next set-up, on direct reply-to.
     private string? _declaredReplyQueue;
 
     /// <summary>The <c>reply_to</c> of the requests this client publishes now.</summary>
@@ -44,18 +44,20 @@ internal sealed partial class RequestReplyClient
         return channel.BasicPublishAsync(s_defaultExchange, queue, mandatory: true, properties, body, CancellationToken.None);
     }
 
-    /// <summary>Opens the call channel with the reply path <see cref="RpcSettings.ReplyQueue"/> asks for, falling back (Automatic) when refused.</summary>
+    /// <summary>
+    /// Opens the call channel with the reply path <see cref="RpcSettings.ReplyQueue"/> asks for. With Automatic, a set-up
+    /// the broker refused has already turned to direct reply-to (<see cref="ConsumeRepliesAsync"/>): it is opened again.
+    /// </summary>
     private async Task OpenCallChannelAsync(CancellationToken cancellationToken)
     {
         _ownReplyQueue = _options.ReplyQueue != RpcReplyQueue.DirectReplyTo;
         try
         {
             _calls = await OpenCallChannelCoreAsync(cancellationToken).ConfigureAwait(false);
-            return;
         }
         catch (OperationInterruptedException refused) when (_options.ReplyQueue == RpcReplyQueue.Automatic && IsAccessRefused(refused))
         {
-            RpcLog.DirectReplyToChosen(_options.Loggers.Client, refused.ShutdownReason!.ReplyCode, refused.ShutdownReason.ReplyText);
+            _calls = await OpenCallChannelCoreAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationInterruptedException refused) when (_options.ReplyQueue == RpcReplyQueue.ServerNamedQueue && IsAccessRefused(refused))
         {
@@ -64,32 +66,20 @@ internal sealed partial class RequestReplyClient
                 "which RpcClientOptions.ReplyQueue = ServerNamedQueue requires: grant its user configure and read on ^amq\\.gen-.*, " +
                 "or set ReplyQueue to Automatic or DirectReplyTo.", innerException: refused);
         }
-
-        _ownReplyQueue = false;
-        _replyTo = WireContract.DirectReplyTo;
-        await ForgetRefusedReplyQueueAsync(cancellationToken).ConfigureAwait(false);
-        _calls = await OpenCallChannelCoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsAccessRefused(OperationInterruptedException e) => e.ShutdownReason?.ReplyCode == Constants.AccessRefused;
 
     /// <summary>
-    /// Declared (configure granted) but not consumed (read refused): the queue stays on the broker until the connection
-    /// closes, and the library would declare it again at each recovery. Deleting it through the library forgets it too.
+    /// On each call channel (the first and each rebuilt one), the reply consumer, up to consume-ok. With Automatic, a
+    /// queue the broker refuses (no configure or read on <c>amq.gen-…</c>, at connect or after the grant was taken away)
+    /// turns this client to direct reply-to for good; the channel is lost with the refusal and the next one uses it.
     /// </summary>
-    private async Task ForgetRefusedReplyQueueAsync(CancellationToken cancellationToken)
-    {
-        if (_declaredReplyQueue is not { } orphan) return;
-        _declaredReplyQueue = null;
-        await ManagedChannel.WithScratchChannelAsync(_connection, orphan,
-            static (channel, queue) => channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>On each call channel (the first and each rebuilt one), the reply consumer, up to consume-ok.</summary>
     private async Task ConsumeRepliesAsync(IChannel channel, CancellationToken cancellationToken)
     {
         if (!_ownReplyQueue)
         {
+            await ForgetRefusedReplyQueueAsync(channel, cancellationToken).ConfigureAwait(false);
             // Direct reply-to needs its consumer (no-ack) on the channel that publishes the requests.
             await channel.BasicConsumeAsync(WireContract.DirectReplyTo, autoAck: true, new ReplyListener(channel, _pending), cancellationToken)
                 .ConfigureAwait(false);
@@ -97,28 +87,36 @@ internal sealed partial class RequestReplyClient
             return;
         }
 
-        // Exclusive: no other connection may read or delete it. Auto-delete: it goes with this channel, and with it any
-        // reply still on its way to a call the channel's close has already failed.
-        QueueDeclareOk declared;
         try
         {
-            declared = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
+            // Exclusive: no other connection may read or delete it. Auto-delete: it goes with this channel, and with it
+            // any reply still on its way to a call the channel's close has already failed.
+            var declared = await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true,
                 s_replyQueueArguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _declaredReplyQueue = declared.QueueName;
+            await channel.BasicConsumeAsync(declared.QueueName, autoAck: true, new ReplyListener(channel, _pending), cancellationToken)
+                .ConfigureAwait(false);
+            _declaredReplyQueue = null;
+            _replyTo = declared.QueueName;
         }
-        catch (OperationInterruptedException refused) when (_options.ReplyQueue == RpcReplyQueue.Automatic && IsAccessRefused(refused) && _calls is not null)
+        catch (OperationInterruptedException refused) when (_options.ReplyQueue == RpcReplyQueue.Automatic && IsAccessRefused(refused))
         {
-            // Rebuilding after the permission was taken away: the next attempt, on a fresh channel, uses direct reply-to
-            // rather than being refused for ever while every call waits for the channel.
             _ownReplyQueue = false;
             RpcLog.DirectReplyToChosen(_options.Loggers.Client, refused.ShutdownReason!.ReplyCode, refused.ShutdownReason.ReplyText);
             throw;
         }
+    }
 
-        _declaredReplyQueue = declared.QueueName;
-        await channel.BasicConsumeAsync(declared.QueueName, autoAck: true, new ReplyListener(channel, _pending), cancellationToken)
-            .ConfigureAwait(false);
+    /// <summary>
+    /// Declared (configure granted) but refused a consumer (no read): the queue would stay on the broker until the
+    /// connection closes, and the library would declare it again at each recovery. Deleting it through the library
+    /// forgets it too.
+    /// </summary>
+    private async Task ForgetRefusedReplyQueueAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        if (_declaredReplyQueue is not { } orphan) return;
         _declaredReplyQueue = null;
-        _replyTo = declared.QueueName;
+        await channel.QueueDeleteAsync(orphan, ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

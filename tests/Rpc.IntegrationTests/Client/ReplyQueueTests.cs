@@ -143,21 +143,7 @@ public sealed class ReplyQueueTests
         Assert.True(caller.Invoker.CallChannel.TryGetReady(out var channel));
         await channel!.BasicAckAsync(deliveryTag: 999_999, multiple: false);
 
-        int? answer = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (answer is null && DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                answer = await calc.AddAsync(2, 3);
-            }
-            catch (RpcException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        Assert.Equal(5, answer);
+        Assert.Equal(5, await FirstAnswerAsync(() => calc.AddAsync(2, 3)));
         Assert.Equal(WireContract.DirectReplyTo, caller.Invoker.ReplyTo);
         Assert.Contains(logs.Entries, e => e.EventId == RpcLogEvents.DirectReplyToChosen && e.Level == LogLevel.Information);
     }
@@ -190,27 +176,32 @@ public sealed class ReplyQueueTests
 
         // The connection drops and is recovered: the library declares the queue afresh, under a new name.
         proxy.DropConnections();
-        int? answer = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (answer is null && DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                answer = await calc.AddAsync(3, 4);
-            }
-            catch (RpcConnectionException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        Assert.Equal(7, answer);
+        Assert.Equal(7, await FirstAnswerAsync(() => calc.AddAsync(3, 4)));
         var third = caller.Invoker.ReplyTo;
         Assert.NotEqual(second, third);
         Assert.StartsWith("amq.gen-", third);
         // Only the current queue: neither the one the rebuild replaced nor the one the loss took came back with recovery.
         Assert.Equal([third], await ReplyQueues.OwnedByConnectionAsync(name));
         Assert.Equal(20, (await Task.WhenAll(Enumerable.Range(0, 20).Select(i => calc.AddAsync(i, 1)))).Length);
+    }
+
+    /// <summary>Calls until one is answered (while the channel or connection comes back, calls fail), for at most 30 s.</summary>
+    private static async Task<int?> FirstAnswerAsync(Func<Task<int>> call)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RpcException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Reply queues on the shared node, read with rabbitmqctl.</summary>
