@@ -7,7 +7,7 @@ using RpcGen.Wire;
 namespace RpcGen.Client;
 
 /// <summary>
-/// Consumes the direct reply-to pseudo-queue of the client channel and hands each reply, and each message of a streamed
+/// Consumes the call channel's replies (its own reply queue or direct reply-to) and hands each reply, and each message of a streamed
 /// result (header <c>rpc-stream</c>), and each reply of a batch of replies, to <see cref="PendingCalls"/>.
 /// A reply nobody waits for any more (timed out, cancelled) is dropped quietly, and counted (<see cref="PendingCalls.DroppedReplies"/>).
 /// </summary>

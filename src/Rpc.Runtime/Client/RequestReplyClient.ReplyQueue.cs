@@ -19,7 +19,7 @@ internal sealed partial class RequestReplyClient
     // Always classic: a vhost whose default queue type is quorum (RabbitMQ 3.13+) must not make a reply queue a quorum queue.
     private static readonly Dictionary<string, object?> s_replyQueueArguments = new() { ["x-queue-type"] = "classic" };
 
-    // Set at connect; turned off for good (Automatic) when a rebuild finds the permission gone.
+    // Set at connect; turned off for good (Automatic) when the broker refuses the queue, at connect or on a rebuild.
     private volatile bool _ownReplyQueue;
 
     // What requests carry as reply_to now. A server-named queue changes name whenever the call channel is rebuilt (an
