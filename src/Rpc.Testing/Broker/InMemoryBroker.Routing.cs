@@ -47,9 +47,8 @@ internal sealed partial class InMemoryBroker
             var targets = new HashSet<string>(StringComparer.Ordinal);
             if (exchangeName.Length == 0)
             {
-                if (_queues.TryGetValue(routingKey, out var direct) && direct.NamedAsReplyTo && RepliesToDrop > 0)
+                if (_queues.TryGetValue(routingKey, out var direct) && direct.NamedAsReplyTo && TryDropReply())
                 {
-                    RepliesToDrop--;
                     Observer?.Published(exchangeName, routingKey, properties, 1);
                     return 1;
                 }
@@ -82,14 +81,18 @@ internal sealed partial class InMemoryBroker
         }
     }
 
+    /// <summary>Takes one reply off <see cref="RepliesToDrop"/>, when one is still to be dropped (under the gate).</summary>
+    private bool TryDropReply()
+    {
+        if (RepliesToDrop == 0) return false;
+        RepliesToDrop--;
+        return true;
+    }
+
     private bool DeliverReply(string token, BasicProperties properties, byte[] body)
     {
         if (!_replyChannels.TryGetValue(token, out var channel) || channel.ReplyConsumer is not { } consumer || !channel.IsOpen) return false;
-        if (RepliesToDrop > 0)
-        {
-            RepliesToDrop--;
-            return true;
-        }
+        if (TryDropReply()) return true;
 
         ulong tag = channel.NextDeliveryTag();
         channel.Dispatch(() => consumer.Consumer.HandleBasicDeliverAsync(consumer.Tag, tag, false, string.Empty, DirectReplyPrefix + token, properties, body));
